@@ -1,0 +1,1 @@
+"""Sub-commands of the ``attnflow`` CLI (one module per command)."""

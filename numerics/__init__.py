@@ -1,0 +1,3 @@
+"""Numerical kernels, integrators and distances (``attnflow.numerics``)."""
+
+__all__: list[str] = []

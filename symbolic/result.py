@@ -1,0 +1,80 @@
+"""A symbolic result: statement, derivation steps, source and (lazily computed) proof."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+from collections.abc import Callable
+
+import sympy as sp
+
+from attnflow.symbolic.proof import Proof
+
+__all__ = ["Result", "Step", "latex", "expr_hash"]
+
+
+def latex(expr) -> str:
+    """Deterministic LaTeX for an expression (fixed printer settings)."""
+    if isinstance(expr, str):
+        return expr
+    return sp.latex(expr, order="lex", ln_notation=False, mul_symbol=None)
+
+
+def expr_hash(expr) -> str:
+    """A stable content hash of a SymPy expression (sha256 of its ``srepr``, 16 hex digits)."""
+    return hashlib.sha256(sp.srepr(expr).encode()).hexdigest()[:16]
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """One displayed step of a derivation: explanatory text and (optionally) a LaTeX equation."""
+
+    text: str
+    equation: str = ""
+
+
+@dataclasses.dataclass(eq=False)
+class Result:
+    """One derived result.
+
+    Parameters
+    ----------
+    id : str
+        Dotted id; taken from ``claims.md`` where one fits (``energy.dissipation.sa``).
+    title : str
+        Short human title.
+    topic : str
+        Name of the derivations document the result appears in (``energy``, ``equiangular``...).
+    statement : str
+        The statement in LaTeX (display math, no ``$``).
+    source : str
+        Citation: arXiv id and label, plus the theory-notes section.
+    prover : callable
+        ``() -> Proof``; called at most once, lazily (see :attr:`proof`).
+    steps : tuple of Step
+        Derivation steps shown in the document.
+    notes : str
+        Markdown shown after the proof status (findings, caveats).
+    """
+
+    id: str
+    title: str
+    topic: str
+    statement: str
+    source: str
+    prover: Callable[[], Proof]
+    steps: tuple[Step, ...] = ()
+    notes: str = ""
+
+    @functools.cached_property
+    def proof(self) -> Proof:
+        """The proof, computed on first access and cached."""
+        p = self.prover()
+        if not isinstance(p, Proof):
+            raise TypeError(f"prover of {self.id} returned {type(p).__name__}, expected Proof")
+        return p
+
+    @property
+    def status(self) -> str:
+        return self.proof.status
