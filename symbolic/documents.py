@@ -34,11 +34,15 @@ REGENERATE = "attnflow derive"
 
 #: (topic name, document title, module defining ``results() -> list[Result]``), in document order.
 TOPICS: list[tuple[str, str, str]] = [
-    # ("energy", "Interaction energy, dissipation and variations", "attnflow.symbolic.energy"),
+    ("energy", "Interaction energy, dissipation and variations", "attnflow.symbolic.energy"),
+    ("equiangular", "Equiangular reduction", "attnflow.symbolic.equiangular"),
+    ("long_context", "Long context: one attention layer at beta = gamma log n", "attnflow.symbolic.long_context"),
+    ("spectral", "Spectral selection for symmetric V", "attnflow.symbolic.spectral"),
+    ("retrieval", "Lost in the middle: the retrieval profile", "attnflow.symbolic.retrieval"),
 ]
 
 #: Other generators: ``"module:function"`` returning ``{relative path: text}`` (e.g. kernels).
-GENERATORS: list[str] = []
+GENERATORS: list[str] = ["attnflow.symbolic.codegen:generated_files"]
 
 _STATUS_BADGE = {
     "proved": "proved",
@@ -110,7 +114,10 @@ def render_topic(name: str) -> str:
         "|---|---|---|",
     ]
     for r in results:
-        lines.append(f"| [`{r.id}`](#{_anchor(r.id)}) | {r.title} | {_STATUS_BADGE[r.status]} |")
+        badge = _STATUS_BADGE[r.status]
+        if r.expect == "fails":
+            badge += " (expected: negative control)" if r.status == "refuted" else " (negative control NOT refuted)"
+        lines.append(f"| [`{r.id}`](#{_anchor(r.id)}) | {r.title} | {badge} |")
     lines.append("")
     for r in results:
         lines.append(f"## {r.id}")
@@ -145,7 +152,7 @@ def _anchor(result_id: str) -> str:
 def _index(results: Iterable[Result]) -> str:
     items = [
         {"id": r.id, "title": r.title, "status": r.status, "document": f"{r.topic}.md",
-         "method": r.proof.method}
+         "method": r.proof.method, "expect": r.expect, "finding": r.is_finding}
         for r in results
     ]
     return json.dumps({"items": items}, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -56,6 +56,9 @@ class Result:
         Derivation steps shown in the document.
     notes : str
         Markdown shown after the proof status (findings, caveats).
+    expect : str
+        ``"holds"`` (default) or ``"fails"`` for a would-be statement recorded as a negative
+        control: its ``refuted`` status is then the expected outcome, not a finding.
     """
 
     id: str
@@ -66,6 +69,11 @@ class Result:
     prover: Callable[[], Proof]
     steps: tuple[Step, ...] = ()
     notes: str = ""
+    expect: str = "holds"
+
+    def __post_init__(self) -> None:
+        if self.expect not in ("holds", "fails"):
+            raise ValueError(f"expect: must be 'holds' or 'fails', got {self.expect!r}")
 
     @functools.cached_property
     def proof(self) -> Proof:
@@ -78,3 +86,9 @@ class Result:
     @property
     def status(self) -> str:
         return self.proof.status
+
+    @property
+    def is_finding(self) -> bool:
+        """True when the outcome contradicts the expectation (a refuted claim expected to hold,
+        or a negative control that was not refuted)."""
+        return (self.status == "refuted") != (self.expect == "fails")

@@ -57,12 +57,20 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  {rel}", file=sys.stderr)
             return 1
         print(f"{len(files)} generated files are current ({len(results)} results: {summary}; {elapsed:.1f} s)")
+        _report_findings(results)
         return 0
     changed = documents.write_files(root, files)
     for rel in changed:
         print(f"wrote {rel}")
     print(f"{len(files)} files, {len(changed)} changed ({len(results)} results: {summary}; {elapsed:.1f} s)")
-    refuted = [r.id for r in results if r.status == "refuted"]
-    if refuted:
-        print("refuted (findings, see the documents): " + ", ".join(refuted))
+    _report_findings(results)
     return 0
+
+
+def _report_findings(results) -> None:
+    controls = [r.id for r in results if r.expect == "fails" and r.status == "refuted"]
+    findings = [r.id for r in results if r.is_finding]
+    if controls:
+        print("refuted as expected (negative controls): " + ", ".join(controls))
+    if findings:
+        print("FINDINGS (theory-note formulas that did not survive, see the documents): " + ", ".join(findings))

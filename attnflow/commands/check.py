@@ -1,0 +1,90 @@
+"""``attnflow check``: run the registered claims through Hypothesis and report the outcomes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from attnflow.properties.profiles import PROFILES
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"expected an integer in [0, 2**32), got {value}")
+    return value
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "check",
+        help="run the property checks of the claims registry",
+        description=(
+            "Run every registered claim (or those selected with --claim) through Hypothesis and print "
+            "a table: id, expectation, outcome, examples tried, seconds and detail (measurements, fitted "
+            "rates, counterexamples with a replay command). Exit 0 iff every outcome matches its "
+            "expectation ('holds', 'fails' for negative controls, 'explored')."
+        ),
+    )
+    p.add_argument("--profile", choices=list(PROFILES), default="quick",
+                   help="number of examples per claim: quick (default), ci, thorough")
+    p.add_argument("--claim", nargs="+", action="extend", metavar="GLOB", default=[],
+                   help="only claims whose id matches a shell-style GLOB (a bare prefix selects its family); "
+                   "repeatable")
+    p.add_argument("--report", metavar="PATH", default=None,
+                   help="also write a report: PATH ending in .json or .md")
+    p.add_argument("--seed", type=_seed, default=None,
+                   help="Hypothesis seed; a run with the same seed and profile is reproduced exactly "
+                   "(default: a fresh random seed, printed)")
+    p.add_argument("--list", action="store_true", help="list the claims (id, expectation, title) and exit")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from attnflow.properties import registry, report
+
+    if args.report is not None:
+        target = Path(args.report)
+        if target.suffix.lower() not in (".json", ".md"):
+            raise ValueError(f"--report: {args.report!r} must end in .json or .md (e.g. --report check.json)")
+        if not target.resolve().parent.is_dir():
+            raise ValueError(f"--report: directory {target.parent} does not exist; create it first")
+    try:
+        claims = registry.select_claims(args.claim)
+    except ValueError as exc:
+        raise ValueError(f"--claim: {exc}") from None
+    if args.list:
+        width = max((len(c.id) for c in claims), default=2)
+        for c in claims:
+            print(f"{c.id.ljust(width)}  {c.expect:8s} {c.title}")
+        return 0
+    seed = args.seed if args.seed is not None else _fresh_seed()
+    progress = not args.quiet and sys.stderr.isatty()
+    runs = registry.run_claims(claims, profile=args.profile, seed=seed, progress=progress)
+    print(report.format_table(runs))
+    n_ok = sum(r.ok for r in runs)
+    total = sum(r.seconds for r in runs)
+    ok = n_ok == len(runs)
+    print(
+        f"\n{n_ok}/{len(runs)} claims match their expectation ({'OK' if ok else 'NOT OK'}); "
+        f"profile {args.profile}, seed {seed}, {total:.1f} s. "
+        f"Reproduce: attnflow check --profile {args.profile} --seed {seed}"
+    )
+    if args.report is not None:
+        try:
+            path = report.write_report(args.report, runs, args.profile, seed)
+        except ValueError as exc:
+            raise ValueError(f"--report: {exc}") from None
+        print(f"wrote {path}")
+    return 0 if ok else 1
+
+
+def _fresh_seed() -> int:
+    from attnflow.properties._runner import random_seed
+
+    return random_seed()

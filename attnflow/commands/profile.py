@@ -1,0 +1,215 @@
+"""``attnflow profile``: the lost-in-the-middle retrieval profile in closed form.
+
+Prints the recency threshold t_crit, the smallness condition of the U-shape theorem (both sides),
+the location of the minimum, the interval-arithmetic certification verdict and the end values of
+S_t; optionally draws the profile (``--plot``) or the time sweep and the t_crit(beta) curve
+(``--sweep``).  Theory: theory notes 04-retrieval.md, arXiv 2605.09213.
+
+The closed-form report is built by :func:`report` and the figures by :func:`plot_profile` /
+:func:`plot_sweep`, so a Monte Carlo section (particles) can be added as one more step of
+:func:`run` without touching the others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+import numpy as np
+
+SWEEP_TIMES = (0.25, 0.5, 1.0, 1.5, 2.0, 5.0)
+SWEEP_BETAS = (0.1, 4.8)
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "profile",
+        help="closed-form retrieval profile (lost in the middle): t_crit, minimum, U-shape certificate",
+        description=(
+            "Evaluate the retrieval profile S_t(sigma0) of causal ALiBi attention on the circle "
+            "(arXiv 2605.09213): recency threshold t_crit, smallness condition, location of the "
+            "minimum, interval-arithmetic certification of the U-shape, end values. --plot draws the "
+            "profile; --sweep draws the time sweep and the t_crit(beta) curve."
+        ),
+    )
+    p.add_argument("--beta", type=float, default=1.0, help="inverse temperature beta > 0 (default 1)")
+    p.add_argument("--lam", type=float, default=1.0, help="ALiBi slope lambda >= 0 (default 1)")
+    p.add_argument("--M", type=float, default=8.0, help="vocabulary size M > 0 (default 8)")
+    p.add_argument("--t", type=float, default=1.5, help="time (depth) t >= 0 (default 1.5)")
+    p.add_argument("--modes", type=int, default=20, help="Fourier modes in the profile (default 20)")
+    p.add_argument("--plot", type=Path, default=None, help="write a PNG (the profile, or the sweep with --sweep)")
+    p.add_argument("--sweep", action="store_true",
+                   help=f"draw the time sweep t in {SWEEP_TIMES} and t_crit(beta), beta in [0.1, 4.8] "
+                        "(into --plot, default retrieval_sweep.png)")
+    p.add_argument("--force", action="store_true", help="overwrite existing plot files")
+    p.set_defaults(func=run)
+
+
+def _validate(args) -> None:
+    from attnflow.numerics._retrieval_closed import check_params
+
+    for name, value in (("beta", args.beta), ("lam", args.lam), ("M", args.M), ("t", args.t)):
+        if not math.isfinite(value):
+            raise ValueError(f"--{name}: must be a finite number, got {value}")
+    if args.beta <= 0:
+        raise ValueError(f"--beta: the U-shape theorem needs beta > 0, got {args.beta}")
+    if args.lam < 0:
+        raise ValueError(f"--lam: the ALiBi slope must be >= 0, got {args.lam}")
+    if args.M <= 0:
+        raise ValueError(f"--M: the vocabulary size must be > 0, got {args.M}")
+    if args.t < 0:
+        raise ValueError(f"--t: time must be >= 0, got {args.t}")
+    if args.modes < 1:
+        raise ValueError(f"--modes: need at least 1 Fourier mode, got {args.modes}")
+    check_params(beta=args.beta, lam=args.lam, t=args.t, M=args.M, modes=args.modes)
+
+
+def _output_path(path: Path, force: bool) -> Path:
+    if path.suffix.lower() != ".png":
+        raise ValueError(f"--plot: expected a .png file name, got {path}")
+    if path.exists() and not force:
+        raise ValueError(f"--plot: {path} exists; pass --force to overwrite it")
+    if not path.parent.exists():
+        raise ValueError(f"--plot: folder {path.parent} does not exist")
+    return path
+
+
+def report(*, beta, lam, t, M, modes) -> list[str]:
+    """The closed-form report as lines of text."""
+    from attnflow.numerics import retrieval as R
+
+    lines = [f"retrieval profile S_t(sigma0): beta={beta:g} lam={lam:g} M={M:g} t={t:g} modes={modes}"]
+    tc = R.t_crit(beta=beta, lam=lam, M=M, modes=modes)
+    rec = "recency (S_t'(1^-) > 0)" if t < tc else "no recency (S_t'(1^-) <= 0)"
+    lines.append(f"  t_crit          = {tc:.6g}   (truncated profile; t = {t:g} -> {rec})")
+    sc = R.smallness_condition(beta=beta, lam=lam, t=t)
+    lines.append(f"  smallness       : t sup_n a_n = {sc.lhs:.6g} {'<=' if sc.holds else '>'} "
+                 f"{sc.rhs:.6g} = min(3 - sqrt 3, 2(1 - e^-lam))  -> {'holds' if sc.holds else 'fails'} "
+                 f"(sup at n = {sc.argmax_n}; holds for t <= {sc.t_bound:.6g})")
+    am = R.argmin(beta=beta, lam=lam, t=t, M=M, modes=modes)
+    if am.interior:
+        lines.append(f"  minimum         : interior, sigma0* = {am.sigma0:.8g}, S_t(sigma0*) = {am.value:.8g}")
+    else:
+        lines.append(f"  minimum         : no interior minimum ({am.reason})")
+    cert = R.certify_ushape(beta=beta, lam=lam, t=t, M=M, modes=modes)
+    lines.append(f"  certification   : {cert.verdict} -- {cert.reason}")
+    if cert.bracket is not None:
+        lines.append(f"                    minimum certified in sigma0 in [{cert.bracket[0]:.8g}, {cert.bracket[1]:.8g}]"
+                     f" (S_t' < 0 proved analytically for sigma0 <= {cert.sigma_tail:.3g}; {cert.pieces} pieces)")
+    small = np.array([1e-3, 1e-6])
+    S_small = R.profile(small, beta=beta, lam=lam, t=t, M=M, modes=modes)
+    S_one = float(R.profile(1.0, beta=beta, lam=lam, t=t, M=M, modes=modes))
+    kap = 1.0 if lam == 0 else lam / (-math.expm1(-lam))
+    a = R.fourier_rates(beta, modes)
+    w = R.mode_weights(M, modes)
+    lines.append(f"  end values      : S_t(1e-3) = {S_small[0]:.6g}, S_t(1e-6) = {S_small[1]:.6g} (primacy, "
+                 f"diverges like exp(2 sqrt(a t log 1/sigma0))); S_t(1) = {S_one:.8g} "
+                 f"(= lam t/(1 - e^-lam) sum w_n a_n = {kap * t * float(np.dot(w, a)):.8g})")
+    return lines
+
+
+def plot_profile(path: Path, *, beta, lam, t, M, modes) -> None:
+    """One profile curve with its minimum and the certification verdict."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from attnflow.numerics import retrieval as R
+
+    s = np.linspace(0.002, 1.0, 800)
+    S = R.profile(s, beta=beta, lam=lam, t=t, M=M, modes=modes)
+    am = R.argmin(beta=beta, lam=lam, t=t, M=M, modes=modes)
+    cert = R.certify_ushape(beta=beta, lam=lam, t=t, M=M, modes=modes)
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), constrained_layout=True)
+    ax.plot(s, S, color="C0", lw=2)
+    if am.interior:
+        ax.plot([am.sigma0], [am.value], "o", color="C3", ms=7, label=f"minimum  $\\sigma_0^*$ = {am.sigma0:.3f}")
+    ax.axhline(float(S[-1]), color="0.6", lw=0.8, ls=":", label=r"$\mathcal{S}_t(1)$ (recency level)")
+    ax.set_xlabel(r"position of the fact $\sigma_0$")
+    ax.set_ylabel(r"$\mathcal{S}_t(\sigma_0)$")
+    ax.set_xlim(0, 1)
+    lo_v = float(np.min(S))
+    if am.interior:  # show the recency dip: clip the primacy rise at 6x the dip depth
+        top = am.value + 6.0 * (float(S[-1]) - am.value)
+    else:
+        top = min(float(np.max(S)), 3.0 * float(S[-1]))
+    pad = 0.05 * max(top - lo_v, 1e-12)
+    ax.set_ylim(lo_v - pad, top + pad)
+    ax.set_title(f"retrieval profile  $\\beta$={beta:g}, $\\lambda$={lam:g}, M={M:g}, t={t:g}\n"
+                 f"U-shape: {cert.verdict}", fontsize=10)
+    if cert.bracket is not None:
+        ax.axvspan(*cert.bracket, color="C3", alpha=0.12, lw=0, label="certified bracket of the minimum")
+    ax.legend(frameon=False, fontsize=9)
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+
+
+def plot_sweep(path: Path, *, beta, lam, M, modes) -> None:
+    """Time sweep (curves shifted so each minimum is at 0, minimum marked) and t_crit(beta)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from attnflow.numerics import retrieval as R
+
+    s = np.linspace(0.003, 1.0, 800)
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(13, 4.8), constrained_layout=True,
+                                 gridspec_kw={"width_ratios": [1.25, 1]})
+    cmap = plt.get_cmap("viridis")
+    tc = R.t_crit(beta=beta, lam=lam, M=M, modes=modes)
+    ymax = 0.0
+    for i, t in enumerate(SWEEP_TIMES):
+        S = R.profile(s, beta=beta, lam=lam, t=t, M=M, modes=modes)
+        am = R.argmin(beta=beta, lam=lam, t=t, M=M, modes=modes)
+        col = cmap(i / (len(SWEEP_TIMES) - 1) * 0.9)
+        if am.interior:
+            smin, vmin = am.sigma0, am.value
+        else:
+            smin, vmin = 1.0, float(S[-1])
+        rel = S / vmin - 1.0
+        ax.plot(s, rel, color=col, lw=2, label=f"t = {t:g}" + ("" if am.interior else "  (no recency)"))
+        ax.plot([smin], [0.0], "o" if am.interior else "s", color=col, ms=7, mec="k", mew=0.6, clip_on=False,
+                zorder=5)
+        ymax = max(ymax, float(np.max(rel[s > 0.05])))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-0.05, min(ymax, 1.5) * 1.05)
+    ax.set_xlabel(r"position of the fact $\sigma_0$")
+    ax.set_ylabel(r"$\mathcal{S}_t(\sigma_0)\,/\,\min_{\sigma_0}\mathcal{S}_t - 1$")
+    ax.set_title(f"time sweep  $\\beta$={beta:g}, $\\lambda$={lam:g}, M={M:g}  ($t_{{crit}}$ = {tc:.3f})\n"
+                 "each curve relative to its minimum (circle: interior minimum, square: at $\\sigma_0=1$)",
+                 fontsize=10)
+    ax.legend(frameon=False, fontsize=9, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    betas = np.linspace(SWEEP_BETAS[0], SWEEP_BETAS[1], 200)
+    tcs = np.array([R.t_crit(beta=b, lam=lam, M=M, modes=modes) for b in betas])
+    tbs = np.array([R.smallness_condition(beta=b, lam=lam, t=0.0).t_bound for b in betas])
+    bx.semilogy(betas, tcs, color="C0", lw=2, label=r"$t_{crit}(\beta)$: recency iff $t < t_{crit}$")
+    bx.semilogy(betas, tbs, color="C1", lw=2, ls="--", label="smallness condition bound")
+    bx.fill_between(betas, tbs, tcs, color="C0", alpha=0.12, label="recency beyond the theorem")
+    bx.axvline(beta, color="0.6", lw=0.8, ls=":")
+    bx.set_xlabel(r"inverse temperature $\beta$")
+    bx.set_ylabel("time (depth) t")
+    bx.set_xlim(betas[0], betas[-1])
+    bx.set_title(f"recency threshold  $\\lambda$={lam:g}, M={M:g}", fontsize=10)
+    bx.legend(frameon=False, fontsize=9)
+    bx.grid(True, which="both", alpha=0.25)
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+
+
+def run(args: argparse.Namespace) -> int:
+    _validate(args)
+    params = dict(beta=args.beta, lam=args.lam, t=args.t, M=args.M, modes=args.modes)
+    for line in report(**params):
+        print(line)
+    if args.sweep:
+        path = _output_path(args.plot if args.plot is not None else Path("retrieval_sweep.png"), args.force)
+        plot_sweep(path, beta=args.beta, lam=args.lam, M=args.M, modes=args.modes)
+        print(f"wrote {path}")
+    elif args.plot is not None:
+        path = _output_path(args.plot, args.force)
+        plot_profile(path, **params)
+        print(f"wrote {path}")
+    return 0

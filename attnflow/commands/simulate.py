@@ -1,0 +1,286 @@
+"""``attnflow simulate``: run one particle system from a seeded start and summarise it.
+
+Prints the final cluster count (with its tolerance), the interaction energy at the start and end and
+the gain, the time to cluster, the number of steps and the wall time; optionally writes the
+trajectory (``--save out.npz``) and a figure (``--plot out.png``: energy against time and a view of
+the trajectory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+CIRCLE_START_HELP = "circle models (kuramoto, causal_alibi) start from iid uniform angles"
+
+EPILOG = """\
+models: sa, usa, qkv, kuramoto, causal_alibi, multihead, preln, periln, ngpt, sqrt
+  (see attnflow.numerics.fields.MODELS). Circle models take angles: --d is ignored and the start is
+  iid uniform on the circle. preln/periln start from unit vectors (radii 1).
+matrix parameters: qkv draws Q, K, V and multihead draws M (shape (H, d, d), with --heads H) as iid
+  N(0, 1/d) matrices from --qkv-seed N (attnflow.numerics.initial.random_matrices; --symmetric for
+  the gradient-flow case Q = I, K = V = V^T, or symmetric heads). Explicit matrices: use the Python
+  API attnflow.numerics.simulate(..., Q=..., K=..., V=...).
+other parameters: --param NAME=VALUE (repeatable; a number or a plain word, never evaluated),
+  e.g. --param alpha=2 (ngpt), --param normalization=per_head (multihead).
+clustering: tokens i, j are linked when 1 - <u_i, u_j> <= --tol (u_i the unit direction;
+  (cos t_i, sin t_i) for angles); time to cluster is the first saved time with all pairs linked.
+"""
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "simulate",
+        help="integrate a particle system and summarise clustering and energy",
+        description=(
+            "Integrate one attention particle system from a seeded random or equiangular start and "
+            "print the final cluster count, energy gain and time to cluster. Default: RK4 with "
+            "--dt 0.01 (fixed step, 4th order, equally spaced saves); --rtol selects the adaptive "
+            "Dormand-Prince 5(4) integrator."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--model", default="sa", help="model name (default: sa)")
+    p.add_argument("--n", type=int, default=32, help="number of tokens (default: 32)")
+    p.add_argument("--d", type=int, default=3, help="dimension of the sphere's ambient space (default: 3)")
+    p.add_argument("--beta", type=float, default=1.0, help="inverse temperature (default: 1)")
+    p.add_argument("--t-final", type=float, default=20.0, help="final time (default: 20)")
+    step = p.add_mutually_exclusive_group()
+    step.add_argument("--dt", type=float, default=None, help="fixed step (default 0.01 unless --rtol)")
+    step.add_argument("--rtol", type=float, default=None, help="tolerance: use the adaptive integrator")
+    p.add_argument("--method", choices=["euler", "rk4", "lie_euler", "adaptive"], default=None,
+                   help="integrator (default: rk4 with --dt, adaptive with --rtol)")
+    p.add_argument("--save-every", type=int, default=1, help="save every k-th step (default: 1)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random start (default: 0)")
+    p.add_argument("--start", choices=["random", "equiangular"], default="random",
+                   help="iid uniform start, or equiangular <x_i,x_j> = --rho (needs d >= n); " + CIRCLE_START_HELP)
+    p.add_argument("--rho", type=float, default=0.1, help="inner product of the equiangular start (default: 0.1)")
+    p.add_argument("--lam", type=float, default=None, help="ALiBi slope lambda >= 0 (causal_alibi; default: model's)")
+    p.add_argument("--qkv-seed", type=int, default=None, help="draw Q, K, V (qkv) or M (multihead) from this seed")
+    p.add_argument("--heads", type=int, default=None, help="number of heads H for multihead with --qkv-seed")
+    p.add_argument("--symmetric", action="store_true", help="with --qkv-seed: gradient-flow matrices")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="extra model parameter: a number or a plain word (repeatable)")
+    p.add_argument("--tol", type=float, default=1e-3, help="cluster tolerance on 1 - <u_i,u_j> (default: 1e-3)")
+    p.add_argument("--save", type=Path, default=None, help="write the trajectory to this .npz file")
+    p.add_argument("--plot", type=Path, default=None, help="write an energy/trajectory figure (PNG)")
+    p.add_argument("--force", action="store_true", help="overwrite existing --save/--plot files")
+    p.add_argument("--progress", action="store_true", help="show a progress bar")
+    p.set_defaults(func=run)
+
+
+def _parse_params(items: list[str]) -> dict[str, float | str]:
+    """NAME=VALUE pairs: VALUE a number (float) or a plain word (kept as a string); never evaluated."""
+    out: dict[str, float | str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name.isidentifier():
+            raise ValueError(f"--param: expected NAME=VALUE with a Python identifier NAME, got {item!r}")
+        try:
+            out[name] = float(value)
+        except ValueError:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+                raise ValueError(f"--param: {name}={value!r} is neither a number nor a plain word") from None
+            out[name] = value
+    return out
+
+
+def _initial_state(args, manifold: str):
+    from attnflow.numerics.initial import equiangular, random_angles, random_sphere
+
+    if args.n < 1:
+        raise ValueError(f"--n: must be >= 1, got {args.n}")
+    if manifold == "angles":
+        if args.start != "random":
+            raise ValueError("--start: circle models start from iid uniform angles; use --start random")
+        return random_angles(args.n, args.seed)
+    if args.d < 2:
+        raise ValueError(f"--d: must be >= 2, got {args.d}")
+    if args.start == "equiangular":
+        if args.n < 2:
+            raise ValueError("--n: an equiangular start needs n >= 2")
+        try:
+            return equiangular(args.n, args.d, args.rho)
+        except ValueError as exc:
+            raise ValueError(f"--start equiangular: {exc}; increase --d or use --start random") from None
+    return random_sphere(args.n, args.d, args.seed)
+
+
+def _check_output(path: Path | None, flag: str, force: bool) -> None:
+    if path is None:
+        return
+    if path.exists() and not force:
+        raise ValueError(f"{flag}: {path} exists; pass --force to overwrite or choose another path")
+    if not path.parent.is_dir():
+        raise ValueError(f"{flag}: folder {path.parent} does not exist")
+
+
+def run(args: argparse.Namespace) -> int:
+    import time
+
+    from attnflow.numerics import fields
+    from attnflow.numerics.initial import random_matrices
+    from attnflow.numerics.simulate import simulate
+
+    if args.model not in fields.MODELS:
+        raise ValueError(f"--model: unknown model {args.model!r}; use one of {', '.join(sorted(fields.MODELS))}")
+    spec = fields.MODELS[args.model]
+    if not (math.isfinite(args.tol) and 0 < args.tol < 2):
+        raise ValueError(f"--tol: must lie in (0, 2), got {args.tol}")
+    if args.seed < 0:
+        raise ValueError(f"--seed: must be >= 0, got {args.seed}")
+    _check_output(args.save, "--save", args.force)
+    _check_output(args.plot, "--plot", args.force)
+    dt, rtol = args.dt, args.rtol
+    if dt is None and rtol is None:
+        if args.method == "adaptive":
+            raise ValueError("--rtol: --method adaptive needs --rtol (e.g. 1e-8)")
+        dt = 0.01
+    if args.method is not None and args.method != "adaptive" and rtol is not None:
+        raise ValueError(f"--rtol: --method {args.method} is fixed-step; use --dt, or --method adaptive")
+    if args.method == "adaptive" and dt is not None:
+        raise ValueError("--dt: --method adaptive takes --rtol, not --dt")
+
+    params = _parse_params(args.param)
+    if args.lam is not None:
+        params["lam"] = args.lam
+    x0 = _initial_state(args, spec.manifold)
+    if args.model in ("qkv", "multihead"):
+        if args.qkv_seed is None:
+            raise ValueError(
+                f"--qkv-seed: model {args.model} needs matrices; pass --qkv-seed N"
+                + (" and --heads H" if args.model == "multihead" else "")
+                + " (explicit matrices: use the Python API)"
+            )
+        if args.model == "multihead":
+            if args.heads is None or args.heads < 1:
+                raise ValueError("--heads: multihead needs --heads H >= 1")
+            params.update(random_matrices(args.d, args.qkv_seed, heads=args.heads, symmetric=args.symmetric))
+        else:
+            params.update(random_matrices(args.d, args.qkv_seed, symmetric=args.symmetric))
+    elif args.qkv_seed is not None or args.heads is not None:
+        raise ValueError(f"--qkv-seed: only for the qkv and multihead models, not {args.model}")
+
+    t0 = time.perf_counter()
+    traj = simulate(
+        args.model, x0, beta=args.beta, t_final=args.t_final, dt=dt, rtol=rtol, method=args.method,
+        save_every=args.save_every, progress=args.progress, **params,
+    )
+    wall = time.perf_counter() - t0
+
+    n_clusters = traj.cluster_count(args.tol)
+    t_cluster = traj.time_to_cluster(args.tol)
+    shape = "x".join(str(s) for s in x0.shape)
+    start = f"iid uniform (seed {args.seed})" if args.start == "random" else f"equiangular rho={args.rho:g}"
+    print(f"model {args.model} ({spec.manifold}), state {shape}, beta={args.beta:g}, t_final={args.t_final:g}")
+    print(f"start: {start}" + (f", matrices from --qkv-seed {args.qkv_seed}" if args.qkv_seed is not None else ""))
+    how = f"dt={dt:g}" if traj.method != "adaptive" else f"rtol={rtol:g}, rejected {traj.rejected}"
+    print(f"method {traj.method} ({how}): {traj.steps} steps, {traj.nfev} field evaluations, wall time {wall:.2f} s")
+    print(f"final cluster count: {n_clusters} (tol {args.tol:g} on 1 - <u_i,u_j>)")
+    if traj.energy is not None:
+        e0, e1 = traj.energy[0], traj.energy[-1]
+        print(f"energy: start {e0:.10g}, end {e1:.10g}, gain {e1 - e0:+.6g}")
+    else:
+        print(f"energy: {traj.energy_note}")
+    if t_cluster is None:
+        print(f"time to cluster (all <u_i,u_j> >= 1 - {args.tol:g}): not reached by t = {traj.times[-1]:g}")
+    else:
+        print(f"time to cluster (all <u_i,u_j> >= 1 - {args.tol:g}): {t_cluster:.6g} (on the saved-time grid)")
+    if args.save is not None:
+        traj.params["start"] = args.start
+        traj.params["start_seed"] = args.seed
+        traj.save_npz(args.save, force=args.force)
+        print(f"wrote {args.save}")
+    if args.plot is not None:
+        plot_trajectory(traj, args.plot, tol=args.tol)
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def plot_trajectory(traj, path: Path, *, tol: float = 1e-3) -> None:
+    """Write a two-panel PNG: energy (or min pairwise <u_i,u_j>) against time, and a trajectory view.
+
+    Trajectory view: for d = 3 a 3D scatter of the start and end directions with each token's path;
+    the lines theta_i(t) for
+    angles; the lines <u_i(t), u_1(t)> otherwise. Written atomically (temp file + rename).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from attnflow.numerics.trajectory import min_pairwise_inner, unit_directions
+
+    fig = plt.figure(figsize=(11, 4.5))
+    ax1 = fig.add_subplot(1, 2, 1)
+    if traj.energy is not None:
+        ax1.plot(traj.times, traj.energy, color="C0")
+        ax1.set_ylabel("interaction energy E(t)")
+        ax1.set_title(f"energy: gain {traj.energy[-1] - traj.energy[0]:+.4g}")
+    else:
+        m = [min_pairwise_inner(unit_directions(s, traj.manifold)) for s in traj.states]
+        ax1.plot(traj.times, m, color="C0")
+        ax1.set_ylabel(r"$\min_{i,j}\langle u_i,u_j\rangle$")
+        ax1.set_title("no energy for this model: cluster diameter")
+    ax1.set_xlabel("t")
+    t_c = traj.time_to_cluster(tol)
+    if t_c is not None:
+        ax1.axvline(t_c, color="grey", ls="--", lw=0.8, label=f"time to cluster {t_c:.3g}")
+        ax1.legend(loc="best")
+    d = traj.states.shape[-1] if traj.states.ndim == 3 else 0
+    if traj.manifold == "angles":
+        ax2 = fig.add_subplot(1, 2, 2)
+        th = traj.states.reshape(len(traj.times), -1)
+        # shift each path by a multiple of 2π so tokens that meet on the circle meet in the plot
+        th = th - 2 * np.pi * np.round((th[-1] - th[-1, 0]) / (2 * np.pi))
+        ax2.plot(traj.times, th, lw=0.8)
+        ax2.set_xlabel("t")
+        ax2.set_ylabel(r"$\theta_i(t)$ (continuous, shifted by $2\pi k_i$)")
+        ax2.set_title(f"{traj.model}: angles")
+    elif d == 3:
+        ax2 = fig.add_subplot(1, 2, 2, projection="3d")
+        u0 = unit_directions(traj.states[0], traj.manifold)
+        u1 = unit_directions(traj.states[-1], traj.manifold)
+        s, c = np.mgrid[0 : np.pi : 13j, 0 : 2 * np.pi : 25j]
+        ax2.plot_wireframe(np.sin(s) * np.cos(c), np.sin(s) * np.sin(c), np.cos(s), color="0.85", lw=0.4)
+        stride = max(1, len(traj.times) // 200)
+        paths = np.stack([unit_directions(s, traj.manifold) for s in traj.states[::stride]] + [u1])
+        for i in range(paths.shape[1]):
+            ax2.plot(*paths[:, i].T, color="C0", lw=0.5, alpha=0.5)
+        ax2.scatter(*u0.T, s=12, color="C0", label="start")
+        ax2.scatter(*u1.T, s=150, color="C3", marker="*", label=f"end ({traj.cluster_count(tol)} cluster(s))")
+        ax2.set_box_aspect((1, 1, 1))
+        ax2.legend(loc="upper left")
+        ax2.set_title(f"{traj.model}: tokens on the sphere")
+    else:
+        ax2 = fig.add_subplot(1, 2, 2)
+        u = np.stack([unit_directions(s, traj.manifold) for s in traj.states])
+        ax2.plot(traj.times, np.einsum("tid,td->ti", u, u[:, 0]), lw=0.8)
+        ax2.set_xlabel("t")
+        ax2.set_ylabel(r"$\langle u_i(t), u_1(t)\rangle$")
+        ax2.set_title(f"{traj.model}: inner products with token 1")
+    fig.suptitle(f"{traj.model}, beta={traj.beta:g}, method {traj.method}, t_final={traj.times[-1]:g}")
+    fig.tight_layout()
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=110)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    finally:
+        plt.close(fig)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("run as: attnflow simulate ...")

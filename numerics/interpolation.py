@@ -1,0 +1,58 @@
+"""Measure-to-measure interpolation with attention + perceptron blocks (arXiv 2411.04551).
+
+The field :math:`v[\\mu](x) = P_x(V A_B[\\mu](x) + W(Ux + b)_+)` with piecewise-constant
+parameters (a :class:`Schedule` of :class:`Layer` s), the integration of N measures under ONE shared
+schedule (:func:`flow`), the three-phase construction of Theorem 1.1
+(:func:`construct_dirac_interpolation`), and the checks behind the claims
+``interpolation.*`` of the theory notes: :func:`gate_mass_moved` (gate sign erratum),
+:func:`mass_concentration_family` (2√η vs the printed Cη), :func:`cluster_time` (log 1/ε).
+
+References: arXiv 2411.04551; theory notes 06-interpolation.md, 05-wasserstein.md §5.4.
+"""
+
+from ._interp_construct import (
+    ConstructionError,
+    InterpolationResult,
+    construct_dirac_interpolation,
+    validate_instance,
+)
+from ._interp_experiments import (
+    ClusterTimeFit,
+    GateExperiment,
+    MassConcentration,
+    cluster_time,
+    gate_layer,
+    gate_mass_moved,
+    mass_concentration_family,
+)
+from ._interp_field import attention_average, interp_velocity
+from ._interp_flow import FlowPath, flow
+from ._interp_geometry import best_dirac_w2, dirac_w2
+from ._interp_instances import draw_instance
+from ._interp_plots import plot_clouds, plot_w2_history
+from ._interp_schedule import Layer, Schedule
+
+__all__ = [
+    "Layer",
+    "Schedule",
+    "attention_average",
+    "interp_velocity",
+    "flow",
+    "FlowPath",
+    "construct_dirac_interpolation",
+    "InterpolationResult",
+    "ConstructionError",
+    "validate_instance",
+    "draw_instance",
+    "dirac_w2",
+    "best_dirac_w2",
+    "gate_layer",
+    "gate_mass_moved",
+    "GateExperiment",
+    "mass_concentration_family",
+    "MassConcentration",
+    "cluster_time",
+    "ClusterTimeFit",
+    "plot_clouds",
+    "plot_w2_history",
+]

@@ -1,0 +1,350 @@
+r"""The :class:`Trajectory` returned by :func:`attnflow.numerics.simulate`.
+
+A trajectory holds the saved times and states of one run, the interaction energy along it (where the
+model has one), the run's metadata, and helpers to read clustering off it:
+
+- :meth:`Trajectory.cluster_count` — number of clusters of the final (or any saved) state, where two
+  tokens are linked when :math:`1 - \langle u_i, u_j\rangle \le \mathrm{tol}` (single linkage);
+- :meth:`Trajectory.time_to_cluster` — first saved time at which *all* pairs satisfy
+  :math:`\langle u_i, u_j\rangle \ge 1 - \mathrm{tol}` (one cluster);
+- :meth:`Trajectory.save_npz` / :meth:`Trajectory.load_npz` — atomic, pickle-free ``.npz`` files.
+
+Here :math:`u_i` is the unit direction of token i: :math:`x_i` on the sphere,
+:math:`(\cos\theta_i, \sin\theta_i)` for angles (so :math:`1-\langle u_i,u_j\rangle = 1-\cos(\theta_i-\theta_j)`),
+and :math:`x_i/|x_i|` for the euclidean Pre-LN / Peri-LN state :math:`x_i = r_i\theta_i`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Trajectory", "unit_directions", "cluster_labels", "min_pairwise_inner"]
+
+_FORMAT = "attnflow-trajectory-1"
+
+
+def unit_directions(x: np.ndarray, manifold: str) -> np.ndarray:
+    r"""Unit directions :math:`u_i` of the tokens of one state (shape ``(n, k)``; batch ``(P, N, 2)`` for angles).
+
+    .. math::
+
+        u_i = x_i\ (\text{sphere}),\qquad u_i = (\cos\theta_i, \sin\theta_i)\ (\text{angles}),\qquad
+        u_i = x_i/|x_i|\ (\text{euclidean } x_i = r_i\theta_i).
+
+    References
+    ----------
+    Theory notes 01-models.md §1.4 (circle embedding) and §1.7 (x = r θ).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if manifold == "angles":
+        return np.stack([np.cos(x), np.sin(x)], axis=-1)
+    if manifold == "sphere":
+        return x
+    if manifold == "euclidean":
+        if x.ndim == 1:
+            x = x[:, None]
+        return x / np.linalg.norm(x, axis=-1, keepdims=True)
+    raise ValueError(f"manifold: unknown manifold {manifold!r}; use sphere, angles or euclidean")
+
+
+def _check_tol(tol: float) -> float:
+    tol = float(tol)
+    if not math.isfinite(tol) or not 0 < tol < 2:
+        raise ValueError(f"tol: must lie in (0, 2) (a threshold on 1 - <u_i, u_j>), got {tol}")
+    return tol
+
+
+def cluster_labels(u: np.ndarray, tol: float = 1e-3, block: int = 1024) -> np.ndarray:
+    r"""Single-linkage cluster labels of unit vectors ``u`` (n, k).
+
+    Tokens i, j are linked when
+
+    .. math::
+
+        1 - \langle u_i, u_j\rangle \le \mathrm{tol}\quad(\Leftrightarrow |u_i - u_j|^2 \le 2\,\mathrm{tol}),
+
+    and clusters are the connected components of that graph (computed in row blocks: no n×n array
+    for n > ``block``).
+
+    Returns
+    -------
+    ndarray of int, shape (n,)
+        Labels 0..K-1 in order of first appearance.
+
+    References
+    ----------
+    Theory notes 03-clustering.md §3.1 (the ⟨x_i, x_j⟩ ≥ 0.999 criterion of 2512.01868).
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    tol = _check_tol(tol)
+    n = u.shape[0]
+    rows, cols = [], []
+    for s in range(0, n, block):
+        g = u[s : s + block] @ u.T
+        i, j = np.nonzero(g >= 1.0 - tol)
+        rows.append(i + s)
+        cols.append(j)
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    graph = coo_matrix((np.ones(len(r), dtype=np.int8), (r, c)), shape=(n, n)).tocsr()
+    _, labels = connected_components(graph, directed=False)
+    # relabel in order of first appearance (deterministic, independent of scipy's numbering)
+    _, first = np.unique(labels, return_index=True)
+    order = np.argsort(first)
+    remap = np.empty_like(order)
+    remap[order] = np.arange(len(order))
+    return remap[labels]
+
+
+def min_pairwise_inner(u: np.ndarray, block: int = 1024) -> float:
+    r""":math:`\min_{i,j}\langle u_i, u_j\rangle` for unit vectors ``u`` (n, k), computed in row blocks.
+
+    .. math::
+
+        m(u) = \min_{i,j} \langle u_i, u_j\rangle,\qquad \text{one cluster at tol} \iff m(u) \ge 1 - \mathrm{tol}.
+
+    References
+    ----------
+    Theory notes 03-clustering.md §3.1.
+    """
+    n = u.shape[0]
+    return float(min(np.min(u[s : s + block] @ u.T) for s in range(0, n, block)))
+
+
+@dataclass
+class Trajectory:
+    r"""Saved states of one simulation run.
+
+    Attributes
+    ----------
+    times : ndarray (k,)
+        Saved times; ``times[0]`` is the start, ``times[-1]`` the final time.
+    states : ndarray (k, *x0.shape)
+        Saved states; ``states[-1]`` is the final state.
+    energy : ndarray (k,) or None
+        Interaction energy of each saved state (``attnflow.numerics.energy``), None when the model
+        has none.
+    model, beta, params, method, manifold
+        What was integrated and how.
+    nfev, steps, rejected : int
+        Field evaluations, accepted steps, rejected steps (adaptive only).
+    dt, rtol : float or None
+        Step or tolerance of the run.
+    wall_time : float
+        Seconds spent integrating.
+    energy_note : str
+        Why ``energy`` is None (no energy, or its hypotheses fail), else empty.
+
+    References
+    ----------
+    Issue 3 ("Integrators and the simulation API"); theory notes 01-models.md, 02-energy.md.
+    """
+
+    times: np.ndarray
+    states: np.ndarray
+    energy: np.ndarray | None
+    model: str
+    beta: float
+    params: dict[str, Any] = field(default_factory=dict)
+    method: str = ""
+    manifold: str = "sphere"
+    nfev: int = 0
+    steps: int = 0
+    rejected: int = 0
+    dt: float | None = None
+    rtol: float | None = None
+    wall_time: float = 0.0
+    energy_note: str = ""
+
+    def __post_init__(self):
+        self.times = np.asarray(self.times, dtype=np.float64)
+        self.states = np.asarray(self.states, dtype=np.float64)
+        if self.times.ndim != 1 or self.states.shape[:1] != self.times.shape:
+            raise ValueError(
+                f"states: need one saved state per time, got times {self.times.shape} and states {self.states.shape}"
+            )
+        if self.energy is not None:
+            self.energy = np.asarray(self.energy, dtype=np.float64)
+            if self.energy.shape != self.times.shape:
+                raise ValueError(f"energy: shape {self.energy.shape} does not match times {self.times.shape}")
+
+    # ------------------------------------------------------------------ views
+    @property
+    def final(self) -> np.ndarray:
+        """The final state ``states[-1]`` (at ``times[-1]``)."""
+        return self.states[-1]
+
+    @property
+    def batched(self) -> bool:
+        """True for a ``(P, N)`` batch of angle sequences."""
+        return self.manifold == "angles" and self.states.ndim == 3
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    def _state(self, index: int) -> np.ndarray:
+        return self.states[index]
+
+    # ------------------------------------------------------------- clustering
+    def cluster_count(self, tol: float = 1e-3, *, index: int = -1):
+        r"""Number of clusters in the saved state ``index`` (default: the final state).
+
+        Tokens i, j are in the same cluster when they are joined by a chain of pairs with
+
+        .. math::
+
+            1 - \langle u_i, u_j\rangle \le \mathrm{tol}
+
+        (single linkage on the unit directions :math:`u_i`, see :func:`unit_directions`).
+
+        Parameters
+        ----------
+        tol : float
+            Threshold in (0, 2); 1e-3 matches the ⟨x_i, x_j⟩ ≥ 0.999 criterion of 2512.01868.
+        index : int
+            Which saved state.
+
+        Returns
+        -------
+        int, or ndarray of int (P,) for a batch of angle sequences.
+
+        References
+        ----------
+        Theory notes 03-clustering.md §3.1.
+        """
+        u = unit_directions(self._state(index), self.manifold)
+        if u.ndim == 3:
+            return np.array([int(cluster_labels(ui, tol).max()) + 1 for ui in u])
+        return int(cluster_labels(u, tol).max()) + 1
+
+    def time_to_cluster(self, tol: float = 1e-3):
+        r"""First saved time at which all tokens form one cluster:
+
+        .. math::
+
+            t^* = \min\{t_k :\ \langle u_i(t_k), u_j(t_k)\rangle \ge 1 - \mathrm{tol}\ \ \forall i, j\}.
+
+        Resolution is the saving grid (``save_every``). Returns None (or NaN entries for a batch)
+        when it never happens within the run.
+
+        References
+        ----------
+        Theory notes 03-clustering.md §3.1 item 8 (the P(⟨x_i,x_j⟩ ≥ 0.999) phase diagram).
+        """
+        tol = _check_tol(tol)
+        if self.batched:
+            out = np.full(self.states.shape[1], np.nan)
+            for p in range(self.states.shape[1]):
+                for k, t in enumerate(self.times):
+                    if min_pairwise_inner(unit_directions(self.states[k, p], "angles")) >= 1 - tol:
+                        out[p] = t
+                        break
+            return out
+        for k, t in enumerate(self.times):
+            if min_pairwise_inner(unit_directions(self.states[k], self.manifold)) >= 1 - tol:
+                return float(t)
+        return None
+
+    # -------------------------------------------------------------------- I/O
+    def save_npz(self, path, *, force: bool = False) -> Path:
+        """Write the trajectory to ``path`` as a pickle-free ``.npz``, atomically.
+
+        The file is written to a temporary file in the same folder and moved into place, so a reader
+        never sees a partial file. An existing ``path`` is refused (``FileExistsError``) unless
+        ``force=True``. Parameters are stored as plain arrays (``param__<name>``); ``None``-valued
+        parameters are dropped.
+
+        Returns
+        -------
+        pathlib.Path
+            The path written.
+        """
+        path = Path(path)
+        if path.exists() and not force:
+            raise FileExistsError(f"path: {path} exists; pass force=True (CLI: --force) to overwrite")
+        if not path.parent.is_dir():
+            raise ValueError(f"path: folder {path.parent} does not exist")
+        arrays: dict[str, np.ndarray] = {
+            "format": np.array(_FORMAT),
+            "times": self.times,
+            "states": self.states,
+            "model": np.array(self.model),
+            "beta": np.array(float(self.beta)),
+            "method": np.array(self.method),
+            "manifold": np.array(self.manifold),
+            "nfev": np.array(int(self.nfev)),
+            "steps": np.array(int(self.steps)),
+            "rejected": np.array(int(self.rejected)),
+            "dt": np.array(np.nan if self.dt is None else float(self.dt)),
+            "rtol": np.array(np.nan if self.rtol is None else float(self.rtol)),
+            "wall_time": np.array(float(self.wall_time)),
+            "energy_note": np.array(self.energy_note),
+        }
+        if self.energy is not None:
+            arrays["energy"] = self.energy
+        for name, value in sorted(self.params.items()):
+            if value is None:
+                continue
+            arr = np.asarray(value)
+            if arr.dtype == object:
+                raise ValueError(f"params: {name!r} is not storable as a plain array")
+            arrays[f"param__{name}"] = arr
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, **arrays)
+                fh.flush()
+                os.fsync(fh.fileno())
+            if force:
+                os.replace(tmp, path)
+            else:
+                os.link(tmp, path)  # atomic no-clobber: fails if path appeared meanwhile
+                os.unlink(tmp)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        return path
+
+    @classmethod
+    def load_npz(cls, path) -> "Trajectory":
+        """Read a file written by :meth:`save_npz` (``np.load(..., allow_pickle=False)``)."""
+        path = Path(path)
+        with np.load(path, allow_pickle=False) as z:
+            if "format" not in z.files or str(z["format"]) != _FORMAT:
+                raise ValueError(f"path: {path} is not an attnflow trajectory file")
+
+            def scalar(key):
+                return z[key].item()
+
+            params = {}
+            for key in z.files:
+                if key.startswith("param__"):
+                    arr = z[key]
+                    params[key[len("param__") :]] = arr.item() if arr.ndim == 0 else arr
+            dt, rtol = scalar("dt"), scalar("rtol")
+            return cls(
+                times=z["times"],
+                states=z["states"],
+                energy=z["energy"] if "energy" in z.files else None,
+                model=str(z["model"]),
+                beta=scalar("beta"),
+                params=params,
+                method=str(z["method"]),
+                manifold=str(z["manifold"]),
+                nfev=int(scalar("nfev")),
+                steps=int(scalar("steps")),
+                rejected=int(scalar("rejected")),
+                dt=None if math.isnan(dt) else dt,
+                rtol=None if math.isnan(rtol) else rtol,
+                wall_time=scalar("wall_time"),
+                energy_note=str(z["energy_note"]) if "energy_note" in z.files else "",
+            )

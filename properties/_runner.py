@@ -1,0 +1,282 @@
+"""Run claims through Hypothesis under a profile and classify the outcome.
+
+Outcomes: ``holds`` (no counterexample), ``fails`` (a shrunk counterexample was found),
+``explored`` (an ``explore`` claim ran; measurements only) and ``error`` (the check or its
+strategy raised something other than :class:`Violation`, or Hypothesis could not generate
+examples).  A run is ``ok`` iff the outcome is the one its expectation asks for.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+import re
+import sys
+import time
+import traceback
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+from hypothesis import HealthCheck, Verbosity, given, settings
+from hypothesis import seed as hypothesis_seed
+
+from attnflow.properties._claim import Claim, Measurement, Violation
+from attnflow.properties.profiles import PROFILES, register_profiles
+
+__all__ = ["OUTCOMES", "ClaimRun", "run_claim", "run_claims", "describe_example", "random_seed"]
+
+OUTCOMES = ("holds", "fails", "explored", "error")
+_WANTED = {"holds": "holds", "fails": "fails", "explore": "explored"}
+_SUPPRESS = [
+    HealthCheck.too_slow,
+    HealthCheck.data_too_large,
+    HealthCheck.filter_too_much,
+    HealthCheck.large_base_example,
+]
+
+
+class _CheckError(Exception):
+    """A non-Violation exception raised inside a check (wraps the original)."""
+
+
+def random_seed() -> int:
+    """A fresh seed in ``[0, 2**32)`` (used when ``--seed`` is not given; always reported)."""
+    return random.SystemRandom().randrange(2**32)
+
+
+def describe_example(example: Any, limit: int = 300) -> str:
+    """A short one-line ``repr`` of a drawn example (arrays abbreviated, at most ``limit`` chars)."""
+    with np.printoptions(precision=4, suppress=True, threshold=12, edgeitems=2, linewidth=10_000):
+        text = repr(example)
+    text = re.sub(r"\s+", " ", text).strip()
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@dataclasses.dataclass
+class ClaimRun:
+    """The result of running one claim."""
+
+    claim: Claim
+    outcome: str
+    examples: int
+    seconds: float
+    detail: str
+    seed: int
+    profile: str
+    measurement: dict | None = None
+    fitted: dict | None = None
+    counterexample: str | None = None
+    replay: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the outcome is the one the claim's expectation asks for."""
+        return self.outcome == _WANTED[self.claim.expect]
+
+    def to_dict(self) -> dict:
+        """Report row: the required keys, then the optional ones that are set."""
+        row = {
+            "id": self.claim.id,
+            "expect": self.claim.expect,
+            "outcome": self.outcome,
+            "ok": self.ok,
+            "examples": self.examples,
+            "seconds": round(self.seconds, 3),
+            "detail": self.detail,
+        }
+        for key in ("measurement", "fitted", "counterexample", "replay"):
+            val = getattr(self, key)
+            if val is not None:
+                row[key] = val
+        return row
+
+
+def _replay_command(claim_id: str, seed: int, profile: str) -> str:
+    cmd = f"attnflow check --claim {claim_id} --seed {seed}"
+    return cmd if profile == "quick" else cmd + f" --profile {profile}"
+
+
+def _as_measurement(value: Any) -> Measurement | None:
+    if value is None:
+        return None
+    if isinstance(value, Measurement):
+        m = value
+    elif isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool):
+        m = Measurement(value=float(value))
+    else:
+        raise TypeError(f"check returned {type(value).__name__}; return a Measurement, a float or None")
+    nums = [m.value, m.fitted, m.theory, *m.extra.values()]
+    if any(v is not None and isinstance(v, float) and math.isnan(v) for v in nums):
+        raise ValueError(f"check returned a NaN measurement: {m}")
+    return m
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def _summarise(claim: Claim, ms: list[Measurement]) -> tuple[str, dict | None, dict | None]:
+    if not ms:
+        return "", None, None
+    vals = [m.value for m in ms]
+    agg = max(vals) if claim.aggregate == "max" else min(vals)
+    measurement = {"label": claim.measure, claim.aggregate: agg, "n": len(ms)}
+    parts = [f"{claim.measure} = {_fmt(agg)}"]
+    fitted = None
+    fits = [m for m in ms if m.fitted is not None]
+    if fits:
+        fv = [m.fitted for m in fits]
+        th = [m.theory for m in fits if m.theory is not None]
+        fitted = {"min": min(fv), "max": max(fv), "n": len(fv)}
+        rng_txt = _fmt(min(fv)) if min(fv) == max(fv) else f"{_fmt(min(fv))}..{_fmt(max(fv))}"
+        if th:
+            fitted["theory_min"], fitted["theory_max"] = min(th), max(th)
+            th_txt = _fmt(min(th)) if min(th) == max(th) else f"{_fmt(min(th))}..{_fmt(max(th))}"
+            parts.append(f"fitted {rng_txt} vs theory {th_txt}")
+        else:
+            parts.append(f"fitted {rng_txt}")
+    keys = sorted({k for m in ms for k in m.extra})
+    for k in keys:
+        xs = [m.extra[k] for m in ms if k in m.extra]
+        measurement[k] = {"min": min(xs), "max": max(xs)}
+        parts.append(f"{k} in [{_fmt(min(xs))}, {_fmt(max(xs))}]")
+    return "; ".join(parts), measurement, fitted
+
+
+def run_claim(claim: Claim, profile: str = "quick", seed: int | None = None) -> ClaimRun:
+    """Run one claim through Hypothesis and classify the outcome.
+
+    Parameters
+    ----------
+    claim : Claim
+    profile : {"quick", "ci", "thorough"}
+        Sets the number of examples (times ``claim.examples``).
+    seed : int, optional
+        Hypothesis seed (``hypothesis.seed``); a random one is drawn and recorded if omitted, so
+        every run can be replayed with ``attnflow check --claim ID --seed N``.
+
+    Returns
+    -------
+    ClaimRun
+
+    References
+    ----------
+    Issue 4 (runner semantics); Hypothesis documentation, ``@seed`` and settings profiles.
+    """
+    if not isinstance(claim, Claim):
+        raise ValueError(f"claim: expected a Claim, got {type(claim).__name__}")
+    if profile not in PROFILES:
+        raise ValueError(f"profile: unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    if seed is None:
+        seed = random_seed()
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed: expected a non-negative integer, got {seed!r}")
+    seed = int(seed)
+    register_profiles()
+    explore = claim.expect == "explore"
+    state: dict[str, Any] = {"calls": 0, "last": None, "ms": [], "violations": 0, "first_violation": None}
+
+    def body(example: Any) -> None:
+        state["calls"] += 1
+        state["last"] = example
+        try:
+            m = _as_measurement(claim.check(example))
+        except Violation as exc:
+            if explore:
+                state["violations"] += 1
+                state["first_violation"] = state["first_violation"] or str(exc)
+                return
+            raise
+        except Exception as exc:  # a bug in the check: never a counterexample
+            raise _CheckError(f"{type(exc).__name__}: {exc}") from exc
+        if m is not None:
+            state["ms"].append(m)
+
+    test = given(claim.hypotheses)(body)
+    test = settings(
+        settings.get_profile(f"attnflow-{profile}"),
+        max_examples=claim.max_examples(profile),
+        deadline=None,
+        database=None,
+        derandomize=False,
+        report_multiple_bugs=False,
+        suppress_health_check=_SUPPRESS,
+        verbosity=Verbosity.quiet,
+        print_blob=False,
+    )(test)
+    test = hypothesis_seed(seed)(test)
+
+    replay = _replay_command(claim.id, seed, profile)
+    t0 = time.perf_counter()
+    outcome, detail, counterexample = None, "", None
+    try:
+        test()
+    except Violation as exc:
+        counterexample = (claim.describe or describe_example)(state["last"])
+        outcome = "fails"
+        detail = f"counterexample: {counterexample} -- {exc}; replay: {replay}"
+    except _CheckError as exc:
+        outcome = "error"
+        tb = traceback.extract_tb(exc.__cause__.__traceback__) if exc.__cause__ else []
+        where = f" at {tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno}" if tb else ""
+        detail = f"check raised {exc}{where} on {describe_example(state['last'], 160)}; replay: {replay}"
+    except Exception as exc:  # strategy errors, Unsatisfiable, Flaky, health checks
+        outcome = "error"
+        msg = re.sub(r"\s+", " ", str(exc)).strip()[:300]
+        detail = f"{type(exc).__name__}: {msg}; replay: {replay}"
+    seconds = time.perf_counter() - t0
+
+    summary, measurement, fitted = _summarise(claim, state["ms"])
+    if outcome is None:
+        n = state["calls"]
+        if explore:
+            outcome = "explored"
+            detail = summary or f"{n} examples"
+            if state["violations"]:
+                detail += f"; {state['violations']} example(s) violated the conjectured bound, first: {state['first_violation']}"
+        else:
+            outcome = "holds"
+            detail = summary or f"no counterexample in {n} examples"
+            if claim.expect == "fails":
+                detail = f"no counterexample found in {n} examples (negative control missed); " + detail
+    elif outcome == "fails" and summary:
+        detail += f" (passing examples: {summary})"
+    return ClaimRun(
+        claim=claim,
+        outcome=outcome,
+        examples=state["calls"],
+        seconds=seconds,
+        detail=detail,
+        seed=seed,
+        profile=profile,
+        measurement=measurement,
+        fitted=fitted,
+        counterexample=counterexample,
+        replay=replay if outcome in ("fails", "error") else None,
+    )
+
+
+def run_claims(
+    claims: Iterable[Claim], profile: str = "quick", seed: int | None = None, progress: bool = False
+) -> list[ClaimRun]:
+    """Run several claims with one seed (drawn once if omitted); optional tqdm bar on stderr."""
+    claims = list(claims)
+    if seed is None:
+        seed = random_seed()
+    it: Iterable[Claim] = claims
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(claims, desc="checking", unit="claim", file=sys.stderr, leave=False)
+        it = bar
+    runs = []
+    for c in it:
+        if bar is not None:
+            bar.set_postfix_str(c.id)
+        runs.append(run_claim(c, profile=profile, seed=seed))
+    if bar is not None:
+        bar.close()
+    return runs

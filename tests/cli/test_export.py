@@ -1,0 +1,513 @@
+"""``attnflow export``: catalogue consistency, verification gate, atomic writing, standalone selftest.
+
+Expected kernel outputs come from the independent plain-NumPy implementation
+(``attnflow.numerics._reference``).  The registry has no kernel-exercising claims yet, so the export
+path is exercised with a small claim monkeypatched into the registry: it checks the public field
+API (which calls the generated kernels) against the reference on drawn configurations.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import strategies as st
+
+from attnflow import export
+from attnflow.cli import main
+from attnflow.numerics import _reference as ref
+from attnflow.numerics import fields
+from attnflow.properties import registry
+from attnflow.properties.registry import Claim, require
+
+TEST_FAMILY = "export_selftest"
+
+
+# ----------------------------------------------------------------------------------------------
+# a claim that exercises kernels through the public API
+
+
+def _sphere(seed, n, d):
+    x = np.random.default_rng(seed).standard_normal((n, d))
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def _rel_err(a, b):
+    return float(np.max(np.abs(a - b)) / max(1.0, float(np.max(np.abs(b)))))
+
+
+def _check_sa_usa(ex):
+    x = _sphere(ex["seed"], ex["n"], ex["d"])
+    worst = 0.0
+    for model in ("sa", "usa"):
+        err = _rel_err(fields.velocity(x, model=model, beta=ex["beta"]), ref.velocity_ref(x, model, ex["beta"]))
+        require(err <= 1e-10, f"{model}: kernel vs reference {err:.3e}")
+        worst = max(worst, err)
+    return worst
+
+
+def _check_all_models(ex):
+    seed, n, d, beta = ex["seed"], ex["n"], ex["d"], ex["beta"]
+    rng = np.random.default_rng(seed)
+    x = _sphere(seed, n, d)
+    worst = _check_sa_usa(ex)
+    Q, K, V = (rng.standard_normal((d, d)) for _ in range(3))
+    M = rng.standard_normal((2, d, d))
+    M = M + np.transpose(M, (0, 2, 1))
+    th = rng.uniform(-np.pi, np.pi, (2, n))
+    pairs = [
+        (fields.velocity(x, model="qkv", beta=beta, Q=Q, K=K, V=V), ref.velocity_ref(x, "qkv", beta, Q=Q, K=K, V=V)),
+        (fields.velocity(x, model="multihead", beta=beta, M=M), ref.velocity_ref(x, "multihead", beta, M=M)),
+        (fields.velocity(x, model="multihead", beta=beta, M=M, normalization="per_head"),
+         ref.velocity_ref(x, "multihead", beta, M=M, normalization="per_head")),
+        (fields.velocity(th[0], model="kuramoto", beta=beta), ref.velocity_ref(th[0], "kuramoto", beta)),
+        (fields.velocity(th, model="kuramoto", beta=beta), ref.velocity_ref(th, "kuramoto", beta)),
+        (fields.velocity(th[0], model="causal_alibi", beta=beta), ref.velocity_ref(th[0], "causal_alibi", beta)),
+        (fields.velocity(th, model="causal_alibi", beta=beta), ref.velocity_ref(th, "causal_alibi", beta)),
+    ]
+    if beta != 0.0:
+        pairs.append((np.array(fields.energy(x, model="sa", beta=beta)), np.array(ref.energy_ref(x, "sa", beta))))
+        pairs.append((np.array(fields.energy(th[0], model="kuramoto", beta=beta)),
+                      np.array(ref.energy_ref(th[0], "kuramoto", beta))))
+    for got, want in pairs:
+        err = _rel_err(got, want)
+        require(err <= 1e-10, f"kernel vs reference {err:.3e}")
+        worst = max(worst, err)
+    return worst
+
+
+_EXAMPLES = st.fixed_dictionaries({
+    "seed": st.integers(0, 2**32 - 1), "n": st.integers(1, 6), "d": st.integers(2, 4),
+    "beta": st.floats(-5.0, 5.0, allow_nan=False),
+})
+
+
+def _claim(cid, check, expect="holds"):
+    return Claim(id=cid, title="kernels agree with the plain-NumPy reference", source="test_export.py",
+                 hypotheses=_EXAMPLES, check=check, expect=expect,
+                 tolerance="1e-10 relative: different summation order only", measure="max relative error")
+
+
+def _install_claims(mp, claims, kernels):
+    """Register ``claims`` (with ids under TEST_FAMILY) and point ``kernels`` at them only."""
+    registry.all_claims()  # load the real registry first
+    for c in claims:
+        mp.setitem(registry._REGISTRY, c.id, c)
+    for name in kernels:
+        mp.setitem(export.KERNELS, name, dataclasses.replace(export.KERNELS[name], claims=(TEST_FAMILY,)))
+
+
+def _leftovers(parent: Path, package: str):
+    return sorted(p.name for p in parent.iterdir() if p.name.startswith(f".{package}."))
+
+
+def _run_isolated(code: str, parent: Path, timeout=300):
+    """Run ``code`` with -I (no PYTHONPATH, no user site, no cwd) and only ``parent`` added to sys.path."""
+    prog = f"import sys; sys.path.insert(0, {str(parent)!r}); sys.modules['attnflow'] = None\n" + code
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "NUMBA"))}
+    return subprocess.run([sys.executable, "-I", "-c", prog], capture_output=True, text=True, timeout=timeout,
+                          cwd=str(parent), env=env)
+
+
+# ----------------------------------------------------------------------------------------------
+# the catalogue against the code generator and the public API
+
+
+def test_catalog_covers_every_generated_kernel():
+    from attnflow.symbolic import models
+    from attnflow.symbolic.codegen.kernels import generated_files, source_expr
+
+    files = generated_files()
+    public = set()
+    for path in files:
+        mod = importlib.import_module("attnflow.numerics._generated." + Path(path).stem)
+        public |= {n for n, obj in vars(mod).items() if not n.startswith("_") and hasattr(obj, "py_func")}
+    assert public == set(export.KERNELS), "catalogue out of date with numerics/_generated"
+    for spec in export.KERNELS.values():
+        assert spec.file in files
+        fn = getattr(importlib.import_module(spec.module), spec.name)
+        assert [a.name for a in spec.args] == list(inspect.signature(fn.py_func).parameters)
+        assert models.kernel_source_expr(spec.family) in source_expr(spec.file).args
+        assert {a.kind for a in spec.args} <= {"array", "float", "bool", "out"}
+        assert set(spec.models) <= set(fields.MODELS)
+
+
+def _model_calls():
+    rng = np.random.default_rng(3)
+    x = _sphere(1, 5, 3)
+    V = rng.standard_normal((3, 3))
+    V = V + V.T
+    M = rng.standard_normal((2, 3, 3))
+    M = M + np.transpose(M, (0, 2, 1))
+    th = rng.uniform(-np.pi, np.pi, (2, 5))
+    params = {"qkv": {"Q": np.eye(3), "K": V, "V": V}, "multihead": {"M": M}}
+    used = {}
+    for model, spec in fields.MODELS.items():
+        with export.trace_kernel_calls() as counts:
+            if spec.manifold == "angles":
+                fields.velocity(th[0], model=model, beta=1.3)
+                fields.velocity(th, model=model, beta=1.3)
+            else:
+                fields.velocity(2.0 * x if spec.manifold == "euclidean" else x, model=model, beta=1.3,
+                                **params.get(model, {}))
+            if model == "multihead":
+                fields.velocity(x, model=model, beta=1.3, M=M, normalization="per_head")
+            if spec.has_energy:
+                arg = th[0] if spec.manifold == "angles" else x
+                fields.energy(arg, model=model, beta=1.3, **params.get(model, {}))
+                fields.dissipation(arg, model=model, beta=1.3, **params.get(model, {}))
+        used[model] = {k for k, c in counts.items() if c}
+    return used
+
+
+def test_models_column_is_what_the_public_api_calls():
+    used = _model_calls()
+    for name, spec in export.KERNELS.items():
+        assert set(spec.models) == {m for m, ks in used.items() if name in ks}, name
+    # tracing is undone on exit
+    from attnflow.numerics._generated import sphere_attention
+
+    assert hasattr(sphere_attention.sa_attention, "py_func")
+
+
+def test_stored_cases_agree_with_kernels_within_tolerance():
+    for spec in export.KERNELS.values():
+        cases = spec.cases()
+        assert len(cases) >= 2
+        for case, errs in zip(cases, export.kernel_errors(spec, cases)):
+            assert any(np.max(np.abs(w)) > 0 for w in case.expected.values())  # not a trivial zero case
+            for name, err in errs.items():
+                want = case.expected[name]
+                assert np.all(np.isfinite(want))
+                assert err <= export.RTOL * np.max(np.abs(want)) + export.ATOL, (spec.name, name, err)
+
+
+def test_import_problems_flags_attnflow_and_foreign_imports():
+    assert export.import_problems("import math\nimport numpy as np\nfrom numba import njit, prange\n") == []
+    for src, word in [("import attnflow", "attnflow"), ("from attnflow.numerics import fields", "attnflow"),
+                      ("import scipy.special", "scipy"), ("from . import sibling", "relative"),
+                      ("__import__('attnflow')", "attnflow"), ("import importlib\nimportlib.import_module('sympy')", "sympy")]:
+        problems = export.import_problems(src)
+        assert len(problems) == 1 and word in problems[0], (src, problems)
+    for spec in export.KERNELS.values():
+        assert export.import_problems(export._kernel_source(spec)) == []
+
+
+# ----------------------------------------------------------------------------------------------
+# argument errors and refusals (nothing written)
+
+
+def test_bad_names_and_out(tmp_path):
+    with pytest.raises(ValueError, match=r"names: unknown kernel 'sa_atention' \(did you mean sa_attention"):
+        export.export_kernels(["sa_atention"], tmp_path / "pkg")
+    with pytest.raises(ValueError, match="'usa' is a model, not a kernel.*usa_velocity"):
+        export.export_kernels(["usa"], tmp_path / "pkg")
+    for bad in ("1pkg", "my-kernels", "class"):
+        with pytest.raises(ValueError, match=r"^out: .*valid Python identifier"):
+            export.export_kernels(["sa_attention"], tmp_path / bad)
+    with pytest.raises(ValueError, match="^out: .*shadow"):
+        export.export_kernels(["sa_attention"], tmp_path / "numpy")
+    with pytest.raises(ValueError, match="^out: the parent directory"):
+        export.export_kernels(["sa_attention"], tmp_path / "missing" / "pkg")
+    with pytest.raises(ValueError, match="^names: name the kernels"):
+        export.export_kernels([], tmp_path / "pkg")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_refuses_kernel_without_claims(tmp_path, monkeypatch):
+    monkeypatch.setitem(export.KERNELS, "qkv_attention",
+                        dataclasses.replace(export.KERNELS["qkv_attention"], claims=("no_such_family",)))
+    with pytest.raises(export.ExportRefused, match="qkv_attention: no registered claim matches") as info:
+        export.export_kernels(["qkv_attention"], tmp_path / "pkg", seed=1)
+    assert "not verified" in info.value.reasons["qkv_attention"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_refuses_when_a_claim_is_not_as_expected(tmp_path, monkeypatch):
+    def broken(ex):
+        require(False, "deliberately violated")
+
+    _install_claims(monkeypatch, [_claim(f"{TEST_FAMILY}.ok", _check_sa_usa), _claim(f"{TEST_FAMILY}.bad", broken)],
+                    ["sa_attention"])
+    with pytest.raises(export.ExportRefused, match=r"export_selftest.bad came out 'fails' \(expected 'holds'\)"):
+        export.export_kernels(["sa_attention"], tmp_path / "pkg", seed=2)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_refuses_when_no_claim_calls_the_kernel(tmp_path, monkeypatch):
+    def numpy_only(ex):
+        x = _sphere(ex["seed"], ex["n"], ex["d"])
+        return float(np.abs(np.linalg.norm(x, axis=1) - 1).max())
+
+    _install_claims(monkeypatch, [_claim(f"{TEST_FAMILY}.numpy_only", numpy_only)], ["usa_velocity"])
+    with pytest.raises(export.ExportRefused, match="none of its claims .* called the kernel"):
+        export.export_kernels(["usa_velocity"], tmp_path / "pkg", seed=3)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_refuses_non_standalone_or_stale_source(tmp_path, monkeypatch):
+    _install_claims(monkeypatch, [_claim(f"{TEST_FAMILY}.sa_usa", _check_sa_usa)], ["sa_attention"])
+    real = export._kernel_source
+    monkeypatch.setattr(export, "_kernel_source", lambda spec: real(spec) + "\nimport attnflow\n")
+    with pytest.raises(export.ExportRefused, match=r"not standalone \(line \d+: imports attnflow\)"):
+        export.export_kernels(["sa_attention"], tmp_path / "pkg", seed=4)
+    monkeypatch.setattr(export, "_kernel_source", lambda spec: real(spec) + "\n# edited\n")
+    with pytest.raises(export.ExportRefused, match="run `attnflow derive` first"):
+        export.export_kernels(["sa_attention"], tmp_path / "pkg", seed=4)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_all_exports_only_verified_kernels_and_records_refusals(tmp_path, monkeypatch):
+    _install_claims(monkeypatch, [_claim(f"{TEST_FAMILY}.sa_usa", _check_sa_usa)], ["usa_velocity"])
+    for name in export.KERNELS:
+        if name != "usa_velocity":
+            monkeypatch.setitem(export.KERNELS, name, dataclasses.replace(export.KERNELS[name], claims=("nothing",)))
+    report = export.export_kernels(None, tmp_path / "only_usa", all_kernels=True, seed=5)
+    assert report.kernels == ["usa_velocity"]
+    assert set(report.refused) == set(export.KERNELS) - {"usa_velocity"}
+    manifest = json.loads((tmp_path / "only_usa" / "manifest.json").read_text())
+    assert [k["name"] for k in manifest["kernels"]] == ["usa_velocity"]
+    assert {r["name"] for r in manifest["refused"]} == set(report.refused)
+    # the copied module holds multihead_shared too: present, but recorded as not exported
+    (entry,) = manifest["files"]
+    assert entry["kernels_exported"] == ["usa_velocity"] and entry["functions_not_exported"] == ["multihead_shared"]
+
+
+# ----------------------------------------------------------------------------------------------
+# a real export, used by the standalone tests below
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    parent = tmp_path_factory.mktemp("export")
+    with pytest.MonkeyPatch.context() as mp:
+        _install_claims(mp, [_claim(f"{TEST_FAMILY}.sa_usa", _check_sa_usa)],
+                        ["sa_attention", "usa_velocity"])
+        t0 = time.perf_counter()
+        report = export.export_kernels(["sa_attention", "usa_velocity"], parent / "verified_kernels",
+                                       profile="quick", seed=12345)
+        report.seconds = time.perf_counter() - t0
+    return report
+
+
+def test_export_layout_and_manifest(exported):
+    from attnflow.symbolic import models
+    from attnflow.symbolic.result import expr_hash, latex
+
+    root = exported.path
+    assert root.name == "verified_kernels" and exported.kernels == ["sa_attention", "usa_velocity"]
+    assert _leftovers(root.parent, "verified_kernels") == []
+    names = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    assert {"__init__.py", "__main__.py", "_selftest.py", "manifest.json", "README.md", "kernels/__init__.py",
+            "kernels/sphere_attention.py", "kernels/sphere_mean.py"} <= set(names)
+    assert not any(n.endswith((".pkl", ".pickle")) for n in names)
+    m = json.loads((root / "manifest.json").read_text())
+    assert m["generator"] == export.GENERATOR and m["package"] == "verified_kernels" and m["seed"] == 12345
+    assert set(m["versions"]) == {"python", "numpy", "numba", "sympy"}
+    assert m["tolerance"]["rtol"] == export.RTOL
+    for f in m["files"]:
+        text = (root / f["path"]).read_text()
+        assert text == (Path(__file__).parents[2] / f["source"]).read_text()  # copied verbatim
+        assert re.search(rf"^# Source expression hash: {f['expr_hash']} ", text, re.M)  # the header's hash
+        assert export.import_problems(text) == []
+    for k in m["kernels"]:
+        spec = export.KERNELS[k["name"]]
+        fam = models.kernel_source_expr(spec.family)
+        assert k["source_expression"] == {"family": spec.family, "latex": latex(fam), "expr_hash": expr_hash(fam)}
+        assert k["signature"].startswith(k["name"] + "(x: float64[n, d]")
+        (c,) = k["claims"]
+        assert c["id"] == f"{TEST_FAMILY}.sa_usa" and c["outcome"] == "holds" and c["ok"]
+        assert c["profile"] == "quick" and c["seed"] == 12345 and c["kernel_calls"] >= c["examples"] >= 1
+        assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$", c["date"])
+        for case in k["cases"]:
+            for rel in [*case["inputs"].values(), *case["expected"].values()]:
+                np.load(root / rel, allow_pickle=False)
+    readme = (root / "README.md").read_text()
+    assert "python -m verified_kernels selftest" in readme and "export_selftest.sa_usa" in readme
+    # nothing written into the package imports attnflow
+    for p in root.rglob("*.py"):
+        assert not [q for q in export.import_problems(p.read_text()) if "relative" not in q], p
+
+
+def test_selftest_isolated_without_attnflow(exported):
+    code = textwrap.dedent("""
+        try:
+            import attnflow
+        except ImportError:
+            pass
+        else:
+            raise SystemExit("attnflow importable")
+        import verified_kernels
+        rows = verified_kernels.selftest()
+        print("ROWS", len(rows), max(r["max_error"] / r["bound"] for r in rows))
+        print("MODULES", sorted(m for m in sys.modules if m.startswith("attnflow") and sys.modules[m] is not None))
+        print("FILE", verified_kernels.__file__)
+    """)
+    res = _run_isolated(code, exported.path.parent)
+    assert res.returncode == 0, res.stderr
+    lines = dict(line.split(" ", 1) for line in res.stdout.splitlines())
+    n_rows, ratio = lines["ROWS"].split()
+    n_cases = sum(len(k["cases"]) * sum(a["kind"] == "out" for a in k["args"])
+                  for k in exported.manifest["kernels"])
+    assert int(n_rows) == n_cases and float(ratio) <= 1.0
+    assert lines["MODULES"] == "[]"
+    assert lines["FILE"].startswith(str(exported.path))
+    # the command-line entry point
+    res = _run_isolated("import runpy; runpy.run_module('verified_kernels', run_name='__main__', alter_sys=True)",
+                        exported.path.parent)
+    assert res.returncode == 2  # no sub-command: help, exit 2
+    res = _run_isolated("sys.argv = ['x', 'selftest', '-q']\nimport runpy\n"
+                        "runpy.run_module('verified_kernels', run_name='__main__', alter_sys=True)",
+                        exported.path.parent)
+    assert res.returncode == 0 and "selftest passed: 2 kernels" in res.stdout, res.stderr
+
+
+def test_corrupted_output_or_source_makes_selftest_raise(exported):
+    root = exported.path
+    kernel = exported.manifest["kernels"][0]
+    rel = kernel["cases"][0]["expected"]["out"]
+    path = root / rel
+    original = path.read_bytes()
+    arr = np.load(path, allow_pickle=False)
+    arr.flat[0] += 1e-6 * max(1.0, float(np.max(np.abs(arr))))  # far above the tolerance
+    np.save(path, arr, allow_pickle=False)
+    code = ("import verified_kernels\ntry:\n    verified_kernels.selftest()\n"
+            "except verified_kernels.SelftestError as exc:\n    print('RAISED', exc)\nelse:\n    print('PASSED')\n")
+    try:
+        res = _run_isolated(code, root.parent)
+    finally:
+        path.write_bytes(original)
+    assert res.returncode == 0, res.stderr
+    assert "RAISED" in res.stdout and f"{kernel['name']} case 0 output 'out'" in res.stdout
+    # an edited kernel source is caught by its digest (checked before any kernel runs)
+    src = root / "kernels" / "sphere_mean.py"
+    text = src.read_text()
+    try:
+        src.write_text(text + "\n# edited\n")
+        res = _run_isolated(code, root.parent)
+    finally:
+        src.write_text(text)
+    assert "RAISED" in res.stdout and "kernels/sphere_mean.py: source differs" in res.stdout, res.stdout + res.stderr
+
+
+# ----------------------------------------------------------------------------------------------
+# overwriting and atomicity
+
+
+def test_existing_dir_needs_force_and_is_replaced(tmp_path, monkeypatch):
+    _install_claims(monkeypatch, [_claim(f"{TEST_FAMILY}.sa_usa", _check_sa_usa)], ["usa_velocity"])
+    out = tmp_path / "kern"
+    out.mkdir()
+    (out / "keep.txt").write_text("user data")
+    with pytest.raises(ValueError, match="^out: .* already exists; pass --force"):
+        export.export_kernels(["usa_velocity"], out, seed=6)
+    with pytest.raises(ValueError, match="not an earlier attnflow export"):
+        export.export_kernels(["usa_velocity"], out, seed=6, force=True)
+    assert (out / "keep.txt").read_text() == "user data"
+    (out / "keep.txt").unlink()
+    export.export_kernels(["usa_velocity"], out, seed=6, force=True)  # an empty folder may be replaced
+    (out / "stale.txt").write_text("from the previous export")
+    first = json.loads((out / "manifest.json").read_text())["created"]
+    export.export_kernels(["usa_velocity"], out, seed=7, force=True)
+    assert not (out / "stale.txt").exists()
+    assert json.loads((out / "manifest.json").read_text())["seed"] == 7 and first
+    assert _leftovers(tmp_path, "kern") == []
+
+
+def test_failure_while_writing_leaves_nothing(tmp_path, monkeypatch):
+    _install_claims(monkeypatch, [_claim(f"{TEST_FAMILY}.sa_usa", _check_sa_usa)], ["usa_velocity"])
+    real = export._write_package
+
+    def half_then_fail(tmp, texts, arrays):
+        (tmp / "kernels").mkdir()
+        (tmp / "kernels" / "sphere_mean.py").write_text(texts["kernels/sphere_mean.py"])
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(export, "_write_package", half_then_fail)
+    with pytest.raises(OSError, match="simulated"):
+        export.export_kernels(["usa_velocity"], tmp_path / "kern", seed=8)
+    assert list(tmp_path.iterdir()) == []
+    # with --force over an earlier export, the earlier export survives the failure untouched
+    monkeypatch.setattr(export, "_write_package", real)
+    export.export_kernels(["usa_velocity"], tmp_path / "kern", seed=9)
+    before = (tmp_path / "kern" / "manifest.json").read_text()
+    monkeypatch.setattr(export, "_write_package", half_then_fail)
+    with pytest.raises(OSError, match="simulated"):
+        export.export_kernels(["usa_velocity"], tmp_path / "kern", seed=10, force=True)
+    assert (tmp_path / "kern" / "manifest.json").read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kern"]
+
+
+# ----------------------------------------------------------------------------------------------
+# command line
+
+
+def test_cli_list_errors_and_refusal(tmp_path, capsys, monkeypatch):
+    assert main(["export", "--list"]) == 0
+    out = capsys.readouterr().out
+    for name, spec in export.KERNELS.items():
+        assert name in out
+    assert "models: sa, preln, periln, ngpt, sqrt" in out
+    assert main(["export", "sa_atention", "--out", str(tmp_path / "k")]) == 2
+    assert "NAME: unknown kernel 'sa_atention' (did you mean sa_attention" in capsys.readouterr().err
+    assert main(["export", "usa_velocity", "--out", str(tmp_path / "my-kernels")]) == 2
+    assert "--out: the last component 'my-kernels'" in capsys.readouterr().err
+    assert main(["export", "usa_velocity"]) == 2
+    assert "--out:" in capsys.readouterr().err
+    assert main(["export", "--out", str(tmp_path / "k")]) == 2
+    assert "NAME: name the kernels to export or pass --all" in capsys.readouterr().err
+    monkeypatch.setitem(export.KERNELS, "usa_velocity",
+                        dataclasses.replace(export.KERNELS["usa_velocity"], claims=("nothing_here",)))
+    assert main(["export", "usa_velocity", "--out", str(tmp_path / "k"), "--seed", "1", "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "usa_velocity: no registered claim matches" in err and "nothing was written" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_export_success(tmp_path, capsys, monkeypatch):
+    _install_claims(monkeypatch, [_claim(f"{TEST_FAMILY}.sa_usa", _check_sa_usa)], ["usa_velocity"])
+    assert main(["export", "usa_velocity", "--out", str(tmp_path / "usa_kernels"), "--seed", "3", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "wrote" in out and "1 kernel(s) [usa_velocity]" in out and "seed 3" in out
+    m = json.loads((tmp_path / "usa_kernels" / "manifest.json").read_text())
+    assert m["command"] == "attnflow export usa_velocity --out usa_kernels --profile quick --seed 3"
+
+
+# ----------------------------------------------------------------------------------------------
+# a fresh virtual environment with only numpy and numba (about 30 s for the venv, plus compiling)
+
+
+@pytest.mark.slow
+def test_fresh_venv_with_only_numpy_and_numba(tmp_path_factory):
+    parent = tmp_path_factory.mktemp("venv_export")
+    with pytest.MonkeyPatch.context() as mp:
+        _install_claims(mp, [_claim(f"{TEST_FAMILY}.all_models", _check_all_models)], list(export.KERNELS))
+        report = export.export_kernels(None, parent / "all_kernels", all_kernels=True, seed=77)
+    assert report.kernels == list(export.KERNELS) and report.refused == {}
+    venv = parent / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    py = venv / "bin" / "python"
+    subprocess.run([str(py), "-m", "pip", "install", "-q", "numpy", "numba"], check=True, timeout=600,
+                   capture_output=True)
+    listed = subprocess.run([str(py), "-m", "pip", "list", "--format=json"], check=True, capture_output=True,
+                            text=True).stdout
+    assert {p["name"].lower() for p in json.loads(listed)} <= {"numpy", "numba", "llvmlite", "pip", "setuptools"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "NUMBA"))}
+    res = subprocess.run([str(py), "-c", "import importlib.util as u; assert u.find_spec('attnflow') is None; "
+                          "import all_kernels; print(len(all_kernels.selftest()))"],
+                         cwd=str(parent), env=env, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    res = subprocess.run([str(py), "-m", "all_kernels", "selftest", "-q"], cwd=str(parent), env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0 and f"selftest passed: {len(export.KERNELS)} kernels" in res.stdout, res.stderr

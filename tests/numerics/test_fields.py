@@ -1,0 +1,219 @@
+"""Public API of ``attnflow.numerics.fields``: registry, validation, energies, dissipation identities.
+
+Expected values come from independent routes: the plain-NumPy references, finite differences of
+the energy along the flow (dissipation identities), and the radial/angular form of the
+normalisation schemes (theory notes §1.7 table).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from attnflow import numerics
+from attnflow.numerics import _reference as ref
+from attnflow.numerics.fields import MODELS, ModelSpec, dissipation, energy, make_field, velocity
+
+SEED = 777
+
+
+def _sphere(rng, n, d):
+    x = rng.standard_normal((n, d))
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_registry_names_and_fields():
+    assert list(MODELS) == ["sa", "usa", "qkv", "kuramoto", "causal_alibi", "multihead", "preln", "periln",
+                            "ngpt", "sqrt"]
+    assert {f.name for f in dataclasses.fields(ModelSpec)} == {
+        "name", "manifold", "params", "optional", "gradient_flow", "has_energy", "time_dependent", "description"}
+    for name, spec in MODELS.items():
+        assert spec.name == name
+        assert spec.manifold in ("sphere", "angles", "euclidean")
+        assert spec.description
+    assert MODELS["qkv"].params == ("Q", "K", "V")
+    assert MODELS["multihead"].params == ("M",) and MODELS["multihead"].optional == {"normalization": "shared"}
+    assert MODELS["causal_alibi"].optional == {"lam": 1.0}
+    assert MODELS["sqrt"].time_dependent and not MODELS["sa"].time_dependent
+    assert numerics.velocity is velocity and "make_field" in numerics.__all__
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        MODELS["sa"].name = "x"  # type: ignore[misc]
+
+
+def test_make_field_matches_velocity():
+    rng = np.random.default_rng([SEED, 1])
+    x = _sphere(rng, 20, 3)
+    Q, K, V = rng.standard_normal((3, 3, 3))
+    for model, p in [("sa", {}), ("qkv", {"Q": Q, "K": K, "V": V}), ("sqrt", {}), ("ngpt", {"alpha": 2.0})]:
+        f = make_field(model, beta=1.2, **p)
+        np.testing.assert_array_equal(f(3.0, x), velocity(x, model=model, beta=1.2, t=3.0, **p))
+    th = rng.uniform(0, 6, 15)
+    np.testing.assert_array_equal(make_field("kuramoto", beta=-1.0)(0.0, th), velocity(th, model="kuramoto", beta=-1.0))
+
+
+@pytest.mark.parametrize(
+    "kwargs, arg",
+    [
+        ({"model": "sab"}, "model"),
+        ({"model": "kuramoto_x"}, "model"),
+        ({"beta": float("nan")}, "beta"),
+        ({"beta": "1"}, "beta"),
+        ({"t": float("inf")}, "t"),
+        ({"model": "sqrt", "t": -1.0}, "t"),
+        ({"model": "qkv", "Q": np.eye(3), "K": np.eye(3)}, "V"),
+        ({"model": "qkv", "Q": np.eye(3), "K": np.eye(3), "V": np.eye(2)}, "V"),
+        ({"model": "qkv", "Q": np.eye(3), "K": np.eye(3), "V": np.full((3, 3), np.nan)}, "V"),
+        ({"model": "sa", "Q": np.eye(3)}, "Q"),
+        ({"model": "multihead", "M": np.eye(3)}, "M"),
+        ({"model": "multihead", "M": np.ones((2, 3, 3)), "normalization": "both"}, "normalization"),
+        ({"model": "ngpt", "alpha": 0.0}, "alpha"),
+    ],
+)
+def test_bad_arguments_name_the_argument(kwargs, arg):
+    x = _sphere(np.random.default_rng(0), 5, 3)
+    kw = {"model": "sa", "beta": 1.0, **kwargs}
+    with pytest.raises(ValueError, match=rf"^{arg}:"):
+        velocity(x, **kw)
+
+
+def test_unknown_model_suggests_close_match():
+    with pytest.raises(ValueError, match="did you mean sa"):
+        velocity(np.eye(3), model="sA", beta=1.0)
+    with pytest.raises(ValueError, match="^model:"):
+        make_field("nope", beta=1.0)
+    with pytest.raises(ValueError, match="^lam:"):
+        make_field("causal_alibi", beta=1.0, lam=-1.0)
+
+
+def test_bad_states():
+    rng = np.random.default_rng([SEED, 2])
+    x = _sphere(rng, 6, 3)
+    with pytest.raises(ValueError, match="^x:.*norm"):
+        velocity(x * 1.001, beta=1.0)
+    v = velocity(x * 1.001, beta=1.0, normalize=True)
+    np.testing.assert_allclose(v, velocity(x, beta=1.0), atol=1e-13)
+    bad = x.copy()
+    bad[2, 1] = np.nan
+    for model in ("sa", "preln"):
+        with pytest.raises(ValueError, match="^x:.*NaN"):
+            velocity(bad, model=model, beta=1.0)
+    with pytest.raises(ValueError, match="^x:.*shape"):
+        velocity(x[0], beta=1.0)
+    with pytest.raises(ValueError, match="^x:.*shape"):
+        velocity(np.ones((4, 1)), beta=1.0)
+    with pytest.raises(ValueError, match="^x:.*zero"):
+        velocity(np.zeros((2, 3)), model="preln", beta=1.0)
+    with pytest.raises(ValueError, match="^x:.*shape"):
+        velocity(np.zeros((2, 3, 4)), model="kuramoto", beta=1.0)
+    with pytest.raises(ValueError, match="^Q:"):
+        velocity(x, model="qkv", beta=1.0, Q=np.eye(4), K=np.eye(4), V=np.eye(4))
+    with pytest.raises(ValueError, match="^M:"):
+        velocity(x, model="multihead", beta=1.0, M=np.ones((2, 4, 4)))
+    with pytest.raises(ValueError, match="^x:.*vanishes"):
+        velocity(np.array([[1.0, 0.0], [-1.0, 0.0]]), model="periln", beta=0.0)
+
+
+def test_preln_periln_match_radial_angular_form():
+    """x = r theta with dr/dt, dtheta/dt from the notes' table: dx/dt = r' theta + r theta'."""
+    rng = np.random.default_rng([SEED, 3])
+    theta = _sphere(rng, 25, 4)
+    r = rng.uniform(0.5, 3.0, (25, 1))
+    beta = 1.6
+    A, _ = ref.softmax_attention(theta, beta)
+    PA = ref.project(theta, A)
+    p = np.sum(theta * A, axis=1, keepdims=True)
+    a = np.linalg.norm(A, axis=1, keepdims=True)
+    pre = p * theta + r * (PA / r)  # s_i = r_i, dr/dt = <theta, A>
+    peri = (p / a) * theta + r * (PA / (r * a))  # s_i = r_i |A_i|, dr/dt = <theta, A>/|A|
+    np.testing.assert_allclose(velocity(r * theta, model="preln", beta=beta), pre, atol=1e-14)
+    np.testing.assert_allclose(velocity(r * theta, model="periln", beta=beta), peri, atol=1e-14)
+
+
+def test_time_dependence_of_sqrt():
+    rng = np.random.default_rng([SEED, 4])
+    x = _sphere(rng, 10, 3)
+    np.testing.assert_allclose(velocity(x, model="sqrt", beta=2.0, t=3.0), velocity(x, model="sa", beta=2.0) / 2.0,
+                               atol=1e-15)
+
+
+@pytest.mark.parametrize("model", ["sa", "usa", "qkv", "multihead", "kuramoto"])
+@pytest.mark.parametrize("beta", [1.4, -0.8])
+def test_energy_and_dissipation_match_reference(model, beta):
+    rng = np.random.default_rng([SEED, 5, len(model)])
+    d = 3
+    p = {}
+    if model == "qkv":
+        A = rng.standard_normal((d, d))
+        V = A @ A.T
+        Q = rng.standard_normal((d, d))
+        p = {"Q": Q, "K": np.linalg.solve(Q.T, V), "V": V}
+    elif model == "multihead":
+        A = rng.standard_normal((3, d, d))
+        p = {"M": A + A.transpose(0, 2, 1)}
+    x = rng.uniform(0, 2 * np.pi, 30) if model == "kuramoto" else _sphere(rng, 30, d)
+    assert energy(x, model=model, beta=beta, **p) == pytest.approx(ref.energy_ref(x, model, beta, **p), rel=1e-13)
+    assert dissipation(x, model=model, beta=beta, **p) == pytest.approx(ref.dissipation_ref(x, model, beta, **p),
+                                                                         rel=1e-12)
+
+
+def _retract(x, manifold):
+    return x if manifold == "angles" else x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("model", ["sa", "usa", "qkv", "multihead", "kuramoto"])
+def test_dissipation_identity_by_finite_differences(model):
+    """dE/dt along the flow (central difference on the retracted curve) equals dissipation(x)."""
+    rng = np.random.default_rng([SEED, 6, len(model)])
+    d, beta = 3, 1.3
+    p = {}
+    if model == "qkv":
+        A = rng.standard_normal((d, d))
+        V = A + A.T
+        p = {"Q": np.eye(d), "K": V, "V": V}
+    elif model == "multihead":
+        A = rng.standard_normal((2, d, d))
+        p = {"M": 0.5 * (A + A.transpose(0, 2, 1))}
+    manifold = MODELS[model].manifold
+    x = rng.uniform(0, 2 * np.pi, 12) if manifold == "angles" else _sphere(rng, 12, d)
+    v = velocity(x, model=model, beta=beta, **p)
+    h = 1e-5
+    dE = (energy(_retract(x + h * v, manifold), model=model, beta=beta, **p)
+          - energy(_retract(x - h * v, manifold), model=model, beta=beta, **p)) / (2 * h)
+    assert dE == pytest.approx(dissipation(x, model=model, beta=beta, **p), rel=1e-7)
+
+
+def test_energy_hypotheses_and_models_without_energy():
+    rng = np.random.default_rng([SEED, 7])
+    x = _sphere(rng, 8, 3)
+    Q, K, V = rng.standard_normal((3, 3, 3))
+    with pytest.raises(ValueError, match="^V:.*Q\\^T K = V"):
+        energy(x, model="qkv", beta=1.0, Q=Q, K=K, V=V)
+    with pytest.raises(ValueError, match="^M:.*symmetric"):
+        energy(x, model="multihead", beta=1.0, M=rng.standard_normal((2, 3, 3)))
+    with pytest.raises(ValueError, match="^normalization:"):
+        dissipation(x, model="multihead", beta=1.0, M=np.stack([np.eye(3)]), normalization="per_head")
+    for model in ("causal_alibi", "preln", "ngpt", "sqrt"):
+        assert not MODELS[model].has_energy
+        with pytest.raises(ValueError, match="^model:.*no energy"):
+            energy(rng.uniform(0, 1, 5) if MODELS[model].manifold == "angles" else x, model=model, beta=1.0)
+    with pytest.raises(ValueError, match="^beta:"):
+        energy(x, beta=0.0)
+
+
+def test_energy_at_large_beta_is_finite_and_exact():
+    """E = (1/(2 beta)) sum e^{beta <x_i,x_j>} at beta = 600: e^{600} * (n + small) / 1200, no overflow."""
+    x = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    beta = 600.0
+    want = np.exp(beta - np.log(2 * beta)) * 3.0 + 6.0 / (2 * beta)  # three diagonal terms + six e^0 terms
+    assert energy(x, beta=beta) == pytest.approx(want, rel=1e-13)
+    assert np.isfinite(dissipation(x, model="sa", beta=beta))
+
+
+def test_energy_overflow_is_reported_not_returned_as_inf():
+    x = np.eye(3)
+    with pytest.raises(OverflowError, match="^beta:"):
+        energy(x, beta=800.0)
+    # the SA field itself stays finite at that beta (normalised softmax, shifted exponentials)
+    assert np.all(np.isfinite(velocity(x, model="sa", beta=800.0)))

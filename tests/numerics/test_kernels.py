@@ -1,0 +1,223 @@
+"""The generated numba kernels against (a) plain NumPy and (b) the SymPy expressions in mpmath.
+
+(a) ``attnflow.numerics._reference`` builds the full n x n logit matrix (Gram -> shifted exp ->
+normalise -> matmul) and computes the circle field through the R^2 embedding; (b)
+``attnflow.symbolic.models.velocity_matrix`` / ``energy_expr`` are explicit SymPy sums for
+n <= 4, lambdified with mpmath at 30 digits.  Neither route shares code with the templates.
+"""
+
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+
+from attnflow.numerics import _reference as ref
+from attnflow.numerics import fields
+from attnflow.numerics._generated import causal_alibi, circle, sphere_attention, sphere_energy, sphere_mean
+from attnflow.symbolic import models as sym
+
+SEED = 20261126
+
+
+def _sphere(rng, n, d):
+    x = rng.standard_normal((n, d))
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def _params(model, rng, d):
+    if model == "qkv":
+        Q, K, V = rng.standard_normal((3, d, d))
+        return {"Q": Q, "K": K, "V": V}
+    if model == "multihead":
+        return {"M": rng.standard_normal((2, d, d))}
+    if model == "multihead_per_head":
+        return {"M": rng.standard_normal((2, d, d)), "normalization": "per_head"}
+    if model == "ngpt":
+        return {"alpha": 0.8}
+    if model == "causal_alibi":
+        return {"lam": 1.7}
+    return {}
+
+
+SPHERE = ["sa", "usa", "qkv", "multihead", "multihead_per_head", "ngpt", "sqrt"]
+ALL = SPHERE + ["preln", "periln", "kuramoto", "causal_alibi"]
+
+
+def _state(model, rng, n, d):
+    manifold = fields.MODELS[model.replace("_per_head", "")].manifold
+    if manifold == "angles":
+        return rng.uniform(-np.pi, np.pi, n)
+    x = _sphere(rng, n, d)
+    return x * rng.uniform(0.3, 3.0, (n, 1)) if manifold == "euclidean" else x
+
+
+@pytest.mark.parametrize("beta", [0.0, 1.3, -2.1, 9.0])
+@pytest.mark.parametrize("model", ALL)
+def test_kernel_matches_numpy_reference(model, beta):
+    rng = np.random.default_rng([SEED, ALL.index(model), int(10 * beta) % 97])
+    n, d = 57, 5
+    p = _params(model, rng, d)
+    x = _state(model, rng, n, d)
+    name = model.replace("_per_head", "")
+    got = fields.velocity(x, model=name, beta=beta, t=0.7, **p)
+    want = ref.velocity_ref(x, name, beta, t=0.7, **p)
+    assert got.shape == x.shape
+    scale = max(1.0, float(np.max(np.abs(want))))
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12 * scale)
+
+
+@pytest.mark.parametrize("model", ["kuramoto", "causal_alibi"])
+def test_batched_angle_kernels_match_per_prompt(model):
+    rng = np.random.default_rng([SEED, 7])
+    theta = rng.uniform(0, 2 * np.pi, (9, 23))
+    kw = {"lam": 0.6} if model == "causal_alibi" else {}
+    want = np.stack([ref.velocity_ref(row, model, 1.5, **kw) for row in theta])
+    np.testing.assert_allclose(fields.make_field(model, beta=1.5, **kw)(0.0, theta), want, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(fields.velocity(theta, model=model, beta=1.5, **kw), want, rtol=0, atol=1e-13)
+
+
+def _mp_eval(expr_fn, syms, values):
+    """Evaluate lambdified SymPy expressions with mpmath at 30 digits."""
+    flat_syms, flat_vals = [], []
+    for key, sv in syms.items():
+        val = values[key]
+        if isinstance(sv, sp.Matrix):
+            flat_syms += list(sv)
+            flat_vals += [mpmath.mpf(float(v)) for v in np.asarray(val).ravel()]
+        elif isinstance(sv, list) and sv and isinstance(sv[0], sp.Matrix):
+            for Ms, Mv in zip(sv, val):
+                flat_syms += list(Ms)
+                flat_vals += [mpmath.mpf(float(v)) for v in np.asarray(Mv).ravel()]
+        elif isinstance(sv, list):
+            flat_syms += sv
+            flat_vals += [mpmath.mpf(float(v)) for v in val]
+        else:
+            flat_syms.append(sv)
+            flat_vals.append(mpmath.mpf(float(val)))
+    f = sp.lambdify(flat_syms, expr_fn, modules="mpmath")
+    with mpmath.workdps(30):
+        out = f(*flat_vals)
+        return np.array([[float(c) for c in row] for row in out.tolist()]) if hasattr(out, "tolist") else out
+
+
+@pytest.mark.parametrize("model", ALL + ["sa_negative_beta"])
+def test_kernel_matches_sympy_in_mpmath(model):
+    beta = -0.9 if model == "sa_negative_beta" or ALL.index(model) % 2 else 1.7
+    model = model.replace("_negative_beta", "")
+    rng = np.random.default_rng([SEED, 11, ALL.index(model)])
+    n, d = (4, 3) if model in ("sa", "usa", "kuramoto", "causal_alibi") else (3, 3)
+    name = model.replace("_per_head", "")
+    p = _params(model, rng, d)
+    x = _state(model, rng, n, d)
+    syms, expr = sym.velocity_matrix(name, n, d, normalization=p.get("normalization", "shared"), heads=2)
+    values = {"beta": beta, "t": 0.7}
+    if "theta" in syms:
+        values["theta"] = x
+    else:
+        values["x"] = x
+    for k in ("Q", "K", "V", "M", "lam", "alpha"):
+        if k in syms:
+            values[k] = p[k]
+    values = {k: values[k] for k in syms}
+    want = _mp_eval(sp.Matrix(expr) if isinstance(expr, list) else expr, syms, values)
+    want = np.asarray(want, dtype=float).reshape(x.shape)
+    got = fields.velocity(x, model=name, beta=beta, t=0.7, **p)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-13 * max(1.0, float(np.max(np.abs(want)))))
+
+
+@pytest.mark.parametrize("model", ["sa", "usa", "qkv", "multihead", "kuramoto"])
+def test_energy_matches_sympy_in_mpmath(model):
+    rng = np.random.default_rng([SEED, 13, len(model)])
+    n, d = 4, 3
+    beta = 1.9
+    p = {}
+    if model == "qkv":
+        A = rng.standard_normal((d, d))
+        V = A + A.T
+        p = {"Q": np.eye(d), "K": V, "V": V}
+    elif model == "multihead":
+        A = rng.standard_normal((2, d, d))
+        p = {"M": A + A.transpose(0, 2, 1)}
+    x = rng.uniform(-3, 3, n) if model == "kuramoto" else _sphere(rng, n, d)
+    syms, expr = sym.energy_expr(model, n, d, heads=2)
+    values = {"beta": beta}
+    values["theta" if model == "kuramoto" else "x"] = x
+    if "V" in syms:
+        values["V"] = p["V"]
+    if "M" in syms:
+        values["M"] = p["M"]
+    values = {k: values[k] for k in syms}
+    want = float(_mp_eval(expr, syms, values))
+    got = fields.energy(x, model=model, beta=beta, **p)
+    assert got == pytest.approx(want, rel=1e-13)
+
+
+def test_sa_kernel_large_beta_no_overflow():
+    """At beta = 5000 raw e^{beta <x,y>} overflows; the shifted kernel stays finite and correct."""
+    rng = np.random.default_rng([SEED, 17])
+    x = _sphere(rng, 40, 3)
+    for beta in (5000.0, -5000.0):
+        got = fields.velocity(x, model="sa", beta=beta)
+        assert np.all(np.isfinite(got))
+        np.testing.assert_allclose(got, ref.velocity_ref(x, "sa", beta), atol=1e-12)
+    # qkv and per-head multihead use the online maximum with rescaling
+    Q, K, V = rng.standard_normal((3, 3, 3))
+    got = fields.velocity(x, model="qkv", beta=3000.0, Q=Q, K=K, V=V)
+    np.testing.assert_allclose(got, ref.velocity_ref(x, "qkv", 3000.0, Q=Q, K=K, V=V), atol=1e-10)
+
+
+def test_sa_weights_are_the_shifted_exponential_for_nonnegative_beta():
+    """For beta >= 0 the self logit is the row maximum: logz_i = beta + log sum_j e^{beta(<x_i,x_j> - 1)}."""
+    rng = np.random.default_rng([SEED, 19])
+    x = _sphere(rng, 31, 4)
+    beta = 3.0
+    out = np.empty_like(x)
+    logz = np.empty(31)
+    sphere_attention.sa_attention(x, beta, True, out, logz)
+    G = x @ x.T
+    want = beta + np.log(np.exp(beta * (G - 1.0)).sum(axis=1))
+    np.testing.assert_allclose(logz, want, rtol=1e-14)
+
+
+def test_unprojected_attention_and_row_lse():
+    rng = np.random.default_rng([SEED, 23])
+    x = _sphere(rng, 29, 3)
+    out = np.empty_like(x)
+    logz = np.empty(29)
+    sphere_attention.sa_attention(x, -1.4, False, out, logz)
+    A, lz = ref.softmax_attention(x, -1.4)
+    np.testing.assert_allclose(out, A, atol=1e-14)
+    np.testing.assert_allclose(logz, lz, rtol=1e-14)
+    m = np.empty(29)
+    z = np.empty(29)
+    sphere_energy.sphere_row_lse(x, x, -1.4, m, z)
+    np.testing.assert_allclose(m + np.log(z), lz, rtol=1e-14)
+
+
+def test_kernel_functions_exist_and_are_numba_dispatchers():
+    for mod, names in [
+        (sphere_attention, ["sa_attention", "qkv_attention", "multihead_per_head"]),
+        (sphere_mean, ["usa_velocity", "multihead_shared"]),
+        (sphere_energy, ["sphere_row_lse"]),
+        (circle, ["kuramoto_velocity", "kuramoto_velocity_batched", "circle_row_lse"]),
+        (causal_alibi, ["causal_alibi_velocity", "causal_alibi_velocity_batched"]),
+    ]:
+        for name in names:
+            f = getattr(mod, name)
+            assert f.targetoptions.get("parallel") is True
+            assert f.targetoptions.get("fastmath") is False
+            assert f._cache.__class__.__name__ != "NullCache"  # cache=True
+
+
+def test_causal_alibi_first_token_fixed_and_lam_zero_is_uniform_average():
+    rng = np.random.default_rng([SEED, 29])
+    theta = rng.uniform(0, 2 * np.pi, 12)
+    beta = 1.1
+    v = fields.velocity(theta, model="causal_alibi", beta=beta, lam=0.0)
+    assert v[0] == 0.0
+    # lam = 0: plain average of w_beta'(theta_j - theta_k) over k < j (closed form, independent)
+    for j in range(1, 12):
+        dk = theta[j] - theta[:j]
+        assert v[j] == pytest.approx(np.mean(-beta * np.sin(dk) * np.exp(beta * np.cos(dk))), rel=1e-13, abs=1e-15)
