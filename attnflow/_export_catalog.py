@@ -1,6 +1,8 @@
 r"""The catalogue of exportable kernels (private; re-exported by :mod:`attnflow.export`).
 
-One :class:`KernelSpec` per public numba kernel of ``numerics/_generated/*.py``: the generated file
+One :class:`KernelSpec` per public kernel of ``numerics/_generated/*.py`` (a numba kernel, with its
+serial twin ``<kernel>_serial`` as a variant of the same entry, or a generated pure-NumPy function such
+as ``sa_attention_blocked``): the generated file
 it lives in, its kernel family in :data:`attnflow.symbolic.models.KERNEL_EXPRESSIONS`, the models of
 :data:`attnflow.numerics.fields.MODELS` that call it, the claim-id globs whose claims exercise it,
 its positional arguments, and a deterministic set of test cases whose expected outputs are computed
@@ -8,7 +10,8 @@ by the INDEPENDENT plain-NumPy implementation :mod:`attnflow.numerics._reference
 logit matrices, global shift, BLAS products; never the code generator or the fused kernels).
 
 The catalogue is written against the public objects of the code generator and the field wrapper;
-``tests/cli/test_export.py`` checks it against them (every public kernel listed, argument names equal
+``tests/cli/test_export.py`` checks it against them (every public function listed, as a kernel or as
+the serial twin of one, argument names equal
 to the kernel's Python signature, families present in the file's source expression, and the
 ``models`` column equal to the kernels the public API actually calls, found by tracing).
 
@@ -31,11 +34,13 @@ __all__ = ["Arg", "Case", "KernelSpec", "KERNELS", "RTOL", "ATOL", "TOLERANCE_RU
 #: Self-test tolerance: per output array, ``max|kernel - reference| <= RTOL * max|reference| + ATOL``.
 RTOL = 1e-10
 ATOL = 1e-13
-TOLERANCE_RULE = "max|kernel - reference| <= rtol * max|reference| + atol, per output array"
+TOLERANCE_RULE = ("max|kernel - reference| <= rtol * max|reference| + atol, per output array, over the entries "
+                  "with a reference value; entries stored as NaN are outputs the kernel must leave untouched "
+                  "(the buffer is filled with NaN before the call and they must still be NaN)")
 TOLERANCE_RATIONALE = (
     "the kernels (online maximum, loop sums) and the reference (global shift, BLAS products) add the "
     "same O(n d) terms in different orders, and a logit beta*s rounded differently changes exp(beta*s) "
-    "by about |beta| ulps: for the stored sizes (n <= 9, d <= 4, |beta| <= 400) the measured "
+    "by about |beta| ulps: for the stored sizes (n <= 11, d <= 4, |beta| <= 400) the measured "
     "differences are below 1e-13 relative (5.7e-14 at beta = 300), three orders of magnitude inside rtol"
 )
 
@@ -44,8 +49,9 @@ TOLERANCE_RATIONALE = (
 class Arg:
     """One positional argument of a kernel.
 
-    ``kind`` is ``"array"`` (input array), ``"float"`` (a Python float), ``"bool"`` (a Python bool)
-    or ``"out"`` (a float64 output buffer the kernel fills; allocated by the caller).
+    ``kind`` is ``"array"`` (input array), ``"float"`` (a Python float), ``"bool"`` (a Python bool),
+    ``"int"`` (a Python int) or ``"out"`` (a float64 output buffer the kernel fills; allocated by the
+    caller).
     """
 
     name: str
@@ -58,13 +64,18 @@ class Arg:
             return "float"
         if self.kind == "bool":
             return "bool"
+        if self.kind == "int":
+            return "int"
         suffix = " (output, filled in place)" if self.kind == "out" else ""
         return f"float64{self.shape}{suffix}"
 
 
 @dataclasses.dataclass(frozen=True)
 class Case:
-    """Stored inputs (scalars as 0-d arrays) and the reference outputs of one self-test case."""
+    """Stored inputs (scalars as 0-d arrays) and the reference outputs of one self-test case.
+
+    A NaN in an expected output marks an entry the kernel must not write (it stays NaN).
+    """
 
     inputs: dict[str, np.ndarray]
     expected: dict[str, np.ndarray]
@@ -93,6 +104,10 @@ class KernelSpec:
         What it computes (plain text).
     cases : callable
         ``cases() -> list[Case]``: deterministic inputs and reference outputs.
+    twin : str or None
+        The serial twin ``<name>_serial`` (same body, ``parallel=False``) in the same module, which
+        the public API calls for small problems; traced, self-tested and exported with the kernel.
+        None for kernels without one (the pure-NumPy ``sa_attention_blocked``).
     """
 
     name: str
@@ -103,6 +118,12 @@ class KernelSpec:
     args: tuple[Arg, ...]
     equation: str
     cases: Callable[[], list[Case]]
+    twin: str | None = None
+
+    @property
+    def functions(self) -> tuple[str, ...]:
+        """The kernel and its serial twin (if any): the functions run on the stored cases."""
+        return (self.name,) if self.twin is None else (self.name, self.twin)
 
     @property
     def module(self) -> str:
@@ -136,6 +157,10 @@ def _b(v: bool) -> np.ndarray:
     return np.array(bool(v))
 
 
+def _i(v: int) -> np.ndarray:
+    return np.array(int(v), dtype=np.int64)
+
+
 def _symmetric_heads(rng: np.random.Generator, h: int, d: int) -> np.ndarray:
     a = rng.standard_normal((h, d, d))
     return 0.5 * (a + np.transpose(a, (0, 2, 1)))
@@ -160,6 +185,24 @@ def _sa_cases() -> list[Case]:
         expected = ref.project(x, A) if project else A
         out.append(Case({"x": x, "beta": _f(beta), "project": _b(project)},
                         {"out": expected, "logz": logz}))
+    return out
+
+
+def _sa_blocked_cases() -> list[Case]:
+    """Row ranges [start, stop) by blocks of ``rows``: stop - start never a multiple of ``rows``; rows
+    outside the range must stay untouched (NaN in the expected outputs)."""
+    out = []
+    for seed, n, d, beta, project, start, stop, rows in ((121, 9, 3, 2.0, True, 0, 9, 4),
+                                                         (122, 11, 4, -3.0, False, 2, 9, 3),
+                                                         (123, 7, 3, 400.0, True, 1, 7, 16),
+                                                         (124, 6, 2, 1.5, True, 5, 6, 2)):
+        x = _sphere(np.random.default_rng(seed), n, d)
+        A, logz = ref.softmax_attention(x, beta)
+        full = ref.project(x, A) if project else A
+        exp_out, exp_logz = np.full_like(full, np.nan), np.full_like(logz, np.nan)
+        exp_out[start:stop], exp_logz[start:stop] = full[start:stop], logz[start:stop]
+        out.append(Case({"x": x, "beta": _f(beta), "project": _b(project), "start": _i(start), "stop": _i(stop),
+                         "rows": _i(rows)}, {"out": exp_out, "logz": exp_logz}))
     return out
 
 
@@ -301,7 +344,19 @@ _SPECS = [
          "normalization.preln_rate"),
         (_X, _BETA, _PROJECT, Arg("out", "out", "[n, d]", "attention output"), _LOGZ),
         "out_i = [P_{x_i}] sum_j softmax_j(beta <x_i, x_j>) x_j, logz_i = log sum_j e^{beta <x_i, x_j>}",
-        _sa_cases),
+        _sa_cases, "sa_attention_serial"),
+    KernelSpec(
+        "sa_attention_blocked", _SPHERE_ATT, "sphere_softmax", ("sa", "preln", "periln", "ngpt", "sqrt"),
+        ("energy.dissipation.sa", "energy.monotone.sa", "energy.monotone.discrete_step", "cluster.hemisphere",
+         "cluster.d3.single", "cluster.stationary", "equiangular.invariance", "equiangular.rate.sa",
+         "normalization.preln_rate"),
+        (_X, _BETA, _PROJECT, Arg("out", "out", "[n, d]", "attention output (rows start..stop-1 written)"),
+         Arg("logz", "out", "[n]", "log sum_j exp(logit_ij) (rows start..stop-1 written)"),
+         Arg("start", "int", "", "first row"), Arg("stop", "int", "", "one past the last row"),
+         Arg("rows", "int", "", "rows per BLAS block (>= 1)")),
+        "pure NumPy (BLAS), no numba: for start <= i < stop, out_i = [P_{x_i}] sum_j softmax_j(beta <x_i, x_j>) x_j "
+        "and logz_i = log sum_j e^{beta <x_i, x_j>}, by blocks of rows rows (memory O(rows n)); other rows untouched",
+        _sa_blocked_cases),
     KernelSpec(
         "qkv_attention", _SPHERE_ATT, "sphere_softmax", ("qkv",),
         ("energy.dissipation.qkv_symmetric", "energy.monotone.general_qkv", "cluster.hemisphere.monotone"),
@@ -309,64 +364,64 @@ _SPECS = [
          Arg("vx", "array", "[n, d]", "rows V x_j"), _BETA, _PROJECT,
          Arg("out", "out", "[n, d]", "attention output"), _LOGZ),
         "out_i = [P_{x_i}] sum_j softmax_j(beta <Q x_i, K x_j>) V x_j, logz_i = log sum_j e^{beta <Q x_i, K x_j>}",
-        _qkv_cases),
+        _qkv_cases, "qkv_attention_serial"),
     KernelSpec(
         "multihead_per_head", _SPHERE_ATT, "sphere_softmax", ("multihead",),
         ("multihead.per_head", "multihead.total.per_head_softmax"),
         (_X, _MX, _BETA, Arg("out", "out", "[n, d]", "velocity")),
         "out_i = P_{x_i} sum_h sum_j softmax_j(beta <x_i, M_h x_j>) M_h x_j",
-        _per_head_cases),
+        _per_head_cases, "multihead_per_head_serial"),
     KernelSpec(
         "sphere_row_lse", _SPHERE_ENERGY, "sphere_energy", ("sa", "usa", "qkv", "multihead"),
         ("energy.dissipation", "energy.monotone", "energy.variation", "multihead.total.shared"),
         (_X, Arg("vx", "array", "[n, d]", "rows V x_j"), _BETA,
          Arg("m_out", "out", "[n]", "row maximum logit"), Arg("z_out", "out", "[n]", "shifted row sum")),
         "sum_j exp(beta <x_i, V x_j>) = exp(m_out_i) z_out_i with m_out_i = max_j beta <x_i, V x_j>",
-        _sphere_lse_cases),
+        _sphere_lse_cases, "sphere_row_lse_serial"),
     KernelSpec(
         "usa_velocity", _SPHERE_MEAN, "sphere_mean", ("usa",),
         ("energy.dissipation.usa", "energy.monotone.usa", "cluster.hemisphere", "cluster.stationary",
          "equiangular.invariance", "equiangular.rate.usa"),
         (_X, _BETA, Arg("out", "out", "[n, d]", "velocity")),
         "out_i = P_{x_i}((1/n) sum_j e^{beta <x_i, x_j>} x_j)",
-        _usa_cases),
+        _usa_cases, "usa_velocity_serial"),
     KernelSpec(
         "multihead_shared", _SPHERE_MEAN, "sphere_mean", ("multihead",),
         ("multihead.total.shared",),
         (_X, _MX, _BETA, Arg("out", "out", "[n, d]", "velocity")),
         "out_i = P_{x_i}((1/n) sum_h sum_j e^{beta <x_i, M_h x_j>} M_h x_j)",
-        _shared_cases),
+        _shared_cases, "multihead_shared_serial"),
     KernelSpec(
         "kuramoto_velocity", _CIRCLE, "circle_mean", ("kuramoto",),
         ("kuramoto", "circle", "localization.circle_mass"),
         (_THETA1, _BETA, Arg("out", "out", "[n]", "dtheta/dt")),
         "out_i = -(1/n) sum_j e^{beta cos(theta_i - theta_j)} sin(theta_i - theta_j)",
-        _kuramoto_cases),
+        _kuramoto_cases, "kuramoto_velocity_serial"),
     KernelSpec(
         "kuramoto_velocity_batched", _CIRCLE, "circle_mean", ("kuramoto",),
         ("kuramoto", "circle", "localization.circle_mass"),
         (_THETA2, _BETA, Arg("out", "out", "[P, n]", "dtheta/dt per prompt")),
         "out_{b,i} = -(1/n) sum_j e^{beta cos(theta_bi - theta_bj)} sin(theta_bi - theta_bj)",
-        _kuramoto_batched_cases),
+        _kuramoto_batched_cases, "kuramoto_velocity_batched_serial"),
     KernelSpec(
         "circle_row_lse", _CIRCLE, "circle_energy", ("kuramoto",),
         ("kuramoto", "circle", "localization.circle_mass"),
         (_THETA1, _BETA, Arg("m_out", "out", "[n]", "row maximum logit"),
          Arg("z_out", "out", "[n]", "shifted row sum")),
         "sum_j exp(beta cos(theta_i - theta_j)) = exp(m_out_i) z_out_i with m_out_i the row maximum",
-        _circle_lse_cases),
+        _circle_lse_cases, "circle_row_lse_serial"),
     KernelSpec(
         "causal_alibi_velocity", _ALIBI, "causal_alibi", ("causal_alibi",),
         ("retrieval.particles", "causal_alibi"),
         (_THETA1, _BETA, _LAM, Arg("out", "out", "[n]", "dtheta/dt")),
         "out_j = Z_j^{-1} sum_{k<j} e^{-lam (j-k)/n} w_beta'(theta_j - theta_k), out_0 = 0",
-        _alibi_cases),
+        _alibi_cases, "causal_alibi_velocity_serial"),
     KernelSpec(
         "causal_alibi_velocity_batched", _ALIBI, "causal_alibi", ("causal_alibi",),
         ("retrieval.particles", "causal_alibi"),
         (_THETA2, _BETA, _LAM, Arg("out", "out", "[P, n]", "dtheta/dt per prompt")),
         "out_{b,j} = Z_j^{-1} sum_{k<j} e^{-lam (j-k)/n} w_beta'(theta_bj - theta_bk), out_{b,0} = 0",
-        _alibi_batched_cases),
+        _alibi_batched_cases, "causal_alibi_velocity_batched_serial"),
 ]
 
 #: ``{kernel name: KernelSpec}`` in a fixed order (the order of ``attnflow export --list``).

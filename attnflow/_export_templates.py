@@ -75,8 +75,11 @@ def _sha256(rel):
 def selftest(verbose=False, kernels=None):
     """Re-run every kernel on its stored inputs; raise :class:`SelftestError` on any mismatch.
 
-    For every output array the check is ``max|kernel - reference| <= rtol * max|reference| + atol``
-    with ``rtol`` and ``atol`` from ``manifest.json`` ("tolerance").  The kernel sources are also
+    Every function of a kernel entry (the kernel and, if it has one, its serial twin
+    ``<kernel>_serial``) is run on every stored case.  For every output array the check is
+    ``max|kernel - reference| <= rtol * max|reference| + atol`` with ``rtol`` and ``atol`` from
+    ``manifest.json`` ("tolerance"), over the entries with a reference value; entries stored as NaN
+    must be left untouched (the buffer is NaN-filled before the call).  The kernel sources are also
     checked against the SHA-256 digests recorded at export.
 
     Parameters
@@ -89,7 +92,7 @@ def selftest(verbose=False, kernels=None):
     Returns
     -------
     list of dict
-        One row per (kernel, case, output): ``kernel, case, output, max_error, bound``.
+        One row per (kernel, function, case, output): ``kernel, function, case, output, max_error, bound``.
     """
     manifest = load_manifest()
     tol = manifest["tolerance"]
@@ -107,8 +110,9 @@ def selftest(verbose=False, kernels=None):
         if wanted is not None and k["name"] not in wanted:
             continue
         module = importlib.import_module("." + k["module"], __package__)
-        fn = getattr(module, k["name"])
-        for ci, case in enumerate(k["cases"]):
+        for fname, ci, case in [(f, ci, c) for f in k.get("functions", [k["name"]])
+                                for ci, c in enumerate(k["cases"])]:
+            fn = getattr(module, fname)
             args, outs = [], {}
             for a in k["args"]:
                 name, kind = a["name"], a["kind"]
@@ -121,24 +125,29 @@ def selftest(verbose=False, kernels=None):
                     args.append(float(_load(case["inputs"][name])[()]))
                 elif kind == "bool":
                     args.append(bool(_load(case["inputs"][name])[()]))
+                elif kind == "int":
+                    args.append(int(_load(case["inputs"][name])[()]))
                 else:
                     args.append(np.ascontiguousarray(_load(case["inputs"][name]), dtype=np.float64))
             fn(*args)
             for name, (got, expected) in outs.items():
-                scale = float(np.max(np.abs(expected))) if expected.size else 0.0
+                keep = ~np.isnan(expected)  # NaN: an entry the kernel must leave untouched
+                scale = float(np.max(np.abs(expected[keep]))) if keep.any() else 0.0
                 bound = rtol * scale + atol
-                if got.shape != expected.shape or not np.all(np.isfinite(got)):
+                if (got.shape != expected.shape or not np.all(np.isfinite(got[keep]))
+                        or not np.all(np.isnan(got[~keep]))):
                     err = float("inf")
                 else:
-                    err = float(np.max(np.abs(got - expected))) if expected.size else 0.0
+                    err = float(np.max(np.abs(got[keep] - expected[keep]))) if keep.any() else 0.0
                 ok = err <= bound
-                rows.append({"kernel": k["name"], "case": ci, "output": name, "max_error": err, "bound": bound})
+                rows.append({"kernel": k["name"], "function": fname, "case": ci, "output": name, "max_error": err,
+                             "bound": bound})
                 if verbose:
-                    print(f"{'ok  ' if ok else 'FAIL'} {k['name']} case {ci} {name}: "
+                    print(f"{'ok  ' if ok else 'FAIL'} {fname} case {ci} {name}: "
                           f"max error {err:.3e} (bound {bound:.3e})")
                 if not ok:
-                    problems.append(f"{k['name']} case {ci} output {name!r}: max|kernel - reference| = {err:.3e} "
-                                    f"> {bound:.3e} = rtol * max|reference| + atol")
+                    problems.append(f"{fname} case {ci} output {name!r}: max|kernel - reference| = {err:.3e} "
+                                    f"> {bound:.3e} = rtol * max|reference| + atol (or an untouched entry written)")
     if problems:
         raise SelftestError("selftest failed:\\n  " + "\\n  ".join(problems))
     return rows
@@ -174,7 +183,7 @@ def main(argv=None):
         print(f"exported from attnflow {m['attnflow_version']} on {m['created']} "
               f"(profile {m['profile']}, seed {m['seed']})")
         for k in m["kernels"]:
-            print(f"  {k['signature']}")
+            print(f"  {k['signature']}" + (f"  (serial twin: {k['twin']})" if k.get("twin") else ""))
             for c in k["claims"]:
                 print(f"      {c['id']}: {c['outcome']} (expected {c['expect']}), "
                       f"{c['examples']} examples, kernel calls {c['kernel_calls']}")
@@ -221,7 +230,8 @@ hash, per-claim detail) is in `manifest.json`.
 
     python -m $package selftest
 
-or `import $package; $package.selftest()` re-runs every kernel on the inputs stored in `data/`
+or `import $package; $package.selftest()` re-runs every kernel (and its serial twin `<kernel>_serial`,
+the same body compiled without the thread pool, for small problems) on the inputs stored in `data/`
 and compares with outputs computed at export time by attnflow's independent plain-NumPy
 implementation; it raises `$package.SelftestError` on a mismatch.  Tolerance: $tolerance_rule
 with rtol = $rtol, atol = $atol.  Run it after installing or upgrading numpy/numba.

@@ -7,6 +7,7 @@ An export is a folder ``DIR`` whose last component is the import name of the pac
       __main__.py        python -m NAME selftest | info
       _selftest.py       the self-test (standard library + numpy only)
       kernels/*.py       the generated kernel modules, copied byte for byte from numerics/_generated
+                         (a numba kernel is exported together with its serial twin <kernel>_serial)
       data/<kernel>/     stored inputs and reference outputs (.npy, loaded with allow_pickle=False)
       manifest.json      versions, per kernel: signature, LaTeX + hash of the source expression,
                          the claims that exercise it (profile, seed, outcome, date), the test cases
@@ -24,8 +25,10 @@ Verification before export, per kernel (:func:`verify_kernels`):
    :func:`attnflow.properties.registry.run_claim` under the chosen profile and seed, with every
    catalogued kernel traced (:func:`trace_kernel_calls`); the kernel is exportable only if at least
    one claim matches, every matching claim comes out as expected (``run.ok``), and at least one of
-   them actually called the kernel.  No claims means not verified: the kernel is refused;
-3. the kernel, run on the stored inputs, must agree with the independent plain-NumPy implementation
+   them actually called the kernel (a call of its serial twin ``<kernel>_serial``, which the public
+   API uses for small problems, counts as a call of the kernel).  No claims means not verified: the
+   kernel is refused;
+3. the kernel and its serial twin (if any), run on the stored inputs, must each agree with the independent plain-NumPy implementation
    :mod:`attnflow.numerics._reference` within the stated tolerance (the same check ``selftest()``
    repeats in the receiving environment).
 
@@ -46,8 +49,10 @@ import dataclasses
 import datetime
 import difflib
 import fnmatch
+import functools
 import hashlib
 import importlib
+import inspect
 import json
 import keyword
 import os
@@ -55,6 +60,7 @@ import platform
 import secrets
 import shutil
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -92,6 +98,7 @@ __all__ = [
     "matching_claims",
     "kernel_table",
     "import_problems",
+    "generated_functions",
     "trace_kernel_calls",
     "kernel_errors",
     "verify_kernels",
@@ -100,7 +107,7 @@ __all__ = [
 
 #: Written into ``manifest.json``; ``--force`` only replaces folders carrying it.
 GENERATOR = "attnflow export"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _ALLOWED_IMPORTS = frozenset({"numpy", "numba"})
 _RESERVED_NAMES = frozenset({"attnflow", "numpy", "numba", "sympy", "scipy", "hypothesis", "llvmlite"})
 
@@ -128,6 +135,7 @@ class KernelVerification:
     source: str = ""
     cases: list[Case] = dataclasses.field(default_factory=list)
     errors: list[dict[str, float]] = dataclasses.field(default_factory=list)
+    twin_errors: list[dict[str, float]] = dataclasses.field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -307,6 +315,18 @@ def import_problems(text: str) -> list[str]:
     return problems
 
 
+def generated_functions(module) -> list[str]:
+    """Public functions defined in a generated module: numba kernels (with ``py_func``) and plain
+    Python functions whose ``__module__`` is the module (e.g. ``sa_attention_blocked``).
+
+    References
+    ----------
+    Issue 7 (what a copied kernel module contains).
+    """
+    return [n for n, obj in vars(module).items() if not n.startswith("_") and (
+        hasattr(obj, "py_func") or (inspect.isfunction(obj) and obj.__module__ == module.__name__))]
+
+
 def _template_import_problems(text: str) -> list[str]:
     # the package's own files may import their siblings relatively; everything else as for kernels
     return [p for p in import_problems(text) if "relative import" not in p]
@@ -340,11 +360,14 @@ def _source_problem(spec: KernelSpec, text: str) -> str | None:
 def trace_kernel_calls(names: Iterable[str] | None = None) -> Iterator[Counter]:
     r"""Count calls of catalogued kernels made through their generated modules (a context manager).
 
-    Inside the block each kernel attribute of its ``attnflow.numerics._generated`` module is
-    replaced by a counting wrapper (the public API looks the kernels up there at call time); the
-    originals are restored on exit.  Yields a ``Counter`` ``{kernel name: calls}``.
+    Inside the block each kernel attribute of its ``attnflow.numerics._generated`` module, and the
+    attribute of its serial twin ``<kernel>_serial``, is replaced by a counting wrapper (the public
+    API looks the kernels up there at call time, the twin by name); the originals are restored on
+    exit.  The wrappers carry the wrapped function's ``__name__``/``__module__`` (and
+    ``__wrapped__``).  Yields a ``Counter`` ``{kernel name: calls}``, twin calls counted under the
+    kernel's name; counting is thread-safe (the blocked SA path runs on a thread pool).
 
-    .. math:: \mathrm{calls}(k) = \#\{\text{calls of } k \text{ inside the block}\}
+    .. math:: \mathrm{calls}(k) = \#\{\text{calls of } k \text{ or } k\_\mathrm{serial} \text{ inside the block}\}
 
     References
     ----------
@@ -352,27 +375,30 @@ def trace_kernel_calls(names: Iterable[str] | None = None) -> Iterator[Counter]:
     """
     specs = list(KERNELS.values()) if names is None else resolve_kernels(names)
     counts: Counter = Counter()
+    lock = threading.Lock()
     patched = []
     try:
         for spec in specs:
             module = importlib.import_module(spec.module)
-            original = getattr(module, spec.name)
+            for attr in spec.functions:
+                original = getattr(module, attr)
 
-            def wrapper(*args, _original=original, _name=spec.name, **kwargs):
-                counts[_name] += 1
-                return _original(*args, **kwargs)
+                def wrapper(*args, _original=original, _name=spec.name, **kwargs):
+                    with lock:
+                        counts[_name] += 1
+                    return _original(*args, **kwargs)
 
-            wrapper.__wrapped__ = original  # type: ignore[attr-defined]
-            setattr(module, spec.name, wrapper)
-            patched.append((module, spec.name, original))
+                functools.update_wrapper(wrapper, original)  # __name__, __module__, __wrapped__, __doc__
+                setattr(module, attr, wrapper)
+                patched.append((module, attr, original))
         yield counts
     finally:
         for module, name, original in reversed(patched):
             setattr(module, name, original)
 
 
-def _call(spec: KernelSpec, case: Case) -> dict[str, np.ndarray]:
-    fn = getattr(importlib.import_module(spec.module), spec.name)
+def _call(spec: KernelSpec, case: Case, function: str | None = None) -> dict[str, np.ndarray]:
+    fn = getattr(importlib.import_module(spec.module), function or spec.name)
     args, outs = [], {}
     for a in spec.args:
         if a.kind == "out":
@@ -383,16 +409,32 @@ def _call(spec: KernelSpec, case: Case) -> dict[str, np.ndarray]:
             args.append(float(case.inputs[a.name][()]))
         elif a.kind == "bool":
             args.append(bool(case.inputs[a.name][()]))
+        elif a.kind == "int":
+            args.append(int(case.inputs[a.name][()]))
         else:
             args.append(np.ascontiguousarray(case.inputs[a.name], dtype=np.float64))
     fn(*args)
     return outs
 
 
-def kernel_errors(spec: KernelSpec, cases: list[Case]) -> list[dict[str, float]]:
+def _max_error(got: np.ndarray, expected: np.ndarray) -> float:
+    """max|got - expected| over the entries with a reference value; inf if any of them is not
+    finite, if an entry marked untouched (NaN) was written, or on a shape mismatch."""
+    if got.shape != expected.shape:
+        return float("inf")
+    keep = ~np.isnan(expected)
+    if not np.all(np.isfinite(got[keep])) or not np.all(np.isnan(got[~keep])):
+        return float("inf")
+    return float(np.max(np.abs(got[keep] - expected[keep]))) if keep.any() else 0.0
+
+
+def kernel_errors(spec: KernelSpec, cases: list[Case], function: str | None = None) -> list[dict[str, float]]:
     r"""Per case and output, :math:`\max|k-r|` between the kernel (run now) and the stored reference.
 
-    Non-finite kernel outputs count as an infinite error.  The export requires, per output array,
+    ``function`` selects a variant (``spec.twin``); default the kernel itself.  The maximum runs
+    over the entries with a reference value; non-finite kernel outputs there, or a write into an
+    entry marked untouched (NaN in the reference), count as an infinite error.  The export
+    requires, per output array,
 
     .. math:: \max|k - r| \le \mathrm{rtol}\,\max|r| + \mathrm{atol}.
 
@@ -402,17 +444,14 @@ def kernel_errors(spec: KernelSpec, cases: list[Case]) -> list[dict[str, float]]
     """
     rows = []
     for case in cases:
-        got = _call(spec, case)
-        row = {}
-        for name, g in got.items():
-            e = case.expected[name]
-            row[name] = float(np.max(np.abs(g - e))) if np.all(np.isfinite(g)) else float("inf")
-        rows.append(row)
+        got = _call(spec, case, function)
+        rows.append({name: _max_error(g, case.expected[name]) for name, g in got.items()})
     return rows
 
 
 def _bound(expected: np.ndarray) -> float:
-    return RTOL * float(np.max(np.abs(expected))) + ATOL
+    keep = ~np.isnan(expected)
+    return RTOL * (float(np.max(np.abs(expected[keep]))) if keep.any() else 0.0) + ATOL
 
 
 def _now() -> str:
@@ -510,8 +549,10 @@ def verify_kernels(specs: list[KernelSpec], *, profile: str = "quick", seed: int
         else:
             v.cases = spec.cases()
             v.errors = kernel_errors(spec, v.cases)
-            over = [f"case {i} output {name!r}: {err:.3e} > {_bound(case.expected[name]):.3e}"
-                    for i, (case, errs) in enumerate(zip(v.cases, v.errors))
+            v.twin_errors = kernel_errors(spec, v.cases, spec.twin) if spec.twin else []
+            over = [f"{fn} case {i} output {name!r}: {err:.3e} > {_bound(case.expected[name]):.3e}"
+                    for fn, errors in ((spec.name, v.errors), (spec.twin, v.twin_errors))
+                    for i, (case, errs) in enumerate(zip(v.cases, errors))
                     for name, err in errs.items() if not err <= _bound(case.expected[name])]
             if over:
                 v.reason = ("kernel disagrees with the independent reference attnflow.numerics._reference "
@@ -594,9 +635,8 @@ def _build_manifest_and_files(package: str, specs: list[KernelSpec], ver: dict[s
         texts[rel] = text
         src = source_expr(path)
         module = importlib.import_module(members[0].module)
-        public = sorted(n for n, obj in vars(module).items()
-                        if not n.startswith("_") and hasattr(obj, "py_func"))
-        exported = [m.name for m in members]
+        public = sorted(generated_functions(module))
+        exported = [f for m in members for f in m.functions]
         files.append({
             "path": rel,
             "source": path,
@@ -612,6 +652,7 @@ def _build_manifest_and_files(package: str, specs: list[KernelSpec], ver: dict[s
         fam = models.kernel_source_expr(s.family)
         cases = []
         for i, (case, errs) in enumerate(zip(v.cases, v.errors)):
+            twin_errs = v.twin_errors[i] if v.twin_errors else None
             inputs, expected = {}, {}
             for a in s.args:
                 if a.kind == "out":
@@ -622,13 +663,21 @@ def _build_manifest_and_files(package: str, specs: list[KernelSpec], ver: dict[s
                     rel = f"data/{s.name}/case{i}.{a.name}.npy"
                     arrays[rel] = case.inputs[a.name]
                     inputs[a.name] = rel
-            cases.append({"inputs": inputs, "expected": expected,
-                          "max_error_at_export": {k: float(f"{e:.3e}") for k, e in errs.items()}})
+            row = {"inputs": inputs, "expected": expected,
+                   "max_error_at_export": {k: float(f"{e:.3e}") for k, e in errs.items()}}
+            if twin_errs is not None:
+                row["max_error_at_export_twin"] = {k: float(f"{e:.3e}") for k, e in twin_errs.items()}
+            cases.append(row)
+        fn = getattr(importlib.import_module(s.module), s.name)
         kernels.append({
             "name": s.name,
             "module": f"kernels.{s.stem}",
             "source_file": s.file,
             "signature": s.signature(),
+            "twin": s.twin,
+            "functions": list(s.functions),
+            "implementation": ("numba (parallel kernel; serial twin with parallel=False)" if s.twin else "numba")
+            if hasattr(fn, "py_func") else "pure NumPy (no numba)",
             "equation": s.equation,
             "args": [dataclasses.asdict(a) for a in s.args],
             "models": list(s.models),
@@ -658,17 +707,19 @@ def _build_manifest_and_files(package: str, specs: list[KernelSpec], ver: dict[s
 
     groups: dict[str, list[str]] = {}
     for s in specs:
-        groups.setdefault(s.stem, []).append(s.name)
+        groups.setdefault(s.stem, []).extend(s.functions)
     imports = "\n".join(f"from .kernels.{stem} import {', '.join(names)}" for stem, names in groups.items())
-    all_names = ", ".join(f'"{s.name}"' for s in specs)
-    kernel_lines = "\n".join(f"    {s.signature()}" for s in specs)
+    all_names = ", ".join(f'"{f}"' for s in specs for f in s.functions)
+    kernel_lines = "\n".join(f"    {s.signature()}" + (f"  (serial twin: {s.twin})" if s.twin else "")
+                             for s in specs)
     texts["__init__.py"] = INIT.substitute(package=package, attnflow_version=__version__,
                                            kernel_lines=kernel_lines, imports=imports, all_names=all_names)
     texts["kernels/__init__.py"] = KERNELS_INIT
     texts["_selftest.py"] = SELFTEST
     texts["__main__.py"] = MAIN.substitute(package=package)
     table = ["| kernel | computes | used by attnflow models |", "|---|---|---|"]
-    table += [f"| `{s.signature()}` | {s.equation} | {', '.join(s.models)} |" for s in specs]
+    table += [f"| `{s.signature()}`" + (f"<br>serial twin `{s.twin}` (same arguments)" if s.twin else "")
+              + f" | {s.equation} | {', '.join(s.models)} |" for s in specs]
     claims_rows = ["| kernel | claim | expected | outcome | examples | kernel calls | run (UTC) |",
                    "|---|---|---|---|---|---|---|"]
     for s in specs:

@@ -1,31 +1,36 @@
-"""Benchmark: the generated, fused SA velocity kernel vs a plain NumPy implementation.
+"""Benchmark: the SA velocity (generated kernels, dispatched by size) vs a plain NumPy implementation.
 
 Run by hand (not part of the tests)::
 
     .venv/bin/python bench/bench_kernels.py                    # n in {1024, 4096, 16384}, d in {3, 16, 64}
     .venv/bin/python bench/bench_kernels.py --sizes 1024 4096 --dims 3 --repeat 5
-    .venv/bin/python bench/bench_kernels.py --rk4              # also a full RK4 run (n=4096, d=3, 1000 steps)
+    .venv/bin/python bench/bench_kernels.py --small --rk4      # + small-n calls and a full RK4 run
+    .venv/bin/python bench/bench_kernels.py --rk4 --rk4-steps 200   # shorter RK4 run, extrapolated to 1000
 
 For every (n, d) both implementations run in the same process on the same points (unit vectors,
-``numpy.random.default_rng(seed)``), best of ``--repeat`` timings after one warm-up call:
+``numpy.random.default_rng(seed)``), interleaved, best of ``--repeat`` timings after one warm-up:
 
-* numba: ``attnflow.numerics.velocity(x, model="sa", beta=beta)`` (fused, parallel over tokens,
-  O(n d) memory);
+* attnflow: ``attnflow.numerics.velocity(x, model="sa", beta=beta)``, i.e. the path that
+  ``attnflow.numerics.fields`` dispatches to: ``serial`` fused kernel (n^2 < PARALLEL_MIN_PAIRS),
+  ``blocked`` BLAS path (d >= BLAS_MIN_DIM) or ``fused`` parallel kernel;
 * NumPy: Gram matrix ``x x^T`` -> shifted exponential ``exp(beta (G - 1))`` -> normalise ->
-  matmul -> tangent projection, done in place on one n x n array (the lean NumPy version).
+  matmul -> tangent projection, done in place on one n x n array (the lean NumPy version);
+* for the blocked rows, also the fused parallel kernel (``sa_attention``) it replaces.
 
-Peak memory: NumPy allocations are traced with :mod:`tracemalloc` (NumPy reports its buffers to
-it); numba's allocations are not visible to tracemalloc, so for both we also report the increase of
-the process resident-set high-water mark (``VmHWM`` in ``/proc/self/status``, reset before each call
-by writing ``5`` to ``/proc/self/clear_refs``; Linux only).  The kernel's own allocations are
-O(n d): the output, ``logz`` (n floats) and four length-d accumulators per block of rows.
+Peak memory: NumPy allocations (including the blocked path's buffers) are traced with
+:mod:`tracemalloc`; numba's own allocations are not visible to it, so for both we also report the
+increase of the process resident-set high-water mark (``VmHWM`` in ``/proc/self/status``, reset
+before each call by writing ``5`` to ``/proc/self/clear_refs``; Linux only).
 
+``--small`` times 2000 calls of ``make_field("sa")`` at n = 6 and n = 64 (d = 3; the serial twin
+after the dispatch) against the same calls forced through the parallel kernel, best and worst of
+five rounds.  ``--rk4`` times ``simulate("sa", ..., method="rk4")`` (n = 4096, d = 3, h = 0.01).
 The cold-start section times the first call in fresh subprocesses: with an empty numba cache
 (``NUMBA_CACHE_DIR`` pointed at a temporary directory, i.e. compilation) and with the checked-in
 kernels' on-disk cache (cache load), against the second (warm) call.
 
 Targets (issue 3): >= 3x faster than NumPy at n = 16384 for d <= 16; not slower at d = 64.
-Timings depend on the machine load: the table prints the load average next to the results.
+The machine is shared: the table prints the 1-minute load average next to every row.
 """
 
 from __future__ import annotations
@@ -82,27 +87,31 @@ def _best(fn, repeat: int) -> float:
     return min(times)
 
 
-def _cold_start(n: int, d: int) -> dict[str, float]:
+def _cold_start() -> dict[str, dict[str, float]]:
+    """First-call times in fresh processes, for the three SA paths, compiling vs loading the cache."""
     code = (
         "import time, numpy as np\n"
         "t0 = time.perf_counter()\n"
         "from attnflow.numerics import velocity\n"
+        "from attnflow.numerics._generated import sphere_attention as att\n"
         "t1 = time.perf_counter()\n"
-        f"rng = np.random.default_rng(0); x = rng.standard_normal(({n}, {d}))\n"
-        "x /= np.linalg.norm(x, axis=1, keepdims=True)\n"
-        "t2 = time.perf_counter(); velocity(x, model='sa', beta=1.0); t3 = time.perf_counter()\n"
-        "velocity(x, model='sa', beta=1.0); t4 = time.perf_counter()\n"
-        "print(t1 - t0, t3 - t2, t4 - t3)\n"
+        "rng = np.random.default_rng(0); x = rng.standard_normal((1024, 3))\n"
+        "x /= np.linalg.norm(x, axis=1, keepdims=True); y = x[:64].copy()\n"
+        "res = [t1 - t0]\n"
+        "for f in (lambda: velocity(x, model='sa', beta=1.0), lambda: velocity(y, model='sa', beta=1.0),\n"
+        "          lambda: att.sa_attention(x, 1.0, True, np.empty_like(x), np.empty(1024))):\n"
+        "    a = time.perf_counter(); f(); b = time.perf_counter(); f(); c = time.perf_counter()\n"
+        "    res += [b - a, c - b]\n"
+        "print(*res)\n"
     )
     out = {}
     with tempfile.TemporaryDirectory() as empty:
         for label, env in (("compile", {"NUMBA_CACHE_DIR": empty}), ("cache load", {})):
             res = subprocess.run([sys.executable, "-c", code], env={**os.environ, **env}, capture_output=True,
                                  text=True, check=True)
-            imp, first, second = map(float, res.stdout.split())
-            out[label] = first
-            out[f"{label} import"] = imp
-            out["warm"] = second
+            v = list(map(float, res.stdout.split()))
+            out[label] = {"import": v[0], "blocked": v[1], "blocked warm": v[2], "serial": v[3],
+                          "serial warm": v[4], "fused": v[5], "fused warm": v[6]}
     return out
 
 
@@ -115,6 +124,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-cold", action="store_true", help="skip the cold-start subprocesses")
     ap.add_argument("--rk4", action="store_true", help="also time a full RK4 run (n=4096, d=3)")
+    ap.add_argument("--small", action="store_true", help="also time 2000 calls at n = 6 and n = 64")
     ap.add_argument("--rk4-steps", type=int, default=1000)
     args = ap.parse_args(argv)
     for name in ("sizes", "dims"):
@@ -128,72 +138,104 @@ def main(argv=None) -> int:
         env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "131072"}
         os.execve(sys.executable, [sys.executable, os.path.abspath(__file__), *sys.argv[1:]], env)
 
-    from attnflow.numerics import velocity
+    from attnflow.numerics import fields, make_field, velocity
+    from attnflow.numerics._generated import sphere_attention as att
 
     import numba
 
     print(f"numba {numba.__version__}, numpy {np.__version__}, threads {numba.get_num_threads()}, "
-          f"cpus {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}")
+          f"cpus {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}; dispatch: serial below "
+          f"{fields.PARALLEL_MIN_PAIRS} pairs, blocked BLAS for d >= {fields.BLAS_MIN_DIM} "
+          f"(rows {fields.BLOCK_ROWS}), else fused parallel")
     rng = np.random.default_rng(args.seed)
-    warm = rng.standard_normal((8, 3))
-    velocity(warm / np.linalg.norm(warm, axis=1, keepdims=True), model="sa", beta=args.beta)
+    warm = rng.standard_normal((300, 64))
+    for dd in (3, 64):
+        w = warm[:, :dd] / np.linalg.norm(warm[:, :dd], axis=1, keepdims=True)
+        velocity(w, model="sa", beta=args.beta)
 
-    head = (f"{'n':>6} {'d':>3} | {'numba s':>9} {'numpy s':>9} {'speedup':>8} | {'np trace MB':>11} "
-            f"{'np RSS MB':>9} {'nb RSS MB':>9} | {'max |diff|':>10} {'load':>5}")
+    def fused(x):
+        out = np.empty_like(x)
+        att.sa_attention(x, args.beta, True, out, np.empty(x.shape[0]))
+        return out
+
+    head = (f"{'n':>6} {'d':>3} {'path':>7} | {'attnflow s':>10} {'numpy s':>9} {'speedup':>8} | "
+            f"{'fused s':>8} {'vs numpy':>8} | {'np trace MB':>11} {'np RSS MB':>9} {'af trace MB':>11} "
+            f"{'af RSS MB':>9} | {'rel diff':>8} {'load':>5}")
     print(head)
     print("-" * len(head))
     for n in args.sizes:
         for d in args.dims:
             x = rng.standard_normal((n, d))
             x /= np.linalg.norm(x, axis=1, keepdims=True)
+            path = ("serial" if n * n < fields.PARALLEL_MIN_PAIRS else
+                    "blocked" if d >= fields.BLAS_MIN_DIM else "fused")
+            tracemalloc.start()
             v_nb = velocity(x, model="sa", beta=args.beta)
-            t_nb = _best(lambda: velocity(x, model="sa", beta=args.beta), args.repeat)
-            rss_nb = _rss_peak_delta_mb(lambda: velocity(x, model="sa", beta=args.beta))
+            _, peak_nb = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
             tracemalloc.start()
             v_np = numpy_sa(x, args.beta)
-            _, peak = tracemalloc.get_traced_memory()
+            _, peak_np = tracemalloc.get_traced_memory()
             tracemalloc.stop()
-            t_np = _best(lambda: numpy_sa(x, args.beta), args.repeat)
+            t_nb = t_np = t_fu = float("inf")
+            for _ in range(args.repeat):
+                t_nb = min(t_nb, _best(lambda: velocity(x, model="sa", beta=args.beta), 1))
+                t_np = min(t_np, _best(lambda: numpy_sa(x, args.beta), 1))
+                if path == "blocked":
+                    t_fu = min(t_fu, _best(lambda: fused(x), 1))
+            rss_nb = _rss_peak_delta_mb(lambda: velocity(x, model="sa", beta=args.beta))
             rss_np = _rss_peak_delta_mb(lambda: numpy_sa(x, args.beta))
-            diff = float(np.max(np.abs(v_nb - v_np)))
-            print(f"{n:>6} {d:>3} | {t_nb:>9.4f} {t_np:>9.4f} {t_np / t_nb:>7.2f}x | {peak / 2**20:>11.1f} "
-                  f"{rss_np:>9.1f} {rss_nb:>9.1f} | {diff:>10.1e} {os.getloadavg()[0]:>5.1f}", flush=True)
+            diff = float(np.max(np.abs(v_nb - v_np)) / np.max(np.abs(v_np)))
+            fu = f"{t_fu:>8.3f} {t_np / t_fu:>7.2f}x" if path == "blocked" else f"{'-':>8} {'-':>8}"
+            print(f"{n:>6} {d:>3} {path:>7} | {t_nb:>10.4f} {t_np:>9.4f} {t_np / t_nb:>7.2f}x | {fu} | "
+                  f"{peak_np / 2**20:>11.1f} {rss_np:>9.1f} {peak_nb / 2**20:>11.1f} {rss_nb:>9.1f} | "
+                  f"{diff:>8.1e} {os.getloadavg()[0]:>5.1f}", flush=True)
             del v_np, v_nb
 
+    if args.small:
+        f = make_field("sa", beta=args.beta)
+        print(f"\nsmall n: 2000 calls, d = 3, best / worst of 5 rounds (load {os.getloadavg()[0]:.1f})")
+        for n in (6, 64):
+            x = rng.standard_normal((n, 3))
+            x /= np.linalg.norm(x, axis=1, keepdims=True)
+            res = {}
+            for label, g in (("dispatched (serial twin)", lambda: f(0.0, x)), ("parallel kernel", lambda: fused(x))):
+                g()
+                rounds = []
+                for _ in range(5):
+                    t0 = time.perf_counter()
+                    for _ in range(2000):
+                        g()
+                    rounds.append(time.perf_counter() - t0)
+                res[label] = (min(rounds), max(rounds))
+            print(f"  n={n:>3}: " + "; ".join(f"{k} {a:.3f} / {b:.3f} s" for k, (a, b) in res.items()), flush=True)
+
     if not args.no_cold:
-        c = _cold_start(1024, 3)
-        print(f"\ncold start (n=1024, d=3, fresh process): first call compiling {c['compile']:.2f} s, "
-              f"first call loading the on-disk cache {c['cache load']:.3f} s, warm call {c['warm']:.4f} s "
-              f"(import attnflow.numerics: {c['cache load import']:.2f} s)")
+        c = _cold_start()
+        print("\ncold start, fresh process, first call / second call (s):", flush=True)
+        for label, v in c.items():
+            print(f"  {label + ':':<11} import attnflow.numerics {v['import']:.2f}; "
+                  f"velocity n=1024 d=3 (blocked path, no JIT) {v['blocked']:.3f} / {v['blocked warm']:.4f}; "
+                  f"velocity n=64 (serial twin) {v['serial']:.3f} / {v['serial warm']:.5f}; "
+                  f"sa_attention n=1024 (fused parallel) {v['fused']:.3f} / {v['fused warm']:.4f}", flush=True)
 
     if args.rk4:
-        from attnflow.numerics import make_field
+        from attnflow.numerics import simulate
 
-        f = make_field("sa", beta=args.beta)
         x = rng.standard_normal((4096, 3))
         x /= np.linalg.norm(x, axis=1, keepdims=True)
         h = 0.01
-        try:
-            from attnflow.numerics.integrators import rk4_step
-
-            step = lambda t, y: rk4_step(f, t, y, h, "sphere")  # noqa: E731
-            how = "attnflow.numerics.integrators.rk4_step"
-        except ImportError:
-            def step(t, y):
-                k1 = f(t, y)
-                k2 = f(t + h / 2, y + h / 2 * k1)
-                k3 = f(t + h / 2, y + h / 2 * k2)
-                k4 = f(t + h, y + h * k3)
-                y = y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
-                return y / np.linalg.norm(y, axis=1, keepdims=True)
-            how = "inline RK4 + retraction"
+        steps = args.rk4_steps
+        simulate("sa", x[:300], beta=args.beta, t_final=2 * h, dt=h, method="rk4", save_every=2)
+        load0 = os.getloadavg()[0]
         t0 = time.perf_counter()
-        y = x
-        for s in range(args.rk4_steps):
-            y = step(s * h, y)
+        traj = simulate("sa", x, beta=args.beta, t_final=steps * h, dt=h, method="rk4", save_every=steps)
         el = time.perf_counter() - t0
-        print(f"\nRK4 ({how}), n=4096, d=3, {args.rk4_steps} steps of h={h}: {el:.1f} s "
-              f"({el / args.rk4_steps * 1e3:.1f} ms/step)")
+        extra = "" if steps == 1000 else f", extrapolated to 1000 steps: {el / steps * 1000:.1f} s"
+        energy = "" if traj.energy is None else f"; energy {traj.energy[0]:.6g} -> {traj.energy[-1]:.6g}"
+        print(f"\nRK4 (attnflow.numerics.simulate, method='rk4'), n=4096, d=3, {steps} steps of h={h}: "
+              f"{el:.1f} s ({el / steps * 1e3:.1f} ms/step{extra}); load {load0:.1f} -> "
+              f"{os.getloadavg()[0]:.1f}{energy}", flush=True)
     return 0
 
 

@@ -21,7 +21,7 @@ Fast evaluation (the *Fourier recursion*).  By Jacobi--Anger,
 
 so one field evaluation costs :math:`O(N L)` (L Fourier modes, chosen so that the neglected tail
 :math:`2\sum_{n>L} n I_n(\beta)` is below ``1e-16 * max(1, sum_n 2 n I_n(beta))``, bounded with
-:math:`I_n(\beta)\le(\beta/2)^n e^{\beta^2/4}/n!`) instead of :math:`O(N^2)` exponentials, and it
+:math:`I_n(\beta)\le(\beta/2)^n I_0(\beta)/n!`) instead of :math:`O(N^2)` exponentials, and it
 needs no transcendental function per pair.  The classical RK4 stages are evaluated at
 :math:`z\,e^{i h k}` (the stage angles :math:`\theta + h k`) with :math:`e^{ix}` summed from its
 Taylor series for :math:`|x| \le 1/2` (error < 1e-21), and :math:`z` is re-synchronised with
@@ -70,8 +70,8 @@ def fourier_field_coefficients(beta: float, tol: float = 1e-16) -> np.ndarray:
         w_\beta'(x) = -\beta\sin x\,e^{\beta\cos x} = -2\sum_{n\ge1} n I_n(\beta)\sin(nx),
         \qquad \sum_{n>L} 2 n I_n(\beta) \le \mathrm{tol}\cdot\max\Big(1, \sum_{n\le L} 2nI_n(\beta)\Big),
 
-    with the tail bounded by :math:`I_n(\beta)\le(\beta/2)^n e^{\beta^2/4}/n!` (from the power series
-    of :math:`I_n`).  ``beta = 0`` gives an empty array (no motion).
+    with the tail bounded by :math:`I_n(\beta)\le(\beta/2)^n I_0(\beta)/n!` (termwise from the power
+    series, :math:`(k+n)!\ge k!\,n!`).  ``beta = 0`` gives an empty array (no motion).
 
     References
     ----------
@@ -91,15 +91,15 @@ def fourier_field_coefficients(beta: float, tol: float = 1e-16) -> np.ndarray:
     terms = 2.0 * n_all * special.iv(n_all, b)
     total = float(np.sum(terms))
     scale = max(1.0, total)
-    log_pref = b * b / 4.0 + math.log(2.0)
-    # rigorous tail bound: sum_{n>L} 2 n (b/2)^n e^{b^2/4} / n!; the ratio of consecutive bound terms is
+    log_pref = math.log(special.ive(0, b)) + b + math.log(2.0)
+    # rigorous tail bound: sum_{n>L} 2 n (b/2)^n I_0(b) / n!; the ratio of consecutive bound terms is
     # ((n+1)/n) (b/2)/(n+1) = b/(2n) <= 1/2 once n >= b, so the tail is <= 2 x its first term there.
     L = 1
     while True:
         n1 = L + 1
         if n1 >= b:
-            first = math.exp(log_pref + math.log(n1) + n1 * math.log(b / 2.0) - math.lgamma(n1 + 1))
-            if 2.0 * first <= tol * scale:
+            log_first = log_pref + math.log(n1) + n1 * math.log(b / 2.0) - math.lgamma(n1 + 1)
+            if math.log(2.0) + log_first <= math.log(tol * scale):
                 break
         L += 1
         if L > 10_000:  # pragma: no cover - impossible for beta <= 200
@@ -512,6 +512,9 @@ class ParticleEstimate:
     seed : int
     seconds : float
         Wall time of the simulation.
+    samples : ndarray (S, prompts, modes) complex
+        Per-prompt values :math:`N\,\frac1K\sum_k e^{-in\varphi_k}e^{in\theta_N(t;p,\varphi_k)}` (their
+        mean is ``estimate + 1j * estimate_imag``), for bootstrap confidence intervals.
     """
 
     sigma0: np.ndarray
@@ -537,6 +540,7 @@ class ParticleEstimate:
     variance_reduction: bool
     seed: int
     seconds: float
+    samples: np.ndarray
 
     @property
     def error(self) -> np.ndarray:
@@ -640,7 +644,7 @@ def mode_correlation_mc(sigma0, *, beta, lam, t, N, prompts, modes=3, phases=16,
     bad = (istar < 1) | (istar > N - 1)
     if np.any(bad):
         raise ValueError(f"sigma0: the fact token floor(sigma0 N) must lie in 1..N-1 (N = {N}); "
-                         f"sigma0 = {s[bad][0]} gives {istar[bad][0]}; use 1/N <= sigma0 < 1 - ... or a larger N")
+                         f"sigma0 = {s[bad][0]} gives {istar[bad][0]}; use 1/N <= sigma0 < 1 (e.g. sigma0 = i/N)")
     if encoding not in ("uniform", "codeword"):
         raise ValueError(f"encoding: expected 'uniform' or 'codeword', got {encoding!r}")
     Mv = None
@@ -691,4 +695,4 @@ def mode_correlation_mc(sigma0, *, beta, lam, t, N, prompts, modes=3, phases=16,
         modes=modes, estimate=est.real, stderr=se_r, estimate_imag=est.imag, stderr_imag=se_i,
         closed_form=np.asarray(closed, dtype=float).reshape(S, modes), M=Mv, soft_accuracy=acc,
         soft_accuracy_stderr=acc_se, soft_accuracy_closed=acc_cf, encoding=encoding,
-        variance_reduction=bool(variance_reduction), seed=seed, seconds=seconds)
+        variance_reduction=bool(variance_reduction), seed=seed, seconds=seconds, samples=N * ph)

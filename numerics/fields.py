@@ -14,6 +14,21 @@ State conventions
 * ``"angles"`` models take angles of shape ``(n,)``, or ``(P, n)`` for P independent prompts
   (batched kernel, parallel over prompts).
 
+Kernel dispatch (per call, on the problem size)
+-----------------------------------------------
+* fewer than :data:`PARALLEL_MIN_PAIRS` (i, j) pairs (n < 256 for one configuration): the serial
+  twin ``<kernel>_serial`` (same body, no thread pool).  On the shared 2-core machine 2000 SA
+  calls at n = 6 took 0.04-4 s through the parallel kernel and 0.005-0.01 s with one thread
+  (bench/bench_kernels.py ``--small``): a parallel region waits for every worker to be scheduled.
+* SA attention with d >= :data:`BLAS_MIN_DIM` (every d, as measured): ``sa_attention_blocked`` (BLAS inner products and
+  weighted sums on blocks of :data:`BLOCK_ROWS` rows, memory O(n d + rows n) per worker, never
+  n x n), run on ``numba.get_num_threads()`` Python threads over disjoint row ranges with BLAS
+  itself single-threaded during the call (nested BLAS threads oversubscribe the cores).
+* otherwise the fused parallel kernel.
+
+All paths agree to rounding (tests/numerics/test_kernels.py); the serial and parallel twins are
+bit-identical.
+
 Energy range: :func:`energy` and :func:`dissipation` are computed from row log-sum-exps and are
 finite whenever the true value is below the float64 maximum (about ``|beta| <= 700 - 2 log n``);
 the unnormalised fields (``usa``, ``kuramoto``, shared ``multihead``, ``causal_alibi``) are of
@@ -27,12 +42,19 @@ theory notes 01-models.md §1.1-1.7, 02-energy.md §2.1, §2.4; arXiv 2312.10794
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import dataclasses
 import difflib
+import glob
 import math
+import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import numba
 import numpy as np
 
 from attnflow.numerics._generated import causal_alibi as _alibi
@@ -41,10 +63,31 @@ from attnflow.numerics._generated import sphere_attention as _att
 from attnflow.numerics._generated import sphere_energy as _energy
 from attnflow.numerics._generated import sphere_mean as _mean
 
-__all__ = ["ModelSpec", "MODELS", "velocity", "make_field", "energy", "dissipation", "UNIT_NORM_TOL"]
+__all__ = ["ModelSpec", "MODELS", "velocity", "make_field", "energy", "dissipation", "UNIT_NORM_TOL",
+           "PARALLEL_MIN_PAIRS", "BLAS_MIN_DIM", "BLOCK_ROWS"]
 
 #: Tolerance on ``| |x_i| - 1 |`` for sphere models (``normalize=True`` skips the check).
 UNIT_NORM_TOL = 1e-10
+
+#: Kernels run their serial twin below this many (i, j) pairs per call (n < 256 for one
+#: configuration; P n^2 for P batched prompts, H n^2 for H heads).  Measured (SA, d = 3, load 3):
+#: serial 3 / 29 / 440 us per call at n = 16 / 64 / 256, parallel (2 threads) 46-340 / 18-22 /
+#: 225-240 us; under load 6 the parallel n = 64 call took 230-750 us.  Below n = 256 a whole
+#: serial call is shorter than one scheduler time slice that a parallel region can lose waiting
+#: for a descheduled worker, so the serial twin is the robust choice there (at the price of up to
+#: 2x on an idle machine for 64 <= n < 256).
+PARALLEL_MIN_PAIRS = 256 * 256
+
+#: SA attention (sa, sqrt, ngpt, preln, periln, SA dissipation) uses the blocked BLAS path from this
+#: dimension on, when n^2 >= PARALLEL_MIN_PAIRS.  Measured (bench/bench_kernels.py, 2 threads, load
+#: about 3): the blocked path beats the fused parallel kernel at every tested size, 1.3x (d = 3) to
+#: 3x (d = 64) at n = 1024..16384, so it is used for every d >= 2; set it to 32 to keep the fused
+#: kernel for small d (the hybrid of issue 3), or above any d to disable the BLAS path.
+BLAS_MIN_DIM = 2
+
+#: Rows per block of the BLAS path (fewer when n > 16384: one rows x n buffer stays <= 16 MB).
+BLOCK_ROWS = 128
+_BLOCK_BYTES = 16 * 2**20
 
 
 @dataclasses.dataclass(frozen=True)
@@ -244,10 +287,102 @@ def _dim_check(spec: ModelSpec, x: np.ndarray, p: dict) -> None:
 # kernels wrapped as f(t, x)
 
 
+def _pick(kernel, pairs: int):
+    """The kernel, or its serial twin for problems below :data:`PARALLEL_MIN_PAIRS` pairs."""
+    if pairs >= PARALLEL_MIN_PAIRS:
+        return kernel
+    # by name in its module (not kernel.py_func): the twin is found even through a wrapper such as
+    # attnflow.export.trace_kernel_calls, which copies __module__ and __name__
+    return getattr(_SERIAL_MODULE[kernel.__module__], kernel.__name__ + "_serial")
+
+
+_SERIAL_MODULE = {m.__name__: m for m in (_alibi, _circle, _att, _energy, _mean)}
+
+
+class _BlasThreads:
+    """Make the (bundled OpenBLAS of) NumPy single-threaded while a blocked call runs."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._saved = None
+        self._get = self._set = None
+        libs = sorted(glob.glob(os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs", "*openblas*")))
+        for path in libs:
+            try:
+                lib = ctypes.CDLL(path)
+            except OSError:
+                continue
+            for get, set_ in (("scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"),
+                              ("openblas_get_num_threads64_", "openblas_set_num_threads64_"),
+                              ("openblas_get_num_threads", "openblas_set_num_threads")):
+                if hasattr(lib, get) and hasattr(lib, set_):
+                    self._get, self._set = getattr(lib, get), getattr(lib, set_)
+                    self._get.restype = ctypes.c_int
+                    self._set.argtypes = [ctypes.c_int]
+                    return
+
+    @contextlib.contextmanager
+    def single(self):
+        if self._set is None:  # unknown BLAS: leave its threading alone
+            yield
+            return
+        with self._lock:
+            if self._depth == 0:
+                self._saved = int(self._get())
+                self._set(1)
+            self._depth += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._depth -= 1
+                if self._depth == 0:
+                    self._set(self._saved)
+
+
+_BLAS = _BlasThreads()
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=numba.config.NUMBA_NUM_THREADS, thread_name_prefix="attnflow-blas")
+        return _POOL
+
+
+def _block_rows(n: int) -> int:
+    return max(16, min(BLOCK_ROWS, _BLOCK_BYTES // (8 * n)))
+
+
+def _attention_blocked(x: np.ndarray, beta: float, project: bool, out: np.ndarray, logz: np.ndarray) -> None:
+    n = x.shape[0]
+    rows = _block_rows(n)
+    workers = max(1, min(numba.get_num_threads(), n // rows))
+    with _BLAS.single():
+        if workers == 1:
+            _att.sa_attention_blocked(x, beta, project, out, logz, 0, n, rows)
+            return
+        cuts = [n * w // workers for w in range(workers + 1)]
+        futures = [_pool().submit(_att.sa_attention_blocked, x, beta, project, out, logz, a, b, rows)
+                   for a, b in zip(cuts[:-1], cuts[1:])]
+        for fut in futures:
+            fut.result()
+
+
 def _attention(x: np.ndarray, beta: float, project: bool) -> tuple[np.ndarray, np.ndarray]:
+    n, d = x.shape
     out = np.empty_like(x)
-    logz = np.empty(x.shape[0])
-    _att.sa_attention(x, beta, project, out, logz)
+    logz = np.empty(n)
+    if n * n < PARALLEL_MIN_PAIRS:
+        _att.sa_attention_serial(x, beta, project, out, logz)
+    elif d >= BLAS_MIN_DIM:
+        _attention_blocked(x, beta, project, out, logz)
+    else:
+        _att.sa_attention(x, beta, project, out, logz)
     return out, logz
 
 
@@ -261,7 +396,7 @@ def _builder(model: str, beta: float, p: dict) -> Callable[[float, np.ndarray], 
     if model == "usa":
         def f(t, x):
             out = np.empty_like(x)
-            _mean.usa_velocity(x, beta, out)
+            _pick(_mean.usa_velocity, x.shape[0] ** 2)(x, beta, out)
             return out
         return f
     if model == "qkv":
@@ -270,7 +405,7 @@ def _builder(model: str, beta: float, p: dict) -> Callable[[float, np.ndarray], 
         def f(t, x):
             out = np.empty_like(x)
             logz = np.empty(x.shape[0])
-            _att.qkv_attention(x, x @ QT, x @ KT, x @ VT, beta, True, out, logz)
+            _pick(_att.qkv_attention, x.shape[0] ** 2)(x, x @ QT, x @ KT, x @ VT, beta, True, out, logz)
             return out
         return f
     if model == "multihead":
@@ -279,13 +414,14 @@ def _builder(model: str, beta: float, p: dict) -> Callable[[float, np.ndarray], 
 
         def f(t, x):
             out = np.empty_like(x)
-            kern(x, np.ascontiguousarray(x @ MT), beta, out)
+            _pick(kern, MT.shape[0] * x.shape[0] ** 2)(x, np.ascontiguousarray(x @ MT), beta, out)
             return out
         return f
     if model == "kuramoto":
         def f(t, x):
             out = np.empty_like(x)
-            (_circle.kuramoto_velocity if x.ndim == 1 else _circle.kuramoto_velocity_batched)(x, beta, out)
+            kern = _circle.kuramoto_velocity if x.ndim == 1 else _circle.kuramoto_velocity_batched
+            _pick(kern, x.size * x.shape[-1])(x, beta, out)
             return out
         return f
     if model == "causal_alibi":
@@ -293,7 +429,8 @@ def _builder(model: str, beta: float, p: dict) -> Callable[[float, np.ndarray], 
 
         def f(t, x):
             out = np.empty_like(x)
-            (_alibi.causal_alibi_velocity if x.ndim == 1 else _alibi.causal_alibi_velocity_batched)(x, beta, lam, out)
+            kern = _alibi.causal_alibi_velocity if x.ndim == 1 else _alibi.causal_alibi_velocity_batched
+            _pick(kern, x.size * x.shape[-1] // 2)(x, beta, lam, out)
             return out
         return f
     if model in ("preln", "periln"):
@@ -421,7 +558,7 @@ def _row_lse_sphere(x: np.ndarray, beta: float, Ms: list[np.ndarray]) -> np.ndar
     for M in Ms:
         m = np.empty(x.shape[0])
         z = np.empty(x.shape[0])
-        _energy.sphere_row_lse(x, np.ascontiguousarray(x @ M.T), beta, m, z)
+        _pick(_energy.sphere_row_lse, x.shape[0] ** 2)(x, np.ascontiguousarray(x @ M.T), beta, m, z)
         logs.append(m + np.log(z))
     return np.concatenate(logs)
 
@@ -504,7 +641,7 @@ def energy(x, *, model: str = "sa", beta, **params) -> float:
             raise ValueError(f"x: energy takes one configuration of shape (n,), got {a.shape}")
         m = np.empty(a.shape[0])
         z = np.empty(a.shape[0])
-        _circle.circle_row_lse(a, b, m, z)
+        _pick(_circle.circle_row_lse, a.shape[0] ** 2)(a, b, m, z)
         log_total = _logsumexp(m + np.log(z))
         return _signed_exp(log_total - math.log(2 * abs(b) * a.shape[0] ** 2), b)
     Ms = _gradient_flow_matrices(spec, p, "energy")
@@ -570,7 +707,7 @@ def dissipation(x, *, model: str, beta, **params) -> float:
     else:  # qkv with Q^T K = V: the logits are beta <x_i, V x_k>
         v = np.empty_like(a)
         logz = np.empty(n)
-        _att.qkv_attention(a, a @ p["Q"].T, a @ p["K"].T, a @ p["V"].T, b, True, v, logz)
+        _pick(_att.qkv_attention, n * n)(a, a @ p["Q"].T, a @ p["K"].T, a @ p["V"].T, b, True, v, logz)
     sq = np.sum(v * v, axis=1)
     with np.errstate(divide="ignore"):
         return float(np.sum(np.exp(logz + np.log(sq))))

@@ -231,7 +231,20 @@ def splitting_curvature(theta, beta: float, *, interaction: str = "attractive", 
 
 
 def merge_atoms(theta, masses=None, tol: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
-    """Group particles closer than ``tol`` (rad, around the circle) into atoms: ``(angles, masses)``."""
+    r"""Group particles closer than ``tol`` (rad, around the circle) into atoms: ``(angles, masses)``.
+
+    Sorted angles are chained while consecutive gaps are below ``tol`` (also across :math:`2\pi`);
+    each group becomes one atom at its mass-weighted circular mean
+
+    .. math:: \bar\theta_G = \operatorname{atan2}\Bigl(\sum_{i\in G} m_i\sin\theta_i,\ \sum_{i\in G} m_i\cos\theta_i\Bigr),
+              \qquad m_G = \sum_{i\in G} m_i
+
+    (default masses :math:`1/n`).
+
+    References
+    ----------
+    Theory notes 06-interpolation.md §6.4 (atoms of critical points); arXiv 2601.21366.
+    """
     th = np.mod(np.asarray(theta, dtype=np.float64), 2 * np.pi)
     m = np.full(th.size, 1.0 / th.size) if masses is None else np.asarray(masses, dtype=np.float64)
     order = np.argsort(th)
@@ -271,64 +284,117 @@ def max_arc_mass(theta, width: float, masses=None) -> float:
     return float((inside * m[None, :]).sum(axis=1).max())
 
 
+def _atom_terms(th, m, beta, s, a, b):
+    """Scaled (by beta e^{-beta}) atom-level gradient, Hessian, splitting curvature, and their term sizes."""
+    dl = th[:, None] - th[None, :]
+    e = np.exp(beta * (np.cos(dl) - 1.0))  # e^{beta cos} e^{-beta}
+    k1 = -beta * np.sin(dl) * e  # k'(delta) e^{-beta}
+    k2 = (beta**2 * np.sin(dl) ** 2 - beta * np.cos(dl)) * e  # k''(delta) e^{-beta}
+    sc = beta * math.exp(-beta)
+    v1 = perceptron_potential(th, a, b, 1) * sc
+    v2 = perceptron_potential(th, a, b, 2) * sc
+    off = ~np.eye(th.size, dtype=bool)
+    grad = s * (k1 * off) @ m + v1  # (1/m_i) dF/dtheta_i, scaled by beta e^{-beta} (times beta: k'/beta)
+    vmax = sc * (abs(a) + abs(b))  # size scale of V', V'' (|V'|, |V''| <= |a|)
+    # forces that must cancel, plus a rounding floor: for angles in [0, 2 pi), sin(theta_i - theta_j) is
+    # known only to ~1e-15 absolutely, so a force beta e^{beta cos} sin(.) carries an absolute error
+    # ~1e-15 beta e^{beta cos}; the floor 1e-6 beta e^{beta cos} makes that error pass gtol = 1e-8
+    gsize = np.abs(k1 * off) @ m + 1e-6 * beta * (e * off) @ m + vmax
+    split = s * k2 @ m + v2
+    ssize = np.abs(k2) @ m + vmax
+    H = -s * np.outer(m, m) * k2 * off
+    H[np.diag_indices(th.size)] = s * m * ((k2 * off) @ m) + m * v2
+    return grad, gsize, H, split, ssize
+
+
+def _polish_atoms(at, m, beta, s, a, b, newton_steps):
+    """Trust-region Newton on the weighted-atom functional (masses fixed); returns (atoms, masses)."""
+    from scipy.optimize import minimize
+
+    if newton_steps == 0 or (at.size == 1 and a == 0):
+        return at, m
+    # scale the atom objective so that the forces that must balance are of order one
+    c = 1.0 / max(float(_atom_terms(at, m, beta, s, a, b)[1].max()), 1e-300)
+
+    def aobj(x):
+        e = np.exp(beta * (np.cos(x[:, None] - x[None, :]) - 1.0))
+        np.fill_diagonal(e, 0.0)  # self-interaction of a point atom is a constant: drop it (no cancellation)
+        return -c * (s * 0.5 * m @ e @ m + beta * math.exp(-beta) * m @ perceptron_potential(x, a, b))
+
+    def ajac(x):
+        return -c * m * _atom_terms(x, m, beta, s, a, b)[0]
+
+    def ahess(x):
+        return -c * _atom_terms(x, m, beta, s, a, b)[2]
+
+    res = minimize(aobj, at, jac=ajac, hess=ahess, method="trust-exact",
+                   options={"gtol": 1e-14, "maxiter": int(newton_steps)})
+    return np.mod(res.x, 2 * np.pi), m
+
+
 @dataclass
 class CriticalPoint:
-    """A critical point found by :func:`find_critical_point`.
+    r"""A critical point found by :func:`find_critical_point` (atoms = merged coincident particles).
 
     Attributes
     ----------
-    theta : (n,) angles of the particles (mass 1/n each)
+    theta : (n,) particle angles after the particle stage
+    atoms, masses : (k,) atom angles and masses after the atom-level polish
     beta, interaction, a, b : the model
-    grad_norm : float
-        :math:`\\max_i |n\\,\\partial_i F| / \\text{scale}` with scale :math:`= \\max(1, e^{\\beta}/\\beta)`
-        (relative size of the gradient against the kernel's size).
-    hess_max : float
-        Largest eigenvalue of :math:`n\\nabla^2 F` divided by :math:`\\|n\\nabla^2 F\\|_2`.
-    split_max : float
-        :math:`\\max_i \\Phi''(\\theta_i)` divided by :math:`e^\\beta`.
-    stable : bool
-        ``grad_norm <= gtol`` and ``hess_max <= htol`` and ``split_max <= htol``.
-    atoms, masses : atoms (coincident particles merged) and their masses
+    grad_rel : float
+        :math:`\max_i |\partial_i F/m_i|` divided by the sum of the absolute sizes of the terms that
+        must cancel (atom interactions and :math:`V'`): 0 at an exact critical point, about 1 when
+        nothing balances the force (e.g. metastable, slowly merging clusters).
+    hess_rel : float
+        Largest eigenvalue of the atom-level Hessian divided by its spectral norm.
+    split_rel : float
+        :math:`\max_i \Phi''(\theta_i)` divided by the size of its terms.
+    critical, stable : bool
+        ``grad_rel <= gtol``; ``critical`` and ``hess_rel <= htol`` and ``split_rel <= htol``.
     arc_mass : float
-        Largest mass within an arc of width :math:`1/(2\\sqrt\\beta)`.
+        Largest mass within an arc of width :math:`1/(2\sqrt\beta)`.
     objective : float
     steps : int
-        Gradient-flow steps + Newton iterations used.
     """
 
     theta: np.ndarray
+    atoms: np.ndarray
+    masses: np.ndarray
     beta: float
     interaction: str
     a: float
     b: float
-    grad_norm: float
-    hess_max: float
-    split_max: float
+    grad_rel: float
+    hess_rel: float
+    split_rel: float
+    critical: bool
     stable: bool
-    atoms: np.ndarray
-    masses: np.ndarray
     arc_mass: float
     objective: float
     steps: int
 
 
 def find_critical_point(theta0, beta: float, *, interaction: str = "attractive", a: float = 1.0,
-                        b: float = 0.0, flow_steps: int = 400, newton_steps: int = 200,
-                        gtol: float = 1e-9, htol: float = 1e-8) -> CriticalPoint:
+                        b: float = 0.0, flow_steps: int = 300, newton_steps: int = 200,
+                        merge_tol: float = 1e-5, gtol: float = 1e-8, htol: float = 1e-8) -> CriticalPoint:
     r"""Gradient flow of :math:`F_\sigma` from ``theta0`` to a critical point, then the stability test.
 
-    1. Discretised gradient flow :math:`\theta \leftarrow \theta + h\,g`, :math:`g = n\nabla F_\sigma`
-       (:func:`circle_gradient`), with Armijo backtracking on :math:`F_\sigma` (each step increases
-       the objective; the step adapts to the stiffness :math:`\sim\beta e^\beta`).
-    2. Trust-region Newton polish on :math:`-F_\sigma` (``scipy.optimize.minimize``,
-       ``trust-exact``, closed-form Hessian :func:`circle_hessian`) until the relative gradient is
-       below ``gtol``: this converges to second-order points (local maxima) generically.
-    3. Stability (Wasserstein second order, see the module docstring): the largest eigenvalue of
-       the Hessian relative to its norm and :math:`\max_i\Phi''(\theta_i)/e^\beta` must be
-       :math:`\le` ``htol``.
-
-    The objective is internally multiplied by :math:`\beta n^2 e^{-\beta}` (same critical points,
-    gradient of order one).
+    1. Particle stage: discretised gradient flow :math:`\theta \leftarrow \theta + h\,g`,
+       :math:`g = n\nabla F_\sigma` (:func:`circle_gradient`, the generated Kuramoto kernel plus
+       :math:`V'`), with Armijo backtracking on :math:`F_\sigma` (each step increases the objective;
+       the step adapts to the stiffness :math:`\sim\beta e^\beta`); then a trust-region Newton
+       polish (``scipy.optimize.minimize``, ``trust-exact``, closed-form Hessian
+       :func:`circle_hessian`), which converges to second-order points generically.
+    2. Atom stage: particles closer than ``merge_tol`` are merged into atoms (mass = number/n);
+       the weighted-atom functional
+       :math:`F = \frac{\sigma}{2\beta}\sum_{i,j} m_i m_j e^{\beta\cos(\theta_i-\theta_j)} + \sum_i m_i V(\theta_i)`
+       is polished again by trust-region Newton (a point atom has no self-force, so the gradient is
+       resolved in absolute terms even at large :math:`\beta`); atoms that collide during the polish
+       are merged and the polish repeated (at most 4 rounds).  Newton may leave the flow's basin:
+       e.g. it merges metastable clusters that the flow would take a time :math:`\sim e^{c\beta}` to merge.
+    3. Tests (Wasserstein second order for atomic measures, module docstring): relative gradient
+       :math:`\le` ``gtol``; the atom Hessian has no eigenvalue above ``htol`` times its norm; every
+       atom has :math:`\Phi''(\theta_i) \le` ``htol`` times the size of its terms.
 
     Parameters
     ----------
@@ -336,9 +402,9 @@ def find_critical_point(theta0, beta: float, *, interaction: str = "attractive",
     beta : float in (0, 600]
     interaction : ``"attractive"`` or ``"repulsive"``
     a, b : perceptron parameters of :math:`V(\theta) = (a\cos\theta+b)_+`
-    flow_steps, newton_steps : iteration limits
-    gtol, htol : tolerances of the first- and second-order tests (relative, see
-        :class:`CriticalPoint`)
+    flow_steps, newton_steps : iteration limits of the particle flow and of each Newton polish
+    merge_tol : particles closer than this (rad) form one atom
+    gtol, htol : relative tolerances of the first- and second-order tests (see :class:`CriticalPoint`)
 
     Returns
     -------
@@ -347,8 +413,9 @@ def find_critical_point(theta0, beta: float, *, interaction: str = "attractive",
     References
     ----------
     arXiv 2601.21366 (second-order stable critical points, localisation); theory notes
-    06-interpolation.md §6.4, 02-energy.md §2.4.
+    06-interpolation.md §6.4, 02-energy.md §2.3-2.4.
     """
+    import numba
     from scipy.optimize import minimize
 
     th = _check(theta0, beta, a, b)
@@ -356,58 +423,67 @@ def find_critical_point(theta0, beta: float, *, interaction: str = "attractive",
     for name, v in (("flow_steps", flow_steps), ("newton_steps", newton_steps)):
         if int(v) != v or v < 0:
             raise ValueError(f"{name}: must be a non-negative integer, got {v!r}")
-    if not (gtol > 0 and htol > 0):
-        raise ValueError("gtol, htol: tolerances must be positive")
+    if not (gtol > 0 and htol > 0 and merge_tol > 0):
+        raise ValueError("gtol, htol, merge_tol: tolerances must be positive")
     beta = float(beta)
     n = th.size
-    scale = beta * n * math.exp(-beta)  # objective * beta n^2 e^{-beta}; gradient n grad F * this / n
+    fs = beta * n**2 * math.exp(-beta)  # objective scale: same critical points, O(1) gradients
 
     def obj(x):
-        return -beta * n**2 * math.exp(-beta) * circle_objective(x, beta, interaction=interaction, a=a, b=b)
+        return -fs * circle_objective(x, beta, interaction=interaction, a=a, b=b)
 
     def jac(x):
-        return -scale * circle_gradient(x, beta, interaction=interaction, a=a, b=b)
+        return -(fs / n) * circle_gradient(x, beta, interaction=interaction, a=a, b=b)
 
     def hess(x):
-        return -beta * n**2 * math.exp(-beta) * circle_hessian(x, beta, interaction=interaction, a=a, b=b)
+        return -fs * circle_hessian(x, beta, interaction=interaction, a=a, b=b)
 
-    # 1. gradient flow with Armijo backtracking (an ascent method on F)
-    h, f = 1.0, obj(th)
-    steps = 0
-    for steps in range(1, flow_steps + 1):
-        g = jac(th)
-        gg = float(g @ g)
-        if math.sqrt(gg) <= 1e-3 * gtol:
-            break
-        while h > 1e-14:
-            trial = th - h * g
-            ft = obj(trial)
-            if ft <= f - 1e-4 * h * gg:
-                th, f = trial, ft
-                h *= 1.5
+    old_threads = numba.get_num_threads()
+    numba.set_num_threads(1)  # tiny systems: thread start-up would dominate
+    try:
+        h, f, steps = 1.0, obj(th), 0
+        for steps in range(1, flow_steps + 1):
+            g = jac(th)
+            gg = float(g @ g)
+            if gg <= 1e-30:
                 break
-            h *= 0.5
-    # 2. trust-region Newton polish
-    if newton_steps > 0:
-        res = minimize(obj, th, jac=jac, hess=hess, method="trust-exact",
-                       options={"gtol": gtol * 1e-2, "maxiter": int(newton_steps)})
-        th = res.x
-        steps += int(res.nit)
+            while h > 1e-14:
+                trial = th - h * g
+                ft = obj(trial)
+                if ft <= f - 1e-4 * h * gg:
+                    th, f = trial, ft
+                    h *= 1.5
+                    break
+                h *= 0.5
+        if newton_steps > 0:
+            res = minimize(obj, th, jac=jac, hess=hess, method="trust-exact",
+                           options={"gtol": 1e-12, "maxiter": int(newton_steps)})
+            th = res.x
+            steps += int(res.nit)
+    finally:
+        numba.set_num_threads(old_threads)
     th = np.mod(th, 2 * np.pi)
-    # 3. first- and second-order tests
-    g = circle_gradient(th, beta, interaction=interaction, a=a, b=b)
-    grad_norm = float(np.abs(g).max()) / max(1.0, math.exp(beta) / beta)
-    H = n * circle_hessian(th, beta, interaction=interaction, a=a, b=b)
+
+    # atom stage (repeated while the polish makes atoms collide: attraction merges them)
+    at, m = merge_atoms(th, tol=merge_tol)
+    for _round in range(4):
+        at, m = _polish_atoms(at, m, beta, s, a, b, newton_steps)
+        merged = merge_atoms(at, m, tol=merge_tol)
+        if merged[0].size == at.size:
+            break
+        at, m = merged
+    grad, gsize, H, split, ssize = _atom_terms(at, m, beta, s, a, b)
+    grad_rel = float(np.max(np.abs(grad) / np.maximum(gsize, 1e-300)))
     ev = np.linalg.eigvalsh(0.5 * (H + H.T))
-    hnorm = max(float(np.abs(ev).max()), 1e-300)
-    hess_max = float(ev.max()) / hnorm
-    split_max = float(splitting_curvature(th, beta, interaction=interaction, a=a, b=b).max()) / math.exp(beta)
-    stable = grad_norm <= gtol and hess_max <= htol and split_max <= htol
-    atoms, masses = merge_atoms(th)
+    hess_rel = float(ev.max()) / max(float(np.abs(ev).max()), 1e-300)
+    split_rel = float(np.max(split / np.maximum(ssize, 1e-300)))
+    critical = grad_rel <= gtol
+    stable = bool(critical and hess_rel <= htol and split_rel <= htol)
     width = 1.0 / (2.0 * math.sqrt(beta))
+    objective = (s * 0.5 * m @ np.exp(beta * np.cos(at[:, None] - at[None, :])) @ m / beta
+                 + m @ perceptron_potential(at, a, b))
     return CriticalPoint(
-        theta=th, beta=beta, interaction=interaction, a=float(a), b=float(b), grad_norm=grad_norm,
-        hess_max=hess_max, split_max=split_max, stable=bool(stable), atoms=atoms, masses=masses,
-        arc_mass=max_arc_mass(th, width), objective=circle_objective(th, beta, interaction=interaction, a=a, b=b),
-        steps=steps,
+        theta=th, atoms=at, masses=m, beta=beta, interaction=interaction, a=float(a), b=float(b),
+        grad_rel=grad_rel, hess_rel=hess_rel, split_rel=split_rel, critical=bool(critical), stable=stable,
+        arc_mass=max_arc_mass(at, width, m), objective=float(objective), steps=steps,
     )

@@ -24,7 +24,10 @@ otherwise (no overflow as :math:`\sigma_0 \to 0`).  The mode sum is truncated at
 Public API: :func:`profile`, :func:`profile_derivative`, :func:`mode_response`, :func:`fourier_rates`,
 :func:`mode_weights`, :func:`t_crit`, :func:`argmin` (:class:`Argmin`), :func:`soft_accuracy`,
 :func:`smallness_condition` (:class:`SmallnessCondition`), :func:`certify_ushape`
-(:class:`Certificate`), :func:`solve_volterra_mode` (the independent reference solver).
+(:class:`Certificate`), :func:`solve_volterra_mode` (the independent reference solver); particles
+(from ``_retrieval_particles``): :func:`simulate_causal_alibi` (fused RK4 kernel),
+:func:`causal_alibi_velocity`, :func:`fourier_field_coefficients`, :func:`mode_correlation_mc`
+(:class:`ParticleEstimate`, Monte Carlo with the variance reduction of 04 §4.5).
 """
 
 from __future__ import annotations
@@ -40,6 +43,13 @@ from attnflow.numerics._retrieval_certify import Certificate
 from attnflow.numerics._retrieval_certify import certify as _certify
 from attnflow.numerics._retrieval_closed import SmallnessCondition
 from attnflow.numerics._retrieval_volterra import solve_volterra_mode as _solve_volterra_mode
+from attnflow.numerics._retrieval_particles import (  # particles and Monte Carlo (04 §4.2, §4.5)
+    ParticleEstimate,
+    causal_alibi_velocity,
+    fourier_field_coefficients,
+    mode_correlation_mc,
+    simulate_causal_alibi,
+)
 
 __all__ = [
     "profile",
@@ -56,6 +66,11 @@ __all__ = [
     "Certificate",
     "certify_ushape",
     "solve_volterra_mode",
+    "fourier_field_coefficients",
+    "causal_alibi_velocity",
+    "simulate_causal_alibi",
+    "ParticleEstimate",
+    "mode_correlation_mc",
 ]
 
 _REF = "arXiv 2605.09213 (kinetic theory of lost in the middle); theory notes 04-retrieval.md"

@@ -114,6 +114,11 @@ class Claim:
         Scale factor on the profile's number of examples (expensive checks use < 1).
     describe : callable, optional
         ``describe(example) -> str`` for counterexamples (default: a truncated ``repr``).
+    finding : str
+        Non-empty when attnflow has *refuted* the statement as written in the theory notes: the
+        claim is then kept with the printed statement and ``expect="fails"`` (the check is not
+        loosened; it must keep finding the counterexample), and this text says what is wrong and
+        where the corrected statement is registered.  Reports list findings separately.
     """
 
     id: str
@@ -128,6 +133,7 @@ class Claim:
     aggregate: str = "max"
     examples: float = 1.0
     describe: Callable[[Any], str] | None = None
+    finding: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not _ID.match(self.id):
@@ -144,6 +150,8 @@ class Claim:
             raise ValueError(f"examples: expected a positive scale factor, got {self.examples}")
         if not self.tolerance:
             raise ValueError("tolerance: state the tolerance and its rationale (shown in reports)")
+        if self.finding and self.expect != "fails":
+            raise ValueError("finding: a refuted statement is registered with expect='fails'")
 
     def max_examples(self, profile: str) -> int:
         """Number of examples under ``profile`` (the profile's count times ``examples``, at least 1)."""

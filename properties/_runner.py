@@ -90,6 +90,8 @@ class ClaimRun:
             val = getattr(self, key)
             if val is not None:
                 row[key] = val
+        if self.claim.finding:
+            row["finding"] = self.claim.finding
         return row
 
 

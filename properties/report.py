@@ -25,7 +25,7 @@ __all__ = ["REQUIRED_KEYS", "OPTIONAL_KEYS", "report_dict", "to_json", "to_markd
 #: Keys every claim row carries, in order.
 REQUIRED_KEYS = ("id", "expect", "outcome", "ok", "examples", "seconds", "detail")
 #: Keys a claim row may carry in addition.
-OPTIONAL_KEYS = ("measurement", "fitted", "counterexample", "replay")
+OPTIONAL_KEYS = ("measurement", "fitted", "counterexample", "replay", "finding")
 
 
 def report_dict(runs: Sequence[ClaimRun], profile: str, seed: int) -> dict:
@@ -89,8 +89,22 @@ def to_markdown(report: dict, runs: Sequence[ClaimRun] | None = None) -> str:
             lines.append(f"- counterexample: `{c['counterexample']}`")
         if "replay" in c:
             lines.append(f"- replay: `{c['replay']}`")
+        if "finding" in c:
+            lines.append(f"- **finding**: {c['finding']}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def format_findings(runs: Sequence[ClaimRun]) -> str:
+    """The statements of the theory notes that attnflow refuted, one paragraph each ('' if none)."""
+    rows = [r for r in runs if r.claim.finding]
+    if not rows:
+        return ""
+    lines = ["Findings (statements of the theory notes refuted by attnflow; kept as expect=fails):"]
+    for r in rows:
+        status = "counterexample found again" if r.outcome == "fails" else f"outcome {r.outcome}"
+        lines.append(f"  - {r.claim.id} [{status}]: {r.claim.finding}")
+    return "\n".join(lines)
 
 
 def _shorten(text: str, width: int) -> str:

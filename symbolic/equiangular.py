@@ -39,6 +39,7 @@ __all__ = [
     "rho_dot_stated",
     "hitting_time_antiderivative",
     "closed_form_beta0",
+    "preln_r_dot_stated",
 ]
 
 TOPIC = "equiangular"

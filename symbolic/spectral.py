@@ -158,7 +158,14 @@ def polarization_block() -> tuple[sp.Matrix, sp.Expr, sp.Expr]:
 
 
 def unbalanced_sigma(c_, r_):
-    r""":math:`\sigma(c, r) = (c-r)(cr-1)/(r(c^2-1))` as stated in the notes (03 section 3.4)."""
+    r"""The threshold factor of the unbalanced polarisation criterion.
+
+    .. math:: \sigma(c, r) = \frac{(c-r)(cr-1)}{r(c^2-1)},\qquad c = e^{2\beta\lambda_p},\ r = n_+/n_-.
+
+    References
+    ----------
+    2604.26085; theory notes 03-clustering.md section 3.4 [derived].
+    """
     return (c_ - r_) * (c_ * r_ - 1) / (r_ * (c_**2 - 1))
 
 
@@ -167,9 +174,23 @@ def unbalanced_sigma(c_, r_):
 
 
 def stated_stable(n_plus: int, n_minus: int, beta_: float, lam_p: float, lam_k: float) -> bool:
-    """Stability of ``n_plus`` tokens at +e_p and ``n_minus`` at -e_p as stated in 03 section 3.4.
+    r"""Stability of ``n_plus`` tokens at +e_p and ``n_minus`` at -e_p as stated in the notes.
 
-    One other eigen-direction ``lam_k`` (the criteria are "for all k != p", one block per k).
+    One other eigen-direction ``lam_k`` (the criteria are "for all k != p", one block per k):
+
+    .. math::
+
+        \text{consensus: } \lambda_p>0,\ \lambda_k<\lambda_p;\quad
+        n_+=n_-:\ \lambda_k<\lambda_p\tanh(\beta\lambda_p)\ (\lambda_p>0),\
+        \lambda_p<\lambda_k<|\lambda_p|\tanh(\beta|\lambda_p|)\ (\lambda_p<0);
+
+    unbalanced: :math:`\lambda_p > |\log r|/(2\beta)` and :math:`\lambda_k < \lambda_p\sigma(c,r)`
+    (:math:`\lambda_p>0`), :math:`\lambda_p < -|\log r|/(2\beta)` and
+    :math:`\lambda_p<\lambda_k<\lambda_p\sigma(c,r)` (:math:`\lambda_p<0`).
+
+    References
+    ----------
+    2604.26085 (abstract); theory notes 03-clustering.md section 3.4 [derived].
     """
     if n_plus < 0 or n_minus < 0 or n_plus + n_minus < 2:
         raise ValueError("n_plus, n_minus: need non-negative group sizes with n_plus + n_minus >= 2")
@@ -189,11 +210,19 @@ def stated_stable(n_plus: int, n_minus: int, beta_: float, lam_p: float, lam_k: 
 
 
 def corrected_stable(n_plus: int, n_minus: int, beta_: float, lam_p: float, lam_k: float) -> bool:
-    """The stated criterion, corrected for a group of a single token (see spectral.polarization).
+    r"""The stated criterion, corrected for a group of a single token.
 
-    For ``n_plus != n_minus`` with ``min(n_plus, n_minus) == 1`` and ``lam_p > 0`` the condition
-    ``lam_p > |log r|/(2 beta)`` is dropped: stable iff ``lam_k < lam_p sigma(c, r)``.
+    For :math:`n_+ \ne n_-`, :math:`\min(n_+, n_-) = 1` and :math:`\lambda_p > 0` the condition
+    :math:`\lambda_p > |\log r|/(2\beta)` is dropped:
+
+    .. math:: \text{stable} \iff \lambda_k < \lambda_p\,\sigma(c, r).
+
     Every other case is :func:`stated_stable`.
+
+    References
+    ----------
+    Derived here (result ``spectral.polarization.unbalanced_corrected``); theory notes
+    03-clustering.md section 3.4.
     """
     if n_plus != n_minus and min(n_plus, n_minus) == 1 and lam_p > 0:
         c_ = math.exp(2 * beta_ * lam_p)
@@ -213,10 +242,19 @@ def _block_functions():
 
 def linear_stable(n_plus: int, n_minus: int, beta_: float, lam_p: float, lam_k: float,
                   margin: float = 1e-9) -> bool | None:
-    """Stability implied by the derived eigenvalues (``None`` when an eigenvalue is within ``margin``).
+    r"""Stability implied by the derived eigenvalues (``None`` when an eigenvalue is within ``margin``).
 
-    Eigenvalues: ``-m_+`` (multiplicity n_+ - 1), ``-m_-`` (n_- - 1) and the two eigenvalues of
-    :func:`polarization_block` (trace/determinant test).
+    .. math::
+
+        \operatorname{spec}J_k = \{-m_+^{(n_+-1)},\ -m_-^{(n_--1)}\}\cup\operatorname{spec}
+        \big(\lambda_k M - \operatorname{diag}(m_+, m_-)\big),
+
+    the 2x2 part tested by trace < 0 and determinant > 0 (:func:`polarization_block`); consensus
+    (one empty group): :math:`\{\lambda_k-\lambda_p, -\lambda_p\}`.
+
+    References
+    ----------
+    2604.26085; theory notes 03-clustering.md section 3.4 [derived here].
     """
     if n_plus < 0 or n_minus < 0 or n_plus + n_minus < 2:
         raise ValueError("n_plus, n_minus: need non-negative group sizes with n_plus + n_minus >= 2")
@@ -503,8 +541,9 @@ def results() -> list[Result]:
             source=src,
             prover=_prove_linearization,
             steps=lin_steps + (Step(
-                "Cross-check: the Jacobian of the explicit particle field (SymPy differentiation, "
-                "symbolic lambda_1, lambda_2, lambda_3 and beta, p = 1, d = 3) equals this block "
+                "Cross-check: the Jacobian of the explicit particle field (exact differentiation by the "
+                "chain rule through logits, softmax, weighted sum and projection; symbolic lambda_1, "
+                "lambda_2, lambda_3 and beta, p = 1, d = 3) equals this block "
                 "structure for every sign pattern with n = 2, 3, 4 (up to permutation and global sign)."),),
         ),
         Result(

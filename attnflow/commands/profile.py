@@ -3,7 +3,8 @@
 Prints the recency threshold t_crit, the smallness condition of the U-shape theorem (both sides),
 the location of the minimum, the interval-arithmetic certification verdict and the end values of
 S_t; optionally draws the profile (``--plot``) or the time sweep and the t_crit(beta) curve
-(``--sweep``).  Theory: theory notes 04-retrieval.md, arXiv 2605.09213.
+(``--sweep``).  ``--particles N --prompts P [--seed S]`` adds Monte Carlo estimates from simulated
+causal ALiBi particles (printed beside the closed form; points with error bars in ``--plot``).  Theory: theory notes 04-retrieval.md, arXiv 2605.09213.
 
 The closed-form report is built by :func:`report` and the figures by :func:`plot_profile` /
 :func:`plot_sweep`, so a Monte Carlo section (particles) can be added as one more step of
@@ -19,6 +20,9 @@ from pathlib import Path
 import numpy as np
 
 SWEEP_TIMES = (0.25, 0.5, 1.0, 1.5, 2.0, 5.0)
+MC_PHASES = 8  # equispaced phases of the fact per prompt (variance reduction, 04 §4.5)
+MC_MODES = 6  # Fourier modes estimated by --particles (omega_n a_n < 1e-5 beyond for beta <= 2, M <= 16)
+MC_POSITIONS = 9  # fact positions simulated by --particles
 SWEEP_BETAS = (0.1, 4.8)
 
 
@@ -43,6 +47,14 @@ def register(sub) -> None:
                    help=f"draw the time sweep t in {SWEEP_TIMES} and t_crit(beta), beta in [0.1, 4.8] "
                         "(into --plot, default retrieval_sweep.png)")
     p.add_argument("--force", action="store_true", help="overwrite existing plot files")
+    p.add_argument("--particles", type=int, default=None, metavar="N",
+                   help="also simulate N-token causal ALiBi prompts (RK4) and print Monte Carlo estimates of "
+                        "S_t and the soft accuracy beside the closed form (points with error bars in --plot)")
+    p.add_argument("--prompts", type=int, default=200,
+                   help="independent prompts per fact position for --particles (default 200; each simulated "
+                        f"at {MC_PHASES} phases)")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the Monte Carlo prompts (default 0)")
+    p.add_argument("--dt", type=float, default=0.0025, help="RK4 step of --particles (default 0.0025, as the authors)")
     p.set_defaults(func=run)
 
 
@@ -63,6 +75,15 @@ def _validate(args) -> None:
     if args.modes < 1:
         raise ValueError(f"--modes: need at least 1 Fourier mode, got {args.modes}")
     check_params(beta=args.beta, lam=args.lam, t=args.t, M=args.M, modes=args.modes)
+    if getattr(args, "particles", None) is not None:
+        if args.particles < 2:
+            raise ValueError(f"--particles: the prompt length N must be >= 2, got {args.particles}")
+        if args.prompts < 2:
+            raise ValueError(f"--prompts: need >= 2 prompts for a standard error, got {args.prompts}")
+        if args.seed < 0:
+            raise ValueError(f"--seed: must be >= 0, got {args.seed}")
+        if not (math.isfinite(args.dt) and args.dt > 0):
+            raise ValueError(f"--dt: the RK4 step must be > 0, got {args.dt}")
 
 
 def _output_path(path: Path, force: bool) -> Path:
@@ -109,8 +130,41 @@ def report(*, beta, lam, t, M, modes) -> list[str]:
     return lines
 
 
-def plot_profile(path: Path, *, beta, lam, t, M, modes) -> None:
-    """One profile curve with its minimum and the certification verdict."""
+def particle_positions(N: int) -> np.ndarray:
+    """Fact positions sigma0 = i/N, i on an even grid of 1..N-1 (at most MC_POSITIONS of them)."""
+    i = np.unique(np.rint(np.linspace(1, N - 1, min(MC_POSITIONS, N - 1))).astype(int))
+    return i / N
+
+
+def particles(*, beta, lam, t, M, N, prompts, seed, dt):
+    """Monte Carlo estimates of S_t and of the soft accuracy on particle_positions(N).
+
+    Returns ``(lines, mc)`` where ``mc`` holds sigma0, the estimate of S_t = sum_n omega_n
+    N E[e^{in(theta_N(t) - theta_i*(0))}] (modes 1..MC_MODES) with its standard error, and the
+    :class:`attnflow.numerics.retrieval.ParticleEstimate`.
+    """
+    from attnflow.numerics import retrieval as R
+
+    s = particle_positions(N)
+    r = R.mode_correlation_mc(s, beta=beta, lam=lam, t=t, N=N, prompts=prompts, modes=MC_MODES, phases=MC_PHASES,
+                              seed=seed, M=M, dt=dt)
+    w = R.mode_weights(M, MC_MODES)
+    S_mc = r.estimate @ w
+    S_se = (r.samples.real @ w).std(axis=1, ddof=1) / math.sqrt(prompts)
+    S_cf = R.profile(s, beta=beta, lam=lam, t=t, M=M, modes=20)
+    lines = [f"particles: N={N} tokens, {prompts} prompts x {r.phases} phases per position ({r.rows} RK4 "
+             f"trajectories, dt={dt:g}, seed={seed}) in {r.seconds:.1f} s",
+             "  sigma0   i*   S_t particles (+- se)   S_t closed form   A_N particles (+- se)      A_N first order"]
+    for k in range(s.size):
+        lines.append(f"  {s[k]:6.4f} {r.i_star[k]:4d}   {S_mc[k]:9.5f} +- {S_se[k]:7.5f}   {S_cf[k]:15.5f}   "
+                     f"{r.soft_accuracy[k]:.6f} +- {r.soft_accuracy_stderr[k]:.6f}   {r.soft_accuracy_closed[k]:.6f}")
+    lines.append(f"  (S_t particles = sum_n omega_n N E[e^(in(theta_N(t) - theta_i*(0)))], n = 1..{MC_MODES}; the "
+                 f"closed form is the N -> infinity limit; A_N baseline sqrt(pi/2)/M = {math.sqrt(math.pi / 2) / M:.6f})")
+    return lines, {"sigma0": s, "S": S_mc, "se": S_se, "estimate": r}
+
+
+def plot_profile(path: Path, *, beta, lam, t, M, modes, mc=None) -> None:
+    """One profile curve with its minimum and the certification verdict (and Monte Carlo points)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -141,6 +195,15 @@ def plot_profile(path: Path, *, beta, lam, t, M, modes) -> None:
                  f"U-shape: {cert.verdict}", fontsize=10)
     if cert.bracket is not None:
         ax.axvspan(*cert.bracket, color="C3", alpha=0.12, lw=0, label="certified bracket of the minimum")
+    if mc is not None:
+        r = mc["estimate"]
+        ax.errorbar(mc["sigma0"], mc["S"], yerr=2 * mc["se"], fmt="s", color="C2", ms=5, capsize=3, zorder=6,
+                    label=f"particles N={r.N}, {r.prompts}x{r.phases} prompts ($\\pm$2 se)")
+        lo_p = float(np.min(mc["S"] - 2 * mc["se"]))
+        hi_p = float(np.max(mc["S"] + 2 * mc["se"]))
+        y0, y1 = ax.get_ylim()
+        pad = 0.05 * (max(y1, hi_p) - min(y0, lo_p))
+        ax.set_ylim(min(y0, lo_p - pad), max(y1, hi_p + pad))
     ax.legend(frameon=False, fontsize=9)
     fig.savefig(path, dpi=130)
     plt.close(fig)
@@ -202,14 +265,22 @@ def plot_sweep(path: Path, *, beta, lam, M, modes) -> None:
 def run(args: argparse.Namespace) -> int:
     _validate(args)
     params = dict(beta=args.beta, lam=args.lam, t=args.t, M=args.M, modes=args.modes)
-    for line in report(**params):
-        print(line)
     if args.sweep:
         path = _output_path(args.plot if args.plot is not None else Path("retrieval_sweep.png"), args.force)
+    else:
+        path = _output_path(args.plot, args.force) if args.plot is not None else None
+    for line in report(**params):
+        print(line)
+    mc = None
+    if args.particles is not None:
+        lines, mc = particles(beta=args.beta, lam=args.lam, t=args.t, M=args.M, N=args.particles,
+                              prompts=args.prompts, seed=args.seed, dt=args.dt)
+        for line in lines:
+            print(line)
+    if args.sweep:
         plot_sweep(path, beta=args.beta, lam=args.lam, M=args.M, modes=args.modes)
         print(f"wrote {path}")
-    elif args.plot is not None:
-        path = _output_path(args.plot, args.force)
-        plot_profile(path, **params)
+    elif path is not None:
+        plot_profile(path, **params, mc=mc)
         print(f"wrote {path}")
     return 0

@@ -48,11 +48,29 @@ def causal_alibi_velocity(theta, beta, lam, out):
         out[jj] = _alibi_token(theta, jj, beta, lam)
 
 
+@njit(cache=True, parallel=False, fastmath=False)
+def causal_alibi_velocity_serial(theta, beta, lam, out):
+    """The causal ALiBi field for one prompt ``theta`` (shape (N,)), parallel over tokens."""
+    N = theta.shape[0]
+    for jj in range(N):
+        out[jj] = _alibi_token(theta, jj, beta, lam)
+
+
 @njit(cache=True, parallel=True, fastmath=False)
 def causal_alibi_velocity_batched(theta, beta, lam, out):
     """The causal ALiBi field for P independent prompts (``theta`` shape (P, N)), parallel over prompts."""
     batch, N = theta.shape
     for b in prange(batch):
+        row = theta[b]
+        for jj in range(N):
+            out[b, jj] = _alibi_token(row, jj, beta, lam)
+
+
+@njit(cache=True, parallel=False, fastmath=False)
+def causal_alibi_velocity_batched_serial(theta, beta, lam, out):
+    """The causal ALiBi field for P independent prompts (``theta`` shape (P, N)), parallel over prompts."""
+    batch, N = theta.shape
+    for b in range(batch):
         row = theta[b]
         for jj in range(N):
             out[b, jj] = _alibi_token(row, jj, beta, lam)

@@ -49,6 +49,14 @@ def kuramoto_velocity(theta, beta, out):
         out[i] = _kuramoto_row(theta, i, beta)
 
 
+@njit(cache=True, parallel=False, fastmath=False)
+def kuramoto_velocity_serial(theta, beta, out):
+    """dtheta_i/dt = -(1/n) sum_j exp(beta cos(theta_i - theta_j)) sin(theta_i - theta_j)."""
+    n = theta.shape[0]
+    for i in range(n):
+        out[i] = _kuramoto_row(theta, i, beta)
+
+
 @njit(cache=True, parallel=True, fastmath=False)
 def kuramoto_velocity_batched(theta, beta, out):
     """The Kuramoto-form field for each row of ``theta`` (shape (P, n)), parallel over rows."""
@@ -59,11 +67,43 @@ def kuramoto_velocity_batched(theta, beta, out):
             out[b, i] = _kuramoto_row(row, i, beta)
 
 
+@njit(cache=True, parallel=False, fastmath=False)
+def kuramoto_velocity_batched_serial(theta, beta, out):
+    """The Kuramoto-form field for each row of ``theta`` (shape (P, n)), parallel over rows."""
+    batch, n = theta.shape
+    for b in range(batch):
+        row = theta[b]
+        for i in range(n):
+            out[b, i] = _kuramoto_row(row, i, beta)
+
+
 @njit(cache=True, parallel=True, fastmath=False)
 def circle_row_lse(theta, beta, m_out, z_out):
     """Row sums sum_j exp(beta cos(theta_i - theta_j)) = exp(m_out[i]) * z_out[i]."""
     n = theta.shape[0]
     for i in prange(n):
+        ti = theta[i]
+        dl = 0.0
+        l = beta*math.cos(dl)
+        m = l
+        z = 0.0
+        for j in range(n):
+            dl = ti - theta[j]
+            l = beta*math.cos(dl)
+            if l > m:
+                z *= math.exp(m - l)
+                m = l
+            w = math.exp(l - m)
+            z += w
+        m_out[i] = m
+        z_out[i] = z
+
+
+@njit(cache=True, parallel=False, fastmath=False)
+def circle_row_lse_serial(theta, beta, m_out, z_out):
+    """Row sums sum_j exp(beta cos(theta_i - theta_j)) = exp(m_out[i]) * z_out[i]."""
+    n = theta.shape[0]
+    for i in range(n):
         ti = theta[i]
         dl = 0.0
         l = beta*math.cos(dl)

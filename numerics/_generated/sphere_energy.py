@@ -42,3 +42,28 @@ def sphere_row_lse(x, vx, beta, m_out, z_out):
             z += w
         m_out[i] = m
         z_out[i] = z
+
+
+@njit(cache=True, parallel=False, fastmath=False)
+def sphere_row_lse_serial(x, vx, beta, m_out, z_out):
+    """Row sums sum_j exp(beta <x_i, vx_j>) = exp(m_out[i]) * z_out[i] (online maximum)."""
+    n, d = x.shape
+    for i in range(n):
+        s = 0.0
+        for k in range(d):
+            s += x[i, k] * vx[i, k]
+        l = beta*s
+        m = l
+        z = 0.0
+        for j in range(n):
+            s = 0.0
+            for k in range(d):
+                s += x[i, k] * vx[j, k]
+            l = beta*s
+            if l > m:
+                z *= math.exp(m - l)
+                m = l
+            w = math.exp(l - m)
+            z += w
+        m_out[i] = m
+        z_out[i] = z

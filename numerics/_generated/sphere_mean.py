@@ -55,6 +55,39 @@ def usa_velocity(x, beta, out):
             out[i, k] = acc[k] - c * x[i, k]
 
 
+@njit(cache=True, parallel=False, fastmath=False)
+def usa_velocity_serial(x, beta, out):
+    """USA field P_{x_i}((1/n) sum_j exp(beta <x_i, x_j>) x_j)."""
+    n, d = x.shape
+    for i in range(n):
+        acc = np.zeros(d)
+        s = 0.0
+        for k in range(d):
+            s += x[i, k] * x[i, k]
+        l = beta*s
+        m = l
+        for j in range(n):
+            s = 0.0
+            for k in range(d):
+                s += x[i, k] * x[j, k]
+            l = beta*s
+            if l > m:
+                r = math.exp(m - l)
+                for k in range(d):
+                    acc[k] *= r
+                m = l
+            w = math.exp(l - m)
+            for k in range(d):
+                acc[k] += w * x[j, k]
+        scale = math.exp(m) / n
+        c = 0.0
+        for k in range(d):
+            acc[k] *= scale
+            c += acc[k] * x[i, k]
+        for k in range(d):
+            out[i, k] = acc[k] - c * x[i, k]
+
+
 @njit(cache=True, parallel=True, fastmath=False)
 def multihead_shared(x, mx, beta, out):
     """Shared normalisation: P_{x_i}((1/n) sum_h sum_j exp(beta <x_i, M_h x_j>) M_h x_j).
@@ -64,6 +97,44 @@ def multihead_shared(x, mx, beta, out):
     n, d = x.shape
     heads = mx.shape[0]
     for i in prange(n):
+        acc = np.zeros(d)
+        s = 0.0
+        for k in range(d):
+            s += x[i, k] * mx[0, i, k]
+        l = beta*s
+        m = l
+        for h in range(heads):
+            for j in range(n):
+                s = 0.0
+                for k in range(d):
+                    s += x[i, k] * mx[h, j, k]
+                l = beta*s
+                if l > m:
+                    r = math.exp(m - l)
+                    for k in range(d):
+                        acc[k] *= r
+                    m = l
+                w = math.exp(l - m)
+                for k in range(d):
+                    acc[k] += w * mx[h, j, k]
+        scale = math.exp(m) / n
+        c = 0.0
+        for k in range(d):
+            acc[k] *= scale
+            c += acc[k] * x[i, k]
+        for k in range(d):
+            out[i, k] = acc[k] - c * x[i, k]
+
+
+@njit(cache=True, parallel=False, fastmath=False)
+def multihead_shared_serial(x, mx, beta, out):
+    """Shared normalisation: P_{x_i}((1/n) sum_h sum_j exp(beta <x_i, M_h x_j>) M_h x_j).
+
+    ``mx[h, j]`` is the row M_h x_j; one online maximum over all (h, j).
+    """
+    n, d = x.shape
+    heads = mx.shape[0]
+    for i in range(n):
         acc = np.zeros(d)
         s = 0.0
         for k in range(d):

@@ -18,8 +18,13 @@ MODULES: list[str] = [
     "attnflow.properties.claims.long_context",
     "attnflow.properties.claims.energy",
     "attnflow.properties.claims.multihead",
+    "attnflow.properties.claims.clustering",
+    "attnflow.properties.claims.dynamics",
+    "attnflow.properties.claims.spectral",
     "attnflow.properties.claims.wasserstein",
     "attnflow.properties.claims.noise",
+    "attnflow.properties.claims.retrieval",
+    "attnflow.properties.claims.interpolation",
 ]
 
 

@@ -132,6 +132,15 @@ def integrate_until(
     return np.concatenate(ts), np.concatenate(xs), None
 
 
+def _stack(states) -> np.ndarray:
+    s = np.asarray(states, dtype=float)
+    if s.ndim < 2 or s.shape[-2] < 1 or s.shape[-1] < 1:
+        raise ValueError(f"states: expected configurations of shape (..., n, d), got shape {s.shape}")
+    if not np.all(np.isfinite(s)):
+        raise ValueError("states: contains NaN or inf")
+    return s
+
+
 def diameter(states: np.ndarray) -> np.ndarray:
     r"""Chordal diameter :math:`\max_{i,j}|x_i - x_j|` of each configuration in a stack ``(..., n, d)``.
 
@@ -142,7 +151,7 @@ def diameter(states: np.ndarray) -> np.ndarray:
     ----------
     Theory notes README (chordal metric), 03-clustering.md §3.1 item 6.
     """
-    s = np.asarray(states, dtype=float)
+    s = _stack(states)
     diff = s[..., :, None, :] - s[..., None, :, :]
     return np.sqrt(np.max(np.sum(diff * diff, axis=-1), axis=(-2, -1)))
 
@@ -157,7 +166,7 @@ def min_inner(states: np.ndarray) -> np.ndarray:
     ----------
     arXiv:2512.01868 (clustering diagram); theory notes 03-clustering.md §3.1 item 8.
     """
-    s = np.asarray(states, dtype=float)
+    s = _stack(states)
     return np.min(np.einsum("...id,...jd->...ij", s, s), axis=(-2, -1))
 
 
@@ -203,7 +212,7 @@ def _describe(ex: dict) -> str:
 # --------------------------------------------------------------------- cluster.hemisphere.monotone
 MONO_T_NATURAL = 3.0  # horizon in units of the model's time scale
 MONO_STEP = 0.02  # h L, RK4
-MONO_TOL = 1e-12
+MONO_TOL = 1e-10
 
 
 @st.composite
@@ -231,8 +240,8 @@ def _qk(seed: int, d: int) -> tuple[np.ndarray, np.ndarray]:
     tolerance=f"per RK4 step r(t_(k+1)) >= r(t_k) - {MONO_TOL:g}: the exact flow is monotone, so a step can only "
     f"lose its local error; with h L = {MONO_STEP} (L the field's Lipschitz scale: 1 + 2 beta for SA, "
     "e^beta (1 + 2 beta) for USA, 1 + 2 beta |Q||K| for Q, K) the RK4 local error is <= (hL)^5/120 ~ 3e-11 "
-    "in the worst case and ~1e-14 in practice, and once r stalls (tokens merged) the steps only add "
-    "round-off ~ d eps; horizon 3 time units of the model (3 e^-beta for USA); beta in [0, 5]",
+    "in the worst case (<< 1e-12 in practice), and once r stalls (tokens merged) the steps only add "
+    "round-off ~ d eps ~ 1e-15; a genuine decrease is O(h r') >> 1e-10 (the reversed-flow control is caught); horizon 3 time units of the model (3 e^-beta for USA); beta in [0, 5]",
     measure="max decrease of min_i <x_i, w> over one step (negative: increase)",
     describe=_describe,
 )
@@ -375,7 +384,6 @@ def _d3_examples(draw):
     f"stationary antipodal/simplex sets; adaptive Dormand-Prince, rtol {D3_RTOL:g} (the cluster criterion is "
     "1e5 times coarser than the integration error)",
     measure="max time to one cluster / horizon",
-    examples=0.6,
     describe=_describe,
 )
 def d3_single(ex):
@@ -479,6 +487,13 @@ def escape_time(x0: np.ndarray, w: np.ndarray, labels: np.ndarray, beta: float, 
     ----------
     arXiv:2410.06833 (caps, escape time :math:`T_2`); theory notes 03-clustering.md §3.5.
     """
+    if model not in ("sa", "usa"):
+        raise ValueError(f"model: expected 'sa' or 'usa', got {model!r}")
+    if not (0 < eps < 0.5):
+        raise ValueError(f"eps: expected a cap size in (0, 0.5), got {eps}")
+    labels = np.asarray(labels)
+    if labels.shape != (np.asarray(x0).shape[0],) or labels.min() < 0 or labels.max() >= len(w):
+        raise ValueError(f"labels: expected one cap index in [0, {len(w)}) per token, got shape {labels.shape}")
     scale = 1.0 if model == "sa" else math.exp(beta)
     other = labels[:, None] != labels[None, :]
 

@@ -50,6 +50,9 @@ __all__ = [
     "vmf_sample",
     "vmf_quadrature",
     "two_sample_w2",
+    "empirical_theory_slope",
+    "rms_slope_bootstrap",
+    "chaos_reference",
     "bounded_difference_replicates",
     "empirical_rate_experiment",
     "chaos_experiment",
@@ -256,6 +259,8 @@ def vmf_sample(rng: np.random.Generator, n: int, kappa: float, axis) -> np.ndarr
     A. T. A. Wood, "Simulation of the von Mises Fisher distribution", Comm. Stat. Sim. 23 (1994);
     theory notes 05-wasserstein.md §5.3 (non-uniform initial law).
     """
+    if int(n) != n or n < 1 or not (kappa > 0 and math.isfinite(kappa)):
+        raise ValueError(f"n/kappa: need an integer n >= 1 and a finite kappa > 0, got n={n}, kappa={kappa}")
     u = rng.uniform(size=n)
     w = 1.0 + np.log(u + (1.0 - u) * math.exp(-2.0 * kappa)) / kappa
     phi = rng.uniform(0.0, 2.0 * math.pi, size=n)
@@ -279,6 +284,9 @@ def vmf_quadrature(n_height: int, n_azimuth: int, kappa: float, axis) -> tuple[n
     ----------
     Atkinson & Han, *Spherical Harmonics and Approximations on the Unit Sphere* (2012), §5.
     """
+    if min(int(n_height), int(n_azimuth)) < 1 or not (kappa >= 0 and math.isfinite(kappa)):
+        raise ValueError(f"n_height/n_azimuth/kappa: need positive node counts and kappa >= 0, got "
+                         f"{n_height}, {n_azimuth}, {kappa}")
     t, g = np.polynomial.legendre.leggauss(int(n_height))
     wt = g * np.exp(kappa * (t - 1.0))
     wt /= wt.sum()
@@ -391,6 +399,8 @@ def two_sample_w2(rng: np.random.Generator, k: int, n: int) -> float:
     ----------
     Theory notes 05-wasserstein.md §5.1-5.2.
     """
+    if int(k) != k or k < 1 or int(n) != n or n < 1:
+        raise ValueError(f"k/n: need integers k >= 1 (S^k) and n >= 1, got k={k}, n={n}")
     x = rng.standard_normal((n, k + 1))
     y = rng.standard_normal((n, k + 1))
     x /= np.linalg.norm(x, axis=1, keepdims=True)
@@ -624,10 +634,11 @@ MF_N, MF_BETA, MF_KAPPA, MF_T, MF_DT, MF_REPLICATES = 300, 0.5, 1.0, 9.0, 0.15, 
 MF_WINDOW = (1e-9, 1e-2)
 
 
-def clustering_experiment(seed: int, replicates: int = MF_REPLICATES, n: int = MF_N, beta: float = MF_BETA,
-                          d: int = 3) -> tuple[np.ndarray, np.ndarray]:
+def clustering_experiment(seed: int, replicates: int = MF_REPLICATES, n: int = MF_N,
+                          beta: float = MF_BETA) -> tuple[np.ndarray, np.ndarray]:
     r"""USA from ``n`` iid samples of a vMF density (:math:`\kappa=1`, an :math:`L^2` density with
-    :math:`m_{\mu_0}\ne0`) on :math:`S^{d-1}`: times and :math:`1-|m_{\mu_t}|` per replicate.
+    :math:`m_{\mu_0}\ne0`) on :math:`S^2` (random axis), RK4 with :math:`dt = 0.15` up to :math:`T = 9`:
+    times and :math:`1-|m_{\mu_t}|` per replicate.
 
     :math:`1-|m|` is evaluated as :math:`W_2^2(\mu,\delta_u)/2` with :math:`u=m/|m|` (03 §3.1 item 9),
     a sum of small squared distances that stays accurate down to :math:`10^{-15}` (unlike ``1 - norm``).
@@ -641,17 +652,8 @@ def clustering_experiment(seed: int, replicates: int = MF_REPLICATES, n: int = M
     every = 2
     out = []
     for _ in range(replicates):
-        axis = random_orthogonal(rng, d)[:, 0]
-        if d == 3:
-            x0 = vmf_sample(rng, n, MF_KAPPA, axis)
-        else:  # rejection sampling of e^{kappa <a, y>}
-            x0 = np.empty((0, d))
-            while x0.shape[0] < n:
-                y = rng.standard_normal((4 * n, d))
-                y /= np.linalg.norm(y, axis=1, keepdims=True)
-                keep = rng.uniform(size=4 * n) < np.exp(MF_KAPPA * (y @ axis - 1.0))
-                x0 = np.vstack([x0, y[keep]])
-            x0 = x0[:n]
+        axis = random_orthogonal(rng, 3)[:, 0]
+        x0 = vmf_sample(rng, n, MF_KAPPA, axis)
         traj = weighted_attention_flow(x0, np.full(n, 1.0 / n), beta=beta, model="usa", dt=MF_DT, steps=steps,
                                        save_every=every)
         gap = []

@@ -14,18 +14,24 @@ from __future__ import annotations
 import sympy as sp
 
 from attnflow.symbolic import models
-from attnflow.symbolic.codegen.backends.numba.printer import numba_code
-from attnflow.symbolic.codegen.backends.numba.templates import FILE_TEMPLATES, HEADER
+from attnflow.symbolic.codegen.backends.numba.printer import numba_code, numpy_inplace_code
+from attnflow.symbolic.codegen.backends.numba.templates import FILE_TEMPLATES, HEADER, with_serial_variants
 from attnflow.symbolic.result import expr_hash
 
 __all__ = ["generated_files", "source_expr", "render_file"]
 
 
-def _families(placeholders: dict[str, tuple[str, str]]) -> list[str]:
-    return list(dict.fromkeys(spec[0] for spec in placeholders.values()))
+def _families(placeholders: dict[str, tuple]) -> list[str]:
+    return list(dict.fromkeys(spec[1] if spec[0] == "inplace" else spec[0] for spec in placeholders.values()))
 
 
-def _placeholder_code(spec: tuple[str, ...]) -> str:
+def _placeholder_code(spec: tuple) -> str:
+    if spec[0] == "inplace":
+        _, fam, var, streamed, buffer, indent = spec
+        expr = models.KERNEL_EXPRESSIONS[fam][var]
+        lines = numpy_inplace_code(expr, models.SYMBOLS[streamed], buffer)
+        return ("\n" + " " * indent).join(f"{st}  # {var} = {numba_code(expr)}" if k == len(lines) - 1 else st
+                                           for k, st in enumerate(lines))
     fam, var = spec[0], spec[1]
     expr = models.KERNEL_EXPRESSIONS[fam][var]
     if len(spec) == 3:
@@ -54,7 +60,7 @@ def render_file(path: str) -> str:
         families=", ".join(_families(placeholders)),
     )
     code = {name: _placeholder_code(spec) for name, spec in placeholders.items()}
-    return header + template.substitute(code)
+    return header + with_serial_variants(template.substitute(code))
 
 
 def generated_files() -> dict[str, str]:

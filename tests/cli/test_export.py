@@ -1,5 +1,9 @@
 """``attnflow export``: catalogue consistency, verification gate, atomic writing, standalone selftest.
 
+Numba kernels have a serial twin ``<kernel>_serial`` (used by the public API for small problems): the
+tracer counts it under the kernel, the export ships it and the self-test runs it on the same cases.
+``sa_attention_blocked`` is a generated pure-NumPy function (int arguments, partial row ranges).
+
 Expected kernel outputs come from the independent plain-NumPy implementation
 (``attnflow.numerics._reference``).  The registry has no kernel-exercising claims yet, so the export
 path is exercised with a small claim monkeypatched into the registry: it checks the public field
@@ -8,6 +12,7 @@ API (which calls the generated kernels) against the reference on drawn configura
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import importlib
 import inspect
@@ -87,6 +92,14 @@ def _check_all_models(ex):
     return worst
 
 
+def _check_blocked(ex):
+    """n = 256 >= sqrt(PARALLEL_MIN_PAIRS): SA goes through the BLAS-blocked path sa_attention_blocked."""
+    x = _sphere(ex["seed"], 256, ex["d"])
+    err = _rel_err(fields.velocity(x, model="sa", beta=ex["beta"]), ref.velocity_ref(x, "sa", ex["beta"]))
+    require(err <= 1e-10, f"blocked SA vs reference {err:.3e}")
+    return err
+
+
 _EXAMPLES = st.fixed_dictionaries({
     "seed": st.integers(0, 2**32 - 1), "n": st.integers(1, 6), "d": st.integers(2, 4),
     "beta": st.floats(-5.0, 5.0, allow_nan=False),
@@ -132,14 +145,24 @@ def test_catalog_covers_every_generated_kernel():
     public = set()
     for path in files:
         mod = importlib.import_module("attnflow.numerics._generated." + Path(path).stem)
-        public |= {n for n, obj in vars(mod).items() if not n.startswith("_") and hasattr(obj, "py_func")}
-    assert public == set(export.KERNELS), "catalogue out of date with numerics/_generated"
+        public |= set(export.generated_functions(mod))
+    # every public generated function is a catalogued kernel or the serial twin of one
+    assert public == {f for s in export.KERNELS.values() for f in s.functions}, "catalogue out of date"
+    assert "sa_attention_blocked" in export.KERNELS  # the pure-NumPy function is found too
     for spec in export.KERNELS.values():
         assert spec.file in files
-        fn = getattr(importlib.import_module(spec.module), spec.name)
-        assert [a.name for a in spec.args] == list(inspect.signature(fn.py_func).parameters)
+        mod = importlib.import_module(spec.module)
+        fn = getattr(mod, spec.name)
+        py = getattr(fn, "py_func", fn)  # numba kernel or plain NumPy function
+        assert [a.name for a in spec.args] == list(inspect.signature(py).parameters)
+        # a numba kernel has its serial twin (same arguments, parallel=False); a NumPy function has none
+        assert spec.twin == (f"{spec.name}_serial" if hasattr(fn, "py_func") else None), spec.name
+        if spec.twin:
+            twin = getattr(mod, spec.twin)
+            assert list(inspect.signature(twin.py_func).parameters) == [a.name for a in spec.args]
+            assert twin.targetoptions.get("parallel") is False and fn.targetoptions.get("parallel") is True
         assert models.kernel_source_expr(spec.family) in source_expr(spec.file).args
-        assert {a.kind for a in spec.args} <= {"array", "float", "bool", "out"}
+        assert {a.kind for a in spec.args} <= {"array", "float", "bool", "int", "out"}
         assert set(spec.models) <= set(fields.MODELS)
 
 
@@ -152,21 +175,24 @@ def _model_calls():
     M = M + np.transpose(M, (0, 2, 1))
     th = rng.uniform(-np.pi, np.pi, (2, 5))
     params = {"qkv": {"Q": np.eye(3), "K": V, "V": V}, "multihead": {"M": M}}
+    big_x = _sphere(2, 256, 3)  # n^2 = PARALLEL_MIN_PAIRS: the parallel kernels and the blocked SA path
+    big_th = rng.uniform(-np.pi, np.pi, (2, 256))
     used = {}
     for model, spec in fields.MODELS.items():
         with export.trace_kernel_calls() as counts:
-            if spec.manifold == "angles":
-                fields.velocity(th[0], model=model, beta=1.3)
-                fields.velocity(th, model=model, beta=1.3)
-            else:
-                fields.velocity(2.0 * x if spec.manifold == "euclidean" else x, model=model, beta=1.3,
-                                **params.get(model, {}))
-            if model == "multihead":
-                fields.velocity(x, model=model, beta=1.3, M=M, normalization="per_head")
-            if spec.has_energy:
-                arg = th[0] if spec.manifold == "angles" else x
-                fields.energy(arg, model=model, beta=1.3, **params.get(model, {}))
-                fields.dissipation(arg, model=model, beta=1.3, **params.get(model, {}))
+            for x_, th_ in ((x, th), (big_x, big_th)):
+                if spec.manifold == "angles":
+                    fields.velocity(th_[0], model=model, beta=1.3)
+                    fields.velocity(th_, model=model, beta=1.3)
+                else:
+                    fields.velocity(2.0 * x_ if spec.manifold == "euclidean" else x_, model=model, beta=1.3,
+                                    **params.get(model, {}))
+                if model == "multihead":
+                    fields.velocity(x_, model=model, beta=1.3, M=M, normalization="per_head")
+                if spec.has_energy:
+                    arg = th_[0] if spec.manifold == "angles" else x_
+                    fields.energy(arg, model=model, beta=1.3, **params.get(model, {}))
+                    fields.dissipation(arg, model=model, beta=1.3, **params.get(model, {}))
         used[model] = {k for k, c in counts.items() if c}
     return used
 
@@ -179,18 +205,57 @@ def test_models_column_is_what_the_public_api_calls():
     from attnflow.numerics._generated import sphere_attention
 
     assert hasattr(sphere_attention.sa_attention, "py_func")
+    assert hasattr(sphere_attention.sa_attention_serial, "py_func")
+    assert sphere_attention.sa_attention_blocked.__module__ == sphere_attention.__name__
+    assert not hasattr(sphere_attention.sa_attention_blocked, "__wrapped__")
+
+
+def test_tracer_counts_serial_twins_and_keeps_the_dispatch_working():
+    """Small problems call ``<kernel>_serial`` (fields._pick resolves it by name): the tracer must not
+    break that lookup and must count those calls under the kernel; large ones call the kernel."""
+    from attnflow.numerics._generated import circle
+
+    x = _sphere(4, 5, 3)
+    th = np.random.default_rng(4).uniform(-np.pi, np.pi, 300)
+    want_small = ref.velocity_ref(x, "usa", 0.7)
+    with export.trace_kernel_calls() as counts:
+        assert circle.kuramoto_velocity_serial.__name__ == "kuramoto_velocity_serial"
+        got_small = fields.velocity(x, model="usa", beta=0.7)  # n^2 = 25 pairs: the serial twin
+        assert counts["usa_velocity"] == 1
+        got_big = fields.velocity(th, model="kuramoto", beta=0.7)  # 300^2 pairs: the parallel kernel
+        assert counts["kuramoto_velocity"] == 1
+        fields.velocity(th[:10], model="kuramoto", beta=0.7)  # serial twin, counted under the kernel
+        assert counts["kuramoto_velocity"] == 2 and "kuramoto_velocity_serial" not in counts
+    assert _rel_err(got_small, want_small) <= 1e-10
+    assert _rel_err(got_big, ref.velocity_ref(th, "kuramoto", 0.7)) <= 1e-10
+    assert hasattr(circle.kuramoto_velocity_serial, "py_func")  # restored
+
+
+def test_untouched_entries_and_int_arguments():
+    spec = export.KERNELS["sa_attention_blocked"]
+    cases = spec.cases()
+    assert {a.kind for a in spec.args if a.name in ("start", "stop", "rows")} == {"int"}
+    # at least one range that does not cover every row and one whose length is not a multiple of rows
+    spans = [(int(c.inputs["start"]), int(c.inputs["stop"]), int(c.inputs["rows"]), c.inputs["x"].shape[0])
+             for c in cases]
+    assert any(a > 0 or b < n for a, b, _, n in spans) and any((b - a) % r for a, b, r, _ in spans)
+    e = np.array([1.0, np.nan, 2.0])
+    assert export._max_error(np.array([1.0, np.nan, 2.0 + 1e-9]), e) == pytest.approx(1e-9)
+    assert export._max_error(np.array([1.0, 0.0, 2.0]), e) == float("inf")  # wrote an untouched entry
+    assert export._max_error(np.array([np.nan, np.nan, 2.0]), e) == float("inf")  # missed a row
 
 
 def test_stored_cases_agree_with_kernels_within_tolerance():
     for spec in export.KERNELS.values():
         cases = spec.cases()
         assert len(cases) >= 2
-        for case, errs in zip(cases, export.kernel_errors(spec, cases)):
-            assert any(np.max(np.abs(w)) > 0 for w in case.expected.values())  # not a trivial zero case
-            for name, err in errs.items():
-                want = case.expected[name]
-                assert np.all(np.isfinite(want))
-                assert err <= export.RTOL * np.max(np.abs(want)) + export.ATOL, (spec.name, name, err)
+        for function in spec.functions:  # the kernel and its serial twin
+            for case, errs in zip(cases, export.kernel_errors(spec, cases, function)):
+                assert any(np.nanmax(np.abs(w)) > 0 for w in case.expected.values())  # not a trivial zero case
+                for name, err in errs.items():
+                    want = case.expected[name]
+                    assert not np.any(np.isinf(want)) and np.any(np.isfinite(want))  # NaN only: untouched
+                    assert err <= export.RTOL * np.nanmax(np.abs(want)) + export.ATOL, (function, name, err)
 
 
 def test_import_problems_flags_attnflow_and_foreign_imports():
@@ -281,7 +346,8 @@ def test_all_exports_only_verified_kernels_and_records_refusals(tmp_path, monkey
     assert {r["name"] for r in manifest["refused"]} == set(report.refused)
     # the copied module holds multihead_shared too: present, but recorded as not exported
     (entry,) = manifest["files"]
-    assert entry["kernels_exported"] == ["usa_velocity"] and entry["functions_not_exported"] == ["multihead_shared"]
+    assert entry["kernels_exported"] == ["usa_velocity", "usa_velocity_serial"]
+    assert entry["functions_not_exported"] == ["multihead_shared", "multihead_shared_serial"]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -326,6 +392,8 @@ def test_export_layout_and_manifest(exported):
         fam = models.kernel_source_expr(spec.family)
         assert k["source_expression"] == {"family": spec.family, "latex": latex(fam), "expr_hash": expr_hash(fam)}
         assert k["signature"].startswith(k["name"] + "(x: float64[n, d]")
+        assert k["twin"] == k["name"] + "_serial" and k["functions"] == [k["name"], k["twin"]]
+        assert all(set(c["max_error_at_export_twin"]) == set(c["expected"]) for c in k["cases"])
         (c,) = k["claims"]
         assert c["id"] == f"{TEST_FAMILY}.sa_usa" and c["outcome"] == "holds" and c["ok"]
         assert c["profile"] == "quick" and c["seed"] == 12345 and c["kernel_calls"] >= c["examples"] >= 1
@@ -353,16 +421,21 @@ def test_selftest_isolated_without_attnflow(exported):
         print("ROWS", len(rows), max(r["max_error"] / r["bound"] for r in rows))
         print("MODULES", sorted(m for m in sys.modules if m.startswith("attnflow") and sys.modules[m] is not None))
         print("FILE", verified_kernels.__file__)
+        print("TWINS", sorted({r["function"] for r in rows}))
+        print("ALL", sorted(verified_kernels.__all__))
     """)
     res = _run_isolated(code, exported.path.parent)
     assert res.returncode == 0, res.stderr
     lines = dict(line.split(" ", 1) for line in res.stdout.splitlines())
     n_rows, ratio = lines["ROWS"].split()
-    n_cases = sum(len(k["cases"]) * sum(a["kind"] == "out" for a in k["args"])
+    n_cases = sum(len(k["functions"]) * len(k["cases"]) * sum(a["kind"] == "out" for a in k["args"])
                   for k in exported.manifest["kernels"])
     assert int(n_rows) == n_cases and float(ratio) <= 1.0
     assert lines["MODULES"] == "[]"
     assert lines["FILE"].startswith(str(exported.path))
+    fns = ["sa_attention", "sa_attention_serial", "usa_velocity", "usa_velocity_serial"]
+    assert lines["TWINS"] == str(fns)  # the self-test ran the kernels and their serial twins
+    assert set(fns) <= set(ast.literal_eval(lines["ALL"]))
     # the command-line entry point
     res = _run_isolated("import runpy; runpy.run_module('verified_kernels', run_name='__main__', alter_sys=True)",
                         exported.path.parent)
@@ -492,7 +565,8 @@ def test_cli_export_success(tmp_path, capsys, monkeypatch):
 def test_fresh_venv_with_only_numpy_and_numba(tmp_path_factory):
     parent = tmp_path_factory.mktemp("venv_export")
     with pytest.MonkeyPatch.context() as mp:
-        _install_claims(mp, [_claim(f"{TEST_FAMILY}.all_models", _check_all_models)], list(export.KERNELS))
+        _install_claims(mp, [_claim(f"{TEST_FAMILY}.all_models", _check_all_models),
+                             _claim(f"{TEST_FAMILY}.blocked", _check_blocked)], list(export.KERNELS))
         report = export.export_kernels(None, parent / "all_kernels", all_kernels=True, seed=77)
     assert report.kernels == list(export.KERNELS) and report.refused == {}
     venv = parent / "venv"

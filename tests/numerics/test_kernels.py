@@ -221,3 +221,113 @@ def test_causal_alibi_first_token_fixed_and_lam_zero_is_uniform_average():
     for j in range(1, 12):
         dk = theta[j] - theta[:j]
         assert v[j] == pytest.approx(np.mean(-beta * np.sin(dk) * np.exp(beta * np.cos(dk))), rel=1e-13, abs=1e-15)
+
+
+# --------------------------------------------------------------------------------------------
+# the blocked BLAS path (d >= fields.BLAS_MIN_DIM) and the serial twins
+
+
+@pytest.mark.parametrize("beta", [0.0, 1.3, -2.1, 9.0, 5000.0, -5000.0])
+def test_blocked_sa_path_matches_numpy_reference(beta):
+    rng = np.random.default_rng([SEED, 31, int(beta) % 89])
+    n, d = 300, fields.BLAS_MIN_DIM + 8
+    x = _sphere(rng, n, d)
+    got = fields.velocity(x, model="sa", beta=beta)  # n^2 >= PARALLEL_MIN_PAIRS, d >= BLAS_MIN_DIM
+    want = ref.velocity_ref(x, "sa", beta)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-13 * max(1.0, float(np.max(np.abs(want)))))
+    # the fused kernel on the same input agrees to rounding
+    out = np.empty_like(x)
+    logz = np.empty(n)
+    sphere_attention.sa_attention(x, beta, True, out, logz)
+    np.testing.assert_allclose(got, out, rtol=0, atol=1e-13 * max(1.0, float(np.max(np.abs(want)))))
+
+
+def test_blocked_sa_rows_ranges_and_logz():
+    """Any block size and row split gives the same rows and log-partition functions."""
+    rng = np.random.default_rng([SEED, 37])
+    x = _sphere(rng, 53, 6)
+    A, lz = ref.softmax_attention(x, -1.4)
+    for rows, cuts in [(1, (0, 53)), (7, (0, 20, 53)), (53, (0, 53)), (100, (0, 1, 52, 53))]:
+        out = np.full_like(x, np.nan)
+        logz = np.full(53, np.nan)
+        for a, b in zip(cuts[:-1], cuts[1:]):
+            sphere_attention.sa_attention_blocked(x, -1.4, False, out, logz, a, b, rows)
+        np.testing.assert_allclose(out, A, rtol=0, atol=1e-14)
+        np.testing.assert_allclose(logz, lz, rtol=1e-14)
+
+
+def test_blocked_sa_matches_sympy_in_mpmath():
+    rng = np.random.default_rng([SEED, 41])
+    n, d, beta = 4, 3, 1.7
+    x = _sphere(rng, n, d)
+    syms, expr = sym.velocity_matrix("sa", n, d)
+    want = np.asarray(_mp_eval(sp.Matrix(expr) if isinstance(expr, list) else expr, syms,
+                               {k: {"beta": beta, "x": x}[k] for k in syms}), dtype=float).reshape(x.shape)
+    out = np.empty_like(x)
+    logz = np.empty(n)
+    sphere_attention.sa_attention_blocked(x, beta, True, out, logz, 0, n, 3)
+    np.testing.assert_allclose(out, want, rtol=0, atol=1e-14)
+
+
+def test_serial_twins_are_bit_identical_to_parallel_kernels():
+    rng = np.random.default_rng([SEED, 43])
+    x = _sphere(rng, 37, 4)
+    M = rng.standard_normal((2, 4, 4))
+    mx = np.ascontiguousarray(x @ np.transpose(M, (0, 2, 1)))
+    theta = rng.uniform(-np.pi, np.pi, 37)
+    thetas = rng.uniform(-np.pi, np.pi, (3, 11))
+    cases = [
+        (sphere_attention, "sa_attention", lambda: (x, -0.8, True, np.empty_like(x), np.empty(37))),
+        (sphere_attention, "qkv_attention", lambda: (x, mx[0], mx[1], x, 1.1, True, np.empty_like(x), np.empty(37))),
+        (sphere_attention, "multihead_per_head", lambda: (x, mx, 0.9, np.empty_like(x))),
+        (sphere_mean, "usa_velocity", lambda: (x, 2.2, np.empty_like(x))),
+        (sphere_mean, "multihead_shared", lambda: (x, mx, 0.9, np.empty_like(x))),
+        (sphere_energy, "sphere_row_lse", lambda: (x, mx[0], 1.3, np.empty(37), np.empty(37))),
+        (circle, "kuramoto_velocity", lambda: (theta, 1.5, np.empty(37))),
+        (circle, "kuramoto_velocity_batched", lambda: (thetas, 1.5, np.empty((3, 11)))),
+        (circle, "circle_row_lse", lambda: (theta, -1.5, np.empty(37), np.empty(37))),
+        (causal_alibi, "causal_alibi_velocity", lambda: (theta, 1.2, 0.7, np.empty(37))),
+        (causal_alibi, "causal_alibi_velocity_batched", lambda: (thetas, 1.2, 0.7, np.empty((3, 11)))),
+    ]
+    for mod, name, make in cases:
+        par_args, ser_args = make(), make()
+        getattr(mod, name)(*par_args)
+        serial = getattr(mod, name + "_serial")
+        assert serial.targetoptions.get("parallel") is False and serial.targetoptions.get("fastmath") is False
+        serial(*ser_args)
+        for a, b in zip(par_args, ser_args):
+            if isinstance(a, np.ndarray) and a is not x:
+                np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+def test_dispatch_serial_below_threshold_and_blas_threads_restored():
+    assert fields._pick(sphere_mean.usa_velocity, fields.PARALLEL_MIN_PAIRS - 1) is sphere_mean.usa_velocity_serial
+    assert fields._pick(sphere_mean.usa_velocity, fields.PARALLEL_MIN_PAIRS) is sphere_mean.usa_velocity
+    assert fields._pick(circle.kuramoto_velocity_batched, 10) is circle.kuramoto_velocity_batched_serial
+    if fields._BLAS._get is not None:
+        before = fields._BLAS._get()
+        rng = np.random.default_rng([SEED, 47])
+        fields.velocity(_sphere(rng, 260, fields.BLAS_MIN_DIM), model="sa", beta=1.0)
+        assert fields._BLAS._get() == before
+
+
+def test_blocked_sa_path_allocates_no_square_array():
+    """Traced peak memory of the blocked path is O(workers rows n + n d), far below one n x n array."""
+    import tracemalloc
+
+    import numba
+
+    rng = np.random.default_rng([SEED, 53])
+    n, d = 2048, 8
+    x = _sphere(rng, n, d)
+    fields.velocity(x, model="sa", beta=1.0)  # warm-up (thread pool, imports)
+    tracemalloc.start()
+    try:
+        fields.velocity(x, model="sa", beta=1.0)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    rows = fields._block_rows(n)
+    workers = max(1, min(numba.get_num_threads(), n // rows))
+    budget = workers * 8 * rows * n + 16 * 8 * n * d  # the workers' buffers + O(n d) copies and outputs
+    assert peak <= budget < 8 * n * n // 4, (peak, budget)

@@ -7,6 +7,11 @@ every floating constant is printed with ``repr`` precision, rationals as float l
 division surprises), integer powers as repeated products for small exponents, and any function
 outside :data:`SUPPORTED_FUNCTIONS` is rejected (rather than silently printed as a call numba
 cannot compile).  Printing is deterministic: SymPy's canonical argument order, no hashing.
+
+:func:`numpy_inplace_code` prints the same pair expressions for the blocked BLAS path of the
+kernels, where a pair quantity is a whole ``rows x n`` block: the expression becomes a sequence
+of NumPy ufunc calls that update one buffer in place (``np.multiply(g, beta, out=g)``,
+``np.exp(g, out=g)``), so evaluating it allocates no ``rows x n`` temporaries.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
 
-__all__ = ["NumbaPrinter", "numba_code", "SUPPORTED_FUNCTIONS"]
+__all__ = ["NumbaPrinter", "numba_code", "numpy_inplace_code", "SUPPORTED_FUNCTIONS"]
 
 #: SymPy function classes the printer may emit (all map to ``math.<name>`` in numba).
 SUPPORTED_FUNCTIONS = (sp.exp, sp.log, sp.sin, sp.cos, sp.tan, sp.tanh, sp.Abs)  # sqrt is a Pow
@@ -66,3 +71,57 @@ class NumbaPrinter(PythonCodePrinter):
 def numba_code(expr) -> str:
     """Print one scalar expression for a numba kernel (see :class:`NumbaPrinter`)."""
     return NumbaPrinter().doprint_checked(sp.sympify(expr))
+
+
+def numpy_inplace_code(expr, streamed, target: str) -> list[str]:
+    """Statements that overwrite the NumPy array ``target`` with ``expr``, elementwise and in place.
+
+    ``target`` holds the values of the symbol ``streamed`` on entry.  The path from the root of
+    ``expr`` to ``streamed`` must be a chain of sums, products and one-argument
+    :data:`SUPPORTED_FUNCTIONS`, each node having exactly one argument that contains ``streamed``;
+    the other arguments (scalars such as ``beta``, or row quantities such as ``m`` broadcast as
+    ``(rows, 1)`` arrays) must be function-free and are printed by :class:`NumbaPrinter`.  A sum
+    term ``-u`` is printed as ``np.subtract(target, u, out=target)``, which rounds exactly like
+    ``target - u``.  Example: ``exp(l - m)`` with ``streamed = l`` gives
+    ``["np.subtract(g, m, out=g)", "np.exp(g, out=g)"]``.
+
+    Raises
+    ------
+    TypeError
+        If ``expr`` does not contain ``streamed``, branches on it, or uses another function.
+    """
+    expr = sp.sympify(expr)
+    printer = NumbaPrinter()
+    if not expr.has(streamed):
+        raise TypeError(f"in-place printer: {expr} does not contain {streamed}")
+
+    def rest_code(e) -> str:
+        if e.atoms(sp.Function):
+            raise TypeError(f"in-place printer: the operand {e} must be function-free")
+        return printer.doprint(e)
+
+    def emit(e) -> list[str]:
+        if e == streamed:
+            return []
+        if e.is_Add or e.is_Mul:
+            inner = [a for a in e.args if a.has(streamed)]
+            if len(inner) != 1:
+                raise TypeError(f"in-place printer: {e} uses {streamed} in more than one term")
+            others = [a for a in e.args if not a.has(streamed)]
+            out = emit(inner[0])
+            if e.is_Add:
+                for a in others:
+                    if a.is_Mul and a.args[0] == -1:
+                        out.append(f"np.subtract({target}, {rest_code(-a)}, out={target})")
+                    else:
+                        out.append(f"np.add({target}, {rest_code(a)}, out={target})")
+            else:
+                out.append(f"np.multiply({target}, {rest_code(sp.Mul(*others))}, out={target})")
+            return out
+        if isinstance(e, SUPPORTED_FUNCTIONS) and len(e.args) == 1 and not isinstance(e, sp.Abs):
+            return emit(e.args[0]) + [f"np.{e.func.__name__}({target}, out={target})"]
+        if isinstance(e, sp.Abs):
+            return emit(e.args[0]) + [f"np.absolute({target}, out={target})"]
+        raise TypeError(f"in-place printer: cannot evaluate {e} in place")
+
+    return emit(expr)
