@@ -1,7 +1,7 @@
 """Source templates of the files ``attnflow export`` writes next to the copied kernels (private).
 
 Everything rendered here is imported by the exported package, so it must use only the standard
-library, numpy and numba (checked for every written ``.py`` file by :func:`attnflow.export.check_standalone_source`).
+library, numpy and numba (checked for every written ``.py`` file by :func:`attnflow.export.import_problems`).
 Templates use ``string.Template`` (``$name``) so braces in the Python code need no escaping.
 """
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from attnflow._io import save_figure
+
 from ._interp_geometry import dirac_w2
 
 __all__ = ["plot_clouds", "plot_w2_history"]
@@ -56,7 +58,7 @@ def plot_clouds(result, path: str | None = None):
     )
     fig.tight_layout()
     if path is not None:
-        fig.savefig(path, dpi=110)
+        save_figure(fig, path, dpi=110)
         plt.close(fig)
     return fig
 
@@ -96,6 +98,6 @@ def plot_w2_history(result, path: str | None = None):
     ax.legend(fontsize=8)
     fig.tight_layout()
     if path is not None:
-        fig.savefig(path, dpi=110)
+        save_figure(fig, path, dpi=110)
         plt.close(fig)
     return fig

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from attnflow._io import atomic_path
 
 __all__ = ["Trajectory", "unit_directions", "cluster_labels", "min_pairwise_inner"]
 
@@ -297,21 +298,11 @@ class Trajectory:
             if arr.dtype == object:
                 raise ValueError(f"params: {name!r} is not storable as a plain array")
             arrays[f"param__{name}"] = arr
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, **arrays)
-                fh.flush()
-                os.fsync(fh.fileno())
-            if force:
-                os.replace(tmp, path)
-            else:
-                os.link(tmp, path)  # atomic no-clobber: fails if path appeared meanwhile
-                os.unlink(tmp)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        # without force the final move is a no-clobber link: fails if path appeared meanwhile
+        with atomic_path(path, force=force) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+            fh.flush()
+            os.fsync(fh.fileno())
         return path
 
     @classmethod

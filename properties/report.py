@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from attnflow._io import atomic_write_text
 from attnflow.properties._runner import ClaimRun
 
 __all__ = ["REQUIRED_KEYS", "OPTIONAL_KEYS", "report_dict", "to_json", "to_markdown", "format_table",
@@ -149,13 +149,4 @@ def write_report(path: str | os.PathLike, runs: Sequence[ClaimRun], profile: str
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise ValueError(f"path: directory {parent} does not exist; create it first")
-    fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return atomic_write_text(path, text)

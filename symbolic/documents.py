@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from attnflow._io import atomic_write_text
 from attnflow.symbolic.result import Result
 
 __all__ = [
@@ -193,19 +192,6 @@ def repository_root() -> Path | None:
     return None
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def write_files(root: Path, files: dict[str, str]) -> list[str]:
     """Write ``files`` under ``root`` atomically (each file via a temporary + rename).
 
@@ -216,7 +202,8 @@ def write_files(root: Path, files: dict[str, str]) -> list[str]:
         path = root / rel
         old = path.read_text(encoding="utf-8") if path.is_file() else None
         if old != text:
-            _atomic_write(path, text)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(path, text)
             changed.append(rel)
     return changed
 

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from attnflow._io import save_figure
+
 SWEEP_TIMES = (0.25, 0.5, 1.0, 1.5, 2.0, 5.0)
 MC_PHASES = 8  # equispaced phases of the fact per prompt (variance reduction, 04 §4.5)
 MC_MODES = 6  # Fourier modes estimated by --particles (omega_n a_n < 1e-5 beyond for beta <= 2, M <= 16)
@@ -205,7 +207,7 @@ def plot_profile(path: Path, *, beta, lam, t, M, modes, mc=None) -> None:
         pad = 0.05 * (max(y1, hi_p) - min(y0, lo_p))
         ax.set_ylim(min(y0, lo_p - pad), max(y1, hi_p + pad))
     ax.legend(frameon=False, fontsize=9)
-    fig.savefig(path, dpi=130)
+    save_figure(fig, path, dpi=130)
     plt.close(fig)
 
 
@@ -258,7 +260,7 @@ def plot_sweep(path: Path, *, beta, lam, M, modes) -> None:
     bx.set_title(f"recency threshold  $\\lambda$={lam:g}, M={M:g}", fontsize=10)
     bx.legend(frameon=False, fontsize=9)
     bx.grid(True, which="both", alpha=0.25)
-    fig.savefig(path, dpi=130)
+    save_figure(fig, path, dpi=130)
     plt.close(fig)
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import re
 import sys
-import tempfile
 from pathlib import Path
+
+from attnflow._io import save_figure
 
 CIRCLE_START_HELP = "circle models (kuramoto, causal_alibi) start from iid uniform angles"
 
@@ -268,16 +268,8 @@ def plot_trajectory(traj, path: Path, *, tol: float = 1e-3) -> None:
         ax2.set_title(f"{traj.model}: inner products with token 1")
     fig.suptitle(f"{traj.model}, beta={traj.beta:g}, method {traj.method}, t_final={traj.times[-1]:g}")
     fig.tight_layout()
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=110)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        save_figure(fig, path, dpi=110)
     finally:
         plt.close(fig)
 

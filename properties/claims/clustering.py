@@ -20,19 +20,18 @@ check runs the numba kernels single-threaded (:func:`single_thread`): for the ti
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import numpy as np
 from hypothesis import strategies as st
 
+from attnflow.numerics import single_thread
 from attnflow.numerics import integrate, make_field, velocity
 from attnflow.properties import strategies as afs
 from attnflow.properties.registry import Measurement, claim, fit_exponential_rate, rate_measurement, require
 
 __all__ = [
-    "single_thread",
     "integrate_until",
     "diameter",
     "min_inner",
@@ -43,28 +42,6 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------------------- helpers
-@contextlib.contextmanager
-def single_thread() -> Iterator[None]:
-    """Run the numba kernels with one thread inside the ``with`` block (the old count is restored).
-
-    The parallel kernels of :mod:`attnflow.numerics.fields` spawn work over tokens; for ``n <= 10``
-    the thread start-up dominates (measured: 770 µs vs 12 µs per SA field call with 2 threads on a
-    loaded 2-core machine), so the claim checks, which evaluate tiny systems many times, use one.
-
-    References
-    ----------
-    numba documentation, "Setting the number of threads" (``numba.set_num_threads``).
-    """
-    import numba
-
-    old = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(old)
-
-
 def integrate_until(
     f: Callable[[float, np.ndarray], np.ndarray],
     x0: np.ndarray,

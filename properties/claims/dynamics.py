@@ -26,7 +26,8 @@ from scipy.integrate import solve_ivp
 
 from attnflow.numerics import equiangular, integrate, make_field, velocity
 from attnflow.properties import strategies as afs
-from attnflow.properties.claims.clustering import integrate_until, single_thread
+from attnflow.numerics import single_thread
+from attnflow.properties.claims.clustering import integrate_until
 from attnflow.properties.claims.equiangular import rho_dot_sa, rho_dot_usa
 from attnflow.properties.registry import (
     Measurement,

@@ -30,12 +30,12 @@ theory notes 02-energy.md §2.1, §2.3; 01-models.md §1.1, §1.2.
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 import numpy as np
 from hypothesis import strategies as st
 
+from attnflow.numerics import single_thread
 from attnflow.properties import strategies as afs
 from attnflow.properties.registry import Measurement, claim, require
 
@@ -66,24 +66,6 @@ SRC_VAR = ("arXiv:2312.10794 §3 (first variation beta^{-1} Z_mu); second variat
 
 
 # ------------------------------------------------------------------------------------------ helpers
-@contextlib.contextmanager
-def single_thread():
-    """Run numba kernels on one thread inside the block (tiny systems: thread start-up dominates).
-
-    References
-    ----------
-    numba documentation, ``numba.set_num_threads``.
-    """
-    import numba
-
-    old = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(old)
-
-
 def _check_xa(x, a) -> tuple[np.ndarray, np.ndarray]:
     x = np.asarray(x, dtype=float)
     if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1:

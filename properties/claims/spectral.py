@@ -23,15 +23,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
-from attnflow.symbolic.spectral import corrected_stable
 from hypothesis import strategies as st
 
-from attnflow.numerics import make_field, velocity
+from attnflow.numerics import make_field, single_thread, velocity
 from attnflow.properties import strategies as afs
-from attnflow.properties.claims.clustering import single_thread
 from attnflow.properties.registry import Measurement, claim, require
 from attnflow.properties.strategies import random_orthogonal
+from attnflow.symbolic.spectral import corrected_stable
 
 __all__ = ["stated_stability", "tangent_jacobian", "pure_mode_cases", "SpectralCase"]
 

@@ -585,3 +585,20 @@ def test_fresh_venv_with_only_numpy_and_numba(tmp_path_factory):
     res = subprocess.run([str(py), "-m", "all_kernels", "selftest", "-q"], cwd=str(parent), env=env,
                          capture_output=True, text=True, timeout=600)
     assert res.returncode == 0 and f"selftest passed: {len(export.KERNELS)} kernels" in res.stdout, res.stderr
+
+
+def test_retrieval_particles_cross_check_exercises_both_alibi_kernels(monkeypatch):
+    """The claim retrieval.particles integrates one batch through the public API (the generated causal
+    ALiBi kernels) next to its fused simulator; both kernels must be called and agree to rounding,
+    and a fused simulator with a slightly wrong slope (lam * 1.001) must be caught."""
+    from attnflow.numerics import _retrieval_particles as rp
+    from attnflow.properties.claims.retrieval import CROSS_CHECK_TOL, fused_vs_public_api
+
+    kw = dict(beta=1.5, lam=1.0, t=1.2, seed=5, shape=(3, 12), steps=120)
+    with export.trace_kernel_calls(["causal_alibi_velocity", "causal_alibi_velocity_batched"]) as counts:
+        err = fused_vs_public_api(**kw)
+    assert counts["causal_alibi_velocity"] >= 4 * 120 and counts["causal_alibi_velocity_batched"] >= 4 * 120
+    assert err <= CROSS_CHECK_TOL
+    real = rp.simulate_causal_alibi
+    monkeypatch.setattr(rp, "simulate_causal_alibi", lambda th, *, lam, **k: real(th, lam=lam * 1.001, **k))
+    assert fused_vs_public_api(**kw) > 1e3 * CROSS_CHECK_TOL
