@@ -399,7 +399,7 @@ _SPECS = [
         _kuramoto_cases, "kuramoto_velocity_serial"),
     KernelSpec(
         "kuramoto_velocity_batched", _CIRCLE, "circle_mean", ("kuramoto",),
-        ("kuramoto", "circle", "localization.circle_mass"),
+        ("kuramoto", "circle", "localization.circle_mass", "cluster.stationary"),
         (_THETA2, _BETA, Arg("out", "out", "[P, n]", "dtheta/dt per prompt")),
         "out_{b,i} = -(1/n) sum_j e^{beta cos(theta_bi - theta_bj)} sin(theta_bi - theta_bj)",
         _kuramoto_batched_cases, "kuramoto_velocity_batched_serial"),

@@ -1,7 +1,8 @@
 """Shared pytest configuration: Hypothesis profile switch and the opt-in ``slow`` marker.
 
 ``ATTNFLOW_PROFILE=quick|ci|thorough pytest`` selects the Hypothesis profile (default ``ci``);
-``pytest --runslow`` also runs tests marked ``@pytest.mark.slow``.
+``pytest --runslow`` also runs tests marked ``@pytest.mark.slow``; ``pytest --update-golden``
+rewrites golden files (the generated kernels) instead of failing on a difference.
 """
 
 import matplotlib
@@ -16,6 +17,16 @@ load_profile(profile_from_env())
 
 def pytest_addoption(parser):
     parser.addoption("--runslow", action="store_true", default=False, help="run tests marked slow")
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="rewrite golden files (numerics/_generated) instead of comparing")
+
+
+@pytest.fixture
+def update_golden(request) -> bool:
+    """True with ``pytest --update-golden`` (or ``ATTNFLOW_UPDATE_GOLDEN=1``)."""
+    import os
+
+    return bool(request.config.getoption("--update-golden")) or os.environ.get("ATTNFLOW_UPDATE_GOLDEN") == "1"
 
 
 def pytest_collection_modifyitems(config, items):

@@ -6,23 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from attnflow.commands._seeds import add_seed_argument
 from attnflow.properties.profiles import PROFILES
-
-
-#: Seed of a plain ``attnflow check``: runs are deterministic unless asked otherwise.
-DEFAULT_SEED = 0
-
-
-def _seed(text: str) -> int:
-    if text == "random":
-        return _fresh_seed()
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(f"expected an integer in [0, 2**32), got {value}")
-    return value
 
 
 def register(sub) -> None:
@@ -43,10 +28,7 @@ def register(sub) -> None:
                    "repeatable")
     p.add_argument("--report", metavar="PATH", default=None,
                    help="also write a report: PATH ending in .json or .md")
-    p.add_argument("--seed", type=_seed, default=DEFAULT_SEED,
-                   help="Hypothesis seed; a run with the same seed and profile is reproduced exactly "
-                   f"(default {DEFAULT_SEED}, so plain runs are deterministic; pass --seed random "
-                   "for a fresh random seed, printed)")
+    add_seed_argument(p, "the claims")
     p.add_argument("--list", action="store_true", help="list the claims (id, expectation, title) and exit")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -70,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         for c in claims:
             print(f"{c.id.ljust(width)}  {c.expect:8s} {c.title}")
         return 0
-    seed = args.seed if args.seed is not None else _fresh_seed()
+    seed = args.seed
     progress = not args.quiet and sys.stderr.isatty()
     runs = registry.run_claims(claims, profile=args.profile, seed=seed, progress=progress)
     print(report.format_table(runs))
@@ -93,8 +75,3 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {path}")
     return 0 if ok else 1
 
-
-def _fresh_seed() -> int:
-    from attnflow.properties._runner import random_seed
-
-    return random_seed()

@@ -5,20 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from attnflow.commands._seeds import add_seed_argument
 from attnflow.properties.profiles import PROFILES
 
 # API argument names -> command-line spelling, for error messages
 _ARG_NAMES = {"out:": "--out:", "names:": "NAME:", "profile:": "--profile:", "seed:": "--seed:"}
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(f"expected an integer in [0, 2**32), got {value}")
-    return value
 
 
 def register(sub) -> None:
@@ -43,8 +34,7 @@ def register(sub) -> None:
                    help="replace an existing DIR (only an empty folder or an earlier export)")
     p.add_argument("--profile", choices=list(PROFILES), default="quick",
                    help="Hypothesis profile for the claims: quick (default), ci, thorough")
-    p.add_argument("--seed", type=_seed, default=None,
-                   help="Hypothesis seed for the claims (default: a fresh random seed, recorded in the manifest)")
+    add_seed_argument(p, "the claims run before exporting (recorded in the manifest)")
     p.add_argument("--list", action="store_true", help="list the kernels, the models using them and their claims")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(func=run)

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 from scipy.stats import binomtest
 
+from attnflow.numerics import velocity
 from attnflow.properties._fields_np import raw_sums, sa_field, usa_field
 from attnflow.properties.registry import Measurement, claim, require
 from attnflow.properties.strategies import regular_simplex, seeds
@@ -124,22 +125,27 @@ def wendel(ex):
 
 @st.composite
 def _stationary_examples(draw):
-    kind = draw(st.sampled_from(["antipodal", "simplex"]))
+    """One draw covers every kind: a small antipodal pair and simplex, a simplex with n >= 256 tokens
+    (the SA field takes its blocked BLAS path there) and a batch of rotated regular polygons on the circle."""
     d = draw(st.integers(2, 8))
-    n = 2 if kind == "antipodal" else draw(st.integers(2, d + 1))
+    n_large = draw(st.integers(256, 300))
     return {
-        "kind": kind,
         "model": draw(st.sampled_from(["SA", "USA"])),
-        "n": n,
         "d": d,
+        "n": draw(st.integers(2, d + 1)),
+        "n_large": n_large,
+        "d_large": n_large - 1 + draw(st.integers(0, 1)),
+        "n_polygon": draw(st.integers(3, 12)),
         "beta": draw(st.floats(0.0, 50.0, allow_nan=False)),
         "seed": draw(seeds()),
     }
 
 
 def stationary_configuration(kind: str, n: int, d: int, seed: int) -> np.ndarray:
-    r"""An antipodal pair :math:`\{x,-x\}` (``n = 2``) or a regular simplex
-    (:math:`\langle x_i,x_j\rangle=-1/(n-1)`), randomly rotated in :math:`\mathbb R^d`.
+    r"""A stationary configuration, randomly rotated: an antipodal pair :math:`\{x,-x\}` (``n = 2``),
+    a regular simplex (:math:`\langle x_i,x_j\rangle=-1/(n-1)`, ``kind`` ``"simplex"`` or
+    ``"simplex_large"``), or (``"polygon"``) angles of shape ``(3, n)``: three rotated regular
+    ``n``-gons on the circle, :math:`\theta_j = \phi + 2\pi j/n`.
 
     References
     ----------
@@ -150,41 +156,70 @@ def stationary_configuration(kind: str, n: int, d: int, seed: int) -> np.ndarray
         x = rng.standard_normal(d)
         x /= np.linalg.norm(x)
         return np.stack([x, -x])
-    if kind == "simplex":
+    if kind in ("simplex", "simplex_large"):
         return regular_simplex(n, d, rng=np.random.default_rng(seed))
-    raise ValueError(f"kind: expected 'antipodal' or 'simplex', got {kind!r}")
+    if kind == "polygon":
+        phases = rng.uniform(0.0, 2 * np.pi, size=(3, 1))
+        return np.mod(phases + 2 * np.pi * np.arange(n) / n, 2 * np.pi)
+    raise ValueError(f"kind: expected 'antipodal', 'simplex', 'simplex_large' or 'polygon', got {kind!r}")
+
+
+def _circle_field_np(theta: np.ndarray, beta: float) -> np.ndarray:
+    diff = theta[..., :, None] - theta[..., None, :]
+    return -np.mean(np.exp(beta * (np.cos(diff) - 1.0)) * np.sin(diff), axis=-1)
 
 
 def relative_speed(x: np.ndarray, model: str, beta: float) -> float:
     r""":math:`\max_i|\dot x_i|` relative to the unprojected attention sum (SA: weights sum to 1; USA: scale of
-    :math:`\frac1n\sum_j e^{\beta\langle x_i,x_j\rangle}x_j` plus :math:`e^\beta/n`).
+    :math:`\frac1n\sum_j e^{\beta\langle x_i,x_j\rangle}x_j` plus :math:`e^\beta/n`; Kuramoto on angles: in
+    units of :math:`e^{\beta}`), the larger of the plain-NumPy field and the generated kernel
+    (:func:`attnflow.numerics.velocity`), so both implementations are held to the claim.
 
     References
     ----------
-    arXiv:2312.10794 §2 (SA, USA); theory notes 01-models.md, 03-clustering.md §3.1.
+    arXiv:2312.10794 §2 (SA, USA); theory notes 01-models.md §1.4, 03-clustering.md §3.1.
     """
     if model == "SA":
-        return float(np.linalg.norm(sa_field(x, beta), axis=1).max())
-    if model == "USA":
+        fields = (sa_field(x, beta), velocity(x, model="sa", beta=beta))
+        scale = 1.0
+    elif model == "USA":
         scale = float(np.linalg.norm(raw_sums(x, beta) / x.shape[0], axis=1).max()) + np.exp(beta) / x.shape[0]
-        return float(np.linalg.norm(usa_field(x, beta), axis=1).max()) / scale
-    raise ValueError(f"model: expected 'SA' or 'USA', got {model!r}")
+        fields = (usa_field(x, beta), velocity(x, model="usa", beta=beta))
+    elif model == "kuramoto":
+        scale = float(np.exp(beta))
+        fields = (_circle_field_np(x, beta) * scale, velocity(x, model="kuramoto", beta=beta))
+    else:
+        raise ValueError(f"model: expected 'SA', 'USA' or 'kuramoto', got {model!r}")
+    return max(float(np.abs(f).max()) if model == "kuramoto" else float(np.linalg.norm(f, axis=1).max())
+               for f in fields) / scale
 
 
 @claim(
     id="cluster.stationary",
-    title="antipodal pairs and regular simplices are stationary for SA and USA at every beta",
+    title="antipodal pairs and regular simplices are stationary for SA and USA (regular polygons for "
+    "Kuramoto on the circle) at every beta",
     source="arXiv:2312.10794 §6 (stationary configurations); theory notes 03-clustering.md §3.1",
     latex=r"x=\{x,-x\}\ \text{or}\ \langle x_i,x_j\rangle=-\tfrac1{n-1}\ (i\ne j)\ \Longrightarrow\ "
     r"P_{x_i}\textstyle\sum_j A_{ij}x_j=0\ \ \forall i,\ \forall\beta\ge0",
     hypotheses=_stationary_examples(),
     expect="holds",
-    tolerance="max_i |x_i'| <= 1e-12 relative to the size of the unprojected sum (e^beta/n for USA): "
-    "a tangent projection of O(1) vectors built from a rotated exact construction has round-off ~ 1e-15 d",
+    tolerance="max_i |x_i'| <= 1e-12 relative to the size of the unprojected sum (e^beta/n for USA, e^beta "
+    "for Kuramoto), for both the plain-NumPy field and the generated kernel: a tangent projection of O(1) "
+    "vectors built from a rotated exact construction has round-off ~ 1e-15 d (d <= 300 here)",
     measure="max relative speed",
 )
 def stationary(ex):
-    x = stationary_configuration(ex["kind"], ex["n"], ex["d"], ex["seed"])
-    speed = relative_speed(x, ex["model"], ex["beta"])
-    require(speed <= 1e-12, f"{ex['kind']} is not stationary for {ex['model']}: relative speed {speed:.3e}")
-    return speed
+    cases = {
+        "antipodal": (stationary_configuration("antipodal", 2, ex["d"], ex["seed"]), ex["model"]),
+        "simplex": (stationary_configuration("simplex", ex["n"], ex["d"], ex["seed"]), ex["model"]),
+        "simplex_large": (stationary_configuration("simplex_large", ex["n_large"], ex["d_large"], ex["seed"]),
+                          ex["model"]),
+        "polygon": (stationary_configuration("polygon", ex["n_polygon"], 2, ex["seed"]), "kuramoto"),
+    }
+    speeds = {}
+    for kind, (x, model) in cases.items():
+        speeds[kind] = relative_speed(x, model, ex["beta"])
+        require(speeds[kind] <= 1e-12, f"{kind} is not stationary for {model}: relative speed {speeds[kind]:.3e}")
+    return Measurement(value=max(speeds.values()), extra={f"speed[{k}]": v for k, v in speeds.items()})
+
+
