@@ -15,7 +15,7 @@ from scipy.optimize import linprog
 from scipy.stats import binomtest
 
 from attnflow.numerics import velocity
-from attnflow.properties._fields_np import raw_sums, sa_field, usa_field
+from attnflow.numerics._reference import velocity_ref
 from attnflow.properties.registry import Measurement, claim, require
 from attnflow.properties.strategies import regular_simplex, seeds
 
@@ -180,11 +180,12 @@ def relative_speed(x: np.ndarray, model: str, beta: float) -> float:
     arXiv:2312.10794 §2 (SA, USA); theory notes 01-models.md §1.4, 03-clustering.md §3.1.
     """
     if model == "SA":
-        fields = (sa_field(x, beta), velocity(x, model="sa", beta=beta))
+        fields = (velocity_ref(x, "sa", beta), velocity(x, model="sa", beta=beta))
         scale = 1.0
     elif model == "USA":
-        scale = float(np.linalg.norm(raw_sums(x, beta) / x.shape[0], axis=1).max()) + np.exp(beta) / x.shape[0]
-        fields = (usa_field(x, beta), velocity(x, model="usa", beta=beta))
+        raw = np.exp(beta * (x @ x.T)) @ x / x.shape[0]  # unprojected sums (1/n) sum_j e^{beta<x_i,x_j>} x_j
+        scale = float(np.linalg.norm(raw, axis=1).max()) + np.exp(beta) / x.shape[0]
+        fields = (velocity_ref(x, "usa", beta), velocity(x, model="usa", beta=beta))
     elif model == "kuramoto":
         scale = float(np.exp(beta))
         fields = (_circle_field_np(x, beta) * scale, velocity(x, model="kuramoto", beta=beta))

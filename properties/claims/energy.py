@@ -621,9 +621,9 @@ _BETA_BINS = ((0.0, 1.0), (1.0, 3.0), (3.0, math.inf))
 
 
 def _np_field(model):
-    from attnflow.properties._fields_np import sa_field, usa_field
+    from attnflow.numerics._reference import velocity_ref
 
-    return sa_field if model == "sa" else usa_field
+    return lambda x, beta: velocity_ref(x, model, beta)
 
 
 def discrete_layer_energies(x, beta: float, h: float, steps: int = N_LAYER_STEPS, model: str = "sa") -> np.ndarray:

@@ -13,7 +13,7 @@ import math
 import numpy as np
 from hypothesis import strategies as st
 
-from attnflow.properties._fields_np import attention_weights
+from attnflow.numerics._reference import softmax_attention
 from attnflow.properties.registry import Measurement, claim, require
 from attnflow.properties.strategies import random_orthogonal, seeds
 
@@ -47,7 +47,7 @@ def explicit_overlaps(n: int, rho: float, beta: float, d: int, seed: int) -> np.
         x = np.hstack([x, np.zeros((n, d - n))])
     x = x @ random_orthogonal(np.random.default_rng(seed), d).T
     x /= np.linalg.norm(x, axis=1, keepdims=True)
-    y = attention_weights(x, beta) @ x
+    y = softmax_attention(x, beta)[0]  # explicit softmax layer, V = I
     theta = y / np.linalg.norm(y, axis=1, keepdims=True)
     return theta @ theta.T
 

@@ -558,10 +558,10 @@ def test_cli_export_success(tmp_path, capsys, monkeypatch):
 
 
 # ----------------------------------------------------------------------------------------------
-# a fresh virtual environment with only numpy and numba (about 30 s for the venv, plus compiling)
+# a fresh virtual environment with only numpy and numba (about 30 s for the venv, plus compiling);
+# part of the default run because issue 7 asks for exactly this test
 
 
-@pytest.mark.slow
 def test_fresh_venv_with_only_numpy_and_numba(tmp_path_factory):
     parent = tmp_path_factory.mktemp("venv_export")
     with pytest.MonkeyPatch.context() as mp:
