@@ -17,7 +17,8 @@ to the kernel's Python signature, families present in the file's source expressi
 
 References
 ----------
-theory notes 01-models.md §1.1-1.7, 02-energy.md §2.1, §2.4; issue 7 (``attnflow export``).
+theory notes 01-models.md §1.1-1.7, 02-energy.md §2.1, §2.4, 06-interpolation.md §6.1; issue 7
+(``attnflow export``), issue 8 (the ``interp`` kernel).
 """
 
 from __future__ import annotations
@@ -318,6 +319,32 @@ def _alibi_batched_cases() -> list[Case]:
     return out
 
 
+# attention + perceptron (measure-to-measure interpolation) ----------------------------------------
+
+
+def _interp_cases() -> list[Case]:
+    """Random layers; one with no hidden units (m = 0), one with V = 0 (the kernel skips the attention
+    sum: pointwise field), one unprojected with large logits, one with off-sphere rows (an RK stage)."""
+    out = []
+    for seed, n, d, m, beta, project, kind in ((131, 7, 3, 2, 1.0, True, "random"),
+                                              (132, 5, 4, 0, -1.5, True, "random"),
+                                              (133, 6, 3, 3, 1.0, True, "no_attention"),
+                                              (134, 9, 3, 2, 60.0, False, "random"),
+                                              (135, 6, 4, 3, 1.0, True, "off_sphere")):
+        rng = np.random.default_rng(seed)
+        x = _sphere(rng, n, d)
+        if kind == "off_sphere":
+            x = x * rng.uniform(0.9, 1.1, (n, 1))
+        V, B = rng.standard_normal((2, d, d))
+        if kind == "no_attention":
+            V = np.zeros((d, d))
+        W, U, bias = rng.standard_normal((d, m)), rng.standard_normal((m, d)), rng.standard_normal(m)
+        v = ref.velocity_ref(x, "interp", beta, V=V, B=B, W=W, U=U, b=bias, project=project)
+        out.append(Case({"x": x, "V": V, "B": B, "W": W, "U": U, "bias": bias, "beta": _f(beta),
+                         "project": _b(project)}, {"out": v}))
+    return out
+
+
 # ----------------------------------------------------------------------------------------------
 # the catalogue
 
@@ -335,6 +362,7 @@ _SPHERE_MEAN = "numerics/_generated/sphere_mean.py"
 _SPHERE_ENERGY = "numerics/_generated/sphere_energy.py"
 _CIRCLE = "numerics/_generated/circle.py"
 _ALIBI = "numerics/_generated/causal_alibi.py"
+_INTERP = "numerics/_generated/interp.py"
 
 _SPECS = [
     KernelSpec(
@@ -422,6 +450,18 @@ _SPECS = [
         (_THETA2, _BETA, _LAM, Arg("out", "out", "[P, n]", "dtheta/dt per prompt")),
         "out_{b,j} = Z_j^{-1} sum_{k<j} e^{-lam (j-k)/n} w_beta'(theta_bj - theta_bk), out_{b,0} = 0",
         _alibi_batched_cases, "causal_alibi_velocity_batched_serial"),
+    KernelSpec(
+        "interp_velocity", _INTERP, "interp", ("interp",),
+        ("interpolation.*",),
+        (Arg("x", "array", "[n, d]", "atoms of one empirical measure (unit rows; any rows accepted, e.g. RK stages)"),
+         Arg("V", "array", "[d, d]", "value matrix (V = 0: attention sum skipped)"),
+         Arg("B", "array", "[d, d]", "attention matrix (logits beta <B x_i, x_j>)"),
+         Arg("W", "array", "[d, m]", "perceptron output weights, m >= 0 hidden units"),
+         Arg("U", "array", "[m, d]", "perceptron input weights"), Arg("bias", "array", "[m]", "perceptron bias b"),
+         _BETA, _PROJECT, Arg("out", "out", "[n, d]", "velocity")),
+        "out_i = [P_{x_i}](V sum_j softmax_j(beta <B x_i, x_j>) x_j + W (U x_i + bias)_+); the paper's field "
+        "(arXiv 2411.04551) is beta = 1, project = True",
+        _interp_cases, "interp_velocity_serial"),
 ]
 
 #: ``{kernel name: KernelSpec}`` in a fixed order (the order of ``attnflow export --list``).

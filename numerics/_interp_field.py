@@ -1,51 +1,54 @@
 """The attention + perceptron velocity field of measure-to-measure interpolation (private).
 
-Public names are re-exported by :mod:`attnflow.numerics.interpolation`.
+Both entry points evaluate the generated, fused numba kernel ``interp_velocity``
+(``numerics/_generated/interp.py``, printed from the SymPy pair expressions of the family ``interp``
+in :mod:`attnflow.symbolic.models`) through the model ``"interp"`` of :mod:`attnflow.numerics.fields`
+at ``beta = 1`` (the paper's field).  Public names are re-exported by
+:mod:`attnflow.numerics.interpolation`.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
-__all__ = ["interp_velocity", "attention_average"]
+from . import fields
+
+__all__ = ["attention_average", "interp_velocity", "layer_field"]
+
+#: The paper's field has logits <Bx, y>: the interp model's inverse temperature is 1 (it scales B).
+_BETA = 1.0
 
 
-@njit(cache=True)
-def _attention_average_kernel(x, b_mat):  # pragma: no cover - compiled
-    """A_B[mu](x_i) for every i, fused over j with an online (running-max) shifted softmax."""
-    n, d = x.shape
-    bx = np.empty(d)
-    out = np.empty((n, d))
-    acc = np.empty(d)
-    for i in range(n):
-        for a in range(d):
-            s = 0.0
-            for c in range(d):
-                s += b_mat[a, c] * x[i, c]
-            bx[a] = s
-        run_max = -np.inf
-        total = 0.0
-        for a in range(d):
-            acc[a] = 0.0
-        for j in range(n):
-            logit = 0.0
-            for a in range(d):
-                logit += bx[a] * x[j, a]
-            if logit > run_max:
-                # rescale what was accumulated under the old maximum
-                scale = np.exp(run_max - logit) if total > 0.0 else 0.0
-                total *= scale
-                for a in range(d):
-                    acc[a] *= scale
-                run_max = logit
-            w = np.exp(logit - run_max)
-            total += w
-            for a in range(d):
-                acc[a] += w * x[j, a]
-        for a in range(d):
-            out[i, a] = acc[a] / total
-    return out
+def _layer_params(layer) -> dict[str, np.ndarray]:
+    return {"V": layer.V, "B": layer.B, "W": layer.W, "U": layer.U, "b": layer.b}
+
+
+def layer_field(layer):
+    r"""The field ``f(t, x)`` of one layer, for integrators (parameters validated once).
+
+    .. math::
+
+        f(t, x)_i = P_{x_i}\bigl( V A_B[\mu](x_i) + W (U x_i + b)_+ \bigr),
+        \qquad \mu = \frac1n \sum_j \delta_{x_j},
+
+    i.e. ``attnflow.numerics.fields.make_field("interp", beta=1.0, V=..., B=..., W=..., U=..., b=...)``.
+    ``f`` does not check that the rows of ``x`` are unit vectors (Runge-Kutta stages are not).
+
+    Parameters
+    ----------
+    layer : Layer
+        Parameters ``V, B (d, d)``, ``W (d, m)``, ``U (m, d)``, ``b (m,)``.
+
+    Returns
+    -------
+    callable
+        ``f(t, x) -> (n, d) array`` (``t`` is ignored: the parameters are constant in a layer).
+
+    References
+    ----------
+    arXiv 2411.04551, eq. (1.1)-(1.2); theory notes 06-interpolation.md §6.1.
+    """
+    return fields.make_field("interp", beta=_BETA, **_layer_params(layer))
 
 
 def attention_average(x: np.ndarray, b_mat: np.ndarray) -> np.ndarray:
@@ -56,7 +59,8 @@ def attention_average(x: np.ndarray, b_mat: np.ndarray) -> np.ndarray:
         A_B[\mu](x) = \frac{\sum_j e^{\langle B x, x_j\rangle} x_j}{\sum_j e^{\langle B x, x_j\rangle}},
         \qquad \mu = \frac1n \sum_j \delta_{x_j},
 
-    evaluated with the logits shifted by a running maximum (no overflow for large ``B``).
+    evaluated by the generated ``interp_velocity`` kernel with ``V = I``, no perceptron and no
+    projection (logits shifted by a running maximum: no overflow for large ``B``).
 
     Parameters
     ----------
@@ -74,8 +78,12 @@ def attention_average(x: np.ndarray, b_mat: np.ndarray) -> np.ndarray:
     arXiv 2411.04551, §1 (the field ``v[mu]``); theory notes 06-interpolation.md §6.1.
     """
     x = np.ascontiguousarray(x, dtype=np.float64)
-    b_mat = np.ascontiguousarray(b_mat, dtype=np.float64)
-    return _attention_average_kernel(x, b_mat)
+    if x.ndim != 2 or x.shape[0] < 1:
+        raise ValueError(f"x: expected a non-empty (n, d) array, got shape {x.shape}")
+    d = x.shape[1]
+    p = fields._params(fields.MODELS["interp"], {"V": np.eye(d), "B": b_mat, "W": np.zeros((d, 0)),
+                                                 "U": np.zeros((0, d)), "b": np.zeros(0)}, d)
+    return fields._interp_rows(x, _BETA, p, False)
 
 
 def interp_velocity(x: np.ndarray, layer) -> np.ndarray:
@@ -86,9 +94,10 @@ def interp_velocity(x: np.ndarray, layer) -> np.ndarray:
         v[\mu](x_i) = P_{x_i}\bigl( V A_B[\mu](x_i) + W (U x_i + b)_+ \bigr),
         \qquad P_x y = y - \langle x, y\rangle x,
 
-    with :math:`A_B` the shifted-softmax attention average (:func:`attention_average`).
-    The attention term is skipped when ``V == 0`` (it then contributes nothing) and the
-    perceptron term when ``W`` has no columns.
+    with :math:`A_B` the shifted-softmax attention average (:func:`attention_average`), evaluated
+    by the generated kernel of the model ``"interp"`` (:func:`layer_field`).  The kernel skips the
+    attention sum when ``V == 0`` (it then contributes nothing); with ``W`` of no columns there is
+    no perceptron term.
 
     Parameters
     ----------
@@ -107,14 +116,9 @@ def interp_velocity(x: np.ndarray, layer) -> np.ndarray:
     arXiv 2411.04551, eq. (1.1)-(1.2) (field with perceptron block); theory notes
     06-interpolation.md §6.1.
     """
-    x = np.asarray(x, dtype=np.float64)
+    x = np.ascontiguousarray(x, dtype=np.float64)
     if x.ndim != 2 or x.shape[1] != layer.V.shape[0]:
         raise ValueError(
             f"x: expected shape (n, {layer.V.shape[0]}) to match the layer dimension, got {x.shape}"
         )
-    y = np.zeros_like(x)
-    if np.any(layer.V != 0.0):
-        y += attention_average(x, layer.B) @ layer.V.T
-    if layer.W.shape[1] > 0 and np.any(layer.W != 0.0):
-        y += np.maximum(x @ layer.U.T + layer.b, 0.0) @ layer.W.T
-    return y - np.sum(x * y, axis=1, keepdims=True) * x
+    return layer_field(layer)(0.0, x)

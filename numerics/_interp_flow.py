@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._interp_field import interp_velocity
-from ._interp_schedule import Layer, Schedule
+from ._interp_field import layer_field
+from ._interp_schedule import Schedule
 
 __all__ = ["flow", "FlowPath", "check_measures", "layer_steps"]
 
@@ -52,11 +52,12 @@ def layer_steps(duration: float, dt: float) -> int:
     return max(1, math.ceil(duration / dt - 1e-9))
 
 
-def _rk4_step(x: np.ndarray, layer: Layer, h: float) -> np.ndarray:
-    k1 = interp_velocity(x, layer)
-    k2 = interp_velocity(x + 0.5 * h * k1, layer)
-    k3 = interp_velocity(x + 0.5 * h * k2, layer)
-    k4 = interp_velocity(x + h * k3, layer)
+def _rk4_step(x: np.ndarray, f, h: float) -> np.ndarray:
+    # f: the layer's field (generated kernel of the model "interp", constant in t within a layer)
+    k1 = f(0.0, x)
+    k2 = f(0.0, x + 0.5 * h * k1)
+    k3 = f(0.0, x + 0.5 * h * k2)
+    k4 = f(0.0, x + h * k3)
     y = x + (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
     return y / np.linalg.norm(y, axis=1, keepdims=True)
 
@@ -82,7 +83,9 @@ def flow(measures, schedule: Schedule, *, dt: float | None = None, steps=None,
 
     Classical RK4 in the ambient space followed by the retraction :math:`x \mapsto x/|x|`,
     with ``ceil(duration/dt)`` equal steps per layer so that every step ends exactly on a switch
-    time (the field is discontinuous in t only there).
+    time (the field is discontinuous in t only there).  Within a layer the field is the generated
+    kernel of the model ``"interp"`` (``attnflow.numerics.fields.make_field("interp", beta=1.0, ...)``,
+    built once per layer).
 
     Parameters
     ----------
@@ -133,13 +136,14 @@ def flow(measures, schedule: Schedule, *, dt: float | None = None, steps=None,
     sizes = np.cumsum([len(c) for c in clouds])[:-1]
     for layer, nsteps in zip(layers, steps):
         h = layer.duration / nsteps
+        f = layer_field(layer)
         # without attention the field is pointwise: integrate all atoms of all measures at once
         pointwise = not np.any(layer.V != 0.0)
         for s in range(int(nsteps)):
             if pointwise:
-                clouds = np.split(_rk4_step(np.vstack(clouds), layer, h), sizes)
+                clouds = np.split(_rk4_step(np.vstack(clouds), f, h), sizes)
             else:
-                clouds = [_rk4_step(c, layer, h) for c in clouds]
+                clouds = [_rk4_step(c, f, h) for c in clouds]
             if record_stride is not None and ((s + 1) % record_stride == 0 or s + 1 == nsteps):
                 times.append(t + (s + 1) * h)
                 snaps.append([c.copy() for c in clouds])

@@ -10,7 +10,7 @@ of the sphere field (a different route from the kernel's closed form).
 
 References
 ----------
-theory notes 01-models.md §1.1-1.7, 02-energy.md §2.1, §2.4.
+theory notes 01-models.md §1.1-1.7, 02-energy.md §2.1, §2.4, 06-interpolation.md §6.1.
 """
 
 from __future__ import annotations
@@ -80,6 +80,13 @@ def velocity_ref(x, model, beta, t=0.0, **p):
         return p.get("alpha", 1.0) * project(x, A) / np.linalg.norm(A, axis=1, keepdims=True)
     if model == "sqrt":
         return project(x, softmax_attention(x, beta)[0]) / np.sqrt(t + 1.0)
+    if model == "interp":
+        # attention with query matrix B and K = V = I (logits beta <B x_i, x_j>), then V, then the
+        # perceptron block W (U x_i + b)_+ as dense products (06-interpolation.md §6.1)
+        A = softmax_attention(x, beta, np.asarray(p["B"], dtype=float))[0]
+        W, U, b = (np.asarray(p[k], dtype=float) for k in ("W", "U", "b"))
+        y = A @ np.asarray(p["V"], dtype=float).T + np.maximum(x @ U.T + b, 0.0) @ W.T
+        return project(x, y) if p.get("project", True) else y
     if model == "kuramoto":
         if x.ndim == 2:
             return np.stack([velocity_ref(row, model, beta) for row in x])

@@ -36,8 +36,9 @@ size ``e^{|beta|}`` and overflow only when their true value does (``|beta|`` abo
 
 References
 ----------
-theory notes 01-models.md §1.1-1.7, 02-energy.md §2.1, §2.4; arXiv 2312.10794 (SA, energy),
-2512.01868 (USA), 2605.09213 (causal ALiBi), 2510.22026 (normalisation), 2605.04279 (multi-head).
+theory notes 01-models.md §1.1-1.7, 02-energy.md §2.1, §2.4, 06-interpolation.md §6.1; arXiv
+2312.10794 (SA, energy), 2512.01868 (USA), 2605.09213 (causal ALiBi), 2510.22026 (normalisation),
+2605.04279 (multi-head), 2411.04551 (attention + perceptron, model ``interp``).
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ import numpy as np
 
 from attnflow.numerics._generated import causal_alibi as _alibi
 from attnflow.numerics._generated import circle as _circle
+from attnflow.numerics._generated import interp as _interp
 from attnflow.numerics._generated import sphere_attention as _att
 from attnflow.numerics._generated import sphere_energy as _energy
 from attnflow.numerics._generated import sphere_mean as _mean
@@ -161,6 +163,13 @@ MODELS: dict[str, ModelSpec] = {
     "sqrt": ModelSpec(
         "sqrt", "sphere", time_dependent=True,
         description="sqrt-scaling: dx_i/dt = P_{x_i} A_i / sqrt(t + 1) (notes §1.7)"),
+    "interp": ModelSpec(
+        "interp", "sphere", params=("V", "B", "W", "U", "b"),
+        description=("attention + perceptron (one layer of measure-to-measure interpolation): "
+                     "dx_i/dt = P_{x_i}(V A_i + W (U x_i + b)_+), A_i = Z_i^{-1} sum_j e^{beta<B x_i,x_j>} x_j; "
+                     "V, B (d, d), W (d, m), U (m, d), b (m,), m >= 0 hidden units; the paper's field is "
+                     "beta = 1 (beta scales B); piecewise-constant schedules: one field per layer "
+                     "(notes §6.1, arXiv 2411.04551)")),
 }
 
 
@@ -213,6 +222,8 @@ def _params(spec: ModelSpec, params: dict, d: int | None) -> dict[str, Any]:
     p = {**spec.optional, **params}
     out: dict[str, Any] = {}
     for name, value in p.items():
+        if name in ("B", "W", "U", "b"):
+            continue  # the interp block, checked together below (shapes depend on d and m)
         if name in ("Q", "K", "V"):
             if d is None:
                 a = np.asarray(value, dtype=np.float64)
@@ -239,7 +250,33 @@ def _params(spec: ModelSpec, params: dict, d: int | None) -> dict[str, Any]:
     dims = {a.shape[-1] for k, a in out.items() if k in ("Q", "K", "V", "M")}
     if len(dims) > 1:
         raise ValueError(f"Q, K, V: matrices must all be (d, d) with the same d, got sizes {sorted(dims)}")
+    if spec.name == "interp":
+        out.update(_interp_params(p, out["V"].shape[0]))
     return out
+
+
+def _array(name: str, value) -> np.ndarray:
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}: not a numeric array ({exc})") from None
+
+
+def _interp_params(p: dict, d: int) -> dict[str, np.ndarray]:
+    """B (d, d), W (d, m), U (m, d), b (m,) of the interp model; m = W.shape[1] >= 0 hidden units."""
+    B = _matrix("B", p["B"], (d, d))
+    W = _array("W", p["W"])
+    if W.ndim != 2 or W.shape[0] != d:
+        raise ValueError(f"W: expected shape ({d}, m) for d = {d} (from V) and m >= 0 hidden units, got {W.shape}; "
+                         "pass np.zeros((d, 0)) for no perceptron")
+    m = W.shape[1]
+    U = _array("U", p["U"])
+    if U.shape != (m, d):
+        raise ValueError(f"U: expected shape ({m}, {d}) to match W of shape {W.shape}, got {U.shape}")
+    b = _array("b", p["b"])
+    if b.shape != (m,):
+        raise ValueError(f"b: expected shape ({m},) to match W of shape {W.shape}, got {b.shape}")
+    return {"B": B, "W": _matrix("W", W, (d, m)), "U": _matrix("U", U, (m, d)), "b": _matrix("b", b, (m,))}
 
 
 def _state(spec: ModelSpec, x, normalize: bool) -> np.ndarray:
@@ -276,7 +313,7 @@ def _dim_check(spec: ModelSpec, x: np.ndarray, p: dict) -> None:
     if spec.manifold == "angles":
         return
     d = x.shape[1]
-    for name in ("Q", "K", "V"):
+    for name in ("Q", "K", "V", "B"):
         if name in p and p[name].shape != (d, d):
             raise ValueError(f"{name}: expected shape ({d}, {d}) to match x of shape {x.shape}, got {p[name].shape}")
     if "M" in p and p["M"].shape[1:] != (d, d):
@@ -296,7 +333,7 @@ def _pick(kernel, pairs: int):
     return getattr(_SERIAL_MODULE[kernel.__module__], kernel.__name__ + "_serial")
 
 
-_SERIAL_MODULE = {m.__name__: m for m in (_alibi, _circle, _att, _energy, _mean)}
+_SERIAL_MODULE = {m.__name__: m for m in (_alibi, _circle, _att, _energy, _mean, _interp)}
 
 
 class _BlasThreads:
@@ -390,6 +427,20 @@ def _tangent(x: np.ndarray, v: np.ndarray) -> np.ndarray:
     return v - np.sum(x * v, axis=1, keepdims=True) * x
 
 
+def _interp_rows(x: np.ndarray, beta: float, p: dict, project: bool) -> np.ndarray:
+    """The generated ``interp_velocity`` kernel on the rows of ``x`` (validated parameters ``p``).
+
+    The kernel skips the attention sum when V = 0 (pointwise field): then the work is O(n m d) and
+    the serial twin is used unless n itself reaches PARALLEL_MIN_PAIRS.
+    """
+    out = np.empty_like(x)
+    n = x.shape[0]
+    pairs = n * n if np.any(p["V"] != 0.0) else n
+    # looked up in the module at call time (attnflow.export.trace_kernel_calls patches it there)
+    _pick(_interp.interp_velocity, pairs)(x, p["V"], p["B"], p["W"], p["U"], p["b"], beta, project, out)
+    return out
+
+
 def _builder(model: str, beta: float, p: dict) -> Callable[[float, np.ndarray], np.ndarray]:
     if model == "sa":
         return lambda t, x: _attention(x, beta, True)[0]
@@ -448,6 +499,8 @@ def _builder(model: str, beta: float, p: dict) -> Callable[[float, np.ndarray], 
         return f
     if model == "sqrt":
         return lambda t, x: _attention(x, beta, True)[0] / math.sqrt(t + 1.0)
+    if model == "interp":
+        return lambda t, x: _interp_rows(x, beta, p, True)
     raise AssertionError(model)  # pragma: no cover
 
 
@@ -482,7 +535,10 @@ def velocity(x, *, model: str = "sa", beta, t: float = 0.0, normalize: bool = Fa
         Sphere models: project the rows of ``x`` onto the sphere instead of rejecting
         rows whose norm differs from 1 by more than :data:`UNIT_NORM_TOL`.
     **params
-        Model parameters (``Q, K, V``; ``M, normalization``; ``lam``; ``alpha``).
+        Model parameters (``Q, K, V``; ``M, normalization``; ``lam``; ``alpha``; ``V, B, W, U, b``
+        for ``interp``, whose field is
+        :math:`P_{x_i}(V A_i + W(Ux_i + b)_+)` with :math:`A_i = Z_i^{-1}\sum_j e^{\beta\langle Bx_i,x_j\rangle}x_j`,
+        the paper's at ``beta=1``).
 
     Returns
     -------
@@ -498,8 +554,9 @@ def velocity(x, *, model: str = "sa", beta, t: float = 0.0, normalize: bool = Fa
 
     References
     ----------
-    theory notes 01-models.md §1.1-1.7; arXiv 2312.10794 (eq. for SA), 2512.01868 (USA),
-    2605.09213 (causal ALiBi), 2510.22026 (normalisation schemes).
+    theory notes 01-models.md §1.1-1.7, 06-interpolation.md §6.1; arXiv 2312.10794 (eq. for SA),
+    2512.01868 (USA), 2605.09213 (causal ALiBi), 2510.22026 (normalisation schemes), 2411.04551
+    (eq. (1.1)-(1.2), ``interp``).
     """
     spec = _model_spec(model)
     b = _real("beta", beta)

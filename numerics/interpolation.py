@@ -25,7 +25,7 @@ from ._interp_experiments import (
     gate_mass_moved,
     mass_concentration_family,
 )
-from ._interp_field import attention_average, interp_velocity
+from ._interp_field import attention_average, interp_velocity, layer_field
 from ._interp_flow import FlowPath, flow
 from ._interp_geometry import best_dirac_w2, dirac_w2
 from ._interp_instances import draw_instance
@@ -37,6 +37,7 @@ __all__ = [
     "Schedule",
     "attention_average",
     "interp_velocity",
+    "layer_field",
     "flow",
     "FlowPath",
     "construct_dirac_interpolation",

@@ -26,7 +26,8 @@ References
 ----------
 theory notes 01-models.md §1.1-1.7 and 02-energy.md §2.1, §2.4; arXiv 2312.10794 (SA, energy),
 2512.01868 (USA, survey), 2605.09213 (causal ALiBi, §1.5 of the notes), 2510.22026 (normalisation),
-2605.04279 / 2605.18870 (multi-head; forms derived in the notes).
+2605.04279 / 2605.18870 (multi-head; forms derived in the notes); 06-interpolation.md §6.1 and
+arXiv 2411.04551 (the attention + perceptron field, family ``interp``).
 """
 
 from __future__ import annotations
@@ -58,8 +59,9 @@ dl = sp.Symbol("dl", real=True)  # theta_i - theta_j
 lam = sp.Symbol("lam", nonnegative=True)  # ALiBi slope
 g = sp.Symbol("g", positive=True)  # position gap j - k >= 1
 N = sp.Symbol("N", positive=True, integer=True)  # number of tokens
+u = sp.Symbol("u", real=True)  # a perceptron pre-activation (U x_i + b)_r
 
-SYMBOLS = {sym.name: sym for sym in (beta, s, l, m, ti, tj, dl, lam, g, N)}
+SYMBOLS = {sym.name: sym for sym in (beta, s, l, m, ti, tj, dl, lam, g, N, u)}
 
 
 def _w(theta):
@@ -111,6 +113,14 @@ KERNEL_EXPRESSIONS: dict[str, dict[str, sp.Expr]] = {
     "causal_alibi": {
         "p": sp.exp(-lam * g / N),
         "c": sp.diff(_w(dl), dl),
+    },
+    # attention + perceptron field of measure-to-measure interpolation (notes §6.1, arXiv 2411.04551):
+    # s = <B x_i, x_j> (logit beta s; the paper's field is beta = 1), weight shifted by the online
+    # maximum m, and the perceptron activation (u)_+ of the pre-activation u = (U x_i + b)_r.
+    "interp": {
+        "l": beta * s,
+        "w": sp.exp(l - m),
+        "h": sp.Max(u, 0),
     },
 }
 
@@ -208,22 +218,32 @@ def _softmax_average(qi, keys, values):
     return [sum((w * v[k] for w, v in zip(ws, values)), sp.Integer(0)) / Z for k in range(len(values[0]))]
 
 
-def velocity_matrix(model: str, n: int, d: int = 2, *, normalization: str = "shared", heads: int = 2):
+def velocity_matrix(model: str, n: int, d: int = 2, *, normalization: str = "shared", heads: int = 2,
+                    hidden: int = 2):
     r"""The complete velocity field of ``model`` for ``n`` particles, as explicit SymPy sums.
 
     Returns ``(symbols, velocity)`` where ``symbols`` is a dict with the state symbols
     (``"x"``: n x d Matrix, or ``"theta"``: list) and parameter symbols (``"Q"``, ``"K"``,
-    ``"V"``, ``"M"``: list of matrices, ``"lam"``, ``"alpha"``, ``"t"``), and ``velocity`` is an
-    n x d Matrix (sphere / Euclidean models) or a list of n expressions (angle models).
+    ``"V"``, ``"M"``: list of matrices, ``"lam"``, ``"alpha"``, ``"t"``; for ``interp``
+    ``"V"``, ``"B"`` (d x d), ``"W"`` (d x hidden), ``"U"`` (hidden x d), ``"b"`` (hidden x 1)),
+    and ``velocity`` is an n x d Matrix (sphere / Euclidean models) or a list of n expressions
+    (angle models).
 
     .. math::
         \dot x_i = P_{x_i}\Big(Z_i^{-1}\sum_j e^{\beta\langle Qx_i,Kx_j\rangle} V x_j\Big),\quad
         \dot\theta_j = Z_{N,j}^{-1}\sum_{k<j} e^{-\lambda(j-k)/N} w_\beta'(\theta_j-\theta_k), \dots
 
+    and for ``interp`` (attention + perceptron, the paper's field at :math:`\beta = 1`)
+
+    .. math::
+        \dot x_i = P_{x_i}\Big(V\,\frac{\sum_j e^{\beta\langle Bx_i,x_j\rangle} x_j}
+        {\sum_j e^{\beta\langle Bx_i,x_j\rangle}} + W\max(Ux_i + b, 0)\Big).
+
     References
     ----------
     theory notes 01-models.md §1.1 (SA, Q/K/V), §1.2 (USA), §1.4 (circle), §1.5 (causal ALiBi),
-    §1.6 (multi-head), §1.7 (normalisation); arXiv 2312.10794, 2605.09213, 2510.22026.
+    §1.6 (multi-head), §1.7 (normalisation), 06-interpolation.md §6.1 (interp); arXiv 2312.10794,
+    2605.09213, 2510.22026, 2411.04551 (eq. (1.1)-(1.2)).
     """
     syms: dict = {"beta": beta}
     if model in ("kuramoto", "causal_alibi"):
@@ -282,6 +302,17 @@ def velocity_matrix(model: str, n: int, d: int = 2, *, normalization: str = "sha
                 t = sp.Symbol("t", nonnegative=True)
                 syms["t"] = t
                 out.append([c / sp.sqrt(t + 1) for c in _project(dirs[i], A)])
+    elif model == "interp":
+        V, B = matrix_symbols("V", d), matrix_symbols("B", d)
+        W = sp.Matrix(d, hidden, lambda a, r: sp.Symbol(f"W_{a}_{r}", real=True))
+        U = sp.Matrix(hidden, d, lambda r, a: sp.Symbol(f"U_{r}_{a}", real=True))
+        b = sp.Matrix(hidden, 1, lambda r, _: sp.Symbol(f"b_{r}", real=True))
+        syms.update(V=V, B=B, W=W, U=U, b=b)
+        for i in range(n):
+            A = _softmax_average(_matvec(B, rows[i]), rows, rows)
+            act = [sp.Max(c + b[r], 0) for r, c in enumerate(_matvec(U, rows[i]))]
+            y = [va + pa for va, pa in zip(_matvec(V, A), _matvec(W, act))]
+            out.append(_project(rows[i], y))
     elif model == "multihead":
         Ms = [matrix_symbols(f"M{h}", d) for h in range(heads)]
         syms["M"] = Ms

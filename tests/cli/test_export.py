@@ -71,6 +71,7 @@ def _check_all_models(ex):
     M = rng.standard_normal((2, d, d))
     M = M + np.transpose(M, (0, 2, 1))
     th = rng.uniform(-np.pi, np.pi, (2, n))
+    lay = _interp_params(rng, d)
     pairs = [
         (fields.velocity(x, model="qkv", beta=beta, Q=Q, K=K, V=V), ref.velocity_ref(x, "qkv", beta, Q=Q, K=K, V=V)),
         (fields.velocity(x, model="multihead", beta=beta, M=M), ref.velocity_ref(x, "multihead", beta, M=M)),
@@ -80,6 +81,7 @@ def _check_all_models(ex):
         (fields.velocity(th, model="kuramoto", beta=beta), ref.velocity_ref(th, "kuramoto", beta)),
         (fields.velocity(th[0], model="causal_alibi", beta=beta), ref.velocity_ref(th[0], "causal_alibi", beta)),
         (fields.velocity(th, model="causal_alibi", beta=beta), ref.velocity_ref(th, "causal_alibi", beta)),
+        (fields.velocity(x, model="interp", beta=beta, **lay), ref.velocity_ref(x, "interp", beta, **lay)),
     ]
     if beta != 0.0:
         pairs.append((np.array(fields.energy(x, model="sa", beta=beta)), np.array(ref.energy_ref(x, "sa", beta))))
@@ -90,6 +92,11 @@ def _check_all_models(ex):
         require(err <= 1e-10, f"kernel vs reference {err:.3e}")
         worst = max(worst, err)
     return worst
+
+
+def _interp_params(rng, d, m=2):
+    return {"V": rng.standard_normal((d, d)), "B": rng.standard_normal((d, d)), "W": rng.standard_normal((d, m)),
+            "U": rng.standard_normal((m, d)), "b": rng.standard_normal(m)}
 
 
 def _check_blocked(ex):
@@ -174,7 +181,7 @@ def _model_calls():
     M = rng.standard_normal((2, 3, 3))
     M = M + np.transpose(M, (0, 2, 1))
     th = rng.uniform(-np.pi, np.pi, (2, 5))
-    params = {"qkv": {"Q": np.eye(3), "K": V, "V": V}, "multihead": {"M": M}}
+    params = {"qkv": {"Q": np.eye(3), "K": V, "V": V}, "multihead": {"M": M}, "interp": _interp_params(rng, 3)}
     big_x = _sphere(2, 256, 3)  # n^2 = PARALLEL_MIN_PAIRS: the parallel kernels and the blocked SA path
     big_th = rng.uniform(-np.pi, np.pi, (2, 256))
     used = {}

@@ -26,7 +26,7 @@ def _sphere(rng, n, d):
 
 def test_registry_names_and_fields():
     assert list(MODELS) == ["sa", "usa", "qkv", "kuramoto", "causal_alibi", "multihead", "preln", "periln",
-                            "ngpt", "sqrt"]
+                            "ngpt", "sqrt", "interp"]
     assert {f.name for f in dataclasses.fields(ModelSpec)} == {
         "name", "manifold", "params", "optional", "gradient_flow", "has_energy", "time_dependent", "description"}
     for name, spec in MODELS.items():
@@ -37,6 +37,8 @@ def test_registry_names_and_fields():
     assert MODELS["multihead"].params == ("M",) and MODELS["multihead"].optional == {"normalization": "shared"}
     assert MODELS["causal_alibi"].optional == {"lam": 1.0}
     assert MODELS["sqrt"].time_dependent and not MODELS["sa"].time_dependent
+    assert MODELS["interp"].params == ("V", "B", "W", "U", "b") and MODELS["interp"].manifold == "sphere"
+    assert not MODELS["interp"].gradient_flow and not MODELS["interp"].has_energy
     assert numerics.velocity is velocity and "make_field" in numerics.__all__
     with pytest.raises(dataclasses.FrozenInstanceError):
         MODELS["sa"].name = "x"  # type: ignore[misc]
@@ -46,11 +48,16 @@ def test_make_field_matches_velocity():
     rng = np.random.default_rng([SEED, 1])
     x = _sphere(rng, 20, 3)
     Q, K, V = rng.standard_normal((3, 3, 3))
-    for model, p in [("sa", {}), ("qkv", {"Q": Q, "K": K, "V": V}), ("sqrt", {}), ("ngpt", {"alpha": 2.0})]:
+    lay = {"V": V, "B": Q, "W": rng.standard_normal((3, 2)), "U": rng.standard_normal((2, 3)), "b": np.ones(2)}
+    for model, p in [("sa", {}), ("qkv", {"Q": Q, "K": K, "V": V}), ("sqrt", {}), ("ngpt", {"alpha": 2.0}),
+                     ("interp", lay)]:
         f = make_field(model, beta=1.2, **p)
         np.testing.assert_array_equal(f(3.0, x), velocity(x, model=model, beta=1.2, t=3.0, **p))
     th = rng.uniform(0, 6, 15)
     np.testing.assert_array_equal(make_field("kuramoto", beta=-1.0)(0.0, th), velocity(th, model="kuramoto", beta=-1.0))
+
+
+_INTERP = {"V": np.eye(3), "B": np.eye(3), "W": np.ones((3, 2)), "U": np.ones((2, 3)), "b": np.zeros(2)}
 
 
 @pytest.mark.parametrize(
@@ -69,6 +76,17 @@ def test_make_field_matches_velocity():
         ({"model": "multihead", "M": np.eye(3)}, "M"),
         ({"model": "multihead", "M": np.ones((2, 3, 3)), "normalization": "both"}, "normalization"),
         ({"model": "ngpt", "alpha": 0.0}, "alpha"),
+        ({"model": "interp", **_INTERP, "V": np.eye(2)}, "V"),
+        ({"model": "interp", **_INTERP, "B": np.eye(4)}, "B"),
+        ({"model": "interp", **_INTERP, "B": np.full((3, 3), np.inf)}, "B"),
+        ({"model": "interp", **_INTERP, "W": np.ones(3)}, "W"),
+        ({"model": "interp", **_INTERP, "W": np.ones((2, 2))}, "W"),
+        ({"model": "interp", **_INTERP, "U": np.ones((2, 2))}, "U"),
+        ({"model": "interp", **_INTERP, "U": np.ones((3, 3))}, "U"),
+        ({"model": "interp", **_INTERP, "b": np.ones(3)}, "b"),
+        ({"model": "interp", **_INTERP, "b": [np.nan, 0.0]}, "b"),
+        ({"model": "interp", **{k: v for k, v in _INTERP.items() if k != "U"}}, "U"),
+        ({"model": "interp", **_INTERP, "Q": np.eye(3)}, "Q"),
     ],
 )
 def test_bad_arguments_name_the_argument(kwargs, arg):
@@ -217,3 +235,64 @@ def test_energy_overflow_is_reported_not_returned_as_inf():
         energy(x, beta=800.0)
     # the SA field itself stays finite at that beta (normalised softmax, shifted exponentials)
     assert np.all(np.isfinite(velocity(x, model="sa", beta=800.0)))
+
+
+def test_interp_field_special_layers_and_validation():
+    """Pure-perceptron and pure-attention layers against closed forms; x of another dimension is rejected;
+    the model has no energy; make_field accepts off-sphere rows (Runge-Kutta stages)."""
+    rng = np.random.default_rng([SEED, 8])
+    d, m = 4, 3
+    x = _sphere(rng, 11, d)
+    W, U, b = rng.standard_normal((d, m)), rng.standard_normal((m, d)), rng.standard_normal(m)
+    zero = np.zeros((d, d))
+    # V = 0: pointwise field P_x(W (U x + b)_+), written with explicit loops
+    v = velocity(x, model="interp", beta=1.0, V=zero, B=rng.standard_normal((d, d)), W=W, U=U, b=b)
+    for i in range(11):
+        y = sum(W[:, r] * max(0.0, float(U[r] @ x[i] + b[r])) for r in range(m))
+        np.testing.assert_allclose(v[i], y - (x[i] @ y) * x[i], rtol=0, atol=1e-14)
+    # W with no columns, B = 0, V = I: the barycentre field P_x(mean_j x_j)
+    v = velocity(x, model="interp", beta=1.0, V=np.eye(d), B=zero, W=np.zeros((d, 0)), U=np.zeros((0, d)), b=[])
+    np.testing.assert_allclose(v, ref.project(x, np.broadcast_to(x.mean(axis=0), x.shape)), rtol=0, atol=1e-15)
+    # beta scales B
+    V, B = rng.standard_normal((2, d, d))
+    np.testing.assert_allclose(velocity(x, model="interp", beta=2.5, V=V, B=B, W=W, U=U, b=b),
+                               velocity(x, model="interp", beta=1.0, V=V, B=2.5 * B, W=W, U=U, b=b),
+                               rtol=0, atol=1e-13)
+    with pytest.raises(ValueError, match=r"^V: expected shape \(3, 3\), got \(4, 4\)"):
+        velocity(x[:, :3] / np.linalg.norm(x[:, :3], axis=1, keepdims=True), model="interp", beta=1.0,
+                 V=V, B=B, W=W, U=U, b=b)
+    with pytest.raises(ValueError, match="^model:.*no energy"):
+        energy(x, model="interp", beta=1.0, V=V, B=B, W=W, U=U, b=b)
+    f = make_field("interp", beta=1.0, V=V, B=B, W=W, U=U, b=b)
+    y = 1.07 * x
+    np.testing.assert_allclose(f(0.0, y), ref.velocity_ref(y, "interp", 1.0, V=V, B=B, W=W, U=U, b=b),
+                               rtol=0, atol=1e-13)
+
+
+def test_interp_simulate_runs_through_the_generated_kernel():
+    """simulate('interp', ...) integrates the field; its RK4 end point matches a plain RK4 on the reference."""
+    from attnflow.numerics.simulate import simulate
+
+    rng = np.random.default_rng([SEED, 9])
+    d, m = 3, 2
+    x0 = _sphere(rng, 8, d)
+    lay = {"V": rng.standard_normal((d, d)), "B": rng.standard_normal((d, d)), "W": rng.standard_normal((d, m)),
+           "U": rng.standard_normal((m, d)), "b": rng.standard_normal(m)}
+    traj = simulate("interp", x0, beta=1.0, t_final=0.5, dt=0.05, method="rk4", **lay)
+    assert traj.energy is None
+    xf = np.asarray(traj.states[-1])
+    np.testing.assert_allclose(np.linalg.norm(xf, axis=1), 1.0, atol=1e-12)
+    # independent route: velocity_ref + a plain RK4 with retraction, 10 steps
+    x = x0.copy()
+
+    def f(z):
+        return ref.velocity_ref(z, "interp", 1.0, **lay)
+
+    for _ in range(10):
+        k1 = f(x)
+        k2 = f(x + 0.025 * k1)
+        k3 = f(x + 0.025 * k2)
+        k4 = f(x + 0.05 * k3)
+        x = x + (0.05 / 6) * (k1 + 2 * k2 + 2 * k3 + k4)
+        x = x / np.linalg.norm(x, axis=1, keepdims=True)
+    np.testing.assert_allclose(xf, x, rtol=0, atol=1e-12)

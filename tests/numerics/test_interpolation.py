@@ -149,6 +149,31 @@ def test_field_matches_mpmath_at_large_beta():
     assert np.all(np.isfinite(v))
 
 
+def test_field_and_flow_run_the_generated_kernel():
+    """interp_velocity, attention_average and flow evaluate the generated kernel of the model "interp"
+    (traced through its module); attention_average equals the plain softmax average."""
+    from scipy.special import softmax
+
+    from attnflow import export
+    from attnflow.numerics.interpolation import attention_average
+
+    rng = np.random.default_rng(12)
+    x = _sphere(rng, 7, 3)
+    layer = _random_layer(rng, 3, 2, duration=0.2)
+    B = 5.0 * rng.standard_normal((3, 3))
+    with export.trace_kernel_calls(["interp_velocity"]) as calls:
+        interp_velocity(x, layer)
+        assert calls["interp_velocity"] == 1
+        a = attention_average(x, B)
+        assert calls["interp_velocity"] == 2
+        flow([x, x[:4]], Schedule((layer,)), steps=[3])
+        assert calls["interp_velocity"] == 2 + 2 * 3 * 4  # 2 measures, 3 RK4 steps, 4 stages
+    want = np.stack([softmax(x @ (B @ xi)) @ x for xi in x])
+    np.testing.assert_allclose(a, want, rtol=0, atol=1e-14)
+    with pytest.raises(ValueError, match="^B:"):
+        attention_average(x, np.eye(4))
+
+
 # ------------------------------------------------------------------ closed forms vs the flow
 def test_hole_push_matches_tanh_closed_form():
     """Constant field P_x(p): <x(t), p> = tanh(t + artanh <x(0), p>) for every atom."""

@@ -1,7 +1,8 @@
 """The generated numba kernels against (a) plain NumPy and (b) the SymPy expressions in mpmath.
 
 (a) ``attnflow.numerics._reference`` builds the full n x n logit matrix (Gram -> shifted exp ->
-normalise -> matmul) and computes the circle field through the R^2 embedding; (b)
+normalise -> matmul) and computes the circle field through the R^2 embedding (the attention +
+perceptron field ``interp`` through dense products and ``np.maximum``); (b)
 ``attnflow.symbolic.models.velocity_matrix`` / ``energy_expr`` are explicit SymPy sums for
 n <= 4, lambdified with mpmath at 30 digits.  Neither route shares code with the templates.
 """
@@ -15,7 +16,7 @@ import sympy as sp
 
 from attnflow.numerics import _reference as ref
 from attnflow.numerics import fields
-from attnflow.numerics._generated import causal_alibi, circle, sphere_attention, sphere_energy, sphere_mean
+from attnflow.numerics._generated import causal_alibi, circle, interp, sphere_attention, sphere_energy, sphere_mean
 from attnflow.symbolic import models as sym
 
 SEED = 20261126
@@ -38,11 +39,19 @@ def _params(model, rng, d):
         return {"alpha": 0.8}
     if model == "causal_alibi":
         return {"lam": 1.7}
+    if model == "interp":
+        return _interp_params(rng, d, 2)
     return {}
 
 
+def _interp_params(rng, d, m):
+    V, B = rng.standard_normal((2, d, d))
+    return {"V": V, "B": B, "W": rng.standard_normal((d, m)), "U": rng.standard_normal((m, d)),
+            "b": rng.standard_normal(m)}
+
+
 SPHERE = ["sa", "usa", "qkv", "multihead", "multihead_per_head", "ngpt", "sqrt"]
-ALL = SPHERE + ["preln", "periln", "kuramoto", "causal_alibi"]
+ALL = SPHERE + ["preln", "periln", "kuramoto", "causal_alibi", "interp"]
 
 
 def _state(model, rng, n, d):
@@ -117,7 +126,7 @@ def test_kernel_matches_sympy_in_mpmath(model):
         values["theta"] = x
     else:
         values["x"] = x
-    for k in ("Q", "K", "V", "M", "lam", "alpha"):
+    for k in ("Q", "K", "V", "M", "lam", "alpha", "B", "W", "U", "b"):
         if k in syms:
             values[k] = p[k]
     values = {k: values[k] for k in syms}
@@ -125,6 +134,53 @@ def test_kernel_matches_sympy_in_mpmath(model):
     want = np.asarray(want, dtype=float).reshape(x.shape)
     got = fields.velocity(x, model=name, beta=beta, t=0.7, **p)
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-13 * max(1.0, float(np.max(np.abs(want)))))
+
+
+@pytest.mark.parametrize("beta, m, scale", [(1.0, 0, 1.0), (-0.9, 3, 1.0), (1.0, 2, 40.0)])
+def test_interp_kernel_matches_sympy_in_mpmath(beta, m, scale):
+    """The attention + perceptron field (family ``interp``): n = 4, d = 3, m hidden units; scale = 40
+    multiplies B (logits up to ~100: unshifted exponentials would lose everything to rounding)."""
+    rng = np.random.default_rng([SEED, 59, m, int(scale)])
+    n, d = 4, 3
+    x = _sphere(rng, n, d)
+    p = _interp_params(rng, d, m)
+    p["B"] = scale * p["B"]
+    syms, expr = sym.velocity_matrix("interp", n, d, hidden=m)
+    values = {"beta": beta, "x": x, **p}
+    want = np.asarray(_mp_eval(expr, syms, {k: values[k] for k in syms}), dtype=float).reshape(x.shape)
+    got = fields.velocity(x, model="interp", beta=beta, **p)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-13 * max(1.0, float(np.max(np.abs(want)))))
+    # the kernel called directly, unprojected: V A_i + W (U x_i + b)_+ against the reference
+    out = np.empty_like(x)
+    interp.interp_velocity(x, p["V"], p["B"], p["W"], p["U"], p["b"], beta, False, out)
+    want = ref.velocity_ref(x, "interp", beta, project=False, **p)
+    np.testing.assert_allclose(out, want, rtol=0, atol=1e-13 * max(1.0, float(np.max(np.abs(want)))))
+
+
+def test_interp_parallel_path_and_pointwise_layers():
+    """n^2 >= PARALLEL_MIN_PAIRS: the parallel kernel; V = 0: the pointwise field (attention skipped)."""
+    rng = np.random.default_rng([SEED, 61])
+    x = _sphere(rng, 260, 3)
+    p = _interp_params(rng, 3, 4)
+    want = ref.velocity_ref(x, "interp", 1.0, **p)
+    np.testing.assert_allclose(fields.velocity(x, model="interp", beta=1.0, **p), want, rtol=0,
+                               atol=1e-13 * max(1.0, float(np.max(np.abs(want)))))
+    p["V"] = np.zeros((3, 3))
+    p["B"] = 1e6 * p["B"]  # irrelevant when V = 0 (and never evaluated)
+    want = ref.project(x, np.maximum(x @ p["U"].T + p["b"], 0.0) @ p["W"].T)
+    np.testing.assert_allclose(fields.velocity(x, model="interp", beta=1.0, **p), want, rtol=0, atol=1e-14)
+
+
+def test_interp_symbolic_field_is_the_formula_of_the_notes():
+    """The SymPy pair expressions of ``interp`` are the logit beta*s, the shifted weight and the ReLU:
+    exp(l - m) * exp(m) = exp(beta s) (proved by SymPy) and Max(u, 0) = (u + |u|)/2 at three points."""
+    from attnflow.symbolic.proof import prove_zero
+
+    e = sym.KERNEL_EXPRESSIONS["interp"]
+    assert e["l"] == sym.beta * sym.s
+    assert prove_zero((e["w"] * sp.exp(sym.m)).subs(sym.l, e["l"]) - sp.exp(sym.beta * sym.s)).status == "proved"
+    for u in (-1.5, 0.0, 2.25):
+        assert float(e["h"].subs(sym.u, u)) == (u + abs(u)) / 2
 
 
 @pytest.mark.parametrize("model", ["sa", "usa", "qkv", "multihead", "kuramoto"])
@@ -166,6 +222,12 @@ def test_sa_kernel_large_beta_no_overflow():
     Q, K, V = rng.standard_normal((3, 3, 3))
     got = fields.velocity(x, model="qkv", beta=3000.0, Q=Q, K=K, V=V)
     np.testing.assert_allclose(got, ref.velocity_ref(x, "qkv", 3000.0, Q=Q, K=K, V=V), atol=1e-10)
+    # interp: logits 3000 <B x_i, x_j> (online maximum with rescaling), either sign
+    p = _interp_params(rng, 3, 2)
+    for beta in (3000.0, -3000.0):
+        got = fields.velocity(x, model="interp", beta=beta, **p)
+        assert np.all(np.isfinite(got))
+        np.testing.assert_allclose(got, ref.velocity_ref(x, "interp", beta, **p), atol=1e-10)
 
 
 def test_sa_weights_are_the_shifted_exponential_for_nonnegative_beta():
@@ -203,6 +265,7 @@ def test_kernel_functions_exist_and_are_numba_dispatchers():
         (sphere_energy, ["sphere_row_lse"]),
         (circle, ["kuramoto_velocity", "kuramoto_velocity_batched", "circle_row_lse"]),
         (causal_alibi, ["causal_alibi_velocity", "causal_alibi_velocity_batched"]),
+        (interp, ["interp_velocity"]),
     ]:
         for name in names:
             f = getattr(mod, name)
@@ -288,6 +351,9 @@ def test_serial_twins_are_bit_identical_to_parallel_kernels():
         (circle, "circle_row_lse", lambda: (theta, -1.5, np.empty(37), np.empty(37))),
         (causal_alibi, "causal_alibi_velocity", lambda: (theta, 1.2, 0.7, np.empty(37))),
         (causal_alibi, "causal_alibi_velocity_batched", lambda: (thetas, 1.2, 0.7, np.empty((3, 11)))),
+        (interp, "interp_velocity", lambda: (x, M[0], M[1], np.ascontiguousarray(M[0][:, :3]),
+                                             np.ascontiguousarray(M[1][:3]), M[0, 0, :3].copy(), 1.3, True,
+                                             np.empty_like(x))),
     ]
     for mod, name, make in cases:
         par_args, ser_args = make(), make()

@@ -125,6 +125,8 @@ def test_printed_expressions_appear_in_kernels():
     alibi = files["numerics/_generated/causal_alibi.py"]
     assert "c = -beta*math.exp(beta*math.cos(dl))*math.sin(dl)" in alibi
     assert "p = math.exp(-g*lam/N)" in alibi
+    interp = files["numerics/_generated/interp.py"]
+    assert "l = beta*s" in interp and "w = math.exp(l - m)" in interp and "h = max(0.0, u)" in interp
 
 
 def test_printer():
@@ -135,6 +137,9 @@ def test_printer():
     assert numba_code(sp.Integer(3) + x) == "x + 3.0"
     with pytest.raises(TypeError, match="unsupported"):
         numba_code(sp.besseli(0, x))
+    assert numba_code(sp.Max(x, 0)) == "max(0.0, x)"  # the ReLU of the interp family (builtin max)
+    with pytest.raises(TypeError, match="unsupported function Min"):  # not a sp.Function: checked explicitly
+        numba_code(sp.Min(x, 0))
     # the printed code evaluates to the SymPy value
     e = sp.exp(-x * y / 3) * sp.sin(x) ** 3 - sp.sqrt(y) / (1 + x**2)
     env = {"math": __import__("math"), "x": 0.7, "y": 1.9}

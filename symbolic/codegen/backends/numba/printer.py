@@ -21,8 +21,9 @@ from sympy.printing.pycode import PythonCodePrinter
 
 __all__ = ["NumbaPrinter", "numba_code", "numpy_inplace_code", "SUPPORTED_FUNCTIONS"]
 
-#: SymPy function classes the printer may emit (all map to ``math.<name>`` in numba).
-SUPPORTED_FUNCTIONS = (sp.exp, sp.log, sp.sin, sp.cos, sp.tan, sp.tanh, sp.Abs)  # sqrt is a Pow
+#: SymPy function classes the printer may emit (``math.<name>`` in numba; ``Abs`` and ``Max`` print
+#: as the builtins ``abs`` and ``max``, which numba compiles for floats).
+SUPPORTED_FUNCTIONS = (sp.exp, sp.log, sp.sin, sp.cos, sp.tan, sp.tanh, sp.Abs, sp.Max)  # sqrt is a Pow
 
 
 class NumbaPrinter(PythonCodePrinter):
@@ -62,7 +63,8 @@ class NumbaPrinter(PythonCodePrinter):
 
     def doprint_checked(self, expr) -> str:
         """Print ``expr`` after checking it only uses :data:`SUPPORTED_FUNCTIONS`."""
-        for f in expr.atoms(sp.Function):
+        # Min / Max are not sp.Function subclasses: collect them explicitly so that Min is rejected too
+        for f in expr.atoms(sp.Function, sp.Min, sp.Max):
             if not isinstance(f, SUPPORTED_FUNCTIONS):
                 raise TypeError(f"numba printer: unsupported function {f.func}")
         return self.doprint(expr)
@@ -96,7 +98,7 @@ def numpy_inplace_code(expr, streamed, target: str) -> list[str]:
         raise TypeError(f"in-place printer: {expr} does not contain {streamed}")
 
     def rest_code(e) -> str:
-        if e.atoms(sp.Function):
+        if e.atoms(sp.Function, sp.Min, sp.Max):
             raise TypeError(f"in-place printer: the operand {e} must be function-free")
         return printer.doprint(e)
 

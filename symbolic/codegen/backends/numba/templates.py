@@ -2,7 +2,8 @@
 
 Each template is the loop skeleton of one kernel family; the per-pair scalar expressions
 (``$L`` the logit, ``$W`` the shifted weight, ``$V`` a scalar value, ``$P`` / ``$C`` the ALiBi
-position weight and content factor) are printed from :data:`attnflow.symbolic.models.KERNEL_EXPRESSIONS`
+position weight and content factor, ``$H`` the perceptron activation of the interpolation field)
+are printed from :data:`attnflow.symbolic.models.KERNEL_EXPRESSIONS`
 by :class:`~attnflow.symbolic.codegen.backends.numba.printer.NumbaPrinter`.
 
 Design of every kernel (the "fused" rule): the outer loop over the token ``i`` is a ``prange``;
@@ -568,6 +569,101 @@ def causal_alibi_velocity_batched(theta, beta, lam, out):
             out[b, jj] = _alibi_token(row, jj, beta, lam)
 ''')
 
+_INTERP = Template('''\
+"""Fused kernel of the attention + perceptron field of measure-to-measure interpolation.
+
+For one empirical measure mu = (1/n) sum_j delta_{x_j} and one layer (V, B, W, U, b)::
+
+    v_i = P_{x_i}( V A_i + W (U x_i + b)_+ ),   A_i = sum_j e^{l_ij} x_j / sum_j e^{l_ij},
+
+with the pair expressions (family ``interp``; s = <B x_i, x_j>, m the running maximum logit of
+row i, u = (U x_i + b)_r the pre-activation of hidden unit r)::
+
+    l = $L
+    w = $W
+    h = $H
+
+The paper's field is beta = 1 (beta scales B).  Fused over j with the online maximum started at the
+self logit (no n x n array, no overflow for large B or beta), prange over i.  When V = 0 the
+attention term is skipped (it contributes exactly nothing) and the field is pointwise, O(n m d).
+References: theory notes 06-interpolation.md §6.1; arXiv 2411.04551, eq. (1.1)-(1.2).
+"""
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(cache=True, parallel=True, fastmath=False)
+def interp_velocity(x, V, B, W, U, bias, beta, project, out):
+    """v_i = V A_i + W (U x_i + bias)_+ with A_i = sum_j softmax_j(beta <B x_i, x_j>) x_j, projected by
+    P_{x_i} y = y - <x_i, y> x_i if ``project``.
+
+    ``V, B`` are (d, d), ``W`` (d, m), ``U`` (m, d), ``bias`` (m,), m >= 0 hidden units.  The rows of
+    ``x`` need not be unit vectors (Runge-Kutta stages): the formula is applied as written.
+    """
+    n, d = x.shape
+    hidden = W.shape[1]
+    attend = False
+    for a in range(d):
+        for k in range(d):
+            if V[a, k] != 0.0:
+                attend = True
+    for i in prange(n):
+        bx = np.zeros(d)
+        acc = np.zeros(d)
+        y = np.zeros(d)
+        if attend:
+            for a in range(d):
+                t = 0.0
+                for k in range(d):
+                    t += B[a, k] * x[i, k]
+                bx[a] = t
+            s = 0.0
+            for k in range(d):
+                s += bx[k] * x[i, k]
+            l = $L
+            m = l
+            z = 0.0
+            for j in range(n):
+                s = 0.0
+                for k in range(d):
+                    s += bx[k] * x[j, k]
+                l = $L
+                if l > m:
+                    r = math.exp(m - l)
+                    z *= r
+                    for k in range(d):
+                        acc[k] *= r
+                    m = l
+                w = $W
+                z += w
+                for k in range(d):
+                    acc[k] += w * x[j, k]
+            for k in range(d):
+                acc[k] /= z
+            for a in range(d):
+                t = 0.0
+                for k in range(d):
+                    t += V[a, k] * acc[k]
+                y[a] = t
+        for q in range(hidden):
+            u = 0.0
+            for k in range(d):
+                u += U[q, k] * x[i, k]
+            u += bias[q]
+            h = $H
+            for a in range(d):
+                y[a] += W[a, q] * h
+        c = 0.0
+        if project:
+            for k in range(d):
+                c += y[k] * x[i, k]
+        for k in range(d):
+            out[i, k] = y[k] - c * x[i, k]
+''')
+
 #: ``{relative path: (template, {placeholder: spec})}`` with spec ``(family, variable[, suffix])``
 #: (one numba expression; a suffix renames the pair symbols ``s``, ``l``, ``m``, ``dl`` to ``s0``,
 #: ``l0``, ... for row-blocked kernels) or ``("inplace", family, variable, streamed, buffer, indent)``
@@ -592,6 +688,8 @@ FILE_TEMPLATES: dict[str, tuple[Template, dict[str, tuple[str, str]]]] = {
                   "L_E": ("circle_energy", "l"), "W_E": ("circle_energy", "w")}),
     "numerics/_generated/causal_alibi.py": (
         _CAUSAL_ALIBI, {"P": ("causal_alibi", "p"), "C": ("causal_alibi", "c")}),
+    "numerics/_generated/interp.py": (
+        _INTERP, {"L": ("interp", "l"), "W": ("interp", "w"), "H": ("interp", "h")}),
 }
 
 
