@@ -9,7 +9,9 @@
 
 Choose with ``attnflow check --profile NAME``, or for pytest with the environment variable
 ``ATTNFLOW_PROFILE`` (default ``ci``).  All profiles use ``deadline=None`` (numba kernels may
-compile inside an example) and are derandomized only through an explicit ``--seed``.
+compile inside an example).  ``quick`` and ``ci`` are derandomized, so a test run draws the same
+examples every time (CI cannot flake on a lucky draw); ``thorough`` explores with fresh randomness.
+``attnflow check`` ignores this and seeds every claim explicitly (``--seed``).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ def register_profiles() -> None:
             f"attnflow-{name}",
             max_examples=n,
             deadline=None,
+            derandomize=name != "thorough",
             suppress_health_check=_SUPPRESS,
             print_blob=True,
         )
