@@ -1,94 +1,25 @@
 """``attnflow simulate``: summary numbers checked against the saved trajectory, outputs, bad input.
 
-Runs in-process through ``attnflow.cli.main``. Until ``attnflow.numerics.fields`` exists the CLI is
-driven by a plain-NumPy stand-in with the same API (SA and Kuramoto only); afterwards by the real
-module. Expected numbers are recomputed from the saved states with plain NumPy.
+Runs in-process through ``attnflow.cli.main`` on the generated kernels. Expected numbers are
+recomputed from the saved states with plain NumPy.
 """
 
-import importlib.util
 import re
-import sys
-import types
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
 
-import attnflow.numerics as numerics_pkg
 from attnflow.cli import main
+from attnflow.numerics import single_thread
 from attnflow.numerics.trajectory import Trajectory
-
-HAVE_FIELDS = importlib.util.find_spec("attnflow.numerics.fields") is not None
-
 
 @pytest.fixture(autouse=True)
 def _one_numba_thread():
     """Run the generated kernels single-threaded here: these tests check values, and on a loaded
     2-core machine the parallel kernels' thread hand-off on tiny n costs up to ~100x (measured:
     2000 SA calls at n = 6 took 0.05 s with 1 thread, 0.2-12 s with 2)."""
-    import numba
-
-    old = numba.get_num_threads()
-    numba.set_num_threads(1)
-    yield
-    numba.set_num_threads(old)
-
-
-@dataclass(frozen=True)
-class _Spec:
-    name: str
-    manifold: str
-    params: tuple = ()
-    optional: tuple = ()
-    gradient_flow: bool = True
-    has_energy: bool = True
-    time_dependent: bool = False
-    description: str = ""
-
-
-def _stand_in():
-    mod = types.ModuleType("attnflow.numerics.fields")
-    mod.MODELS = {"sa": _Spec("sa", "sphere"), "kuramoto": _Spec("kuramoto", "angles")}
-
-    def make_field(model, *, beta, **params):
-        if model == "sa":
-
-            def f(t, x):
-                g = x @ x.T
-                w = np.exp(beta * (g - g.max(axis=1, keepdims=True)))
-                a = (w @ x) / w.sum(axis=1, keepdims=True)
-                return a - np.sum(a * x, axis=1, keepdims=True) * x
-
-            return f
-
-        def g(t, th):
-            dth = th[:, None] - th[None, :]
-            return -np.mean(np.exp(beta * np.cos(dth)) * np.sin(dth), axis=1)
-
-        return g
-
-    def velocity(x, *, model="sa", beta, t=0.0, normalize=False, **params):
-        return make_field(model, beta=beta)(t, np.asarray(x, dtype=float))
-
-    def energy(x, *, model, beta, **params):
-        if model == "sa":
-            return float(np.sum(np.exp(beta * (x @ x.T))) / (2 * beta))
-        return float(np.sum(np.exp(beta * np.cos(x[:, None] - x[None, :]))) / (2 * beta * len(x) ** 2))
-
-    mod.make_field, mod.velocity, mod.energy = make_field, velocity, energy
-    return mod
-
-
-@pytest.fixture(autouse=True)
-def fields_module(monkeypatch):
-    if HAVE_FIELDS:
-        import attnflow.numerics.fields as real
-
-        return real
-    mod = _stand_in()
-    monkeypatch.setitem(sys.modules, "attnflow.numerics.fields", mod)
-    monkeypatch.setattr(numerics_pkg, "fields", mod, raising=False)
-    return mod
+    with single_thread():
+        yield
 
 
 def _run(capsys, *argv):
@@ -203,7 +134,6 @@ def test_dt_and_rtol_are_exclusive(capsys):
     assert "not allowed with" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(not HAVE_FIELDS, reason="attnflow.numerics.fields not written yet")
 def test_qkv_from_seed_is_reproducible(capsys, tmp_path):
     a, b = tmp_path / "a.npz", tmp_path / "b.npz"
     for p in (a, b):

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
 
+from attnflow.numerics._reference import velocity_ref
 from attnflow.numerics.integrators import (
     dopri5_step,
     euler_step,
@@ -27,13 +28,7 @@ from attnflow.numerics.integrators import (
 def sa_field(beta):
     """SA: x_i' = P_{x_i}(sum_j softmax_j(beta <x_i,x_j>) x_j), plain NumPy with an n x n Gram."""
 
-    def f(t, x):
-        g = x @ x.T
-        w = np.exp(beta * (g - g.max(axis=1, keepdims=True)))
-        a = (w @ x) / w.sum(axis=1, keepdims=True)
-        return a - np.sum(a * x, axis=1, keepdims=True) * x
-
-    return f
+    return lambda t, x: velocity_ref(x, "sa", beta)
 
 
 def kuramoto_field(beta):

@@ -3,13 +3,12 @@
 Two layers:
 - pipeline tests run ``simulate`` against a small plain-NumPy stand-in for
   ``attnflow.numerics.fields`` (same API), so they do not depend on the generated kernels;
-- model tests (skipped until ``attnflow.numerics.fields`` exists) check the real models against
+- model tests check the real (generated) models against
   independent routes: the β = 0 equiangular closed form (03-clustering.md §3.2), scipy's DOP853 on a
   plain-NumPy SA field, energy monotonicity of the gradient flows (02-energy.md §2.1), and
   θ_1 fixed for causal ALiBi (01-models.md §1.5).
 """
 
-import importlib.util
 import math
 import sys
 import types
@@ -20,11 +19,11 @@ import pytest
 from scipy.integrate import solve_ivp
 
 import attnflow.numerics as numerics_pkg
+from attnflow.numerics import single_thread
+from attnflow.numerics._reference import velocity_ref
 from attnflow.numerics.initial import equiangular, random_angles, random_matrices, random_sphere
 from attnflow.numerics.simulate import default_method, simulate
 from attnflow.numerics.trajectory import Trajectory, cluster_labels
-
-HAVE_FIELDS = importlib.util.find_spec("attnflow.numerics.fields") is not None
 
 
 @pytest.fixture(autouse=True)
@@ -32,12 +31,8 @@ def _one_numba_thread():
     """Run the generated kernels single-threaded here: these tests check values, and on a loaded
     2-core machine the parallel kernels' thread hand-off on tiny n costs up to ~100x (measured:
     2000 SA calls at n = 6 took 0.05 s with 1 thread, 0.2-12 s with 2)."""
-    import numba
-
-    old = numba.get_num_threads()
-    numba.set_num_threads(1)
-    yield
-    numba.set_num_threads(old)
+    with single_thread():
+        yield
 
 
 # ----------------------------------------------------------------------------- stand-in fields
@@ -54,10 +49,7 @@ class _Spec:
 
 
 def _sa(x, beta):
-    g = x @ x.T
-    w = np.exp(beta * (g - g.max(axis=1, keepdims=True)))
-    a = (w @ x) / w.sum(axis=1, keepdims=True)
-    return a - np.sum(a * x, axis=1, keepdims=True) * x
+    return velocity_ref(x, "sa", beta)  # plain NumPy, n x n Gram: independent of the kernels
 
 
 def _kuramoto(th, beta):
@@ -367,10 +359,6 @@ def test_npz_roundtrip_and_overwrite(tmp_path, energy):
 
 
 # ------------------------------------------------------------------------- real models (fields)
-needs_fields = pytest.mark.skipif(not HAVE_FIELDS, reason="attnflow.numerics.fields not written yet")
-
-
-@needs_fields
 def test_real_sa_matches_independent_numpy_solution():
     x0 = random_sphere(6, 3, seed=11)
     f = lambda t, y: _sa(y.reshape(6, 3), 2.0).ravel()  # noqa: E731
@@ -380,7 +368,6 @@ def test_real_sa_matches_independent_numpy_solution():
     assert np.all(np.diff(tr.energy) >= -1e-10 * np.abs(tr.energy[:-1]))
 
 
-@needs_fields
 def test_real_sa_equiangular_closed_form_beta0():
     n, rho0, T = 5, 0.1, 1.5
     tr = simulate("sa", equiangular(n, n, rho0), beta=0.0, t_final=T, dt=0.01, save_every=15)
@@ -390,7 +377,6 @@ def test_real_sa_equiangular_closed_form_beta0():
         assert np.allclose((x @ x.T)[~np.eye(n, dtype=bool)], rho, atol=1e-9)
 
 
-@needs_fields
 def test_real_kuramoto_matches_independent_numpy_solution():
     th0 = random_angles(8, seed=2)
     ref = solve_ivp(lambda t, y: _kuramoto(y, 1.0), (0, 2.0), th0, method="DOP853", rtol=1e-12, atol=1e-12).y[:, -1]
@@ -398,7 +384,6 @@ def test_real_kuramoto_matches_independent_numpy_solution():
     assert np.max(np.abs(tr.final - ref)) < 1e-7
 
 
-@needs_fields
 def test_real_causal_alibi_first_token_fixed():
     th0 = random_angles(10, seed=3)
     tr = simulate("causal_alibi", th0, beta=1.0, t_final=1.0, dt=0.01, lam=1.0)
@@ -406,7 +391,6 @@ def test_real_causal_alibi_first_token_fixed():
     assert not np.allclose(tr.final[1:], th0[1:])
 
 
-@needs_fields
 def test_real_sqrt_time_dependent_matches_independent_solution():
     # sqrt-scaling: x' = P_x A / sqrt(t + 1) (01-models.md §1.7), plain NumPy + DOP853
     x0 = random_sphere(5, 3, seed=8)
@@ -418,7 +402,6 @@ def test_real_sqrt_time_dependent_matches_independent_solution():
         assert tr.energy is None and "no interaction energy" in tr.energy_note
 
 
-@needs_fields
 def test_real_rk4_order_through_simulate():
     # the diffrax-style order check once more, through simulate() and the generated kernels
     x0 = random_sphere(5, 3, seed=20240501)
@@ -430,7 +413,6 @@ def test_real_rk4_order_through_simulate():
     assert abs(slope - 4.0) < 0.3, (slope, errs)
 
 
-@needs_fields
 @pytest.mark.parametrize(
     "model,params",
     [
@@ -447,7 +429,6 @@ def test_real_gradient_flows_increase_energy(model, params):
     assert tr.energy[-1] > tr.energy[0]
 
 
-@needs_fields
 def test_real_models_without_energy_and_batches():
     x0 = random_sphere(6, 3, seed=2)
     for model, kw in [("qkv", dict(random_matrices(3, 1))), ("multihead", dict(random_matrices(3, 2, heads=2), normalization="per_head")),
@@ -466,7 +447,6 @@ def test_real_models_without_energy_and_batches():
     assert np.allclose(tr.final[1], single.final, atol=1e-14)
 
 
-@needs_fields
 def test_real_preln_radii():
     # Pre-LN on x = r theta: dr_i/dt = <theta_i, A_i> (01-models.md §1.7) and |A_i| <= 1 (A_i is a
     # convex combination of unit vectors), so r_i(t) <= r_i(0) + t; from this seed every token's
