@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from attnflow._io import save_figure
+from attnflow._base.io import save_figure
 
 from ._interp_geometry import dirac_w2
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from attnflow._io import atomic_path
+from attnflow._base.io import atomic_path
 
 __all__ = ["Trajectory", "unit_directions", "cluster_labels", "min_pairwise_inner"]
 

@@ -16,7 +16,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from attnflow._io import atomic_write_text
+from attnflow._base.io import atomic_write_text
 from attnflow.properties._runner import ClaimRun
 
 __all__ = ["REQUIRED_KEYS", "OPTIONAL_KEYS", "report_dict", "to_json", "to_markdown", "format_table",

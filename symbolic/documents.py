@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from attnflow._io import atomic_write_text
+from attnflow._base.io import atomic_write_text
 from attnflow.symbolic.result import Result
 
 __all__ = [

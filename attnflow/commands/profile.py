@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from attnflow._io import save_figure
+from attnflow._base.io import save_figure
 
 SWEEP_TIMES = (0.25, 0.5, 1.0, 1.5, 2.0, 5.0)
 MC_PHASES = 8  # equispaced phases of the fact per prompt (variance reduction, 04 §4.5)

@@ -14,7 +14,7 @@ import re
 import sys
 from pathlib import Path
 
-from attnflow._io import save_figure
+from attnflow._base.io import save_figure
 
 CIRCLE_START_HELP = "circle models (kuramoto, causal_alibi) start from iid uniform angles"
 
