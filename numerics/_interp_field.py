@@ -1,15 +1,16 @@
 """The attention + perceptron velocity field of measure-to-measure interpolation (private).
 
-Both entry points evaluate the generated, fused numba kernel ``interp_velocity``
-(``numerics/_generated/interp.py``, printed from the SymPy pair expressions of the family ``interp``
-in :mod:`attnflow.symbolic.models`) through the model ``"interp"`` of :mod:`attnflow.numerics.fields`
-at ``beta = 1`` (the paper's field).  Public names are re-exported by
+Both entry points evaluate kernels generated from the model declarations of
+:mod:`attnflow.symbolic.models.builtin.interp` (``numerics/_generated/interp.py`` and
+``interp_attention.py``) through :mod:`attnflow.numerics.fields` at ``beta = 1`` (the paper's field).  Public names are re-exported by
 :mod:`attnflow.numerics.interpolation`.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from attnflow.symbolic.models.builtin.interp import interp_attention
 
 from . import fields
 
@@ -59,8 +60,9 @@ def attention_average(x: np.ndarray, b_mat: np.ndarray) -> np.ndarray:
         A_B[\mu](x) = \frac{\sum_j e^{\langle B x, x_j\rangle} x_j}{\sum_j e^{\langle B x, x_j\rangle}},
         \qquad \mu = \frac1n \sum_j \delta_{x_j},
 
-    evaluated by the generated ``interp_velocity`` kernel with ``V = I``, no perceptron and no
-    projection (logits shifted by a running maximum: no overflow for large ``B``).
+    evaluated by the kernel generated from the declaration ``interp_attention``
+    (:mod:`attnflow.symbolic.models.builtin.interp`: the attention of ``interp`` with no read-out,
+    perceptron or projection; logits shifted by a running maximum: no overflow for large ``B``).
 
     Parameters
     ----------
@@ -81,9 +83,9 @@ def attention_average(x: np.ndarray, b_mat: np.ndarray) -> np.ndarray:
     if x.ndim != 2 or x.shape[0] < 1:
         raise ValueError(f"x: expected a non-empty (n, d) array, got shape {x.shape}")
     d = x.shape[1]
-    p = fields._params(fields.MODELS["interp"], {"V": np.eye(d), "B": b_mat, "W": np.zeros((d, 0)),
-                                                 "U": np.zeros((0, d)), "b": np.zeros(0)}, d)
-    return fields._interp_rows(x, _BETA, p, False)
+    if np.shape(b_mat) != (d, d):
+        raise ValueError(f"b_mat: expected shape ({d}, {d}) to match x of shape {x.shape}, got {np.shape(b_mat)}")
+    return fields.make_field(interp_attention, beta=_BETA, B=b_mat)(0.0, x)
 
 
 def interp_velocity(x: np.ndarray, layer) -> np.ndarray:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
 
-__all__ = ["NumbaPrinter", "numba_code", "numpy_inplace_code", "SUPPORTED_FUNCTIONS"]
+__all__ = ["NumbaPrinter", "NumpyArrayPrinter", "numba_code", "numpy_code", "numpy_inplace_code", "SUPPORTED_FUNCTIONS"]
 
 #: SymPy function classes the printer may emit (``math.<name>`` in numba; ``Abs`` and ``Max`` print
 #: as the builtins ``abs`` and ``max``, which numba compiles for floats).
@@ -127,3 +127,33 @@ def numpy_inplace_code(expr, streamed, target: str) -> list[str]:
         raise TypeError(f"in-place printer: cannot evaluate {e} in place")
 
     return emit(expr)
+
+
+class NumpyArrayPrinter(NumbaPrinter):
+    """Print scalar SymPy expressions for NumPy arrays (``np.exp`` etc.; ``Max`` as ``np.maximum``).
+
+    Used for the per-row quantities of the blocked BLAS path, where a row quantity is an array of
+    shape ``(rows, 1)``.
+    """
+
+    printmethod = "_numpyarraycode"
+
+    def _module_format(self, fqn, register=True):
+        if fqn.startswith("math."):
+            return "np." + fqn[len("math."):]
+        return super()._module_format(fqn, register)
+
+    def _print_Max(self, expr):
+        args = [self._print(a) for a in expr.args]
+        out = args[0]
+        for a in args[1:]:
+            out = f"np.maximum({out}, {a})"
+        return out
+
+    def _print_Abs(self, expr):
+        return f"np.absolute({self._print(expr.args[0])})"
+
+
+def numpy_code(expr) -> str:
+    """Print one expression of row quantities for NumPy arrays (see :class:`NumpyArrayPrinter`)."""
+    return NumpyArrayPrinter().doprint_checked(sp.sympify(expr))

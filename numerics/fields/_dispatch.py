@@ -1,0 +1,266 @@
+"""Calling the generated kernels: one declaration -> its generated module -> a field ``f(t, x)``.
+
+Everything here is derived from the model's declaration and its kernel plan
+(:func:`attnflow.symbolic.codegen.kernel_plan`): which module and function to call, which
+matrices to precompute (queries, keys, values, heads), which parameters to pass, whether the
+kernel also returns log partition functions.  Every kernel call goes through
+:func:`attnflow.numerics._kernel_hooks.call`, so observers (``attnflow export``) see it.
+
+Kernel choice per call, on the problem size:
+
+* fewer than :data:`PARALLEL_MIN_PAIRS` (i, j) pairs: the serial twin ``<kernel>_serial`` (same
+  body, no thread pool).  On the shared 2-core machine 2000 SA calls at n = 6 took 0.04-4 s through
+  the parallel kernel and 0.005-0.01 s with one thread: a parallel region waits for every worker
+  to be scheduled.
+* self-attention with an exponential weight and d >= :data:`BLAS_MIN_DIM`: the blocked BLAS path
+  ``<kernel>_blocked`` (BLAS scores and weighted sums on blocks of :data:`BLOCK_ROWS` rows,
+  memory O(n d + rows n) per worker), run on ``numba.get_num_threads()`` Python threads over
+  disjoint row ranges with BLAS itself single-threaded during the call (nested BLAS threads
+  oversubscribe the cores).  Measured faster than the fused kernel at every tested size, 1.3x
+  (d = 3) to 3x (d = 64) at n = 1024..16384 (``bench/bench_kernels.py``).
+* otherwise the fused parallel kernel.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import threading
+from collections.abc import Callable
+
+import numba
+import numpy as np
+import sympy as sp
+
+from attnflow.numerics._kernel_hooks import call
+from attnflow.numerics._threads import blas_single_thread, thread_pool
+from attnflow.symbolic.codegen._plan import KernelPlan, kernel_plan
+from attnflow.symbolic.models import AA, AH, HH, TANGENT, XH, CircleModel, H, Model
+from attnflow.symbolic.models import n as n_symbol
+from attnflow.symbolic.models._pairs import output_coefficients
+
+__all__ = ["PARALLEL_MIN_PAIRS", "BLAS_MIN_DIM", "BLOCK_ROWS", "bind", "builder", "velocity_and_logz",
+           "energy_rows", "divides_by_norm", "has_dissipation"]
+
+#: Kernels run their serial twin below this many (i, j) pairs per call (n < 256 for one
+#: configuration; P n^2 for P batched prompts, H n^2 for H heads).  Measured (SA, d = 3, load 3):
+#: serial 3 / 29 / 440 us per call at n = 16 / 64 / 256, parallel (2 threads) 46-340 / 18-22 /
+#: 225-240 us; under load 6 the parallel n = 64 call took 230-750 us.
+PARALLEL_MIN_PAIRS = 256 * 256
+
+#: Self-attention uses the blocked BLAS path from this dimension on, when n^2 >= PARALLEL_MIN_PAIRS;
+#: set it above any d to disable the BLAS path.
+BLAS_MIN_DIM = 2
+
+#: Rows per block of the BLAS path (fewer when n > 16384: one rows x n buffer stays <= 16 MB).
+BLOCK_ROWS = 128
+_BLOCK_BYTES = 16 * 2**20
+
+
+class Bound:
+    """A declaration bound to its generated module."""
+
+    def __init__(self, decl: Model):
+        self.decl = decl
+        self.plan: KernelPlan = kernel_plan(decl)
+        try:
+            self.module = importlib.import_module(self.plan.module)
+        except ModuleNotFoundError:
+            raise ValueError(f"model: {decl.name!r} has no generated kernel module ({self.plan.module}); "
+                             "run `attnflow derive` after adding a built-in model") from None
+
+    def function(self, name: str):
+        return getattr(self.module, name)
+
+    def pick(self, kernel, pairs: int):
+        """The parallel kernel, or its serial twin below :data:`PARALLEL_MIN_PAIRS` pairs."""
+        return self.function(kernel.name if pairs >= PARALLEL_MIN_PAIRS or kernel.twin is None else kernel.twin)
+
+
+_BOUND: dict[int, tuple[Model, Bound]] = {}
+_BOUND_LOCK = threading.Lock()
+
+
+def bind(decl: Model) -> Bound:
+    with _BOUND_LOCK:
+        hit = _BOUND.get(id(decl))
+        if hit is None or hit[0] is not decl:
+            hit = (decl, Bound(decl))
+            _BOUND[id(decl)] = hit
+        return hit[1]
+
+
+def _block_rows(n: int) -> int:
+    return max(16, min(BLOCK_ROWS, _BLOCK_BYTES // (8 * n)))
+
+
+def _run_blocked(fn, x: np.ndarray, head: tuple, outs: tuple) -> None:
+    n = x.shape[0]
+    rows = _block_rows(n)
+    workers = max(1, min(numba.get_num_threads(), n // rows))
+    with blas_single_thread():
+        if workers == 1:
+            call(fn, x, *head, *outs, 0, n, rows)
+            return
+        cuts = [n * w // workers for w in range(workers + 1)]
+        futures = [thread_pool().submit(call, fn, x, *head, *outs, a, b, rows) for a, b in zip(cuts[:-1], cuts[1:])]
+        for fut in futures:
+            fut.result()
+
+
+def _reals(decl: Model, p: dict) -> tuple:
+    return tuple(p[r.name] for r in decl.real_params)
+
+
+def _variant(decl: Model, p: dict) -> str | None:
+    return p.get("normalization") if isinstance(decl.normalization, dict) else None
+
+
+def velocity_and_logz(decl: Model, beta: float, p: dict, t: float, x: np.ndarray, want_logz: bool = False):
+    """The velocity of ``x`` (and the row log partition functions for softmax energies)."""
+    b = bind(decl)
+    plan = b.plan
+    reals = _reals(decl, p)
+    extra = (*reals, t) if decl.time_dependent else reals
+    if isinstance(decl, CircleModel):
+        role = "velocity" if x.ndim == 1 else "velocity_batched"
+        kern = plan.get(role, _variant(decl, p))
+        out = np.empty_like(x)
+        n = x.shape[-1]
+        pairs = x.size * n // (2 if "causal" in decl.normalization_modes().values() else 1)
+        call(b.pick(kern, pairs), x, beta, *extra, out)
+        return out, None
+    variant = _variant(decl, p)
+    kern = plan.get("velocity", variant)
+    if decl.manifold == "euclidean":
+        x = np.ascontiguousarray(x / np.linalg.norm(x, axis=1, keepdims=True))
+    n, d = x.shape
+    out = np.empty_like(x)
+    logz = np.empty(n) if plan.logz else None
+    outs = (out, logz) if plan.logz else (out,)
+    if kern.template == "sphere_self":
+        blocked = plan.get("velocity_blocked", variant)
+        if n * n >= PARALLEL_MIN_PAIRS and blocked is not None and d >= BLAS_MIN_DIM:
+            _run_blocked(b.function(blocked.name), x, (beta, *extra), outs)
+        else:
+            call(b.pick(kern, n * n), x, beta, *extra, *outs)
+    elif kern.template == "sphere_heads":
+        MT = p["_MT"]
+        call(b.pick(kern, MT.shape[0] * n * n), x, np.ascontiguousarray(x @ MT), beta, *extra, *outs)
+    else:
+        qx = x if p["_QT"] is None else np.ascontiguousarray(x @ p["_QT"])
+        kx = x if p["_KT"] is None else np.ascontiguousarray(x @ p["_KT"])
+        vx = x if p["_VT"] is None else np.ascontiguousarray(x @ p["_VT"])
+        pairs = n * n if p["_attend"] else n
+        call(b.pick(kern, pairs), x, qx, kx, vx, beta, *p["_mats"], *extra, *outs)
+    return out, logz
+
+
+def prepare(decl: Model, p: dict) -> dict:
+    """Validated parameters plus the precomputed transposes the kernels take (keys start with ``_``)."""
+    q = dict(p)
+    if isinstance(decl, CircleModel):
+        return q
+    if decl.heads is not None:
+        q["_MT"] = np.ascontiguousarray(np.transpose(p[decl.heads], (0, 2, 1)))
+        return q
+    for key, field in (("_QT", decl.query), ("_KT", decl.key), ("_VT", decl.value)):
+        q[key] = None if field is None else np.ascontiguousarray(p[field].T)
+    mats = []
+    if decl.readout is not None:
+        mats.append(p[decl.readout])
+    if decl.perceptron is not None:
+        mats += [p[decl.perceptron.W], p[decl.perceptron.U], p[decl.perceptron.b]]
+    q["_mats"] = tuple(mats)
+    q["_attend"] = decl.readout is None or bool(np.any(p[decl.readout] != 0.0))
+    return q
+
+
+def builder(decl: Model, beta: float, p: dict) -> Callable[[float, np.ndarray], np.ndarray]:
+    """The field ``f(t, x)`` of ``decl`` with validated parameters ``p`` (no per-call checks)."""
+    bind(decl)  # fail early if the model has no kernels
+    q = prepare(decl, p)
+
+    def f(t, x):
+        return velocity_and_logz(decl, beta, q, t, x)[0]
+
+    return f
+
+
+def energy_rows(decl: Model, beta: float, p: dict, x: np.ndarray) -> np.ndarray:
+    """``log sum_j exp(L_e(s_ij))`` per row (and per score matrix, concatenated)."""
+    b = bind(decl)
+    kern = b.plan.get("energy_rows")
+    reals = _reals(decl, p)
+    n = x.shape[-1] if isinstance(decl, CircleModel) else x.shape[0]
+    if isinstance(decl, CircleModel):
+        mats = [None]
+    elif decl.heads is not None:
+        mats = list(p[decl.heads])
+    elif decl.energy_score is not None:
+        mats = [p[decl.energy_score]]
+    else:
+        mats = [None]
+    logs = []
+    for M in mats:
+        m = np.empty(n)
+        z = np.empty(n)
+        if isinstance(decl, CircleModel):
+            call(b.pick(kern, n * n), x, beta, *reals, m, z)
+        else:
+            kx = x if M is None else np.ascontiguousarray(x @ M.T)
+            call(b.pick(kern, n * n), x, kx, beta, *reals, m, z)
+        with np.errstate(divide="ignore"):
+            logs.append(m + np.log(z))
+    return np.concatenate(logs)
+
+
+def energy_scale(decl: Model, beta: float, p: dict) -> float:
+    """The prefactor ``ce`` of the pair energy ``F = ce exp(L_e)`` at these parameters."""
+    fn = bind(decl).function(bind(decl).plan.get("energy_scale").name)
+    return fn(beta, *_reals(decl, p))
+
+
+_SCALES: dict[type, Callable[[int], float]] = {}
+
+
+def energy_convention(decl: Model, n: int) -> float:
+    """The constant c of :math:`E = c\sum_{i,j}F(s_{ij})` for ``n`` tokens (1/2 sphere, 1/(2n^2) circle)."""
+    fn = _SCALES.get(type(decl))
+    if fn is None:
+        fn = _SCALES[type(decl)] = sp.lambdify(n_symbol, decl.energy_scale, "math")
+    return float(fn(n))
+
+
+_DIVIDES: dict[int, tuple[Model, bool]] = {}
+
+
+def divides_by_norm(decl: Model) -> bool:
+    """True if the output map divides by :math:`|A_i|` (undefined where the attention vanishes)."""
+    hit = _DIVIDES.get(id(decl))
+    if hit is None or hit[0] is not decl:
+        value = False
+        if not isinstance(decl, CircleModel):
+            for c in output_coefficients(decl).values():
+                if c.has(AA) and not c.subs(AA, 0).is_finite:
+                    value = True
+        hit = (decl, value)
+        _DIVIDES[id(decl)] = hit
+    return hit[1]
+
+
+def has_dissipation(decl: Model) -> bool:
+    """True if the output map is the tangent projection of the attention (the gradient-flow form)."""
+    if isinstance(decl, CircleModel):
+        return True
+    tangent = TANGENT if decl.perceptron is not None else TANGENT.subs({H: 0, XH: 0, HH: 0, AH: 0})
+    return sp.expand(decl.output - tangent) == 0 and decl.readout is None and decl.perceptron is None
+
+
+def signed_exp(log_value: float, sign: float, beta: float) -> float:
+    try:
+        return math.copysign(math.exp(log_value), sign)
+    except OverflowError:
+        raise OverflowError(
+            f"beta: the energy e^{log_value:.1f} exceeds the float64 range at beta={beta} "
+            "(finite up to about |beta| = 700 - 2 log n)") from None

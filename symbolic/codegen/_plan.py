@@ -1,0 +1,162 @@
+"""Which kernels a declaration gets, and their signatures (shared by the generator, the dispatch
+of :mod:`attnflow.numerics` and the export catalogue).
+
+:func:`kernel_plan` maps a model declaration to the generated module
+``attnflow.numerics._generated.<model>`` and the kernels in it -- their names, roles, templates and
+positional arguments -- without printing anything, so that the code that *calls* the kernels is
+derived from the same declaration as the code that *is* the kernels.
+
+Roles: ``velocity`` (one configuration), ``velocity_batched`` (circle: ``(P, n)`` angles),
+``velocity_blocked`` (the BLAS path of self-attention with an exponential weight, a NumPy function),
+``energy_rows`` (row sums of the pair energy) and ``energy_scale`` (its prefactor, a Python
+function).  Every numba kernel except the per-token helpers has a serial twin ``<name>_serial``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from attnflow.symbolic.models import CircleModel, Model, SphereModel, get, kernel_variants
+from attnflow.symbolic.models._params import Matrix
+
+__all__ = ["Arg", "Kernel", "KernelPlan", "kernel_plan", "RESERVED_NAMES"]
+
+#: Variable names the templates use: a declared parameter may not take one of them.
+RESERVED_NAMES = frozenset({
+    "x", "qx", "kx", "vx", "mx", "theta", "out", "logz", "m_out", "z_out", "start", "stop", "rows", "n", "d",
+    "N", "i", "j", "k", "q", "a", "r", "s", "l", "m", "w", "z", "f", "g", "h", "u", "v", "p", "dl", "ti", "tj",
+    "acc", "tot", "hv", "y", "xj", "blk", "ib", "nblocks", "heads", "hd", "row", "batch", "attend", "buf",
+    "mbuf", "xb", "i0", "i1", "cA", "cH", "cX", "XA", "XH", "AA", "HH", "AH", "math", "np", "njit", "prange",
+    "beta", "t", "acc_a",
+})
+
+
+@dataclasses.dataclass(frozen=True)
+class Arg:
+    """One positional argument: ``kind`` is ``array``, ``float``, ``bool``, ``int`` or ``out``."""
+
+    name: str
+    kind: str
+    shape: str = ""
+    doc: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Kernel:
+    """One generated function."""
+
+    name: str
+    role: str
+    template: str
+    args: tuple[Arg, ...]
+    variant: str | None = None
+    njit: bool = True
+    twin: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class KernelPlan:
+    """The generated module of one model and the kernels in it."""
+
+    model: str
+    module: str
+    path: str
+    kernels: tuple[Kernel, ...]
+    logz: bool
+
+    def get(self, role: str, variant: str | None = None) -> Kernel | None:
+        for k in self.kernels:
+            if k.role == role and (variant is None or k.variant == variant):
+                return k
+        return None
+
+
+def _scalar_args(model: Model) -> list[Arg]:
+    args = [Arg(p.name, "float", "", p.doc) for p in model.real_params]
+    if model.time_dependent:
+        args.append(Arg("t", "float", "", "time"))
+    return args
+
+
+def _check_names(model: Model) -> None:
+    for p in model.params:
+        if p.name in RESERVED_NAMES:
+            raise ValueError(f"params: {p.name!r} is a variable name of the generated kernels; rename the parameter "
+                             f"of model {model.name!r}")
+
+
+def kernel_plan(model) -> KernelPlan:
+    """The kernels generated for ``model`` (a declaration or a registered name)."""
+    decl = get(model)
+    _check_names(decl)
+    variants = kernel_variants(decl)
+    kernels: list[Kernel] = []
+    beta = Arg("beta", "float", "", "inverse temperature")
+    reals = _scalar_args(decl)
+    softmax_energy = decl.energy is not None and "softmax" in variants.values()
+    if isinstance(decl, CircleModel):
+        logz = False
+        theta = Arg("theta", "array", "(n,)", "angles of one configuration")
+        for kname, mode in variants.items():
+            template = "circle_causal" if mode == "causal" else "circle"
+            variant = None if len(variants) == 1 else kname
+            kernels.append(Kernel(f"{kname}_velocity", "velocity", template,
+                                  (theta, beta, *reals, Arg("out", "out", "(n,)", "velocities")),
+                                  variant, twin=f"{kname}_velocity_serial"))
+            kernels.append(Kernel(f"{kname}_velocity_batched", "velocity_batched", template,
+                                  (Arg("theta", "array", "(P, n)", "P independent configurations"), beta, *reals,
+                                   Arg("out", "out", "(P, n)", "velocities")),
+                                  variant, twin=f"{kname}_velocity_batched_serial"))
+        if decl.energy is not None:
+            kernels.append(Kernel(f"{decl.name}_energy_rows", "energy_rows", "circle_energy",
+                                  (theta, beta, *reals, Arg("m_out", "out", "(n,)", "row shifts"),
+                                   Arg("z_out", "out", "(n,)", "shifted row sums")),
+                                  twin=f"{decl.name}_energy_rows_serial"))
+    else:
+        assert isinstance(decl, SphereModel)
+        logz = softmax_energy and decl.heads is None
+        x = Arg("x", "array", "(n, d)", "tokens (unit rows; directions for Euclidean models)")
+        outs = [Arg("out", "out", "(n, d)", "velocities")]
+        if logz:
+            outs.append(Arg("logz", "out", "(n,)", "log sum_j w(s_ij), the log partition function of row i"))
+        for kname, mode in variants.items():
+            variant = None if len(variants) == 1 else kname.split(f"{decl.name}_", 1)[1]
+            if decl.heads is not None:
+                template = "sphere_heads"
+                args = (x, Arg("mx", "array", "(H, n, d)", "rows M_h x_j of every head"), beta, *reals, *outs)
+            elif decl.keyed:
+                template = "sphere_keyed"
+                mats = []
+                if decl.readout is not None:
+                    mats.append(Arg(decl.readout, "array", "(d, d)", "read-out matrix"))
+                if decl.perceptron is not None:
+                    pc = decl.perceptron
+                    mats += [Arg(pc.W, "array", "(d, m)", "perceptron output weights"),
+                             Arg(pc.U, "array", "(m, d)", "perceptron input weights"),
+                             Arg(pc.b, "array", "(m,)", "perceptron biases")]
+                args = (x, Arg("qx", "array", "(n, d)", "query rows"), Arg("kx", "array", "(n, d)", "key rows"),
+                        Arg("vx", "array", "(n, d)", "value rows"), beta, *mats, *reals, *outs)
+            else:
+                template = "sphere_self"
+                args = (x, beta, *reals, *outs)
+            kernels.append(Kernel(f"{kname}_velocity", "velocity", template, args, variant,
+                                  twin=f"{kname}_velocity_serial"))
+            if template == "sphere_self" and decl.pair_weight() is not None:
+                kernels.append(Kernel(f"{kname}_velocity_blocked", "velocity_blocked", "sphere_blocked",
+                                      (*args, Arg("start", "int", "", "first row"), Arg("stop", "int", "", "row bound"),
+                                       Arg("rows", "int", "", "rows per block")), variant, njit=False))
+        if decl.energy is not None:
+            kernels.append(Kernel(f"{decl.name}_energy_rows", "energy_rows", "sphere_energy",
+                                  (x, Arg("kx", "array", "(n, d)", "rows V x_j of the energy's score matrix"), beta,
+                                   *[a for a in reals if a.name != "t"], Arg("m_out", "out", "(n,)", "row shifts"),
+                                   Arg("z_out", "out", "(n,)", "shifted row sums")),
+                                  twin=f"{decl.name}_energy_rows_serial"))
+    if decl.energy is not None and decl.pair_energy() is not None:
+        kernels.append(Kernel(f"{decl.name}_energy_scale", "energy_scale", "energy_scale",
+                              (beta, *[a for a in reals if a.name != "t"]), njit=False))
+    return KernelPlan(decl.name, f"attnflow.numerics._generated.{decl.name}",
+                      f"numerics/_generated/{decl.name}.py", tuple(kernels), logz)
+
+
+def matrix_params(model: Model) -> tuple[Matrix, ...]:
+    return get(model).matrix_params

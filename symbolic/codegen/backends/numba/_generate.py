@@ -1,0 +1,259 @@
+"""Print one model's generated kernel module from its declaration (numba backend).
+
+:func:`render_model` fills the template files of ``templates/`` (loop skeletons, see
+:mod:`._render`) with statements printed from the declaration's kernel expressions
+(:func:`attnflow.symbolic.models.kernel_expressions`) by :class:`.printer.NumbaPrinter` -- and,
+for the blocked BLAS path, by :func:`.printer.numpy_inplace_code` and :class:`.printer.NumpyArrayPrinter`
+-- after common-subexpression elimination.  The header records the hash and operation count of
+exactly the expressions printed into this file, and the templates used.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from attnflow.symbolic.codegen._plan import Kernel, KernelPlan, kernel_plan
+from attnflow.symbolic.codegen.backends.numba._render import render
+from attnflow.symbolic.codegen.backends.numba.config import NumbaConfig
+from attnflow.symbolic.codegen.backends.numba.printer import numba_code, numpy_code, numpy_inplace_code
+from attnflow.symbolic.models import CircleModel, get, kernel_expressions, kernel_variants
+from attnflow.symbolic.models import _symbols as S
+from attnflow.symbolic.result import expr_hash
+
+__all__ = ["render_model", "source_expr"]
+
+_ROW_SYMBOLS = (S.s, S.l, S.m, S.z)
+_VECTOR_CODE = {S.A: "acc[k]", S.H: "hv[k]", S.X: "x[i, k]"}
+_VECTOR_NUMPY = {S.A: "acc", S.X: "xb"}
+_INNER = {S.XA: ("x[i, k]", "acc[k]"), S.XH: ("x[i, k]", "hv[k]"), S.AA: ("acc[k]", "acc[k]"),
+          S.HH: ("hv[k]", "hv[k]"), S.AH: ("acc[k]", "hv[k]")}
+_INNER_NUMPY = {S.XA: ("xb", "acc"), S.AA: ("acc", "acc")}
+
+
+def _suffixed(expr: sp.Expr, suffix: str) -> sp.Expr:
+    if not suffix:
+        return expr
+    return expr.subs({sym: sp.Symbol(sym.name + suffix, **sym.assumptions0) for sym in _ROW_SYMBOLS}, simultaneous=True)
+
+
+def _statements(assignments: list[tuple[str, sp.Expr]], config: NumbaConfig, *, printer=numba_code,
+                prefix: str = "_c") -> list[str]:
+    """``name = expr`` lines for ``assignments``, with shared subexpressions computed once."""
+    if not assignments:
+        return []
+    exprs = [e for _, e in assignments]
+    if config.cse:
+        reps, reduced = sp.cse(exprs, symbols=sp.numbered_symbols(prefix), optimizations=None, order="canonical")
+    else:
+        reps, reduced = [], exprs
+    lines = [f"{sym} = {printer(e)}" for sym, e in reps]
+    lines += [f"{name} = {printer(e)}" for (name, _), e in zip(assignments, reduced)]
+    return lines
+
+
+def _kernel_exprs(decl) -> dict[str, dict[str, sp.Expr]]:
+    return {kname: kernel_expressions(decl, mode) for kname, mode in kernel_variants(decl).items()}
+
+
+def source_expr(model) -> sp.Tuple:
+    """Everything printed into ``model``'s file, as one hashable SymPy tuple.
+
+    Per kernel variant: the template names and ``Eq(variable, expression)`` for every kernel
+    expression, so that two models whose kernels differ in any printed expression (SA and USA:
+    their row factors) or in the loop skeleton get different hashes.
+    """
+    decl = get(model)
+    plan = kernel_plan(decl)
+    parts = []
+    for kname, exprs in _kernel_exprs(decl).items():
+        templates = sorted({k.template for k in plan.kernels if k.name.startswith(kname)})
+        parts.append(sp.Tuple(sp.Symbol(kname), *(sp.Symbol(t) for t in templates),
+                              *(sp.Eq(sp.Symbol(k, real=True), v, evaluate=False) for k, v in exprs.items())))
+    return sp.Tuple(*parts)
+
+
+def _arg_names(kernel: Kernel, first: int) -> str:
+    return "".join(f", {a.name}" for a in kernel.args[first:] if a.kind != "out" and a.name not in ("start", "stop", "rows"))
+
+
+class _Printed:
+    """The statements of one kernel variant, printed once and handed to the templates."""
+
+    def __init__(self, decl, exprs: dict[str, sp.Expr], config: NumbaConfig):
+        self.decl, self.e, self.config = decl, exprs, config
+        self.shifted = "l" in exprs
+
+    def init(self, suffix: str) -> list[str]:
+        if not self.shifted:
+            return [f"m{suffix} = 0.0"]
+        return [f"m{suffix} = {numba_code(_suffixed(self.e['l'], suffix))}"]
+
+    def logit(self, suffix: str) -> list[str]:
+        return [f"l{suffix} = {numba_code(_suffixed(self.e['l'], suffix))}"] if self.shifted else []
+
+    def weight(self, suffix: str) -> list[str]:
+        return _statements([(f"w{suffix}", _suffixed(self.e["w"], suffix))], self.config, prefix=f"_w{suffix}_")
+
+    def factor(self) -> list[str]:
+        return [f"f = {numba_code(self.e['f'])}"] if "f" in self.e else []
+
+    def coefficients(self):
+        coeffs = {k: self.e[k] for k in ("cA", "cH", "cX") if k in self.e}
+        inner = sorted({s for c in coeffs.values() for s in c.free_symbols if s in _INNER}, key=str)
+        named, inline = [], {}
+        for k, c in coeffs.items():
+            if c.is_Number or c.is_Symbol or (-c).is_Symbol:
+                inline[k] = c
+            else:
+                named.append((k, c))
+        stmts = _statements(named, self.config)
+        vec = {"cA": S.A, "cH": S.H, "cX": S.X}
+        terms = sp.Add(*[(inline[k] if k in inline else sp.Symbol(k)) * vec[k] for k in coeffs])
+        return inner, stmts, terms
+
+    def out_line(self, terms) -> str:
+        return numba_code(terms.subs({v: sp.Symbol(code) for v, code in _VECTOR_CODE.items()}, simultaneous=True))
+
+    def logz(self) -> list[str]:
+        return [f"logz[i] = {numba_code(S.m + sp.log(S.z) if self.shifted else sp.log(S.z))}"]
+
+
+def _base_context(decl, printed: _Printed, config: NumbaConfig, logz: bool, ncopy: int = 1) -> dict:
+    rows = [str(r) for r in range(config.rows)] if ncopy > 1 else [""]
+    ctx = {
+        "ROWS": rows, "SHIFTED": printed.shifted, "VECTOR_ACC": True, "SCALAR_ACC": False,
+        "INIT": printed.init, "LOGIT": printed.logit, "WEIGHT": printed.weight, "FACTOR": printed.factor(),
+        "LOGZ_ARG": ", logz" if logz else "", "LOGZ": printed.logz() if logz else [],
+        "LOGZ_DOC": " and ``logz[i]`` = log sum_j w(s_ij)" if logz else "",
+        "READOUT": False, "PERCEPTRON": False, "INNER": False,
+    }
+    if not isinstance(decl, CircleModel) and "cA" in printed.e:
+        inner, stmts, terms = printed.coefficients()
+        ctx.update(INNER=bool(inner), INNER_INIT=[f"{s} = 0.0" for s in inner],
+                   INNER_ACC=[f"{s} += {_INNER[s][0]} * {_INNER[s][1]}" for s in inner],
+                   COEFFS=stmts, OUT=printed.out_line(terms))
+        if decl.readout is not None:
+            ctx.update(READOUT=True, READOUT_MAT=decl.readout)
+        if decl.perceptron is not None:
+            pc = decl.perceptron
+            ctx.update(PERCEPTRON=True, PERC_W=pc.W, PERC_U=pc.U, PERC_B=pc.b,
+                       ACTIVATION=_statements([("h", printed.e["h"])], config))
+    return ctx
+
+
+def _twins(template: str, kernel: Kernel, ctx: dict) -> str:
+    par = render(template, {**ctx, "NAME": kernel.name, "PARALLEL": "True", "RANGE": "prange"})
+    ser = render(template, {**ctx, "NAME": kernel.twin, "PARALLEL": "False", "RANGE": "range"})
+    return par.strip("\n") + "\n\n\n" + ser.strip("\n")
+
+
+def _blocked(decl, printed: _Printed, kernel: Kernel, fused: str, ctx: dict) -> str:
+    e = printed.e
+    inner, _, terms = printed.coefficients()
+    coeffs = [(k, e[k]) for k in ("cA", "cX") if k in e and not (e[k].is_Number or e[k].is_Symbol or (-e[k]).is_Symbol)]
+    if set(inner) - set(_INNER_NUMPY):  # pragma: no cover - sphere_self models have no perceptron
+        raise ValueError("blocked path: the output map uses the perceptron")
+    w_inplace = numpy_inplace_code(e["w"], S.l, "g")
+    l_inplace = numpy_inplace_code(e["l"], S.s, "g")
+    out_expr = numpy_code(terms.subs({v: sp.Symbol(c) for v, c in _VECTOR_NUMPY.items()}, simultaneous=True))
+    logz = ["logz[i0:i1] = (" + numpy_code(S.m + sp.log(S.z)) + ")[:, 0]"] if ctx["LOGZ_ARG"] else []
+    return render("sphere_blocked.py.tmpl", {
+        **ctx, "NAME": kernel.name, "FUSED": fused,
+        "L_INPLACE": [f"{st}  # l = {numba_code(e['l'])}" if k == len(l_inplace) - 1 else st
+                      for k, st in enumerate(l_inplace)],
+        "W_INPLACE": [f"{st}  # w = {numba_code(e['w'])}" if k == len(w_inplace) - 1 else st
+                      for k, st in enumerate(w_inplace)],
+        "NP_FACTOR": [f"f = {numpy_code(e['f'])}"],
+        "NP_INNER": [f"{s} = np.sum({_INNER_NUMPY[s][0]} * {_INNER_NUMPY[s][1]}, axis=1, keepdims=True)" for s in inner],
+        "NP_COEFFS": _statements(coeffs, printed.config, printer=numpy_code),
+        "NP_OUT": [f"acc[...] = {out_expr}"],
+        "NP_LOGZ": logz,
+    })
+
+
+def _expression_doc(decl, variants: dict[str, dict[str, sp.Expr]]) -> str:
+    lines = []
+    for kname, exprs in variants.items():
+        if len(variants) > 1:
+            lines.append(f"    # {kname}")
+        lines += [f"    {k} = {numba_code(v)}" for k, v in exprs.items()]
+    return "\n".join(lines)
+
+
+def render_model(model, config: NumbaConfig | None = None) -> str:
+    """The full source text of ``model``'s generated module ``numerics/_generated/<model>.py``."""
+    config = config or NumbaConfig()
+    decl = get(model)
+    plan: KernelPlan = kernel_plan(decl)
+    variants = _kernel_exprs(decl)
+    src = source_expr(decl)
+    body: list[str] = []
+    for kname, exprs in variants.items():
+        printed = _Printed(decl, exprs, config)
+        vel = next(k for k in plan.kernels if k.name == f"{kname}_velocity")
+        if isinstance(decl, CircleModel):
+            ctx = _base_context(decl, printed, config, False)
+            ctx.update(MODEL=kname, ARGS=_arg_names(vel, 2), CALL_ARGS=_arg_names(vel, 2), SCALAR_ACC=True,
+                       VECTOR_ACC=False, SCORE=[f"s = {numba_code(exprs['s'])}"], VALUE=[f"v = {numba_code(exprs['v'])}"],
+                       POSITION=_statements([("p", exprs["p"])], config) if "p" in exprs else [])
+            template = vel.template + ".py.tmpl"
+            body.append(render(template, ctx))
+            batched = next(k for k in plan.kernels if k.name == f"{kname}_velocity_batched")
+            for parallel, rng, suffix in (("True", "prange", ""), ("False", "range", "_serial")):
+                body.append(render("circle_velocity.py.tmpl", {
+                    **ctx, "NAME": vel.name + suffix, "BATCHED": batched.name + suffix,
+                    "PARALLEL": parallel, "RANGE": rng}))
+            continue
+        first = {"sphere_self": 2, "sphere_keyed": 5, "sphere_heads": 3}[vel.template]
+        ctx = _base_context(decl, printed, config, plan.logz, ncopy=config.rows if vel.template == "sphere_self" else 1)
+        ctx.update(ARGS="".join(f", {a.name}" for a in vel.args[first:] if a.kind != "out"))
+        if vel.template == "sphere_self":
+            rows = ctx["ROWS"]
+            ctx.update(NROWS=str(config.rows), LAST=str(config.rows - 1),
+                       ROW_TUPLES=", ".join(f"(i{r}, acc{r}, z{r}, m{r})" for r in rows))
+        elif vel.template == "sphere_keyed":
+            ctx.update(ATTEND="True" if decl.readout is None else
+                       f"np.any({decl.readout} != 0.0)",
+                       ATTEND_DOC="" if decl.readout is None else
+                       f"  The attention sum is skipped when the read-out ``{decl.readout}`` is zero "
+                       "(it then contributes exactly nothing).")
+        else:
+            per_head = exprs["f"] == 1 / S.z
+            ctx.update(PER_HEAD=per_head, SHARED=not per_head,
+                       HEADS_DOC=("A softmax per head; the heads' averages are summed." if per_head else
+                                  "One shift over all (h, j); the heads share the normalisation."))
+        body.append(_twins(vel.template + ".py.tmpl", vel, ctx))
+        blocked = next((k for k in plan.kernels if k.name == f"{kname}_velocity_blocked"), None)
+        if blocked is not None:
+            body.append(_blocked(decl, printed, blocked, vel.name, ctx))
+    if decl.energy is not None:
+        rows_k = plan.get("energy_rows")
+        e = variants[next(iter(variants))]
+        eprinted = _Printed(decl, {"l": e["le"], "w": e["we"]} if "le" in e else {"w": e["F"]}, config)
+        ectx = _base_context(decl, eprinted, config, False)
+        ectx.update(VECTOR_ACC=False, SCALAR_ACC=False, ARGS="".join(f", {a.name}" for a in rows_k.args
+                                                                    if a.kind == "float" and a.name != "beta"))
+        if isinstance(decl, CircleModel):
+            ectx["SCORE"] = [f"s = {numba_code(e['s'])}"]
+        body.append(_twins(rows_k.template + ".py.tmpl", rows_k, ectx))
+        scale = plan.get("energy_scale")
+        if scale is not None:
+            body.append(render("energy_scale.py.tmpl", {"NAME": scale.name, "ARGS": ectx["ARGS"],
+                                                         "CE": numba_code(e["ce"]), "CE_DOC": f"ce = {e['ce']}"}))
+    templates = sorted({k.template + ".py.tmpl" for k in plan.kernels} |
+                       ({"circle_velocity.py.tmpl"} if isinstance(decl, CircleModel) else set()))
+    header = render("header.tmpl", {
+        "MODEL": decl.name, "TEMPLATES": ", ".join(templates), "HASH": expr_hash(src), "OPS": sp.count_ops(src),
+        "DESCRIPTION": decl.description.rstrip("."), "DECLARED_IN": _declared_in(decl),
+        "SOURCE": decl.source or "not given", "EXPRESSIONS": _expression_doc(decl, variants),
+    })
+    return header + "\n\n\n" + "\n\n\n".join(b.strip("\n") for b in body) + "\n"
+
+
+def _declared_in(decl) -> str:
+    import sys
+
+    for name, mod in list(sys.modules.items()):
+        if name.startswith("attnflow.symbolic.models.builtin.") and decl in vars(mod).values():
+            return name
+    return "a user's models file"
