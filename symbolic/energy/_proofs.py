@@ -4,12 +4,11 @@ Each function returns a :class:`~attnflow.symbolic.proof.Proof`.  The index-free
 :class:`~attnflow.symbolic.vectors.Space` (valid for every n and d); the size checks rebuild
 the energy and the velocity field in explicit coordinates, differentiate the energy by the chain
 rule and reduce the residual modulo the sphere constraints (see
-:mod:`attnflow.symbolic._energy_coordinates`).
+:mod:`attnflow.symbolic.energy._coordinates`).
 
 References
 ----------
-2312.10794 and 2512.01868 (energy, gradient-flow structure); theory notes ``01-models.md`` §1.2,
-§1.4, §1.6 and ``02-energy.md`` §2.1-§2.5.
+arXiv 2312.10794 and 2512.01868 (energy, gradient-flow structure); ``derivations/energy.md``.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ import functools
 import mpmath
 import sympy as sp
 
-from attnflow.symbolic import _energy_coordinates as C
+from attnflow.symbolic.energy import _coordinates as C
 from attnflow.symbolic.proof import Proof, prove_zero
 from attnflow.symbolic.vectors import Space
 
