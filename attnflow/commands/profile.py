@@ -24,7 +24,7 @@ from attnflow._base import validate
 from attnflow._base.io import save_figure
 
 SWEEP_TIMES = (0.25, 0.5, 1.0, 1.5, 2.0, 5.0)
-MC_PHASES = 8  # equispaced phases of the fact per prompt (variance reduction, 04 §4.5)
+MC_PHASES = 8  # equispaced phases of the fact per prompt (variance reduction)
 MC_MODES = 6  # Fourier modes estimated by --particles (omega_n a_n < 1e-5 beyond for beta <= 2, M <= 16)
 MC_POSITIONS = 9  # fact positions simulated by --particles
 SWEEP_BETAS = (0.1, 4.8)

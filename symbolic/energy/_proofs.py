@@ -238,9 +238,10 @@ def _geodesic(S: Space, x, v, r):
 def variation_kernels():
     r"""Pair kernel derivatives and the stated integrands, for generic unit x, y with tangents a, b.
 
-    Returns ``(K1, K2, I1, I2, sphere)``: :math:`K_m = \frac{d^m}{ds^m}\frac{1}{2\beta}e^{\beta\langle T_sx,
-    T_sy\rangle}|_{s=0}`; :math:`I_m(x,y)` the stated integrands of 02 §2.3 with v(x) = a, v(y) = b;
-    ``sphere`` the residual of :math:`|T_sx|^2 - 1`.
+    Returns ``(K1, K2, I1, I2, sphere, S)``: :math:`K_m = \frac{d^m}{ds^m}\frac{1}{2\beta}e^{\beta\langle
+    T_sx, T_sy\rangle}|_{s=0}`; :math:`I_m(x,y)` the stated integrands of ``energy.variation.first`` and
+    ``energy.variation.second`` with v(x) = a, v(y) = b (each as the pair ``(I_m(x, y), I_m(y, x))``);
+    ``sphere`` the residual of :math:`|T_sx|^2 - 1`; ``S`` the :class:`~attnflow.symbolic.vectors.Space`.
     """
     S = Space()
     x, y = S.vectors(["x", "y"], unit=True)
