@@ -16,10 +16,6 @@ from attnflow._version import __version__
 COMMANDS = ["derive", "simulate", "check", "interpolate", "profile", "export"]
 
 
-class UsageError(Exception):
-    """Bad command-line input; printed as ``attnflow: error: ...`` with exit code 2."""
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="attnflow",
@@ -40,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except (UsageError, ValueError) as exc:
+    except ValueError as exc:
         print(f"attnflow {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -11,6 +11,7 @@ from typing import Any
 
 from hypothesis.strategies import SearchStrategy
 
+from attnflow._base import validate
 from attnflow.properties.profiles import PROFILES
 
 __all__ = ["EXPECTATIONS", "Violation", "require", "Measurement", "rate_measurement", "Claim"]
@@ -63,10 +64,6 @@ def rate_measurement(fitted: float, theory: float, *, side: str = "=", rtol: flo
     :math:`\hat\lambda \le \lambda(1+r)` (for negative :math:`\lambda` the slack is :math:`r|\lambda|`).
     Raises :class:`Violation` otherwise.  The headline value is the relative deviation
     :math:`(\hat\lambda-\lambda)/|\lambda|` unless ``value`` is given.
-
-    References
-    ----------
-    Issue 4 (rate claims: fitted vs theoretical value, one-sided where the theorem is a bound).
     """
     if side not in ("=", ">=", "<="):
         raise ValueError(f"side: expected '=', '>=' or '<=', got {side!r}")
@@ -91,7 +88,8 @@ class Claim:
     Parameters
     ----------
     id : str
-        Dotted id from ``claims.md`` (``equiangular.hitting_time``).
+        Dotted id (``equiangular.hitting_time``); a symbolic result with the same id supplies the
+        statement.
     title : str
         One-line human description.
     source : str
@@ -146,8 +144,7 @@ class Claim:
             raise ValueError(f"hypotheses: expected a Hypothesis strategy, got {type(self.hypotheses).__name__}")
         if not callable(self.check):
             raise ValueError("check: expected a callable check(example)")
-        if not (self.examples > 0 and math.isfinite(self.examples)):
-            raise ValueError(f"examples: expected a positive scale factor, got {self.examples}")
+        validate.real("examples", self.examples, lo=0.0, lo_strict=True)
         if not self.tolerance:
             raise ValueError("tolerance: state the tolerance and its rationale (shown in reports)")
         if self.finding and self.expect != "fails":

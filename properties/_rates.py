@@ -42,7 +42,8 @@ def fit_exponential_rate(t, y) -> float:
 
     References
     ----------
-    Theory notes 03-clustering.md §3.1 item 6 and §3.2 (exponential rates to fit).
+    arXiv:2312.10794 Thm. 5.1 and arXiv:2512.01868 (exponential rates to fit);
+    ``derivations/equiangular.md``.
     """
     t, y = _clean(t, y, "t", "y")
     tc = t - t.mean()
@@ -66,9 +67,7 @@ def fit_power_law(x, y) -> float:
     y : array_like
         Positive values.
 
-    References
-    ----------
-    Theory notes 05-wasserstein.md (empirical rates as log-log slopes).
+    Empirical convergence rates are fitted as log-log slopes.
     """
     x, y = _clean(x, y, "x", "y")
     if np.any(x <= 0):

@@ -22,19 +22,18 @@ import numpy as np
 from hypothesis import HealthCheck, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 
+from attnflow._base import validate
 from attnflow.properties._claim import Claim, Measurement, Violation
+from attnflow.properties.profiles import _SUPPRESS as _PROFILE_SUPPRESS
 from attnflow.properties.profiles import PROFILES, register_profiles
 
 __all__ = ["OUTCOMES", "ClaimRun", "run_claim", "run_claims", "describe_example", "random_seed"]
 
 OUTCOMES = ("holds", "fails", "explored", "error")
 _WANTED = {"holds": "holds", "fails": "fails", "explore": "explored"}
-_SUPPRESS = [
-    HealthCheck.too_slow,
-    HealthCheck.data_too_large,
-    HealthCheck.filter_too_much,
-    HealthCheck.large_base_example,
-]
+#: The profiles' suppressed health checks, plus ``large_base_example`` (a claim's smallest example
+#: may already be a whole particle configuration).
+_SUPPRESS = (*_PROFILE_SUPPRESS, HealthCheck.large_base_example)
 
 
 class _CheckError(Exception):
@@ -165,7 +164,7 @@ def run_claim(claim: Claim, profile: str = "quick", seed: int | None = None) -> 
 
     References
     ----------
-    Issue 4 (runner semantics); Hypothesis documentation, ``@seed`` and settings profiles.
+    Hypothesis documentation, ``@seed`` and settings profiles.
     """
     if not isinstance(claim, Claim):
         raise ValueError(f"claim: expected a Claim, got {type(claim).__name__}")
@@ -173,9 +172,7 @@ def run_claim(claim: Claim, profile: str = "quick", seed: int | None = None) -> 
         raise ValueError(f"profile: unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
     if seed is None:
         seed = random_seed()
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed: expected a non-negative integer, got {seed!r}")
-    seed = int(seed)
+    seed = validate.seed(seed)
     register_profiles()
     explore = claim.expect == "explore"
     state: dict[str, Any] = {"calls": 0, "last": None, "ms": [], "violations": 0, "first_violation": None}

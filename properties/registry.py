@@ -1,6 +1,6 @@
 """The registry of checkable claims.
 
-A *claim* is one row of the theory notes' ``claims.md``: an id, a statement, a source, the
+A *claim* is one checkable statement: an id, a statement, a source, the
 hypotheses as a Hypothesis strategy, and a *check* -- a function of one drawn example that returns
 a measurement, or raises :class:`Violation` when the property fails on that example.  The
 expectation says what a correct toolkit finds:
@@ -21,7 +21,7 @@ Adding a claim is one decorated function in a module of :mod:`attnflow.propertie
     @claim(
         id="toy.unit_norm",
         title="sphere points have unit norm",
-        source="theory notes README (conventions)",
+        source="arXiv:2312.10794 (tokens on the unit sphere)",
         latex=r"|x_i| = 1",
         hypotheses=afs.sphere_points(),
         expect="holds",
@@ -42,7 +42,7 @@ many and writes reports.
 
 References
 ----------
-Theory notes ``claims.md`` (ids and expectations); issue 4 (registry specification).
+Hypothesis documentation (strategies, ``@given``, settings profiles).
 """
 
 from __future__ import annotations

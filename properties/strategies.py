@@ -17,17 +17,21 @@ Sizes (``n``, ``d``) and scalar parameters accept either a plain value or a Hypo
 References
 ----------
 Stationary sets and hemisphere starts: arXiv:2312.10794 (Geshkovski, Letrouit, Polyanskiy,
-Rigollet), Thm. 5.1 and §6; theory notes 03-clustering.md §3.1.  Equiangular configurations:
-arXiv:2512.01868, equiangular reduction; theory notes 03 §3.2.  Gradient structure with
-:math:`Q^\\top K = V = V^\\top`: theory notes 02-energy.md §2.1 and 03 §3.4 (arXiv:2604.26085).
+Rigollet), Thm. 5.1 and §6.  Equiangular configurations: arXiv:2512.01868, equiangular
+reduction; ``derivations/equiangular.md``.  Gradient structure with
+:math:`Q^\\top K = V = V^\\top`: ``derivations/energy.md`` and ``derivations/spectral.md``
+(arXiv:2604.26085).
 """
 
 from __future__ import annotations
 
 import math
+
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
+
+from attnflow._base import validate
 
 __all__ = [
     "seeds",
@@ -60,9 +64,7 @@ def _strategy(value, name: str) -> SearchStrategy:
 
 
 def _check_size(value, name: str, lo: int) -> int:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < lo:
-        raise ValueError(f"{name}: expected an integer >= {lo}, got {value!r}; pass a larger size")
-    return int(value)
+    return validate.integer(name, value, minimum=lo)
 
 
 def random_orthogonal(rng: np.random.Generator, d: int) -> np.ndarray:
@@ -96,12 +98,7 @@ def _uniform_sphere(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
 
 
 def pairwise_separation(x: np.ndarray) -> float:
-    r"""Smallest pairwise chordal distance :math:`\min_{i\ne j}|x_i-x_j|` (``inf`` for one point).
-
-    References
-    ----------
-    Theory notes README (chordal metric convention).
-    """
+    r"""Smallest pairwise chordal distance :math:`\min_{i\ne j}|x_i-x_j|` (``inf`` for one point)."""
     x = np.asarray(x, dtype=float)
     if x.shape[0] < 2:
         return math.inf
@@ -118,7 +115,7 @@ def antipodal_gap(x: np.ndarray) -> float:
 
     References
     ----------
-    arXiv:2312.10794 §6; theory notes 03-clustering.md §3.1.
+    arXiv:2312.10794 §6.
     """
     x = np.asarray(x, dtype=float)
     if x.shape[0] < 2:
@@ -138,7 +135,7 @@ def simplex_gap(x: np.ndarray) -> float:
 
     References
     ----------
-    arXiv:2312.10794 §6; theory notes 03-clustering.md §3.1.
+    arXiv:2312.10794 §6.
     """
     x = np.asarray(x, dtype=float)
     n = x.shape[0]
@@ -166,9 +163,7 @@ def sizes(min_value: int = 2, max_value: int = 8) -> SearchStrategy[int]:
 def betas(min_value: float = 0.0, max_value: float = 10.0) -> SearchStrategy[float]:
     r"""Inverse temperatures :math:`\beta \in [\text{min\_value}, \text{max\_value}]` (finite floats).
 
-    References
-    ----------
-    Theory notes README (conventions: :math:`\beta\ge 0`).
+    ``min_value`` must be :math:`\ge 0` (the convention :math:`\beta\ge 0`).
     """
     if not (math.isfinite(min_value) and math.isfinite(max_value)) or min_value < 0 or max_value < min_value:
         raise ValueError(
@@ -182,9 +177,7 @@ def step_sizes(min_value: float = 1e-3, max_value: float = 1.0) -> SearchStrateg
 
     .. math:: h = h_{\min}\,(h_{\max}/h_{\min})^{u},\quad u\in[0,1].
 
-    References
-    ----------
-    Theory notes 02-energy.md §2.1 (time-discrete layers: the step size is a drawn parameter).
+    Time-discrete layers: the step size is a drawn parameter.
     """
     if not (0 < min_value <= max_value < math.inf):
         raise ValueError(f"min_value/max_value: need 0 < min_value <= max_value, got {min_value}, {max_value}")
@@ -224,8 +217,7 @@ def sphere_points(
 
     References
     ----------
-    arXiv:2312.10794 §6 (a.e. initial configuration; stationary antipodal pairs and simplices);
-    theory notes 03-clustering.md §3.1.
+    arXiv:2312.10794 §6 (a.e. initial configuration; stationary antipodal pairs and simplices).
     """
     if not (0.0 <= min_separation < 2.0):
         raise ValueError(f"min_separation: expected a distance in [0, 2), got {min_separation}")
@@ -263,8 +255,8 @@ def hemisphere_points(draw, n=sizes(2, 8), d=sizes(2, 5), margin: float = 0.1):
 
     References
     ----------
-    arXiv:2312.10794 Thm. 5.1 (hemisphere starts cluster exponentially); theory notes
-    03-clustering.md §3.1 item 6, 02-energy.md §2.5.
+    arXiv:2312.10794 Thm. 5.1 (hemisphere starts cluster exponentially); ``derivations/energy.md``
+    (``cluster.hemisphere.identity``).
     """
     if not (0.0 <= margin < 1.0):
         raise ValueError(f"margin: expected a value in [0, 1), got {margin}")
@@ -315,7 +307,8 @@ def equiangular_points(draw, n=sizes(2, 8), d=None, rho=None, margin: float = 1e
 
     References
     ----------
-    arXiv:2512.01868 (equiangular reduction); theory notes 03-clustering.md §3.2, §3.3.
+    arXiv:2512.01868 (equiangular reduction); ``derivations/equiangular.md``,
+    ``derivations/long_context.md``.
     """
     if not (0.0 < margin < 0.5):
         raise ValueError(f"margin: expected a value in (0, 0.5), got {margin}")
@@ -345,7 +338,7 @@ def regular_simplex(n: int, d: int, rng: np.random.Generator | None = None) -> n
 
     References
     ----------
-    arXiv:2312.10794 §6 (stationary configurations); theory notes 03-clustering.md §3.1.
+    arXiv:2312.10794 §6 (stationary configurations).
     """
     n = _check_size(n, "n", 2)
     d = _check_size(d, "d", 1)
@@ -385,7 +378,7 @@ def symmetric_matrices(draw, spectrum):
 
     References
     ----------
-    Theory notes 03-clustering.md §3.4 (spectral selection with :math:`V=V^\top`; arXiv:2604.26085).
+    arXiv:2604.26085 (spectral selection with :math:`V=V^\top`); ``derivations/spectral.md``.
     """
     lam = np.asarray(draw(_strategy(spectrum, "spectrum")) if isinstance(spectrum, SearchStrategy) else spectrum,
                      dtype=float)
@@ -415,11 +408,11 @@ def qk_pairs(draw, v, condition: float = 4.0):
 
     References
     ----------
-    Theory notes 02-energy.md §2.1 (energy identity requires :math:`Q^\top K = V = V^\top`),
-    03-clustering.md §3.4; arXiv:2312.10794 §3 and arXiv:2604.26085.
+    arXiv:2312.10794 §3 and arXiv:2604.26085; ``derivations/energy.md``
+    (``energy.dissipation.qkv_symmetric``: the energy identity requires :math:`Q^\top K = V = V^\top`),
+    ``derivations/spectral.md``.
     """
-    if not (condition >= 1.0 and math.isfinite(condition)):
-        raise ValueError(f"condition: expected a finite number >= 1, got {condition}")
+    validate.real("condition", condition, lo=1.0)
     vv = np.asarray(draw(v) if isinstance(v, SearchStrategy) else v, dtype=float)
     if vv.ndim != 2 or vv.shape[0] != vv.shape[1] or not np.all(np.isfinite(vv)):
         raise ValueError(f"v: expected a finite square matrix, got shape {vv.shape}")

@@ -29,7 +29,7 @@ class EquiangularSpan:
 
     References
     ----------
-    2512.01868 (equiangular reduction); theory notes 03-clustering.md section 3.2.
+    arXiv 2512.01868 (equiangular reduction); ``derivations/equiangular.md``.
     """
 
     def __init__(self, n: sp.Expr, rho: sp.Expr) -> None:
@@ -82,7 +82,7 @@ def gram_velocity(G: sp.Matrix, beta: sp.Expr, kind: str) -> sp.Matrix:
 
     References
     ----------
-    2312.10794 (SA), 2512.01868 (USA); theory notes 01-models.md sections 1.1-1.2.
+    arXiv 2312.10794 (SA), 2512.01868 (USA).
     """
     n = G.shape[0]
     C = sp.zeros(n, n)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from attnflow._base import validate
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -38,8 +40,7 @@ def run(args: argparse.Namespace) -> int:
     )
 
     for name in ("d", "N", "n"):
-        if getattr(args, name) < 1:
-            raise ValueError(f"--{name}: must be a positive integer")
+        validate.integer(f"--{name}", getattr(args, name), minimum=1)
     if args.d < 3:
         raise ValueError(f"--d: Theorem 1.1 (arXiv 2411.04551) needs d >= 3, got {args.d}")
     clouds, targets = draw_instance(args.d, args.N, args.n, seed=args.seed)

@@ -4,7 +4,8 @@ Prints the recency threshold t_crit, the smallness condition of the U-shape theo
 the location of the minimum, the interval-arithmetic certification verdict and the end values of
 S_t; optionally draws the profile (``--plot``) or the time sweep and the t_crit(beta) curve
 (``--sweep``).  ``--particles N --prompts P [--seed S]`` adds Monte Carlo estimates from simulated
-causal ALiBi particles (printed beside the closed form; points with error bars in ``--plot``).  Theory: theory notes 04-retrieval.md, arXiv 2605.09213.
+causal ALiBi particles (printed beside the closed form; points with error bars in ``--plot``).
+Theory: arXiv 2605.09213; ``derivations/retrieval.md``.
 
 The closed-form report is built by :func:`report` and the figures by :func:`plot_profile` /
 :func:`plot_sweep`, so a Monte Carlo section (particles) can be added as one more step of
@@ -19,10 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
+from attnflow._base import validate
 from attnflow._base.io import save_figure
 
 SWEEP_TIMES = (0.25, 0.5, 1.0, 1.5, 2.0, 5.0)
-MC_PHASES = 8  # equispaced phases of the fact per prompt (variance reduction, 04 §4.5)
+MC_PHASES = 8  # equispaced phases of the fact per prompt (variance reduction)
 MC_MODES = 6  # Fourier modes estimated by --particles (omega_n a_n < 1e-5 beyond for beta <= 2, M <= 16)
 MC_POSITIONS = 9  # fact positions simulated by --particles
 SWEEP_BETAS = (0.1, 4.8)
@@ -64,8 +66,7 @@ def _validate(args) -> None:
     from attnflow.numerics._retrieval_closed import check_params
 
     for name, value in (("beta", args.beta), ("lam", args.lam), ("M", args.M), ("t", args.t)):
-        if not math.isfinite(value):
-            raise ValueError(f"--{name}: must be a finite number, got {value}")
+        validate.real(f"--{name}", value)
     if args.beta <= 0:
         raise ValueError(f"--beta: the U-shape theorem needs beta > 0, got {args.beta}")
     if args.lam < 0:
@@ -82,8 +83,7 @@ def _validate(args) -> None:
             raise ValueError(f"--particles: the prompt length N must be >= 2, got {args.particles}")
         if args.prompts < 2:
             raise ValueError(f"--prompts: need >= 2 prompts for a standard error, got {args.prompts}")
-        if args.seed < 0:
-            raise ValueError(f"--seed: must be >= 0, got {args.seed}")
+        validate.integer("--seed", args.seed, minimum=0)
         if not (math.isfinite(args.dt) and args.dt > 0):
             raise ValueError(f"--dt: the RK4 step must be > 0, got {args.dt}")
 

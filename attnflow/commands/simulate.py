@@ -14,6 +14,7 @@ import re
 import sys
 from pathlib import Path
 
+from attnflow._base import validate
 from attnflow._base.io import save_figure
 
 CIRCLE_START_HELP = "circle models (kuramoto, causal_alibi) start from iid uniform angles"
@@ -94,14 +95,12 @@ def _parse_params(items: list[str]) -> dict[str, float | str]:
 def _initial_state(args, manifold: str):
     from attnflow.numerics.initial import equiangular, random_angles, random_sphere
 
-    if args.n < 1:
-        raise ValueError(f"--n: must be >= 1, got {args.n}")
+    validate.integer("--n", args.n, minimum=1)
     if manifold == "angles":
         if args.start != "random":
             raise ValueError("--start: circle models start from iid uniform angles; use --start random")
         return random_angles(args.n, args.seed)
-    if args.d < 2:
-        raise ValueError(f"--d: must be >= 2, got {args.d}")
+    validate.integer("--d", args.d, minimum=2)
     if args.start == "equiangular":
         if args.n < 2:
             raise ValueError("--n: an equiangular start needs n >= 2")
@@ -133,8 +132,7 @@ def run(args: argparse.Namespace) -> int:
     spec = fields.MODELS[args.model]
     if not (math.isfinite(args.tol) and 0 < args.tol < 2):
         raise ValueError(f"--tol: must lie in (0, 2), got {args.tol}")
-    if args.seed < 0:
-        raise ValueError(f"--seed: must be >= 0, got {args.seed}")
+    validate.integer("--seed", args.seed, minimum=0)
     _check_output(args.save, "--save", args.force)
     _check_output(args.plot, "--plot", args.force)
     dt, rtol = args.dt, args.rtol

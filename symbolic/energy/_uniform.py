@@ -13,8 +13,9 @@ coefficient-wise with the series of :math:`\Gamma(d/2)(2/\beta)^{d/2-1}I_{d/2-1}
 
 References
 ----------
-Theory notes ``02-energy.md`` §2.2 (standard fact, not from the cited papers); DLMF 10.25.2 (series
-of :math:`I_\nu`); 2312.10794 (the uniform measure minimises :math:`E_\beta`).
+``derivations/energy.md`` (``energy.uniform``; a standard fact, not from the cited papers);
+DLMF 10.25.2 (series of :math:`I_\nu`); arXiv 2312.10794 (the uniform measure minimises
+:math:`E_\beta`).
 """
 
 from __future__ import annotations

@@ -314,7 +314,7 @@ def test_document_renders(results):
 def test_size_reduction_detects_a_wrong_factor():
     import sympy as sp
 
-    from attnflow.symbolic import _energy_coordinates as C
+    from attnflow.symbolic.energy import _coordinates as C
 
     X = C.coordinates(2, 2)
     E = C.energy_explicit(X, sp.eye(2))
@@ -330,7 +330,7 @@ def test_size_reduction_detects_a_wrong_factor():
 def test_index_free_pieces_fail_without_their_hypotheses():
     import sympy as sp
 
-    from attnflow.symbolic import _energy_proofs as P
+    from attnflow.symbolic.energy import _proofs as P
 
     assert P.kernel_symmetry(symmetric=True) == 0
     assert P.kernel_symmetry(symmetric=False) != 0

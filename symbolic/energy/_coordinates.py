@@ -11,7 +11,8 @@ generators involve disjoint variables, so they form a Gröbner basis and the rem
 
 References
 ----------
-2312.10794 §3 and 2512.01868 (gradient-flow structure); theory notes ``02-energy.md`` §2.1.
+arXiv 2312.10794 §3 and 2512.01868 (gradient-flow structure); ``derivations/energy.md``
+(``energy.dissipation.*``).
 """
 
 from __future__ import annotations

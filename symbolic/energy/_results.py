@@ -1,31 +1,22 @@
-r"""Topic ``energy``: the interaction energy, its dissipation along attention dynamics, variations.
+r"""The results of the ``energy`` topic: statements, derivation steps and the provers behind them.
 
-``results()`` lists the symbolic results of ``derivations/energy.md``.  Every identity is derived
-from the model definitions (theory notes ``01-models.md``): the energy is built, differentiated
-along the particle velocity field (chain rule), and the residual against the stated identity is
-reduced to 0, in an index-free vector algebra (:mod:`attnflow.symbolic.vectors`, valid for every
-n and d) and, as a cross-check, in explicit coordinates for small n and d.
-
-.. math::
-
-    E_\beta = \frac{1}{2\beta}\sum_{i,j=1}^n e^{\beta\langle x_i, x_j\rangle}, \qquad
-    \frac{dE_\beta}{dt} = \sum_i Z_i\,|\dot x_i|^2 \ \text{(SA)}, \qquad
-    \frac{dE_\beta}{dt} = n\sum_i|\dot x_i|^2 \ \text{(USA)}.
+Implementation of :func:`attnflow.symbolic.energy.results`; the individual identities are proved in
+:mod:`attnflow.symbolic.energy._proofs` (index-free vector algebra and explicit coordinates) and
+:mod:`attnflow.symbolic.energy._uniform` (energy of the uniform measure).
 
 References
 ----------
 arXiv 2312.10794 (interaction energy, gradient-flow structure of SA, hemisphere argument);
 2512.01868 (survey: USA, mean-field energy identities); 2604.26898 (dissipative sign convention);
-2605.04279, 2605.18870 (multi-head, abstracts only); theory notes ``01-models.md`` §1.1-§1.6 and
-``02-energy.md`` §2.1-§2.5.
+2605.04279, 2605.18870 (multi-head, abstracts only); ``derivations/energy.md``.
 """
 
 from __future__ import annotations
 
 import sympy as sp
 
-from attnflow.symbolic import _energy_proofs as P
-from attnflow.symbolic import _energy_uniform as U
+from attnflow.symbolic.energy import _proofs as P
+from attnflow.symbolic.energy import _uniform as U
 from attnflow.symbolic.proof import Proof, prove_zero
 from attnflow.symbolic.result import Result, Step, latex
 from attnflow.symbolic.vectors import Space
@@ -34,8 +25,6 @@ __all__ = ["results", "TOPIC"]
 
 TOPIC = "energy"
 beta = P.beta
-
-_MODELS = "theory notes 01-models.md §1.1-§1.2"
 
 
 # --------------------------------------------------------------------------------------------
@@ -289,8 +278,7 @@ def results() -> list[Result]:
 
     References
     ----------
-    arXiv 2312.10794, 2512.01868, 2604.26898; theory notes ``02-energy.md`` §2.1-§2.5,
-    ``01-models.md`` §1.4, §1.6.
+    arXiv 2312.10794, 2512.01868, 2604.26898; ``derivations/energy.md``.
     """
     k = U.k
     src_energy = "arXiv:2312.10794 (interaction energy) and arXiv:2512.01868 (survey); theory notes 02-energy.md §2.1"

@@ -4,12 +4,11 @@ Each function returns a :class:`~attnflow.symbolic.proof.Proof`.  The index-free
 :class:`~attnflow.symbolic.vectors.Space` (valid for every n and d); the size checks rebuild
 the energy and the velocity field in explicit coordinates, differentiate the energy by the chain
 rule and reduce the residual modulo the sphere constraints (see
-:mod:`attnflow.symbolic._energy_coordinates`).
+:mod:`attnflow.symbolic.energy._coordinates`).
 
 References
 ----------
-2312.10794 and 2512.01868 (energy, gradient-flow structure); theory notes ``01-models.md`` §1.2,
-§1.4, §1.6 and ``02-energy.md`` §2.1-§2.5.
+arXiv 2312.10794 and 2512.01868 (energy, gradient-flow structure); ``derivations/energy.md``.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ import functools
 import mpmath
 import sympy as sp
 
-from attnflow.symbolic import _energy_coordinates as C
+from attnflow.symbolic.energy import _coordinates as C
 from attnflow.symbolic.proof import Proof, prove_zero
 from attnflow.symbolic.vectors import Space
 
@@ -239,9 +238,10 @@ def _geodesic(S: Space, x, v, r):
 def variation_kernels():
     r"""Pair kernel derivatives and the stated integrands, for generic unit x, y with tangents a, b.
 
-    Returns ``(K1, K2, I1, I2, sphere)``: :math:`K_m = \frac{d^m}{ds^m}\frac{1}{2\beta}e^{\beta\langle T_sx,
-    T_sy\rangle}|_{s=0}`; :math:`I_m(x,y)` the stated integrands of 02 §2.3 with v(x) = a, v(y) = b;
-    ``sphere`` the residual of :math:`|T_sx|^2 - 1`.
+    Returns ``(K1, K2, I1, I2, sphere, S)``: :math:`K_m = \frac{d^m}{ds^m}\frac{1}{2\beta}e^{\beta\langle
+    T_sx, T_sy\rangle}|_{s=0}`; :math:`I_m(x,y)` the stated integrands of ``energy.variation.first`` and
+    ``energy.variation.second`` with v(x) = a, v(y) = b (each as the pair ``(I_m(x, y), I_m(y, x))``);
+    ``sphere`` the residual of :math:`|T_sx|^2 - 1`; ``S`` the :class:`~attnflow.symbolic.vectors.Space`.
     """
     S = Space()
     x, y = S.vectors(["x", "y"], unit=True)
