@@ -38,7 +38,7 @@ def slope_ci(x, y_reps, level: float = 0.95) -> tuple[float, float, float]:
 
     References
     ----------
-    Theory notes 05-wasserstein.md §5.2 (rates as log-log slopes); issue 6 (CI from replicates).
+    Theory notes 05-wasserstein.md §5.2 (rates as log-log slopes; intervals from independent replicates).
     """
     lx = np.log(np.asarray(x, dtype=float))
     ly = np.log(np.asarray(y_reps, dtype=float))
@@ -54,7 +54,7 @@ def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
 
     References
     ----------
-    Issue 6 (confidence intervals from replicates).
+    Theory notes 05-wasserstein.md §5.2 (confidence intervals from independent replicates).
     """
     v = np.asarray(values, dtype=float).ravel()
     if v.size < 2 or not np.all(np.isfinite(v)):

@@ -125,7 +125,7 @@ def shrink_counterexample(x, M, beta, value) -> tuple[np.ndarray, np.ndarray]:
 
     References
     ----------
-    Hypothesis-style shrinking of a found counterexample (issue 4: shrink the found example).
+    Hypothesis-style shrinking of a found counterexample.
     """
     changed = True
     while changed:

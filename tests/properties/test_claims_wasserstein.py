@@ -1,4 +1,4 @@
-"""Claims of issue 6 (Wasserstein, propagation of chaos, mean field, noise): outcomes and their pieces.
+"""Wasserstein, propagation-of-chaos, mean-field and noise claims: outcomes and their pieces.
 
 Independent routes: the package integrator ``attnflow.numerics.simulate`` for the weighted RK4 kernel,
 closed-form vMF moments, scipy's unscaled Bessel functions and the small-r expansion for the Kuramoto
