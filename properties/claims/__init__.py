@@ -1,6 +1,9 @@
-"""The registered claims, one module per family of ``claims.md``.
+"""The registered claims, one module per claim-id prefix.
 
-To add a family, create ``claims/<family>.py`` defining claims with
+``claims/<prefix>.py`` holds exactly the claims whose id starts with ``<prefix>.`` (their strategies,
+tolerances and check bodies); the numerics and glue the checks share live in private modules named
+after their concept (``_energy``, ``_clustering``, ``_equiangular``, ``_preln``, ``_long_context``,
+``_experiments``, ``_stats``).  To add a family, create ``claims/<prefix>.py`` defining claims with
 :func:`attnflow.properties.registry.claim` and append its module path to :data:`MODULES`.
 """
 
@@ -12,19 +15,22 @@ __all__ = ["MODULES", "load"]
 
 #: Claim modules, imported in this order (the order of ``attnflow check`` and its reports).
 MODULES: list[str] = [
-    "attnflow.properties.claims.energy_bounds",
+    "attnflow.properties.claims.energy",
     "attnflow.properties.claims.cluster",
     "attnflow.properties.claims.equiangular",
     "attnflow.properties.claims.long_context",
-    "attnflow.properties.claims.energy",
     "attnflow.properties.claims.multihead",
-    "attnflow.properties.claims.clustering",
-    "attnflow.properties.claims.dynamics",
+    "attnflow.properties.claims.metastability",
+    "attnflow.properties.claims.normalization",
     "attnflow.properties.claims.spectral",
     "attnflow.properties.claims.wasserstein",
+    "attnflow.properties.claims.chaos",
+    "attnflow.properties.claims.meanfield",
     "attnflow.properties.claims.noise",
     "attnflow.properties.claims.retrieval",
     "attnflow.properties.claims.interpolation",
+    "attnflow.properties.claims.localization",
+    "attnflow.properties.claims.lowtemp",
 ]
 
 

@@ -1,31 +1,29 @@
-r"""Energy claims: dissipation identities, monotonicity, first and second variation.
+r"""Energy claims: bounds, dissipation identities, monotonicity, first and second variation.
 
-Theory notes 02-energy.md §2.1 and §2.3.  Particle normalisation (02 §2.1 table) for the
-dissipation and monotonicity claims,
+``energy.bounds``
+    :math:`E_\beta(\sigma)\le E_\beta(\mu)\le e^\beta/(2\beta)` in the mean-field normalisation, the
+    uniform value by its Bessel closed form (theory notes 02-energy.md §2.2).  The lower bound is
+    stated for probability measures; it also holds for every *empirical* measure, because
+    :math:`e^{\beta\langle x,y\rangle}` is a positive-definite kernel on the sphere (all its
+    Gegenbauer coefficients :math:`a_\ell` are positive), so
+    :math:`\iint k\,d\mu\,d\mu=\sum_\ell a_\ell\|\hat\mu_\ell\|^2\ge a_0=\iint k\,d\sigma\,d\sigma`.  The
+    check probes this with hard empirical measures whose low harmonics vanish (regular polygons,
+    simplices, cross-polytopes), where the gap is exponentially small.
+``energy.dissipation.*``, ``energy.monotone.*``
+    particle normalisation (02 §2.1),
+    :math:`E = \frac{1}{2\beta}\sum_{i,j} e^{\beta\langle x_i, A x_j\rangle}`, :math:`A = I` (SA, USA),
+    :math:`A = V = Q^\top K = V^\top` (Q, K, V).
+``energy.variation.*``
+    mean-field normalisation along geodesic push-forwards (02 §2.3).
 
-.. math:: E = \frac{1}{2\beta}\sum_{i,j=1}^n e^{\beta\langle x_i, A x_j\rangle},\qquad
-          A = I\ (\text{SA, USA}),\quad A = V = Q^\top K = V^\top\ (\text{Q, K, V}),
-
-and the mean-field normalisation :math:`E_\beta(\mu)=\frac{1}{2\beta n^2}\sum_{i,j}e^{\beta\langle x_i,x_j\rangle}`
-for the variation claims (02 §2.3).
-
-Independent routes.  Energies here are plain NumPy (:func:`energy_increment`), never the numba
-kernels under test; derivatives are finite differences of *energy increments* computed without
-cancellation,
-
-.. math:: E(x+\delta)-E(x) = \frac{1}{2\beta}\sum_{i,j} e^{\beta s_{ij}}\,
-          \operatorname{expm1}\bigl(\beta\,\Delta s_{ij}\bigr),\qquad
-          \Delta s_{ij} = \langle\delta_i,Ax_j\rangle+\langle x_i,A\delta_j\rangle+\langle\delta_i,A\delta_j\rangle,
-
-with the displacement :math:`\delta` itself formed without cancellation (:func:`sphere_curve_delta`,
-:func:`geodesic_delta`).  The increment then carries a relative rounding error of a few ulps, so a
-finite difference of step :math:`h` has rounding error :math:`O(\varepsilon)` relative to the
-derivative (not :math:`O(\varepsilon E/h)` as for a difference of two energies).
+Independent routes: energies are plain NumPy (:mod:`attnflow.properties.claims._energy`), never the
+numba kernels under test; derivatives are finite differences of energy increments computed without
+cancellation (see that module).
 
 References
 ----------
 arXiv:2312.10794 §3 (energy, gradient flow), arXiv:2512.01868 (mean-field energy, USA);
-theory notes 02-energy.md §2.1, §2.3; 01-models.md §1.1, §1.2.
+theory notes 02-energy.md §2.1-2.3; 01-models.md §1.1, §1.2.
 """
 
 from __future__ import annotations
@@ -36,321 +34,83 @@ import numpy as np
 from hypothesis import strategies as st
 
 from attnflow.numerics import single_thread
+from attnflow.numerics._reference import energy_ref, project
 from attnflow.properties import strategies as afs
+from attnflow.properties.claims._energy import (
+    DISS_TOL,
+    N_LAYER_STEPS,
+    diss_round_off,
+    discrete_layer_energies,
+    dissipation_formula,
+    energy_increment,
+    fd_rate_along_field,
+    fd_variation,
+    general_qkv_search,
+    largest_safe_step,
+    log_uniform_mean_bessel,
+    log_uniform_mean_quad,
+    particle_energy,
+    probe_measure,
+    round_off_slack,
+    variation_first,
+    variation_scales,
+    variation_second_corrected,
+    variation_second_printed,
+)
 from attnflow.properties.registry import Measurement, claim, require
+from attnflow.properties.strategies import seeds
 
-__all__ = [
-    "energy_increment",
-    "particle_energy",
-    "sphere_curve_delta",
-    "geodesic_delta",
-    "central_first",
-    "central_second",
-    "dissipation_formula",
-    "qkv_energy_rate",
-    "variation_first",
-    "variation_second_printed",
-    "variation_second_corrected",
-    "discrete_layer_energies",
-    "largest_safe_step",
-    "round_off_slack",
-    "diss_round_off",
-    "single_thread",
-]
 
-EPS = float(np.finfo(float).eps)
+@st.composite
+def _bounds_examples(draw):
+    return {
+        "kind": draw(st.sampled_from(["iid", "cap", "polygon", "simplex", "cross"])),
+        "n": draw(st.integers(1, 60)),
+        "d": draw(st.integers(2, 7)),
+        "beta": draw(st.floats(0.01, 40.0, allow_nan=False)),
+        "seed": draw(seeds()),
+    }
+
+
+@claim(
+    id="energy.bounds",
+    title="E(uniform) <= E(mu) <= e^beta/(2 beta); uniform value by the Bessel closed form",
+    source="arXiv:2312.10794 §3 and arXiv:2512.01868 (extremisers of E_beta); theory notes 02-energy.md §2.2",
+    latex=r"\tfrac1{2\beta}\Gamma(\tfrac d2)(\tfrac2\beta)^{\frac d2-1}I_{\frac d2-1}(\beta)=E_\beta(\sigma)"
+    r"\le E_\beta(\mu)\le\frac{e^\beta}{2\beta}",
+    hypotheses=_bounds_examples(),
+    expect="holds",
+    tolerance="Bessel vs quadrature: |log ratio| <= 1e-10 (quad epsrel 1e-13); bounds with relative slack "
+    "1e-12 (a sum of n^2 <= 3600 exponentials carries ~1e-13 relative round-off; regular polygons "
+    "have E(mu) - E(sigma) below double precision, so equality to rounding is expected there)",
+    measure="min (E(mu) - E(sigma))/E(sigma)",
+    aggregate="min",
+)
+def bounds(ex):
+    kind, d, beta = ex["kind"], ex["d"], ex["beta"]
+    x = probe_measure(kind, ex["n"], d, np.random.default_rng(ex["seed"]))
+    lb, lq = log_uniform_mean_bessel(beta, d), log_uniform_mean_quad(beta, d)
+    require(abs(lb - lq) <= 1e-10, f"Bessel closed form {lb:.15g} vs quadrature {lq:.15g} (log scale)")
+    e_unif = math.exp(lb) / (2.0 * beta)
+    e_mu = energy_ref(x, "sa", beta) / x.shape[0] ** 2  # mean-field normalisation 1/(2 beta n^2)
+    e_max = math.exp(beta) / (2.0 * beta)
+    gap = (e_mu - e_unif) / e_unif
+    require(e_mu >= e_unif * (1 - 1e-12), f"{kind}: E(mu) = {e_mu:.15g} < E(uniform) = {e_unif:.15g}")
+    require(e_mu <= e_max * (1 + 1e-12), f"{kind}: E(mu) = {e_mu:.15g} > e^beta/(2 beta) = {e_max:.15g}")
+    return Measurement(value=gap, extra={"|log bessel - log quad|": abs(lb - lq), "E(mu)/E_max": e_mu / e_max,
+                                         f"gap[{kind}]": gap})
+
+
 SRC_DISS = ("arXiv:2312.10794 §3 (SA as a gradient flow of E_beta), arXiv:2512.01868 (USA, Q,K,V with "
             "Q^T K = V = V^T); theory notes 02-energy.md §2.1 (particle rows [derived])")
 SRC_VAR = ("arXiv:2312.10794 §3 (first variation beta^{-1} Z_mu); second variation [derived]; "
            "theory notes 02-energy.md §2.3")
 
 
-# ------------------------------------------------------------------------------------------ helpers
-def _check_xa(x, a) -> tuple[np.ndarray, np.ndarray]:
-    x = np.asarray(x, dtype=float)
-    if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1:
-        raise ValueError(f"x: expected an (n, d) array of points, got shape {x.shape}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError("x: contains NaN or inf")
-    d = x.shape[1]
-    a = np.eye(d) if a is None else np.asarray(a, dtype=float)
-    if a.shape != (d, d) or not np.all(np.isfinite(a)):
-        raise ValueError(f"A: expected a finite ({d}, {d}) matrix matching x, got shape {a.shape}")
-    return x, a
-
-
-def particle_energy(x, beta: float, A=None) -> float:
-    r"""Particle-normalised interaction energy with bilinear form :math:`A` (plain NumPy):
-
-    .. math:: E = \frac{1}{2\beta}\sum_{i,j} e^{\beta\langle x_i,Ax_j\rangle}
-              = \frac{e^{\beta m}}{2\beta}\sum_{i,j} e^{\beta(\langle x_i,Ax_j\rangle-m)},\quad
-              m=\max_{ij}\langle x_i,Ax_j\rangle .
-
-    ``A = None`` means the identity (SA, USA); :math:`A=V=Q^\top K` for the Q, K, V row; for general
-    Q, K this is the energy :math:`\frac1{2\beta}\sum e^{\beta\langle Qx_i,Kx_j\rangle}` with :math:`A=Q^\top K`.
-
-    References
-    ----------
-    arXiv:2312.10794 §3; theory notes 02-energy.md §2.1 (particle normalisation).
-    """
-    x, a = _check_xa(x, A)
-    if beta == 0:
-        raise ValueError("beta: the energy needs beta != 0")
-    s = x @ a @ x.T
-    m = float(s.max())
-    return math.exp(beta * m) / (2.0 * beta) * float(np.exp(beta * (s - m)).sum())
-
-
-def energy_increment(x, delta, beta: float, A=None) -> float:
-    r""":math:`E(x+\delta)-E(x)` for the particle energy, computed without cancellation:
-
-    .. math:: E(x+\delta)-E(x) = \frac{1}{2\beta}\sum_{i,j} e^{\beta s_{ij}}\operatorname{expm1}(\beta\Delta s_{ij}),
-              \quad s_{ij}=\langle x_i,Ax_j\rangle,\ 
-              \Delta s_{ij}=\langle\delta_i,Ax_j\rangle+\langle x_i,A\delta_j\rangle+\langle\delta_i,A\delta_j\rangle .
-
-    Parameters
-    ----------
-    x, delta : (n, d) arrays
-        Base points and displacement (``x + delta`` need not be unit: the formula is exact for any).
-    beta : float
-        Nonzero inverse temperature.
-    A : (d, d) array, optional
-        Bilinear form (identity if omitted).
-
-    References
-    ----------
-    Theory notes 02-energy.md §2.1, §2.3 (energy; finite differences along curves).
-    """
-    x, a = _check_xa(x, A)
-    delta = np.asarray(delta, dtype=float)
-    if delta.shape != x.shape or not np.all(np.isfinite(delta)):
-        raise ValueError(f"delta: expected a finite array of shape {x.shape}, got {delta.shape}")
-    if beta == 0:
-        raise ValueError("beta: the energy needs beta != 0")
-    s = x @ a @ x.T
-    ax, ad = x @ a.T, delta @ a.T  # rows A x_j, A delta_j
-    ds = delta @ ax.T + x @ ad.T + delta @ ad.T
-    m = float(s.max())
-    return math.exp(beta * m) / (2.0 * beta) * float((np.exp(beta * (s - m)) * np.expm1(beta * ds)).sum())
-
-
-def sphere_curve_delta(x, v, h: float) -> np.ndarray:
-    r"""Displacement of the retracted line :math:`c_i(h)=\operatorname{normalise}(x_i+hv_i)` for tangent :math:`v_i\perp x_i`:
-
-    .. math:: c_i(h)-x_i = \Bigl(\frac1{r_i}-1\Bigr)x_i+\frac{h}{r_i}v_i,\quad r_i=\sqrt{1+h^2|v_i|^2},\quad
-              \frac1{r_i}-1=-\frac{h^2|v_i|^2}{r_i(1+r_i)} .
-
-    Since :math:`c'(0)=v`, :math:`\frac{d}{dh}E(c(h))|_{0}=\langle\nabla E,v\rangle`.  ``v`` is first
-    replaced by its tangent part :math:`v_i-\langle x_i,v_i\rangle x_i/|x_i|^2`: a field evaluated in
-    floating point carries a normal component of order :math:`\varepsilon|\sum_jA_{ij}x_j|`, which would
-    otherwise move the curve off the sphere at first order and feed the large diagonal terms
-    :math:`e^{\beta}` of the energy into the derivative.
-
-    References
-    ----------
-    Theory notes 01-models.md §1.1 (normalised layer); 02-energy.md §2.1.
-    """
-    x = np.asarray(x, dtype=float)
-    v = np.asarray(v, dtype=float)
-    v = v - (np.sum(x * v, axis=1, keepdims=True) / np.sum(x * x, axis=1, keepdims=True)) * x
-    a2 = np.sum(v * v, axis=1, keepdims=True)
-    r = np.sqrt(1.0 + h * h * a2)
-    return (-(h * h * a2) / (r * (1.0 + r))) * x + (h / r) * v
-
-
-def geodesic_delta(x, v, s: float) -> np.ndarray:
-    r"""Displacement of the geodesic push-forward :math:`T_s x_i = \cos(s|v_i|)x_i+\sin(s|v_i|)v_i/|v_i|`:
-
-    .. math:: T_sx_i-x_i = -2\sin^2\!\bigl(\tfrac{s|v_i|}{2}\bigr)x_i+\frac{\sin(s|v_i|)}{|v_i|}v_i
-              \quad(\text{and }0\text{ if }v_i=0).
-
-    References
-    ----------
-    Theory notes 02-energy.md §2.3 (geodesic push-forward).
-    """
-    x = np.asarray(x, dtype=float)
-    v = np.asarray(v, dtype=float)
-    a = np.linalg.norm(v, axis=1, keepdims=True)
-    safe = np.where(a > 0, a, 1.0)
-    sinc = np.where(a > 0, np.sin(s * a) / safe, s)
-    return -2.0 * np.sin(0.5 * s * a) ** 2 * x + sinc * v
-
-
-def central_first(f, h: float) -> float:
-    r"""Fourth-order central difference for :math:`f'(0)`:
-
-    .. math:: f'(0)\approx\frac{8(f(h)-f(-h))-(f(2h)-f(-2h))}{12h},\quad\text{error } \tfrac{h^4}{30}f^{(5)} .
-
-    References
-    ----------
-    Fornberg, Math. Comp. 51 (1988), Table 1.
-    """
-    return (8.0 * (f(h) - f(-h)) - (f(2 * h) - f(-2 * h))) / (12.0 * h)
-
-
-def central_second(f, h: float) -> float:
-    r"""Fourth-order central difference for :math:`f''(0)` of a function with :math:`f(0)=0`:
-
-    .. math:: f''(0)\approx\frac{16(f(h)+f(-h))-(f(2h)+f(-2h))-30f(0)}{12h^2},\quad
-              \text{error } \tfrac{h^4}{90}f^{(6)} .
-
-    References
-    ----------
-    Fornberg, Math. Comp. 51 (1988), Table 1.
-    """
-    return (16.0 * (f(h) + f(-h)) - (f(2 * h) + f(-2 * h))) / (12.0 * h * h)
-
-
-def dissipation_formula(x, xdot, beta: float, A=None, model: str = "sa") -> float:
-    r"""Right side of the dissipation identity (02 §2.1), plain NumPy:
-
-    .. math:: \mathcal D = \sum_i Z_i\|\dot x_i\|^2,\ Z_i=\sum_k e^{\beta\langle x_i,Ax_k\rangle}\ (\text{SA, Q,K,V}),\qquad
-              \mathcal D = n\sum_i\|\dot x_i\|^2\ (\text{USA}).
-
-    References
-    ----------
-    Theory notes 02-energy.md §2.1 (particle rows).
-    """
-    x, a = _check_xa(x, A)
-    sq = np.sum(np.asarray(xdot, dtype=float) ** 2, axis=1)
-    if model == "usa":
-        return float(x.shape[0] * sq.sum())
-    z = np.exp(beta * (x @ a @ x.T)).sum(axis=1)
-    return float(np.sum(z * sq))
-
-
-def qkv_energy_rate(x, Q, K, V, beta: float) -> np.ndarray:
-    r"""Instantaneous :math:`\frac{d}{dt}E` of :math:`E=\frac1{2\beta}\sum_{i,j}e^{\beta\langle Qx_i,Kx_j\rangle}`
-    along the general Q, K, V field, for a batch of configurations (plain NumPy):
-
-    .. math:: \frac{dE}{dt}=\sum_i\Bigl\langle \dot x_i,\ \tfrac12\sum_j\bigl(w_{ij}Q^\top Kx_j+w_{ji}K^\top Qx_j\bigr)\Bigr\rangle,\quad
-              w_{ij}=e^{\beta\langle Qx_i,Kx_j\rangle},\quad
-              \dot x_i=P_{x_i}\frac{\sum_j w_{ij}Vx_j}{\sum_k w_{ik}} .
-
-    Parameters
-    ----------
-    x : (B, n, d) or (n, d) array
-    Q, K, V : (d, d) arrays
-
-    Returns
-    -------
-    ndarray of shape (B,) (or a 0-d array for one configuration)
-
-    References
-    ----------
-    Theory notes 01-models.md §1.1 (Q, K, V field), 02-energy.md §2.1 (not a gradient flow in general).
-    """
-    x = np.asarray(x, dtype=float)
-    single = x.ndim == 2
-    xb = x[None] if single else x
-    s = beta * np.einsum("bid,bjd->bij", xb @ Q.T, xb @ K.T)
-    m = s.max(axis=(1, 2), keepdims=True)
-    w = np.exp(s - m)  # common shift per configuration: rescales dE/dt by a positive factor
-    att = w / w.sum(axis=2, keepdims=True)
-    f = att @ (xb @ V.T)
-    xd = f - np.sum(f * xb, axis=2, keepdims=True) * xb
-    g = 0.5 * (w @ (xb @ (Q.T @ K).T) + np.swapaxes(w, 1, 2) @ (xb @ (K.T @ Q).T))
-    rate = np.sum(g * xd, axis=(1, 2)) * np.exp(m[:, 0, 0])
-    return rate[0] if single else rate
-
-
-def _tangent(x, v):
-    return v - np.sum(x * v, axis=1, keepdims=True) * x
-
-
-def variation_first(x, v, beta: float) -> float:
-    r"""First variation of the mean-field energy along the geodesic push-forward (02 §2.3):
-
-    .. math:: \frac{d}{ds}E_\beta(T_s\#\mu)\Big|_{s=0}=\iint e^{\beta\langle x,y\rangle}\langle v(x),y\rangle\,d\mu\,d\mu
-              =\frac1{n^2}\sum_{i,j}e^{\beta\langle x_i,x_j\rangle}\langle v_i,x_j\rangle .
-
-    References
-    ----------
-    arXiv:2312.10794 §3 (first variation :math:`\beta^{-1}Z_\mu`); theory notes 02-energy.md §2.3.
-    """
-    x, v = np.asarray(x, float), np.asarray(v, float)
-    n = x.shape[0]
-    return float(np.sum(np.exp(beta * (x @ x.T)) * (v @ x.T))) / n**2
-
-
-def variation_second_printed(x, v, beta: float) -> float:
-    r"""Second variation as printed in theory notes 02-energy.md §2.3 ([derived], Q = K = V = I):
-
-    .. math:: \frac{d^2}{ds^2}E_\beta(T_s\#\mu)\Big|_{0}=\iint e^{\beta\langle x,y\rangle}\bigl[\beta\langle v(x),y\rangle^2
-              -\langle x,y\rangle|v(x)|^2+\beta\langle v(x),y\rangle\langle v(y),x\rangle+\langle v(x),v(y)\rangle\bigr]d\mu\,d\mu .
-
-    References
-    ----------
-    Theory notes 02-energy.md §2.3.
-    """
-    x, v = np.asarray(x, float), np.asarray(v, float)
-    n = x.shape[0]
-    g = x @ x.T
-    a = v @ x.T  # a_ij = <v_i, x_j>
-    vv = np.sum(v * v, axis=1)
-    integrand = beta * a**2 - g * vv[:, None] + beta * a * a.T + v @ v.T
-    return float(np.sum(np.exp(beta * g) * integrand)) / n**2
-
-
-def variation_second_corrected(x, v, beta: float) -> float:
-    r"""Second variation differentiated twice by hand, in the unsymmetrised form (02 §2.3 check):
-
-    with :math:`g_{ij}(s)=\langle T_sx_i,T_sx_j\rangle`, :math:`g'=\langle v_i,x_j\rangle+\langle x_i,v_j\rangle`,
-    :math:`g''=2\langle v_i,v_j\rangle-(|v_i|^2+|v_j|^2)g_{ij}` (because :math:`(T_sx_i)''(0)=-|v_i|^2x_i`),
-
-    .. math:: \frac{d^2}{ds^2}E_\beta(T_s\#\mu)\Big|_0=\frac{1}{2\beta n^2}\sum_{i,j}e^{\beta g_{ij}}
-              \bigl(\beta^2 g_{ij}'^2+\beta g_{ij}''\bigr).
-
-    Symmetrising in :math:`i\leftrightarrow j` gives the printed integrand; this unsymmetrised form is
-    an independent evaluation of the same derivative.
-
-    References
-    ----------
-    Theory notes 02-energy.md §2.3.
-    """
-    x, v = np.asarray(x, float), np.asarray(v, float)
-    n = x.shape[0]
-    g = x @ x.T
-    a = v @ x.T
-    vv = np.sum(v * v, axis=1)
-    g1 = a + a.T
-    g2 = 2.0 * (v @ v.T) - (vv[:, None] + vv[None, :]) * g
-    return float(np.sum(np.exp(beta * g) * (beta**2 * g1**2 + beta * g2))) / (2.0 * beta * n**2)
-
-
-# ---------------------------------------------------------------------------- dissipation claims
 def _rand_tangent(rng, x, scale):
-    return scale * _tangent(x, rng.standard_normal(x.shape))
+    return scale * project(x, rng.standard_normal(x.shape))
 
 
-def _fd_rate_along_field(x, xdot, beta, A=None):
-    """4th-order central difference of h -> E(normalise(x + h xdot)) at 0 (accurate increments)."""
-    speed = float(np.max(np.linalg.norm(xdot, axis=1)))
-    scale = max(1.0, beta * speed * (1.0 if A is None else float(np.linalg.norm(A, 2))), speed)
-    h = 1e-3 / scale
-    return central_first(lambda t: energy_increment(x, sphere_curve_delta(x, xdot, t), beta, A), h), h
-
-
-DISS_TOL = 1e-9
-
-
-def diss_round_off(xdot, beta: float, energy: float, norm_a: float = 1.0) -> float:
-    r"""Round-off floor of the finite-difference rate :math:`\frac{d}{dh}E(c(h))`:
-
-    .. math:: \rho = 64\,\varepsilon\,(1+\beta\|A\|)\,\max_i|\dot x_i|\,|E| .
-
-    Each inner-product change :math:`\Delta s_{ij}` carries an absolute error
-    :math:`\sim\varepsilon\|A\||\delta|\le\varepsilon\|A\|h\max|\dot x|`, weighted by
-    :math:`e^{\beta s_{ij}}`, whose sum is :math:`2\beta E`; the difference quotient divides by
-    :math:`h` with weights summing to 18/12.  It matters only near stationary configurations,
-    where :math:`\mathcal D/E` is below about :math:`10^{-7}`.
-
-    References
-    ----------
-    Higham, *Accuracy and Stability of Numerical Algorithms*, §3 (inner products).
-    """
-    speed = float(np.max(np.linalg.norm(np.asarray(xdot, dtype=float), axis=-1)))
-    return 64.0 * EPS * (1.0 + beta * norm_a) * speed * abs(energy)
 _DISS_TOL_TEXT = (
     "|FD - D| <= 1e-9 D + 64 eps (1 + beta|A|) max|xdot| E (round-off floor, see diss_round_off; it matters "
     "only near stationary configurations, D/E < 1e-7): the difference quotient is built from energy increments computed without "
@@ -386,7 +146,7 @@ def _dissipation_check(ex, model):
     with single_thread():
         xdot = fields.velocity(x, model=model, beta=beta, **params)
         d_kernel = fields.dissipation(x, model=model, beta=beta, **params)
-    fd, h = _fd_rate_along_field(x, xdot, beta, A)
+    fd, h = fd_rate_along_field(x, xdot, beta, A)
     d_formula = dissipation_formula(x, xdot, beta, A, model="usa" if model == "usa" else "sa")
     if d_formula == 0.0:  # stationary (e.g. V = 0): E is constant along the field
         require(fd == 0.0 and d_kernel == 0.0, f"{model}: D = 0 but FD dE/dt = {fd:.3g}, kernel D = {d_kernel:.3g}")
@@ -461,8 +221,6 @@ def dissipation_qkv_symmetric(ex):
     return _dissipation_check(ex, "qkv")
 
 
-# ---------------------------------------------------------------------------- monotonicity claims
-MONO_FLOOR = 64.0
 _MONO_TOL_TEXT = (
     "each saved step must satisfy E_{k+1} - E_k >= -64 (1 + |log E_k|) eps |E_k| (eps = 2^-52): the round-off of "
     "evaluating E as exp of a log-sum-exp over n <= 8 rows (measured worst decrease ~ -4e-15 |E| once "
@@ -478,22 +236,6 @@ def _mono_examples(draw):
     beta = draw(afs.betas(0.05, 8.0))
     t_final = draw(st.floats(0.5, 6.0, allow_nan=False))
     return {"x": x, "beta": beta, "T": t_final}
-
-
-def round_off_slack(e) -> np.ndarray:
-    r"""Round-off allowance for comparing consecutive energies :math:`E_k` (kernel log-sum-exp then exp):
-
-    .. math:: s_k = 64\,(1+|\log|E_k||)\,arepsilon\,|E_k| ,
-
-    since :math:`E=e^{L}` with :math:`L` a log-sum-exp carrying an absolute error of a few
-    :math:`(|L|+1)arepsilon`, and the sum itself a few ulps more.
-
-    References
-    ----------
-    Higham, *Accuracy and Stability of Numerical Algorithms*, §4 (summation), §1.12 (exp).
-    """
-    e = np.abs(np.asarray(e, dtype=float))
-    return MONO_FLOOR * (1.0 + np.abs(np.log(e))) * EPS * e
 
 
 def _monotone_check(ex, model):
@@ -552,30 +294,10 @@ def monotone_usa(ex):
     return _monotone_check(ex, "usa")
 
 
-# ------------------------------------------------------------------------ general Q, K, V (fails)
 @st.composite
 def _general_qkv_examples(draw):
     return {"n": draw(afs.sizes(2, 6)), "d": draw(afs.sizes(2, 4)), "beta": draw(afs.betas(0.1, 4.0)),
             "seed": draw(afs.seeds()), "batch": 64}
-
-
-def general_qkv_search(ex):
-    r"""Draw Gaussian :math:`Q, K, V\sim N(0, 1/d)` and ``batch`` uniform starts; return the start
-    minimising :math:`\dot E/E` (:func:`qkv_energy_rate`), as ``(Q, K, V, x, rate, E)``.
-
-    References
-    ----------
-    Theory notes 02-energy.md §2.1 (general Q, K, V: a negative control).
-    """
-    rng = np.random.default_rng(ex["seed"])
-    n, d, beta = ex["n"], ex["d"], ex["beta"]
-    Q, K, V = rng.standard_normal((3, d, d)) / math.sqrt(d)
-    x = rng.standard_normal((ex["batch"], n, d))
-    x /= np.linalg.norm(x, axis=2, keepdims=True)
-    rates = qkv_energy_rate(x, Q, K, V, beta)
-    scales = np.array([particle_energy(xb, beta, Q.T @ K) for xb in x])
-    b = int(np.argmin(rates / scales))
-    return Q, K, V, x[b], float(rates[b]), float(scales[b])
 
 
 @claim(
@@ -602,7 +324,7 @@ def monotone_general_qkv(ex):
     if rate < -1e-8 * e0:
         with single_thread():
             xdot = fields.velocity(x, model="qkv", beta=beta, Q=Q, K=K, V=V)
-            fd, _ = _fd_rate_along_field(x, xdot, beta, A)
+            fd, _ = fd_rate_along_field(x, xdot, beta, A)
             t_end = 1e-3
             traj = simulate("qkv", x, beta=beta, t_final=t_end, dt=t_end / 4, Q=Q, K=K, V=V)
         de = energy_increment(x, traj.states[-1] - x, beta, A)
@@ -614,74 +336,7 @@ def monotone_general_qkv(ex):
     return Measurement(value=rate / e0)
 
 
-# ------------------------------------------------------------------------ discrete layer (fails)
-H_GRID = np.geomspace(1e-3, 100.0, 49)
-N_LAYER_STEPS = 5
 _BETA_BINS = ((0.0, 1.0), (1.0, 3.0), (3.0, math.inf))
-
-
-def _np_field(model):
-    from attnflow.numerics._reference import velocity_ref
-
-    return lambda x, beta: velocity_ref(x, model, beta)
-
-
-def discrete_layer_energies(x, beta: float, h: float, steps: int = N_LAYER_STEPS, model: str = "sa") -> np.ndarray:
-    r"""Energies :math:`E(x^{(0)}),\dots,E(x^{(k)})` of the discrete layer (01 §1.1)
-
-    .. math:: x^{(k+1)}_i=\frac{x^{(k)}_i+hF_i(x^{(k)})}{|x^{(k)}_i+hF_i(x^{(k)})|},
-
-    :math:`F` the SA (or USA) field (plain NumPy reference fields), :math:`E` the particle energy.
-
-    References
-    ----------
-    Theory notes 01-models.md §1.1 (discrete layer), 02-energy.md §2.1 (time-discrete monotonicity).
-    """
-    f = _np_field(model)
-    y = np.asarray(x, dtype=float)
-    out = [particle_energy(y, beta)]
-    for _ in range(steps):
-        y = y + h * f(y, beta)
-        y = y / np.linalg.norm(y, axis=1, keepdims=True)
-        out.append(particle_energy(y, beta))
-    return np.array(out)
-
-
-def _layer_safe(x, beta, h, model, steps=N_LAYER_STEPS) -> bool:
-    e = discrete_layer_energies(x, beta, h, steps, model)
-    return bool(np.all(np.diff(e) >= -round_off_slack(e[:-1])))
-
-
-def largest_safe_step(x, beta: float, model: str = "sa", steps: int = N_LAYER_STEPS, grid=H_GRID,
-                      bisections: int = 12) -> float:
-    r"""Largest step :math:`h^*` such that every grid step :math:`h\le h^*` keeps :math:`E` non-decreasing
-    over ``steps`` layers from ``x``, refined by bisection between the last safe and first unsafe grid point:
-
-    .. math:: h^* = \sup\{h:\ E(x^{(k+1)})\ge E(x^{(k)})-64\varepsilon|E(x^{(k)})|,\ k<\texttt{steps},
-              \ \text{for all grid } h'\le h\} .
-
-    Returns ``inf`` if every grid step (up to 100) is safe.
-
-    References
-    ----------
-    Theory notes 02-energy.md §2.1 (no source gives a safe step size: a property to search).
-    """
-    lo = None
-    for h in grid:
-        if _layer_safe(x, beta, h, model, steps):
-            lo = h
-            continue
-        if lo is None:
-            return 0.0
-        hi = h
-        for _ in range(bisections):
-            mid = math.sqrt(lo * hi)
-            if _layer_safe(x, beta, mid, model, steps):
-                lo = mid
-            else:
-                hi = mid
-        return float(lo)
-    return math.inf
 
 
 def _bin_label(model, beta):
@@ -729,7 +384,6 @@ def monotone_discrete_step(ex):
     return Measurement(value=max(ex["hs"]), extra={_bin_label(model, beta): min(h_safe, 1e3)})
 
 
-# ------------------------------------------------------------------------ first and second variation
 @st.composite
 def _variation_examples(draw):
     kind = draw(st.sampled_from(["random", "random", "random", "dirac_rotation"]))
@@ -753,27 +407,6 @@ def _variation_examples(draw):
     return {"kind": kind, "x": x, "v": v, "beta": beta}
 
 
-def _variation_scales(x, v, beta):
-    """Absolute size of the integrands (denominators of the relative errors; no cancellation)."""
-    n = x.shape[0]
-    w = np.exp(beta * (x @ x.T))
-    a = np.linalg.norm(v, axis=1)
-    s1 = float(np.sum(w * a[:, None])) / n**2
-    s2 = float(np.sum(w * ((1 + beta) * a[:, None] ** 2 + (1 + beta) * np.outer(a, a)))) / n**2
-    return s1, s2
-
-
-def _fd_variation(x, v, beta, order):
-    n = x.shape[0]
-    speed = float(np.max(np.linalg.norm(v, axis=1)))
-    h = 1e-3 / max(1.0, speed * (1.0 + beta))
-
-    def f(s):
-        return energy_increment(x, geodesic_delta(x, v, s), beta) / n**2
-
-    return (central_first(f, h) if order == 1 else central_second(f, h)), h
-
-
 VAR_TOL = 1e-8
 _VAR_TOL_TEXT = (
     "|FD - formula| <= 1e-8 S, S = the integral of the absolute integrand (so the test is meaningful when the "
@@ -785,12 +418,12 @@ _VAR_TOL_TEXT = (
 
 def _variation_check(ex, which):
     x, v, beta = ex["x"], ex["v"], ex["beta"]
-    s1, s2 = _variation_scales(x, v, beta)
+    s1, s2 = variation_scales(x, v, beta)
     if which == "first":
-        fd, h = _fd_variation(x, v, beta, 1)
+        fd, h = fd_variation(x, v, beta, 1)
         val, scale = variation_first(x, v, beta), s1
     else:
-        fd, h = _fd_variation(x, v, beta, 2)
+        fd, h = fd_variation(x, v, beta, 2)
         val = variation_second_printed(x, v, beta) if which == "printed" else variation_second_corrected(x, v, beta)
         scale = s2
     if scale == 0.0:  # v = 0 everywhere: both sides vanish identically

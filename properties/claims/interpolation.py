@@ -1,5 +1,4 @@
-r"""Claims of theory notes 06-interpolation.md: measure-to-measure interpolation, its errata,
-localisation on the circle and low-temperature concentration.
+r"""Claims of theory notes 06-interpolation.md: measure-to-measure interpolation and its errata.
 
 ``interpolation.dirac_targets``
     the three-phase construction (:func:`attnflow.numerics.interpolation.construct_dirac_interpolation`)
@@ -17,16 +16,10 @@ localisation on the circle and low-temperature concentration.
     moving mass :math:`\eta` a chordal distance :math:`D\le2` gives :math:`W_2 = D\sqrt\eta \le 2\sqrt\eta`;
     the printed :math:`W_2 \le C\eta` (checked with :math:`C = 2 = \operatorname{diam}`, the constant
     that is right for :math:`W_1`) fails, and :math:`W_2/\eta = D/\sqrt\eta` is unbounded.
-``localization.circle_mass`` (explore)
-    largest mass within width :math:`1/(2\sqrt\beta)` at second-order stable critical points of the
-    model of :mod:`attnflow.numerics.localization`, against 0.5742.
-``lowtemp.concentration`` (explore)
-    fitted exponent of :math:`W_2(\mu_t^\beta, \mu_t^{4\beta})` in :math:`\beta`, beside :math:`-1/2`.
 
 References
 ----------
-arXiv 2411.04551 (Theorem 1.1, Lemma B.2), 2601.21366 (localisation), 2605.10931 (low temperature);
-theory notes 06-interpolation.md §6.1-6.5, claims.md.
+arXiv 2411.04551 (Theorem 1.1, Lemma B.2); theory notes 06-interpolation.md §6.1-6.3, claims.md.
 """
 
 from __future__ import annotations
@@ -44,31 +37,20 @@ from attnflow.numerics.interpolation import (
     gate_mass_moved,
     mass_concentration_family,
 )
-from attnflow.numerics.localization import LOCALIZATION_CONSTANT, find_critical_point
-from attnflow.numerics.lowtemp import lowtemp_exponent
 from attnflow.properties import strategies as afs
 from attnflow.properties.registry import Measurement, claim, rate_measurement, require
 
-__all__ = [
-    "SWITCH_CONSTANT",
-    "dirac_instances",
-    "gate_instances",
-    "LOCALIZATION_BETAS",
-    "LOWTEMP_BETAS",
-]
+__all__ = ["SWITCH_CONSTANT", "dirac_instances", "gate_instances"]
+
 
 #: Switches allowed per d*N in interpolation.dirac_targets (the construction uses <= 1 * d * N).
 SWITCH_CONSTANT = 1.0
+
+
 #: W2 accuracy and total time asked of the construction.
 DIRAC_EPS, DIRAC_T = 2e-2, 5.0
-#: Inverse temperatures of the localisation sweep and particle numbers per interaction.
-LOCALIZATION_BETAS = (4.0, 8.0, 16.0, 32.0)
-#: Inverse temperatures (beta, compared with 4 beta) and time of the low-temperature fit.
-LOWTEMP_BETAS = (2.0, 4.0, 8.0, 16.0, 32.0)
-LOWTEMP_T = 3.0
 
 
-# ------------------------------------------------------------------------------ dirac targets
 @st.composite
 def dirac_instances(draw):
     r"""Drawn instances of Theorem 1.1 via :func:`~attnflow.numerics.interpolation.draw_instance`.
@@ -134,7 +116,6 @@ def dirac_targets(ex):
     )
 
 
-# ------------------------------------------------------------------------------ cluster time
 CLUSTER_EPS = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6)
 
 
@@ -166,7 +147,6 @@ def cluster_time_claim(ex):
                        extra={"R^2": fit.r2, "tau(1e-6)": float(fit.times[-1])})
 
 
-# ------------------------------------------------------------------------------ gate sign
 @st.composite
 def gate_instances(draw):
     r"""A cloud of 40-120 points on :math:`S^{d-1}` (d = 3..5), a centre ``z`` and radius ``R``, with
@@ -239,7 +219,6 @@ def gate_sign_corrected(ex):
     return _gate_check(ex, "corrected")
 
 
-# ------------------------------------------------------------------------------ mass concentration
 MASS_N = 400
 
 
@@ -297,82 +276,3 @@ def mass_concentration_linear(ex):
     require(r.w2 <= 2.0 * r.eta, f"W2 = {r.w2:.4g} > 2 eta = {2 * r.eta:.4g} (W2/eta = {r.ratio_eta:.3g}, "
             f"eta = {r.eta:g}, D = {r.distance:.3g})")
     return Measurement(value=r.ratio_eta)
-
-
-# ------------------------------------------------------------------------------ localisation (explore)
-@st.composite
-def _localization_examples(draw):
-    a = draw(st.floats(0.5, 2.0))
-    return {
-        "interaction": draw(st.sampled_from(["attractive", "repulsive"])),
-        "a": a,
-        "b": a * draw(st.floats(-0.5, 0.5)),
-        "seed": draw(afs.seeds()),
-    }
-
-
-def _particles(interaction: str, beta: float) -> int:
-    """Particles per run: 16 for attraction (clusters), 2 beta + 16 for repulsion (a stable near-uniform
-    configuration needs spacing well below the kernel width 1/sqrt(beta))."""
-    return 16 if interaction == "attractive" else int(2 * beta) + 16
-
-
-@claim(
-    id="localization.circle_mass",
-    title="largest mass within angular width 1/(2 sqrt(beta)) at second-order stable critical points of "
-    "sigma E_beta + perceptron potential on the circle, against 0.5742 (model of attnflow.numerics.localization)",
-    source="arXiv 2601.21366 (via transcription; normalisation not recovered); theory notes 06-interpolation.md §6.4",
-    latex=r"\max_\phi \mu\bigl([\phi,\phi+\tfrac{1}{2\sqrt\beta}]\bigr) \le 0.5742 + O(e^{-\beta}),\quad "
-    r"F_\sigma = \frac{\sigma}{2\beta n^2}\sum_{i,j}e^{\beta\cos(\theta_i-\theta_j)} + \frac1n\sum_i (a\cos\theta_i+b)_+",
-    hypotheses=_localization_examples(),
-    expect="explore",
-    tolerance="explore: no pass/fail on 0.5742; a run counts if the relative gradient <= 1e-8 and the Wasserstein "
-    "second-order test (atom Hessian, splitting curvature) passes to 1e-8 relative; the fraction of betas "
-    "(4, 8, 16, 32) where the finder reached such a point is reported per interaction",
-    measure="largest arc mass found",
-    examples=0.6,
-)
-def circle_mass(ex):
-    inter = ex["interaction"]
-    rng = np.random.default_rng(ex["seed"])
-    extra, masses, missed = {}, [], []
-    for beta in LOCALIZATION_BETAS:
-        n = _particles(inter, beta)
-        cp = find_critical_point(rng.uniform(0, 2 * np.pi, n), beta, interaction=inter, a=ex["a"], b=ex["b"])
-        if cp.stable:
-            extra[f"{inter} beta={beta:g}: arc mass"] = cp.arc_mass
-            extra[f"{inter} beta={beta:g}: atoms"] = float(cp.masses.size)
-            masses.append(cp.arc_mass)
-        else:
-            missed.append(f"beta={beta:g} (grad {cp.grad_rel:.1e}, hess {cp.hess_rel:.1e}, split {cp.split_rel:.1e})")
-    extra[f"{inter}: fraction of betas with a stable point"] = len(masses) / len(LOCALIZATION_BETAS)
-    require(bool(masses), f"{inter}: no second-order stable critical point reached at " + "; ".join(missed))
-    top = max(masses)
-    return Measurement(value=top, fitted=top, theory=LOCALIZATION_CONSTANT, extra=extra)
-
-
-# ------------------------------------------------------------------------------ low temperature (explore)
-@st.composite
-def _lowtemp_examples(draw):
-    return {"x0": draw(afs.sphere_points(n=st.integers(16, 32), d=3))}
-
-
-@claim(
-    id="lowtemp.concentration",
-    title="W2(mu_t^beta, mu_t^{4 beta}) shrinks with beta at fixed t (SA on S^2): fitted exponent beside -1/2",
-    source="arXiv 2605.10931 (abstract: sqrt(log(beta+1)/beta)); theory notes 06-interpolation.md §6.5",
-    latex=r"W_2(\mu_t^\beta,\mu_t^{4\beta}) \approx C\beta^{p},\quad p \overset{?}{\approx} -\tfrac12",
-    hypotheses=_lowtemp_examples(),
-    expect="explore",
-    tolerance=f"explore: exponent p fitted over beta = {', '.join(f'{b:g}' for b in LOWTEMP_BETAS)} at t = "
-    f"{LOWTEMP_T:g}, RK4 step min(0.02, 0.5/beta), exact assignment W2; theory column -1/2, extra: the exponent "
-    "the abstract's sqrt(log(beta+1)/beta) itself gives over the same betas",
-    measure="fitted exponent p",
-    examples=0.6,
-)
-def lowtemp_concentration(ex):
-    fit = lowtemp_exponent(ex["x0"], LOWTEMP_BETAS, LOWTEMP_T, model="sa")
-    return Measurement(value=fit.exponent, fitted=fit.exponent, theory=-0.5,
-                       extra={"exponent of sqrt(log(beta+1)/beta)": fit.reference, "R^2 (log-log)": fit.r2,
-                              "W2 at smallest beta": float(fit.distances[0]),
-                              "W2 at largest beta": float(fit.distances[-1])})

@@ -4,6 +4,14 @@ For unit inputs with :math:`\langle x_i,x_j\rangle=\rho`, outputs :math:`\sum_j 
 (V = I) satisfy, with :math:`r=e^{\beta(1-\rho)}` and :math:`a=1+(n-1)\rho`,
 
 .. math:: \langle\theta_i,\theta_j\rangle = \frac{(r-1)^2\rho + (2(r-1)+n)a}{(r-1)^2 + (2(r-1)+n)a}.
+
+``long_context.finite_n``
+    an explicit softmax layer against this closed form;
+``long_context.limits``
+    the three :math:`n\to\infty` limits of the overlap at :math:`\beta=\gamma\log n` (SymPy ``limit``
+    against the stated piecewise limit), with a numeric trend up to :math:`n=10^6`.
+
+Formulas: :mod:`attnflow.properties.claims._long_context`.
 """
 
 from __future__ import annotations
@@ -13,43 +21,14 @@ import math
 import numpy as np
 from hypothesis import strategies as st
 
-from attnflow.numerics._reference import softmax_attention
+from attnflow.properties.claims._long_context import (
+    explicit_overlaps,
+    finite_n_overlap,
+    overlap_expression,
+    stated_limit,
+)
 from attnflow.properties.registry import Measurement, claim, require
-from attnflow.properties.strategies import random_orthogonal, seeds
-
-
-def finite_n_overlap(n: int, rho: float, beta: float) -> float:
-    r"""Finite-n output overlap :math:`\langle\theta_i,\theta_j\rangle` of 03 §3.3 (see module docstring).
-
-    Valid while :math:`\beta(1-\rho) < 350` (so that :math:`r^2` is a finite float).
-
-    References
-    ----------
-    arXiv:2512.01868, arXiv:2510.05554; theory notes 03-clustering.md §3.3.
-    """
-    a = 1.0 + (n - 1) * rho
-    r = math.exp(beta * (1.0 - rho))
-    num = (r - 1.0) ** 2 * rho + (2.0 * (r - 1.0) + n) * a
-    den = (r - 1.0) ** 2 + (2.0 * (r - 1.0) + n) * a
-    return num / den
-
-
-def explicit_overlaps(n: int, rho: float, beta: float, d: int, seed: int) -> np.ndarray:
-    """Gram matrix of the normalised outputs of one explicit softmax layer on equiangular inputs.
-
-    References
-    ----------
-    arXiv:2512.01868, arXiv:2510.05554; theory notes 03-clustering.md §3.3.
-    """
-    g = (1.0 - rho) * np.eye(n) + rho * np.ones((n, n))
-    x = np.linalg.cholesky(g)
-    if d > n:
-        x = np.hstack([x, np.zeros((n, d - n))])
-    x = x @ random_orthogonal(np.random.default_rng(seed), d).T
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
-    y = softmax_attention(x, beta)[0]  # explicit softmax layer, V = I
-    theta = y / np.linalg.norm(y, axis=1, keepdims=True)
-    return theta @ theta.T
+from attnflow.properties.strategies import seeds
 
 
 @st.composite
@@ -84,3 +63,57 @@ def finite_n(ex):
     err = float(np.max(np.abs(off - want)))
     require(err <= 1e-12, f"explicit layer overlap differs from the formula {want:.15g} by {err:.3e}")
     return Measurement(value=err, extra={"overlap": want})
+
+
+LC_NS = (1e2, 1e3, 1e4, 1e5, 1e6)
+
+
+@st.composite
+def _lc_examples(draw):
+    q = draw(st.integers(2, 12))
+    p = draw(st.integers(1, q - 1))
+    b1 = draw(st.integers(2, 9))
+    a1 = draw(st.integers(1, b1 - 1))
+    b2 = draw(st.integers(1, 6))
+    a2 = draw(st.integers(1, 2 * b2))
+    return {"rho": (p, q), "kappa_below": (a1, b1), "kappa_above": (b2 + a2, b2)}
+
+
+@claim(
+    id="long_context.limits",
+    title="one layer at beta = gamma log n: output overlap -> 1, 4 rho/(1 + 3 rho), rho across gamma = 1/(1 - rho)",
+    source="arXiv:2510.05554, arXiv:2512.01868 (long context, beta = gamma log n); theory notes "
+    "03-clustering.md §3.3 [paper]",
+    latex=r"\beta=\gamma\log n:\ \lim_{n\to\infty}\langle\theta_i,\theta_j\rangle=\begin{cases}1&\gamma<\frac1{1-\rho}\\"
+    r"\frac{4\rho}{1+3\rho}&\gamma=\frac1{1-\rho}\\ \rho&\gamma>\frac1{1-\rho}\end{cases}",
+    hypotheses=_lc_examples(),
+    expect="holds",
+    tolerance="exact: sympy.limit of the finite-n overlap (beta = gamma log n, rational rho and kappa = "
+    "gamma (1 - rho) below, at and above 1) must equal the stated value symbolically; numeric trend (illustration, "
+    "float formula at n = 1e2..1e6): |overlap(n) - limit| must be smaller at n = 1e6 than at n = 1e2 (the "
+    "approach is a power n^-min(1, 2|1 - kappa|), so it is logarithmically slow near kappa = 1)",
+    measure="max |overlap(1e6) - limit|",
+    describe=lambda ex: repr(ex),
+)
+def limits(ex):
+    import sympy as sp
+
+    rho = sp.Rational(*ex["rho"])
+    nsym = sp.Symbol("n", positive=True)
+    regimes = {"below": sp.Rational(*ex["kappa_below"]), "at": sp.Integer(1), "above": sp.Rational(*ex["kappa_above"])}
+    worst = 0.0
+    extra = {}
+    for name, kappa in regimes.items():
+        gamma = kappa / (1 - rho)
+        expr = overlap_expression(nsym, gamma * sp.log(nsym), rho)
+        lim = sp.limit(expr, nsym, sp.oo)
+        want = stated_limit(gamma, rho)
+        require(sp.simplify(lim - want) == 0,
+                f"kappa = gamma (1 - rho) = {kappa} ({name}), rho = {rho}: sympy limit {lim} != stated {want}")
+        errs = [abs(finite_n_overlap(n, float(rho), float(gamma) * math.log(n)) - float(want)) for n in LC_NS]
+        require(errs[-1] < errs[0] or errs[-1] < 1e-12,
+                f"no convergence trend ({name}, rho = {rho}, kappa = {kappa}): |overlap - limit| = "
+                f"{errs[0]:.3e} at n = 1e2 but {errs[-1]:.3e} at n = 1e6")
+        extra[f"|overlap - limit| at n = 1e6 ({name})"] = errs[-1]
+        worst = max(worst, errs[-1])
+    return Measurement(value=worst, extra=extra)

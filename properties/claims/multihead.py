@@ -30,15 +30,15 @@ import math
 import numpy as np
 from hypothesis import strategies as st
 
+from attnflow.numerics import single_thread
 from attnflow.properties import strategies as afs
-from attnflow.properties.claims.energy import (
+from attnflow.properties.claims._energy import (
     DISS_TOL,
     central_first,
     diss_round_off,
     energy_increment,
     particle_energy,
     round_off_slack,
-    single_thread,
     sphere_curve_delta,
 )
 from attnflow.properties.registry import Measurement, claim, require
@@ -125,7 +125,7 @@ def shrink_counterexample(x, M, beta, value) -> tuple[np.ndarray, np.ndarray]:
 
     References
     ----------
-    Hypothesis-style shrinking of a found counterexample (issue 4: shrink the found example).
+    Hypothesis-style shrinking of a found counterexample.
     """
     changed = True
     while changed:

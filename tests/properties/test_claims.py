@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from attnflow.properties import registry
-from attnflow.properties.claims import cluster, energy_bounds, equiangular, long_context
+from attnflow.properties.claims import _energy, cluster, energy, equiangular, long_context
 from attnflow.properties.registry import Violation
 
 REAL = ["energy.bounds", "cluster.wendel", "cluster.stationary", "equiangular.closed_form.beta0",
@@ -119,8 +119,8 @@ def test_explicit_layer_is_equiangular_and_matches():
 def test_uniform_energy_on_s2_is_sinh():
     # d = 3: <x,y> is uniform on [-1, 1], so E e^{b<x,y>} = sinh(b)/b
     for b in (0.1, 1.0, 7.0):
-        assert energy_bounds.log_uniform_mean_bessel(b, 3) == pytest.approx(math.log(math.sinh(b) / b), rel=1e-13)
-        assert energy_bounds.log_uniform_mean_quad(b, 3) == pytest.approx(math.log(math.sinh(b) / b), rel=1e-12)
+        assert _energy.log_uniform_mean_bessel(b, 3) == pytest.approx(math.log(math.sinh(b) / b), rel=1e-13)
+        assert _energy.log_uniform_mean_quad(b, 3) == pytest.approx(math.log(math.sinh(b) / b), rel=1e-12)
 
 
 def test_uniform_energy_by_monte_carlo():
@@ -130,21 +130,21 @@ def test_uniform_energy_by_monte_carlo():
     y = rng.standard_normal((m, d))
     u = np.sum(x * y, axis=1) / np.linalg.norm(x, axis=1) / np.linalg.norm(y, axis=1)
     vals = np.exp(b * u)
-    assert abs(vals.mean() - math.exp(energy_bounds.log_uniform_mean_bessel(b, d))) < 5 * vals.std() / math.sqrt(m)
+    assert abs(vals.mean() - math.exp(_energy.log_uniform_mean_bessel(b, d))) < 5 * vals.std() / math.sqrt(m)
 
 
 def test_empirical_energy_never_below_uniform_on_polygons():
     # regular polygons kill all harmonics below n: the gap is 2 sum_k a_{kn} > 0 but below rounding
     for n in (3, 8, 40):
         ex = {"kind": "polygon", "n": n, "d": 2, "beta": 1.0, "seed": 0}
-        m = energy_bounds.bounds.check(ex)
+        m = energy.bounds.check(ex)
         assert m.value > -1e-12
 
 
 @pytest.mark.parametrize("kind", ["iid", "cap", "polygon", "simplex", "cross"])
 def test_energy_bounds_single_point_measures(kind):
     # n = 1 (a Dirac mass) attains the upper bound e^beta/(2 beta); regression: simplex with n = 1 used to raise
-    m = energy_bounds.bounds.check({"kind": kind, "n": 1, "d": 3, "beta": 2.0, "seed": 0})
+    m = energy.bounds.check({"kind": kind, "n": 1, "d": 3, "beta": 2.0, "seed": 0})
     if kind in ("iid", "cap"):
         assert m.extra["E(mu)/E_max"] == pytest.approx(1.0, abs=1e-15)
     assert m.value > 0

@@ -11,9 +11,10 @@ import math
 import numpy as np
 import pytest
 
-from attnflow.numerics import equiangular, make_field
+from attnflow.numerics import equiangular, make_field, single_thread
 from attnflow.properties import registry
-from attnflow.properties.claims import clustering, dynamics, spectral
+from attnflow.properties.claims import _clustering, _equiangular, _long_context, _preln, cluster, long_context, spectral
+from attnflow.properties.claims import equiangular as equiangular_claims
 from attnflow.properties.claims.long_context import finite_n_overlap
 from attnflow.properties.registry import Violation
 
@@ -68,11 +69,11 @@ def _hemisphere_example(model="sa", beta=1.0, n=5, d=3, seed=0):
 def test_hemisphere_monotone_catches_a_reversed_flow(monkeypatch):
     # negative control: the time-reversed SA flow pushes the lowest token down, the check must see it
     ex = _hemisphere_example()
-    clustering.hemisphere_monotone.check(ex)  # forward flow passes
-    real = clustering.make_field
-    monkeypatch.setattr(clustering, "make_field", lambda *a, **k: (lambda t, x, f=real(*a, **k): -f(t, x)))
+    cluster.hemisphere_monotone.check(ex)  # forward flow passes
+    real = cluster.make_field
+    monkeypatch.setattr(cluster, "make_field", lambda *a, **k: (lambda t, x, f=real(*a, **k): -f(t, x)))
     with pytest.raises(Violation):
-        clustering.hemisphere_monotone.check(ex)
+        cluster.hemisphere_monotone.check(ex)
 
 
 def test_diameter_and_min_inner_brute_force():
@@ -80,35 +81,35 @@ def test_diameter_and_min_inner_brute_force():
     x = rng.standard_normal((6, 4))
     x /= np.linalg.norm(x, axis=1, keepdims=True)
     brute = max(np.linalg.norm(a - b) for a in x for b in x)
-    assert clustering.diameter(x) == pytest.approx(brute, rel=1e-14)
-    assert clustering.min_inner(x) == pytest.approx(min(a @ b for a in x for b in x), abs=1e-15)
-    assert clustering.diameter(np.stack([x, x[::-1]])).shape == (2,)
+    assert _clustering.diameter(x) == pytest.approx(brute, rel=1e-14)
+    assert _clustering.min_inner(x) == pytest.approx(min(a @ b for a in x for b in x), abs=1e-15)
+    assert _clustering.diameter(np.stack([x, x[::-1]])).shape == (2,)
 
 
 def test_hemisphere_rate_bound_and_negative_control(monkeypatch):
-    assert clustering.hemisphere_rate_bound(2, 0.0) == 0.25
-    assert clustering.hemisphere_rate_bound(4, 1.0) == pytest.approx(1 / (8 * math.e**2))
+    assert cluster.hemisphere_rate_bound(2, 0.0) == 0.25
+    assert cluster.hemisphere_rate_bound(4, 1.0) == pytest.approx(1 / (8 * math.e**2))
     ex = _hemisphere_example(beta=0.5)
-    m = clustering.hemisphere_rate.check(ex)
+    m = cluster.hemisphere_rate.check(ex)
     assert m.fitted == pytest.approx(1.0, rel=1e-3)  # SA linearisation at consensus: rate 1 for the diameter
-    monkeypatch.setattr(clustering, "hemisphere_rate_bound", lambda n, beta: 1.5)  # a bound above the true rate
+    monkeypatch.setattr(cluster, "hemisphere_rate_bound", lambda n, beta: 1.5)  # a bound above the true rate
     with pytest.raises(Violation):
-        clustering.hemisphere_rate.check(ex)
+        cluster.hemisphere_rate.check(ex)
 
 
 def test_d3_single_negative_control_antipodal_pair():
     # an antipodal pair is stationary at beta = 0 (the field vanishes exactly): never one cluster
     x = np.array([[0.0, 0.0, 1.0], [0.0, 0.0, -1.0]])
     with pytest.raises(Violation):
-        clustering.d3_single.check({"model": "sa", "x0": x, "beta": 0.0})
+        cluster.d3_single.check({"model": "sa", "x0": x, "beta": 0.0})
     y = np.array([[0.0, 0.6, 0.8], [0.0, 0.0, -1.0]])
-    m = clustering.d3_single.check({"model": "usa", "x0": y, "beta": 0.0})
+    m = cluster.d3_single.check({"model": "usa", "x0": y, "beta": 0.0})
     assert 0 < m.value < 1
 
 
 def test_cap_configuration_geometry():
     for k, theta in [(2, 1.2), (3, 1.5)]:
-        x, w, lab = clustering.cap_configuration(k, 4, 3, theta, 0.02, seed=1)
+        x, w, lab = _clustering.cap_configuration(k, 4, 3, theta, 0.02, seed=1)
         assert np.allclose(np.linalg.norm(w, axis=1), 1) and np.allclose(np.linalg.norm(x, axis=1), 1)
         g = w @ w.T
         assert np.allclose(g[~np.eye(k, dtype=bool)], math.cos(theta), atol=1e-14)
@@ -118,15 +119,15 @@ def test_cap_configuration_geometry():
     a = math.acos(1 - 2 * eps)
     phis = np.linspace(-a, a, 2001)
     best = max(math.cos(theta + p - q) for p in phis[::50] for q in phis[::50])
-    assert clustering.cap_alpha(theta, eps) == pytest.approx(best, abs=1e-12)
+    assert _clustering.cap_alpha(theta, eps) == pytest.approx(best, abs=1e-12)
     with pytest.raises(ValueError):
-        clustering.cap_configuration(3, 3, 2, 2.5, 0.02, seed=0)  # three caps cannot be pairwise 143 deg apart
+        _clustering.cap_configuration(3, 3, 2, 2.5, 0.02, seed=0)  # three caps cannot be pairwise 143 deg apart
 
 
 def test_escape_time_grows_with_beta():
-    x, w, lab = clustering.cap_configuration(2, 3, 2, 1.3, 0.02, seed=2)
-    with clustering.single_thread():
-        t = [clustering.escape_time(x, w, lab, b, 0.02) for b in (3.0, 5.0, 7.0)]
+    x, w, lab = _clustering.cap_configuration(2, 3, 2, 1.3, 0.02, seed=2)
+    with single_thread():
+        t = [_clustering.escape_time(x, w, lab, b, 0.02) for b in (3.0, 5.0, 7.0)]
     assert t[0] < t[1] < t[2]
 
 
@@ -134,7 +135,7 @@ def test_single_thread_restores_the_thread_count():
     import numba
 
     before = numba.get_num_threads()
-    with clustering.single_thread():
+    with single_thread():
         assert numba.get_num_threads() == 1
     assert numba.get_num_threads() == before
 
@@ -142,25 +143,25 @@ def test_single_thread_restores_the_thread_count():
 # ------------------------------------------------------------------------------ equiangular
 def test_pair_eps_matches_the_gram_matrix():
     x = equiangular(5, 6, 0.3, seed=1)
-    mean, spread = dynamics.pair_eps(x[None])
+    mean, spread = _equiangular.pair_eps(x[None])
     assert mean[0] == pytest.approx(0.7, abs=1e-14) and spread[0] < 1e-14
-    mean, _ = dynamics.pair_eps(3.0 * x[None])  # directions only
+    mean, _ = _equiangular.pair_eps(3.0 * x[None])  # directions only
     assert mean[0] == pytest.approx(0.7, abs=1e-14)
 
 
 def test_invariance_catches_a_wrong_ode(monkeypatch):
     ex = {"model": "sa", "n": 4, "d": 5, "beta": 1.5, "rho0": 0.1, "seed": 0}
-    assert dynamics.invariance.check(ex).value < 1e-10
-    real = dynamics.rho_dot_sa
-    monkeypatch.setattr(dynamics, "rho_dot_sa", lambda rho, n, beta: 1.001 * real(rho, n, beta))
+    assert equiangular_claims.invariance.check(ex).value < 1e-10
+    real = _equiangular.rho_dot_sa
+    monkeypatch.setattr(_equiangular, "rho_dot_sa", lambda rho, n, beta: 1.001 * real(rho, n, beta))
     with pytest.raises(Violation):
-        dynamics.invariance.check(ex)
+        equiangular_claims.invariance.check(ex)
 
 
 def test_equiangular_rates_discriminate_sa_from_usa():
     ex = {"n": 4, "d": 4, "beta": 1.0, "rho0": 0.2, "seed": 0}
-    sa = dynamics.rate_sa.check(ex)
-    usa = dynamics.rate_usa.check(ex)
+    sa = equiangular_claims.rate_sa.check(ex)
+    usa = equiangular_claims.rate_usa.check(ex)
     assert sa.fitted == pytest.approx(2.0, rel=1e-4)
     assert usa.fitted == pytest.approx(2 * math.e, rel=1e-4)  # so the SA theory value would be rejected
 
@@ -170,7 +171,7 @@ def test_overlap_expression_matches_the_float_formula():
     import sympy as sp
 
     n, beta, rho = sp.symbols("n beta rho", positive=True)
-    expr = dynamics.overlap_expression(n, beta, rho)
+    expr = _long_context.overlap_expression(n, beta, rho)
     for nv, bv, rv in [(5, 1.3, 0.4), (40, 6.0, 0.2), (2, 0.1, 0.9)]:
         val = float(expr.subs({n: nv, beta: bv, rho: rv}))
         assert val == pytest.approx(finite_n_overlap(nv, rv, bv), rel=1e-13)
@@ -180,32 +181,32 @@ def test_stated_limit_values():
     import sympy as sp
 
     rho = sp.Rational(1, 3)
-    assert dynamics.stated_limit(sp.Rational(1, 2) / (1 - rho), rho) == 1
-    assert dynamics.stated_limit(1 / (1 - rho), rho) == sp.Rational(2, 3)  # 4 rho/(1 + 3 rho)
-    assert dynamics.stated_limit(2 / (1 - rho), rho) == rho
+    assert long_context.stated_limit(sp.Rational(1, 2) / (1 - rho), rho) == 1
+    assert long_context.stated_limit(1 / (1 - rho), rho) == sp.Rational(2, 3)  # 4 rho/(1 + 3 rho)
+    assert long_context.stated_limit(2 / (1 - rho), rho) == rho
 
 
 def test_limits_check_catches_a_wrong_limit(monkeypatch):
     import sympy as sp
 
     ex = {"rho": (1, 3), "kappa_below": (1, 2), "kappa_above": (3, 2)}
-    dynamics.limits.check(ex)
-    real = dynamics.stated_limit
+    long_context.limits.check(ex)
+    real = long_context.stated_limit
 
     def wrong(gamma, rho):
         k = sp.nsimplify(gamma) * (1 - rho)
         return 4 * rho / (1 + 2 * rho) if k == 1 else real(gamma, rho)
 
-    monkeypatch.setattr(dynamics, "stated_limit", wrong)
+    monkeypatch.setattr(long_context, "stated_limit", wrong)
     with pytest.raises(Violation):
-        dynamics.limits.check(ex)
+        long_context.limits.check(ex)
 
 
 # ------------------------------------------------------------------------------ Pre-LN
 def test_preln_reduced_rhs_limits():
     # at rho = 1 (eps = 0): no angular motion and dr/dt = 1; at beta = 0: dr/dt = (1 + (n-1) rho)/n
-    assert dynamics.preln_reduced_rhs(0.0, [0.0, 2.0], 5, 3.0) == [-0.0, 1.0]
-    de, dr = dynamics.preln_reduced_rhs(0.0, [0.6, 2.0], 5, 0.0)
+    assert _preln.preln_reduced_rhs(0.0, [0.0, 2.0], 5, 3.0) == [-0.0, 1.0]
+    de, dr = _preln.preln_reduced_rhs(0.0, [0.6, 2.0], 5, 0.0)
     assert dr == pytest.approx((1 + 4 * 0.4) / 5)
     assert de == pytest.approx(-2 * 0.6 * (4 * 0.4 + 1) / 5 / 2.0)
 
@@ -214,7 +215,7 @@ def test_preln_reference_constant():
     # FINDING (01 §1.7): lim t^2 (1 - rho) is 3.73495 for n = 8, beta = 2, rho0 = 0, r0 = 1; the notes' 3.736 is
     # the value of t^2 (1 - rho) near t = 1e4.  Two routes for the limit (r^2 eps and t^2 eps at 1e7) agree, and the
     # particles reproduce the reduced ODE at t = 1e4.
-    ref = dynamics.preln_reference()
+    ref = _preln.preln_reference()
     c = ref["C = lim r^2 (1 - rho)"]
     assert c == pytest.approx(ref["t^2 (1 - rho) at t = 1e7"], abs=2e-5)
     assert ref["t^2 (1 - rho) at t = 1e4, particles"] == pytest.approx(ref["t^2 (1 - rho) at t = 1e4"], rel=1e-7)
@@ -243,7 +244,7 @@ def test_fd_jacobian_reproduces_the_singleton_counterexample():
     # has linearised eigenvalues ~ -0.042, -0.44, -5.02 (each twice), although the stated criterion says unstable
     v = np.diag([0.1, -5.0, -5.0])
     x = np.array([[1.0, 0, 0], [1.0, 0, 0], [-1.0, 0, 0]])
-    with clustering.single_thread():
+    with single_thread():
         f = make_field("qkv", beta=1.0, Q=np.eye(3), K=v, V=v)
         ev = np.sort(np.linalg.eigvals(spectral.tangent_jacobian(f, x, np.eye(3)[:, 1:])).real)
     assert np.allclose(ev, [-5.02, -5.02, -0.44, -0.44, -0.042, -0.042], atol=6e-3)
@@ -254,7 +255,7 @@ def test_fd_stability_agrees_with_the_derived_eigenvalues():
     sym = pytest.importorskip("attnflow.symbolic.spectral")
     rng = np.random.default_rng(5)
     checked = 0
-    with clustering.single_thread():
+    with single_thread():
         for _ in range(12):
             n_plus, n_minus = int(rng.integers(1, 4)), int(rng.integers(1, 4))
             beta, lam_p, lam_k = rng.uniform(0.3, 3), rng.uniform(-3, 3), rng.uniform(-4, 4)
@@ -280,24 +281,24 @@ def test_pure_mode_cases_cover_every_branch():
 
 def test_bad_inputs_raise_value_errors():
     with pytest.raises(ValueError, match="states"):
-        clustering.diameter(np.zeros(3))
+        _clustering.diameter(np.zeros(3))
     with pytest.raises(ValueError, match="model"):
-        clustering.hemisphere_speed_scale("gpt", 1.0)
+        _clustering.hemisphere_speed_scale("gpt", 1.0)
     with pytest.raises(ValueError, match="q, k"):
-        clustering.hemisphere_speed_scale("qkv", 1.0)
+        _clustering.hemisphere_speed_scale("qkv", 1.0)
     with pytest.raises(ValueError, match="first_chunk"):
-        clustering.integrate_until(lambda t, x: x, np.ones((2, 2)), lambda t, s: None, rtol=1e-6,
+        _clustering.integrate_until(lambda t, x: x, np.ones((2, 2)), lambda t, s: None, rtol=1e-6,
                                    first_chunk=0.0, t_max=1.0)
-    x, w, lab = clustering.cap_configuration(2, 3, 1, 1.0, 0.02, seed=0)
+    x, w, lab = _clustering.cap_configuration(2, 3, 1, 1.0, 0.02, seed=0)
     with pytest.raises(ValueError, match="labels"):
-        clustering.escape_time(x, w, lab[:1], 2.0, 0.02)
+        _clustering.escape_time(x, w, lab[:1], 2.0, 0.02)
     with pytest.raises(ValueError, match="model"):
-        dynamics.equiangular_ode("preln", 4, 1.0, 0.0, 1.0)
+        _equiangular.equiangular_ode("preln", 4, 1.0, 0.0, 1.0)
     with pytest.raises(ValueError, match="rho0"):
-        dynamics.equiangular_ode("sa", 4, 1.0, -0.5, 1.0)
+        _equiangular.equiangular_ode("sa", 4, 1.0, -0.5, 1.0)
     with pytest.raises(ValueError):
-        dynamics.solve_preln_reduced(4, 1.0, 0.0, -1.0, 10.0)
+        _preln.solve_preln_reduced(4, 1.0, 0.0, -1.0, 10.0)
     with pytest.raises(ValueError, match="states"):
-        dynamics.pair_eps(np.ones((1, 3)))
+        _equiangular.pair_eps(np.ones((1, 3)))
     with pytest.raises(ValueError, match="basis"):
         spectral.tangent_jacobian(lambda t, x: x, np.ones((2, 3)), np.ones((2, 2)))

@@ -13,6 +13,7 @@ import pytest
 
 from attnflow.numerics import fields
 from attnflow.properties import registry
+from attnflow.properties.claims import _energy
 from attnflow.properties.claims import energy as en
 from attnflow.properties.claims import multihead as mh
 from attnflow.properties.registry import Violation
@@ -73,9 +74,9 @@ def test_energy_increment_matches_mpmath():
             beta = 2.5
             X, Dl = mp.matrix(x.tolist()), mp.matrix(delta.tolist())
             exact = _mp_energy(X + Dl, mp.mpf(beta), A) - _mp_energy(X, mp.mpf(beta), A)
-            got = en.energy_increment(x, delta, beta, A)
+            got = _energy.energy_increment(x, delta, beta, A)
             assert abs(got - float(exact)) <= 1e-13 * abs(float(exact))
-            assert en.particle_energy(x, beta, A) == pytest.approx(float(_mp_energy(X, mp.mpf(beta), A)), rel=1e-14)
+            assert _energy.particle_energy(x, beta, A) == pytest.approx(float(_mp_energy(X, mp.mpf(beta), A)), rel=1e-14)
 
 
 def test_curve_and_geodesic_displacements():
@@ -87,17 +88,17 @@ def test_curve_and_geodesic_displacements():
     for h in (1e-3, 0.3, -2.0):
         y = x + h * v
         direct = y / np.linalg.norm(y, axis=1, keepdims=True)
-        np.testing.assert_allclose(x + en.sphere_curve_delta(x, v, h), direct, atol=1e-15)
+        np.testing.assert_allclose(x + _energy.sphere_curve_delta(x, v, h), direct, atol=1e-15)
         a = np.linalg.norm(v, axis=1, keepdims=True)
         geo = np.where(a > 0, np.cos(h * a) * x + np.sin(h * a) * v / np.where(a > 0, a, 1), x)
-        np.testing.assert_allclose(x + en.geodesic_delta(x, v, h), geo, atol=1e-15)
-        np.testing.assert_allclose(np.linalg.norm(x + en.geodesic_delta(x, v, h), axis=1), 1.0, atol=1e-15)
+        np.testing.assert_allclose(x + _energy.geodesic_delta(x, v, h), geo, atol=1e-15)
+        np.testing.assert_allclose(np.linalg.norm(x + _energy.geodesic_delta(x, v, h), axis=1), 1.0, atol=1e-15)
 
 
 def test_central_differences_on_exp():
     f = lambda t: math.expm1(1.3 * t)  # noqa: E731  f(0) = 0, f'(0) = 1.3, f''(0) = 1.69
-    assert en.central_first(f, 1e-3) == pytest.approx(1.3, rel=1e-12)
-    assert en.central_second(f, 1e-3) == pytest.approx(1.69, rel=1e-9)
+    assert _energy.central_first(f, 1e-3) == pytest.approx(1.3, rel=1e-12)
+    assert _energy.central_second(f, 1e-3) == pytest.approx(1.69, rel=1e-9)
 
 
 def test_dissipation_formula_matches_kernel():
@@ -136,13 +137,13 @@ def test_qkv_energy_rate_against_mpmath_and_identity():
     x = _sphere(rng, n, d)
     xdot = fields.velocity(x, model="qkv", beta=beta, Q=Q, K=K, V=V)
     expected = _mp_rate_along(x, xdot, beta, [Q.T @ K])[0]
-    assert float(en.qkv_energy_rate(x, Q, K, V, beta)) == pytest.approx(expected, rel=1e-10)
+    assert float(_energy.qkv_energy_rate(x, Q, K, V, beta)) == pytest.approx(expected, rel=1e-10)
     # batched form agrees with single, and Q = K = V = I reduces to the SA dissipation
     xb = np.stack([x, _sphere(rng, n, d)])
-    np.testing.assert_allclose(en.qkv_energy_rate(xb, Q, K, V, beta)[0], en.qkv_energy_rate(x, Q, K, V, beta),
+    np.testing.assert_allclose(_energy.qkv_energy_rate(xb, Q, K, V, beta)[0], _energy.qkv_energy_rate(x, Q, K, V, beta),
                                rtol=1e-13)
     eye = np.eye(d)
-    assert float(en.qkv_energy_rate(x, eye, eye, eye, beta)) == pytest.approx(
+    assert float(_energy.qkv_energy_rate(x, eye, eye, eye, beta)) == pytest.approx(
         fields.dissipation(x, model="sa", beta=beta), rel=1e-12)
 
 
@@ -166,7 +167,7 @@ def test_second_variation_two_evaluations_and_mpmath():
     v = rng.standard_normal((n, d))
     v -= np.sum(v * x, axis=1, keepdims=True) * x
     printed = en.variation_second_printed(x, v, beta)
-    assert en.variation_second_corrected(x, v, beta) == pytest.approx(printed, rel=1e-13)
+    assert _energy.variation_second_corrected(x, v, beta) == pytest.approx(printed, rel=1e-13)
     with mp.workdps(50):
         X, Vm = mp.matrix(x.tolist()), mp.matrix(v.tolist())
         norms = [mp.sqrt(sum(Vm[i, k] ** 2 for k in range(d))) for i in range(n)]
@@ -181,23 +182,23 @@ def test_second_variation_two_evaluations_and_mpmath():
         h = mp.mpf("1e-12")
         first = (E(h) - E(-h)) / (2 * h)
         second = (E(h) - 2 * E(0) + E(-h)) / h**2
-    assert en.variation_first(x, v, beta) == pytest.approx(float(first), rel=1e-12)
+    assert _energy.variation_first(x, v, beta) == pytest.approx(float(first), rel=1e-12)
     assert printed == pytest.approx(float(second), rel=1e-9)
 
 
 def test_largest_safe_step_brackets_the_threshold():
     rng = np.random.default_rng(6)
     x = _sphere(rng, 5, 3)
-    h = en.largest_safe_step(x, 1.0, "sa")
+    h = _energy.largest_safe_step(x, 1.0, "sa")
     assert 0.1 < h < 100
-    e_safe = en.discrete_layer_energies(x, 1.0, h)
-    assert np.all(np.diff(e_safe) >= -en.round_off_slack(e_safe[:-1]))
-    e_bad = en.discrete_layer_energies(x, 1.0, h * 1.001)
-    assert np.any(np.diff(e_bad) < -en.round_off_slack(e_bad[:-1]))
+    e_safe = _energy.discrete_layer_energies(x, 1.0, h)
+    assert np.all(np.diff(e_safe) >= -_energy.round_off_slack(e_safe[:-1]))
+    e_bad = _energy.discrete_layer_energies(x, 1.0, h * 1.001)
+    assert np.any(np.diff(e_bad) < -_energy.round_off_slack(e_bad[:-1]))
     # the layer itself: one step by hand with the numba SA field
     y = x + 0.7 * fields.velocity(x, model="sa", beta=1.0)
     y /= np.linalg.norm(y, axis=1, keepdims=True)
-    assert en.discrete_layer_energies(x, 1.0, 0.7, steps=1)[1] == pytest.approx(en.particle_energy(y, 1.0), rel=1e-13)
+    assert _energy.discrete_layer_energies(x, 1.0, 0.7, steps=1)[1] == pytest.approx(_energy.particle_energy(y, 1.0), rel=1e-13)
 
 
 def test_dissipation_check_flags_a_wrong_formula(monkeypatch):
@@ -239,12 +240,12 @@ def test_shrink_counterexample_drops_what_is_not_needed():
 
 def test_helpers_reject_bad_input():
     with pytest.raises(ValueError, match="x:"):
-        en.particle_energy(np.ones(3), 1.0)
+        _energy.particle_energy(np.ones(3), 1.0)
     with pytest.raises(ValueError, match="A:"):
-        en.particle_energy(np.eye(3), 1.0, np.eye(2))
+        _energy.particle_energy(np.eye(3), 1.0, np.eye(2))
     with pytest.raises(ValueError, match="delta:"):
-        en.energy_increment(np.eye(3), np.zeros((2, 3)), 1.0)
+        _energy.energy_increment(np.eye(3), np.zeros((2, 3)), 1.0)
     with pytest.raises(ValueError, match="beta:"):
-        en.particle_energy(np.eye(3), 0.0)
+        _energy.particle_energy(np.eye(3), 0.0)
     with pytest.raises(ValueError, match="normalization:"):
         mh.head_energy_rates(np.eye(3), np.eye(3)[None], 1.0, "both")

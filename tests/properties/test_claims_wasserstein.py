@@ -1,4 +1,4 @@
-"""Claims of issue 6 (Wasserstein, propagation of chaos, mean field, noise): outcomes and their pieces.
+"""Wasserstein, propagation-of-chaos, mean-field and noise claims: outcomes and their pieces.
 
 Independent routes: the package integrator ``attnflow.numerics.simulate`` for the weighted RK4 kernel,
 closed-form vMF moments, scipy's unscaled Bessel functions and the small-r expansion for the Kuramoto
@@ -12,9 +12,13 @@ import numpy as np
 import pytest
 from scipy.special import iv
 
+from attnflow.numerics import meanfield as M
 from attnflow.numerics.noise import euler_maruyama_common_noise, lambda_constants
 from attnflow.numerics.simulate import simulate
 from attnflow.properties import registry
+from attnflow.properties.claims import _experiments as X
+from attnflow.properties.claims import _stats as S
+from attnflow.properties.claims import chaos as C
 from attnflow.properties.claims import noise as N
 from attnflow.properties.claims import wasserstein as W
 from attnflow.properties.registry import Violation
@@ -59,10 +63,10 @@ def test_weighted_flow_field_and_convergence_against_package(model):
     x0 = rng.standard_normal((9, 3))
     x0 /= np.linalg.norm(x0, axis=1, keepdims=True)
     out = np.empty_like(x0)
-    W._field(x0, np.full(9, 1 / 9), 1.3, model == "usa", out)
+    M._weighted_field(x0, np.full(9, 1 / 9), 1.3, model == "usa", out)
     assert np.max(np.abs(out - make_field(model, beta=1.3)(0.0, x0))) < 1e-13
     ref = simulate(model, x0, beta=1.3, t_final=1.0, rtol=1e-12, atol=1e-14, method="adaptive").final
-    errs = [np.max(np.abs(W.weighted_attention_flow(x0, np.full(9, 1 / 9), beta=1.3, model=model, dt=1.0 / k,
+    errs = [np.max(np.abs(M.weighted_attention_flow(x0, np.full(9, 1 / 9), beta=1.3, model=model, dt=1.0 / k,
                                                     steps=k)[-1] - ref)) for k in (10, 20)]
     assert errs[1] < 1e-6 and errs[0] / errs[1] > 8  # fourth order: ratio ~ 16
 
@@ -71,9 +75,9 @@ def test_weight_zero_token_is_a_test_particle():
     rng = np.random.default_rng(1)
     ctx = rng.standard_normal((12, 3))
     ctx /= np.linalg.norm(ctx, axis=1, keepdims=True)
-    tok = W.CHAOS_TOKEN[None, :]
-    a = W.weighted_attention_flow(ctx, np.full(12, 1 / 12), beta=1.0, model="sa", dt=0.1, steps=10)[-1]
-    b = W.weighted_attention_flow(np.vstack([tok, ctx]), np.r_[0.0, np.full(12, 1 / 12)], beta=1.0, model="sa",
+    tok = X.CHAOS_TOKEN[None, :]
+    a = M.weighted_attention_flow(ctx, np.full(12, 1 / 12), beta=1.0, model="sa", dt=0.1, steps=10)[-1]
+    b = M.weighted_attention_flow(np.vstack([tok, ctx]), np.r_[0.0, np.full(12, 1 / 12)], beta=1.0, model="sa",
                                   dt=0.1, steps=10)[-1]
     assert np.max(np.abs(a - b[1:])) < 1e-14  # the context does not feel the test particle
     assert np.linalg.norm(b[0] - tok[0]) > 1e-2  # but the test particle moves
@@ -82,10 +86,10 @@ def test_weight_zero_token_is_a_test_particle():
 def test_vmf_sampler_and_quadrature_moments():
     kappa, axis = 2.0, np.array([0.0, 0.6, 0.8])
     mean_w = 1 / math.tanh(kappa) - 1 / kappa  # E<a, y> for vMF on S^2
-    y, w = W.vmf_quadrature(24, 48, kappa, axis)
+    y, w = M.vmf_quadrature(24, 48, kappa, axis)
     assert abs(w.sum() - 1) < 1e-14 and abs(w @ (y @ axis) - mean_w) < 1e-13
     assert np.max(np.abs(w @ y - mean_w * axis)) < 1e-13
-    s = W.vmf_sample(np.random.default_rng(2), 20000, kappa, axis)
+    s = M.vmf_sample(np.random.default_rng(2), 20000, kappa, axis)
     h = s @ axis
     assert abs(h.mean() - mean_w) < 5 * h.std() / math.sqrt(h.size)
 
@@ -95,20 +99,20 @@ def test_slope_ci_recovers_known_slope():
     rng = np.random.default_rng(3)
     n = np.array([64, 128, 256, 512, 1024])
     y = 2.0 * n ** (-0.3) * np.exp(0.02 * rng.standard_normal((40, 5)))
-    p, lo, hi = W.slope_ci(n, y)
+    p, lo, hi = S.slope_ci(n, y)
     assert lo < -0.3 < hi and hi - lo < 0.05
 
 
 def test_rms_bootstrap_recovers_half_slope():
     rng = np.random.default_rng(4)
-    n = np.array(W.CHAOS_SIZES)
+    n = np.array(X.CHAOS_SIZES)
     err = np.abs(rng.standard_normal((400, 5))) * n ** (-0.5)
-    s, lo, hi = W.rms_slope_bootstrap(n, err, rng)
+    s, lo, hi = S.rms_slope_bootstrap(n, err, rng)
     assert lo < -0.5 < hi and hi - lo < 0.15
 
 
 def test_bounded_difference_replicates_formula():
-    assert W.bounded_difference_replicates(100, 0.5, rel=0.1, delta=0.05) == math.ceil(16 * math.log(40) / (100 * 0.05**2))
+    assert S.bounded_difference_replicates(100, 0.5, rel=0.1, delta=0.05) == math.ceil(16 * math.log(40) / (100 * 0.05**2))
     assert W.empirical_theory_slope(1) == -0.5 and W.empirical_theory_slope(4) == -0.25
     assert -0.5 < W.empirical_theory_slope(2) < -0.4  # log factor flattens the local slope
 
@@ -125,18 +129,18 @@ def test_dirac_check_rejects_wrong_sign(monkeypatch):
 
 def test_chaos_check_rejects_a_slower_rate(monkeypatch):
     rng = np.random.default_rng(5)
-    n = np.array(W.CHAOS_SIZES)
-    fake = np.abs(rng.standard_normal((W.CHAOS_REPLICATES, 5))) * n ** (-1 / 4)
-    monkeypatch.setattr(W, "chaos_experiment", lambda seed: fake)
+    n = np.array(X.CHAOS_SIZES)
+    fake = np.abs(rng.standard_normal((X.CHAOS_REPLICATES, 5))) * n ** (-1 / 4)
+    monkeypatch.setattr(C, "chaos_experiment", lambda seed: fake)
     with pytest.raises(Violation):
-        W.attention_rate.check({"seed": 0})
+        C.attention_rate.check({"seed": 0})
 
 
 def test_empirical_rate_check_rejects_wrong_dimension_law(monkeypatch):
     # theory -1/(k+1) instead of -1/k for k >= 3 must be rejected
     monkeypatch.setattr(W, "empirical_theory_slope", lambda k, sizes=W.EMPIRICAL_SIZES: -1.0 / (k + 1.5))
     data = {k: np.tile(np.array(W.EMPIRICAL_SIZES, float) ** (-1.0 / max(k, 2)), (4, 1))
-            * (1 + 0.01 * np.random.default_rng(k).standard_normal((4, 5))) for k in W.EMPIRICAL_DIMS}
+            * (1 + 0.01 * np.random.default_rng(k).standard_normal((4, 5))) for k in X.EMPIRICAL_DIMS}
     monkeypatch.setattr(W, "empirical_rate_experiment", lambda seed, r: data)
     with pytest.raises(Violation):
         W.empirical_rate.check({"seed": 0})

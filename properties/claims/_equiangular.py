@@ -1,0 +1,160 @@
+r"""Equiangular reduction: right-hand sides, closed forms and reduced-ODE solutions.
+
+If :math:`\langle x_i(0),x_j(0)\rangle=\rho_0` for all :math:`i\ne j`, the configuration stays
+equiangular and
+
+.. math::
+    \text{SA: }\dot\rho = \frac{2e^{\beta\rho}(1-\rho)((n-1)\rho+1)}{e^\beta+(n-1)e^{\beta\rho}},\qquad
+    \text{USA: }\dot\rho = \tfrac2n e^{\beta\rho}(1-\rho)((n-1)\rho+1).
+
+References
+----------
+arXiv:2512.01868 (equiangular reduction); theory notes 03-clustering.md §3.2.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.integrate import solve_ivp
+from scipy.special import expi
+
+__all__ = [
+    "rho_dot_sa",
+    "rho_dot_usa",
+    "rho_beta0",
+    "hitting_F",
+    "bound_constants",
+    "pair_eps",
+    "equiangular_ode",
+]
+
+
+def rho_dot_sa(rho: float, n: int, beta: float) -> float:
+    r"""SA equiangular ODE right-hand side (03 §3.2), evaluated with :math:`e^{\beta(\rho-1)}` (no overflow):
+
+    .. math:: \dot\rho = \frac{2e^{\beta\rho}(1-\rho)((n-1)\rho+1)}{e^\beta+(n-1)e^{\beta\rho}}.
+
+    References
+    ----------
+    arXiv:2512.01868 (equiangular reduction); theory notes 03-clustering.md §3.2.
+    """
+    e = math.exp(beta * (rho - 1.0))
+    return 2.0 * e * (1.0 - rho) * ((n - 1) * rho + 1.0) / (1.0 + (n - 1) * e)
+
+
+def rho_dot_usa(rho: float, n: int, beta: float) -> float:
+    r"""USA equiangular ODE right-hand side (03 §3.2):
+
+    .. math:: \dot\rho = \tfrac2n e^{\beta\rho}(1-\rho)((n-1)\rho+1).
+
+    References
+    ----------
+    arXiv:2512.01868 (equiangular reduction); theory notes 03-clustering.md §3.2.
+    """
+    return 2.0 / n * math.exp(beta * rho) * (1.0 - rho) * ((n - 1) * rho + 1.0)
+
+
+def rho_beta0(t, n: int, rho0: float):
+    r""":math:`\rho(t) = (Ke^{2t}-1)/(Ke^{2t}+n-1)`, :math:`K=(1+(n-1)\rho_0)/(1-\rho_0)` (03 §3.2, β = 0).
+
+    References
+    ----------
+    arXiv:2512.01868 (equiangular reduction); theory notes 03-clustering.md §3.2.
+    """
+    k = (1.0 + (n - 1) * rho0) / (1.0 - rho0)
+    u = k * np.exp(2.0 * np.asarray(t, dtype=float))
+    return (u - 1.0) / (u + n - 1.0)
+
+
+def hitting_F(s: float, n: int, beta: float) -> float:
+    r"""The antiderivative :math:`F` of :math:`1/\dot\rho_{SA}` (03 §3.2):
+
+    .. math:: F(s) = \tfrac{1}{2n}\bigl[-(n-1)\log(1-s) + (n-1)\log(1+(n-1)s) - \mathrm{Ei}(\beta(1-s))
+              + e^{\beta n/(n-1)}\,\mathrm{Ei}\bigl(-\beta\tfrac{1+(n-1)s}{n-1}\bigr)\bigr].
+
+    References
+    ----------
+    arXiv:2512.01868 (equiangular reduction); theory notes 03-clustering.md §3.2.
+    """
+    m = n - 1
+    return (
+        -m * math.log1p(-s)
+        + m * math.log1p(m * s)
+        - float(expi(beta * (1.0 - s)))
+        + math.exp(beta * n / m) * float(expi(-beta * (1.0 + m * s) / m))
+    ) / (2.0 * n)
+
+
+def bound_constants(n: int, beta: float, rho0: float) -> tuple[float, float]:
+    r""":math:`C=\max(1-\rho_0,1)`, :math:`\lambda = q/(e^{\beta C}+n-1)`, :math:`q=\min((n-1)\rho_0+1,1)` (03 §3.2).
+
+    References
+    ----------
+    arXiv:2512.01868 (equiangular reduction); theory notes 03-clustering.md §3.2.
+    """
+    c = max(1.0 - rho0, 1.0)
+    q = min((n - 1) * rho0 + 1.0, 1.0)
+    return c, q / (math.exp(beta * c) + n - 1)
+
+
+def pair_eps(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r"""Mean and spread over pairs of :math:`\varepsilon_{ij} = 1-\langle u_i,u_j\rangle = |u_i-u_j|^2/2`.
+
+    ``u`` are the unit directions of the rows of ``states`` (shape ``(k, n, d)``); computing
+    :math:`\varepsilon` from differences keeps full relative accuracy when :math:`\varepsilon\ll 1`.
+
+    Returns
+    -------
+    mean, spread : ndarray (k,)
+        Mean of :math:`\varepsilon_{ij}` over :math:`i<j`, and :math:`\max-\min` over :math:`i<j`.
+
+    References
+    ----------
+    Theory notes 03-clustering.md §3.2.
+    """
+    s = np.asarray(states, dtype=float)
+    if s.ndim < 2 or s.shape[-2] < 2:
+        raise ValueError(f"states: expected configurations (..., n, d) with n >= 2, got shape {s.shape}")
+    u = s / np.linalg.norm(s, axis=-1, keepdims=True)
+    n = u.shape[-2]
+    iu = np.triu_indices(n, 1)
+    diff = u[..., :, None, :] - u[..., None, :, :]
+    eps = 0.5 * np.sum(diff * diff, axis=-1)[..., iu[0], iu[1]]
+    return eps.mean(axis=-1), eps.max(axis=-1) - eps.min(axis=-1)
+
+
+def equiangular_ode(model: str, n: int, beta: float, rho0: float, t_final: float | None = None,
+                    stop_eps: float | None = None):
+    r"""Solve the equiangular ODE of 03 §3.2 with ``solve_ivp`` (DOP853, rtol 1e-12, atol 1e-14):
+
+    .. math::
+        \text{SA: }\dot\rho = \frac{2e^{\beta\rho}(1-\rho)((n-1)\rho+1)}{e^\beta+(n-1)e^{\beta\rho}},\qquad
+        \text{USA: }\dot\rho = \tfrac2n e^{\beta\rho}(1-\rho)((n-1)\rho+1).
+
+    Integrates to ``t_final``, or until :math:`1-\rho` = ``stop_eps`` (terminal event).  Returns the
+    ``solve_ivp`` solution with dense output.
+
+    References
+    ----------
+    arXiv:2512.01868; theory notes 03-clustering.md §3.2.
+    """
+    if model not in ("sa", "usa"):
+        raise ValueError(f"model: expected 'sa' or 'usa', got {model!r}")
+    if n < 2 or not (-1.0 / (n - 1) <= rho0 <= 1.0):
+        raise ValueError(f"rho0: need n >= 2 and -1/(n-1) <= rho0 <= 1, got n={n}, rho0={rho0}")
+    rd = {"sa": rho_dot_sa, "usa": rho_dot_usa}[model]
+    events = None
+    if stop_eps is not None:
+        def ev(t, y):
+            return (1.0 - y[0]) - stop_eps
+
+        ev.terminal = True
+        events = ev
+    t_end = 1e4 if t_final is None else t_final
+    sol = solve_ivp(lambda t, y: [rd(y[0], n, beta)], (0.0, t_end), [rho0], method="DOP853", rtol=1e-12,
+                    atol=1e-14, events=events, dense_output=True)
+    if not sol.success:
+        raise RuntimeError(f"solve_ivp failed: {sol.message}")
+    return sol

@@ -1,0 +1,106 @@
+r"""Long-context helpers: one attention layer on equiangular inputs (theory notes 03-clustering.md §3.3).
+
+For unit inputs with :math:`\langle x_i,x_j\rangle=\rho`, outputs :math:`\sum_j A_{ij}x_j=r_i\theta_i`
+(V = I) satisfy, with :math:`r=e^{\beta(1-\rho)}` and :math:`a=1+(n-1)\rho`,
+
+.. math:: \langle\theta_i,\theta_j\rangle = \frac{(r-1)^2\rho + (2(r-1)+n)a}{(r-1)^2 + (2(r-1)+n)a}.
+
+References
+----------
+arXiv:2510.05554, arXiv:2512.01868; theory notes 03-clustering.md §3.3.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from attnflow.numerics._reference import softmax_attention
+from attnflow.properties.strategies import random_orthogonal
+
+__all__ = ["finite_n_overlap", "explicit_overlaps", "stated_limit", "overlap_expression"]
+
+
+def finite_n_overlap(n: int, rho: float, beta: float) -> float:
+    r"""Finite-n output overlap :math:`\langle\theta_i,\theta_j\rangle` of 03 §3.3 (see module docstring).
+
+    Valid while :math:`\beta(1-\rho) < 350` (so that :math:`r^2` is a finite float).
+
+    References
+    ----------
+    arXiv:2512.01868, arXiv:2510.05554; theory notes 03-clustering.md §3.3.
+    """
+    a = 1.0 + (n - 1) * rho
+    r = math.exp(beta * (1.0 - rho))
+    num = (r - 1.0) ** 2 * rho + (2.0 * (r - 1.0) + n) * a
+    den = (r - 1.0) ** 2 + (2.0 * (r - 1.0) + n) * a
+    return num / den
+
+
+def explicit_overlaps(n: int, rho: float, beta: float, d: int, seed: int) -> np.ndarray:
+    """Gram matrix of the normalised outputs of one explicit softmax layer on equiangular inputs.
+
+    References
+    ----------
+    arXiv:2512.01868, arXiv:2510.05554; theory notes 03-clustering.md §3.3.
+    """
+    g = (1.0 - rho) * np.eye(n) + rho * np.ones((n, n))
+    x = np.linalg.cholesky(g)
+    if d > n:
+        x = np.hstack([x, np.zeros((n, d - n))])
+    x = x @ random_orthogonal(np.random.default_rng(seed), d).T
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    y = softmax_attention(x, beta)[0]  # explicit softmax layer, V = I
+    theta = y / np.linalg.norm(y, axis=1, keepdims=True)
+    return theta @ theta.T
+
+
+def stated_limit(gamma, rho):
+    r"""The stated limit of 03 §3.3 for rational ``gamma``, ``rho`` (SymPy numbers):
+
+    .. math:: \lim_{n\to\infty}\langle\theta_i,\theta_j\rangle = 1\ (\gamma<\tfrac1{1-\rho}),\quad
+              \tfrac{4\rho}{1+3\rho}\ (\gamma=\tfrac1{1-\rho}),\quad \rho\ (\gamma>\tfrac1{1-\rho}).
+
+    Uses :func:`attnflow.symbolic.long_context.long_context_limit` when that module is present.
+
+    References
+    ----------
+    arXiv:2510.05554, arXiv:2512.01868; theory notes 03-clustering.md §3.3.
+    """
+    import sympy as sp
+
+    try:
+        from attnflow.symbolic.long_context import long_context_limit
+
+        return sp.nsimplify(long_context_limit(gamma, rho))
+    except ImportError:  # pragma: no cover - symbolic topic not installed
+        k = sp.nsimplify(gamma) * (1 - sp.nsimplify(rho))
+        if k < 1:
+            return sp.Integer(1)
+        if k == 1:
+            return 4 * sp.nsimplify(rho) / (1 + 3 * sp.nsimplify(rho))
+        return sp.nsimplify(rho)
+
+
+def overlap_expression(n, beta, rho):
+    r"""SymPy expression of the finite-n overlap of 03 §3.3, :math:`r=e^{\beta(1-\rho)}`, :math:`a=1+(n-1)\rho`:
+
+    .. math:: \langle\theta_i,\theta_j\rangle = \frac{(r-1)^2\rho + (2(r-1)+n)a}{(r-1)^2 + (2(r-1)+n)a}.
+
+    Uses :func:`attnflow.symbolic.long_context.output_cosine_stated` when present.
+
+    References
+    ----------
+    arXiv:2510.05554, arXiv:2512.01868; theory notes 03-clustering.md §3.3.
+    """
+    import sympy as sp
+
+    try:
+        from attnflow.symbolic.long_context import output_cosine_stated
+
+        return output_cosine_stated(n_=n, beta_=beta, rho_=rho)
+    except ImportError:  # pragma: no cover
+        r = sp.exp(beta * (1 - rho))
+        a = 1 + (n - 1) * rho
+        return ((r - 1) ** 2 * rho + (2 * (r - 1) + n) * a) / ((r - 1) ** 2 + (2 * (r - 1) + n) * a)
