@@ -58,6 +58,7 @@ from typing import Any
 import numba
 import numpy as np
 
+from attnflow.numerics import _kernel_hooks as _hooks
 from attnflow.numerics._generated import causal_alibi as _alibi
 from attnflow.numerics._generated import circle as _circle
 from attnflow.numerics._generated import interp as _interp
@@ -328,8 +329,6 @@ def _pick(kernel, pairs: int):
     """The kernel, or its serial twin for problems below :data:`PARALLEL_MIN_PAIRS` pairs."""
     if pairs >= PARALLEL_MIN_PAIRS:
         return kernel
-    # by name in its module (not kernel.py_func): the twin is found even through a wrapper such as
-    # attnflow.export.trace_kernel_calls, which copies __module__ and __name__
     return getattr(_SERIAL_MODULE[kernel.__module__], kernel.__name__ + "_serial")
 
 
@@ -401,10 +400,10 @@ def _attention_blocked(x: np.ndarray, beta: float, project: bool, out: np.ndarra
     workers = max(1, min(numba.get_num_threads(), n // rows))
     with _BLAS.single():
         if workers == 1:
-            _att.sa_attention_blocked(x, beta, project, out, logz, 0, n, rows)
+            _hooks.call(_att.sa_attention_blocked, x, beta, project, out, logz, 0, n, rows)
             return
         cuts = [n * w // workers for w in range(workers + 1)]
-        futures = [_pool().submit(_att.sa_attention_blocked, x, beta, project, out, logz, a, b, rows)
+        futures = [_pool().submit(_hooks.call, _att.sa_attention_blocked, x, beta, project, out, logz, a, b, rows)
                    for a, b in zip(cuts[:-1], cuts[1:])]
         for fut in futures:
             fut.result()
@@ -415,11 +414,11 @@ def _attention(x: np.ndarray, beta: float, project: bool) -> tuple[np.ndarray, n
     out = np.empty_like(x)
     logz = np.empty(n)
     if n * n < PARALLEL_MIN_PAIRS:
-        _att.sa_attention_serial(x, beta, project, out, logz)
+        _hooks.call(_att.sa_attention_serial, x, beta, project, out, logz)
     elif d >= BLAS_MIN_DIM:
         _attention_blocked(x, beta, project, out, logz)
     else:
-        _att.sa_attention(x, beta, project, out, logz)
+        _hooks.call(_att.sa_attention, x, beta, project, out, logz)
     return out, logz
 
 
@@ -436,8 +435,7 @@ def _interp_rows(x: np.ndarray, beta: float, p: dict, project: bool) -> np.ndarr
     out = np.empty_like(x)
     n = x.shape[0]
     pairs = n * n if np.any(p["V"] != 0.0) else n
-    # looked up in the module at call time (attnflow.export.trace_kernel_calls patches it there)
-    _pick(_interp.interp_velocity, pairs)(x, p["V"], p["B"], p["W"], p["U"], p["b"], beta, project, out)
+    _hooks.call(_pick(_interp.interp_velocity, pairs), x, p["V"], p["B"], p["W"], p["U"], p["b"], beta, project, out)
     return out
 
 
@@ -447,7 +445,7 @@ def _builder(model: str, beta: float, p: dict) -> Callable[[float, np.ndarray], 
     if model == "usa":
         def f(t, x):
             out = np.empty_like(x)
-            _pick(_mean.usa_velocity, x.shape[0] ** 2)(x, beta, out)
+            _hooks.call(_pick(_mean.usa_velocity, x.shape[0] ** 2), x, beta, out)
             return out
         return f
     if model == "qkv":
@@ -456,7 +454,7 @@ def _builder(model: str, beta: float, p: dict) -> Callable[[float, np.ndarray], 
         def f(t, x):
             out = np.empty_like(x)
             logz = np.empty(x.shape[0])
-            _pick(_att.qkv_attention, x.shape[0] ** 2)(x, x @ QT, x @ KT, x @ VT, beta, True, out, logz)
+            _hooks.call(_pick(_att.qkv_attention, x.shape[0] ** 2), x, x @ QT, x @ KT, x @ VT, beta, True, out, logz)
             return out
         return f
     if model == "multihead":
@@ -465,14 +463,14 @@ def _builder(model: str, beta: float, p: dict) -> Callable[[float, np.ndarray], 
 
         def f(t, x):
             out = np.empty_like(x)
-            _pick(kern, MT.shape[0] * x.shape[0] ** 2)(x, np.ascontiguousarray(x @ MT), beta, out)
+            _hooks.call(_pick(kern, MT.shape[0] * x.shape[0] ** 2), x, np.ascontiguousarray(x @ MT), beta, out)
             return out
         return f
     if model == "kuramoto":
         def f(t, x):
             out = np.empty_like(x)
             kern = _circle.kuramoto_velocity if x.ndim == 1 else _circle.kuramoto_velocity_batched
-            _pick(kern, x.size * x.shape[-1])(x, beta, out)
+            _hooks.call(_pick(kern, x.size * x.shape[-1]), x, beta, out)
             return out
         return f
     if model == "causal_alibi":
@@ -481,7 +479,7 @@ def _builder(model: str, beta: float, p: dict) -> Callable[[float, np.ndarray], 
         def f(t, x):
             out = np.empty_like(x)
             kern = _alibi.causal_alibi_velocity if x.ndim == 1 else _alibi.causal_alibi_velocity_batched
-            _pick(kern, x.size * x.shape[-1] // 2)(x, beta, lam, out)
+            _hooks.call(_pick(kern, x.size * x.shape[-1] // 2), x, beta, lam, out)
             return out
         return f
     if model in ("preln", "periln"):
@@ -615,7 +613,7 @@ def _row_lse_sphere(x: np.ndarray, beta: float, Ms: list[np.ndarray]) -> np.ndar
     for M in Ms:
         m = np.empty(x.shape[0])
         z = np.empty(x.shape[0])
-        _pick(_energy.sphere_row_lse, x.shape[0] ** 2)(x, np.ascontiguousarray(x @ M.T), beta, m, z)
+        _hooks.call(_pick(_energy.sphere_row_lse, x.shape[0] ** 2), x, np.ascontiguousarray(x @ M.T), beta, m, z)
         logs.append(m + np.log(z))
     return np.concatenate(logs)
 
@@ -698,7 +696,7 @@ def energy(x, *, model: str = "sa", beta, **params) -> float:
             raise ValueError(f"x: energy takes one configuration of shape (n,), got {a.shape}")
         m = np.empty(a.shape[0])
         z = np.empty(a.shape[0])
-        _pick(_circle.circle_row_lse, a.shape[0] ** 2)(a, b, m, z)
+        _hooks.call(_pick(_circle.circle_row_lse, a.shape[0] ** 2), a, b, m, z)
         log_total = _logsumexp(m + np.log(z))
         return _signed_exp(log_total - math.log(2 * abs(b) * a.shape[0] ** 2), b)
     Ms = _gradient_flow_matrices(spec, p, "energy")
@@ -764,7 +762,7 @@ def dissipation(x, *, model: str, beta, **params) -> float:
     else:  # qkv with Q^T K = V: the logits are beta <x_i, V x_k>
         v = np.empty_like(a)
         logz = np.empty(n)
-        _pick(_att.qkv_attention, n * n)(a, a @ p["Q"].T, a @ p["K"].T, a @ p["V"].T, b, True, v, logz)
+        _hooks.call(_pick(_att.qkv_attention, n * n), a, a @ p["Q"].T, a @ p["K"].T, a @ p["V"].T, b, True, v, logz)
     sq = np.sum(v * v, axis=1)
     with np.errstate(divide="ignore"):
         return float(np.sum(np.exp(logz + np.log(sq))))
