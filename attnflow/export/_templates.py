@@ -2,10 +2,10 @@
 
 Everything here is imported by the exported package, so it must use only the standard library,
 numpy and numba (checked for every written ``.py`` file by :func:`attnflow.export.import_problems`).
-The self-test module is a real source file, ``_package/_selftest.py`` (package data of
-:mod:`attnflow.export`, copied verbatim: :func:`selftest_source`); the files that name the package
-or its kernels are ``string.Template`` texts (``$name``, so braces in the Python code need no
-escaping), rendered by :mod:`attnflow.export._manifest`.
+The self-test module is a real source file, :mod:`attnflow.export._package._selftest` (copied
+verbatim: :func:`selftest_source`); the files that name the package or its kernels are
+``string.Template`` texts (``$name``, so braces in the Python code need no escaping), rendered by
+:mod:`attnflow.export._manifest`.
 """
 
 from __future__ import annotations
@@ -13,12 +13,14 @@ from __future__ import annotations
 from importlib import resources
 from string import Template
 
+from . import _package
+
 __all__ = ["INIT", "MAIN", "KERNELS_INIT", "README", "selftest_source"]
 
 
 def selftest_source() -> str:
     """The text of ``_package/_selftest.py``, written unchanged as ``_selftest.py`` of every export."""
-    return (resources.files(__package__) / "_package" / "_selftest.py").read_text(encoding="utf-8")
+    return (resources.files(_package) / "_selftest.py").read_text(encoding="utf-8")
 
 
 INIT = Template('''"""$package: numba kernels exported from attnflow $attnflow_version, with their verification record.
