@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 
 from attnflow import export
 from attnflow.cli import main
+from attnflow.export import _install, _sources, _verification
 from attnflow.numerics import _reference as ref
 from attnflow.numerics import fields
 from attnflow.properties import registry
@@ -247,9 +248,9 @@ def test_untouched_entries_and_int_arguments():
              for c in cases]
     assert any(a > 0 or b < n for a, b, _, n in spans) and any((b - a) % r for a, b, r, _ in spans)
     e = np.array([1.0, np.nan, 2.0])
-    assert export._max_error(np.array([1.0, np.nan, 2.0 + 1e-9]), e) == pytest.approx(1e-9)
-    assert export._max_error(np.array([1.0, 0.0, 2.0]), e) == float("inf")  # wrote an untouched entry
-    assert export._max_error(np.array([np.nan, np.nan, 2.0]), e) == float("inf")  # missed a row
+    assert _verification._max_error(np.array([1.0, np.nan, 2.0 + 1e-9]), e) == pytest.approx(1e-9)
+    assert _verification._max_error(np.array([1.0, 0.0, 2.0]), e) == float("inf")  # wrote an untouched entry
+    assert _verification._max_error(np.array([np.nan, np.nan, 2.0]), e) == float("inf")  # missed a row
 
 
 def test_stored_cases_agree_with_kernels_within_tolerance():
@@ -273,7 +274,7 @@ def test_import_problems_flags_attnflow_and_foreign_imports():
         problems = export.import_problems(src)
         assert len(problems) == 1 and word in problems[0], (src, problems)
     for spec in export.KERNELS.values():
-        assert export.import_problems(export._kernel_source(spec)) == []
+        assert export.import_problems(_sources.kernel_source(spec)) == []
 
 
 # ----------------------------------------------------------------------------------------------
@@ -330,11 +331,11 @@ def test_refuses_when_no_claim_calls_the_kernel(tmp_path, monkeypatch):
 
 def test_refuses_non_standalone_or_stale_source(tmp_path, monkeypatch):
     _install_claims(monkeypatch, [_claim(f"{TEST_FAMILY}.sa_usa", _check_sa_usa)], ["sa_attention"])
-    real = export._kernel_source
-    monkeypatch.setattr(export, "_kernel_source", lambda spec: real(spec) + "\nimport attnflow\n")
+    real = _sources.kernel_source
+    monkeypatch.setattr(_sources, "kernel_source", lambda spec: real(spec) + "\nimport attnflow\n")
     with pytest.raises(export.ExportRefused, match=r"not standalone \(line \d+: imports attnflow\)"):
         export.export_kernels(["sa_attention"], tmp_path / "pkg", seed=4)
-    monkeypatch.setattr(export, "_kernel_source", lambda spec: real(spec) + "\n# edited\n")
+    monkeypatch.setattr(_sources, "kernel_source", lambda spec: real(spec) + "\n# edited\n")
     with pytest.raises(export.ExportRefused, match="run `attnflow derive` first"):
         export.export_kernels(["sa_attention"], tmp_path / "pkg", seed=4)
     assert list(tmp_path.iterdir()) == []
@@ -507,22 +508,22 @@ def test_existing_dir_needs_force_and_is_replaced(tmp_path, monkeypatch):
 
 def test_failure_while_writing_leaves_nothing(tmp_path, monkeypatch):
     _install_claims(monkeypatch, [_claim(f"{TEST_FAMILY}.sa_usa", _check_sa_usa)], ["usa_velocity"])
-    real = export._write_package
+    real = _install.write_package
 
     def half_then_fail(tmp, texts, arrays):
         (tmp / "kernels").mkdir()
         (tmp / "kernels" / "sphere_mean.py").write_text(texts["kernels/sphere_mean.py"])
         raise OSError("disk full (simulated)")
 
-    monkeypatch.setattr(export, "_write_package", half_then_fail)
+    monkeypatch.setattr(_install, "write_package", half_then_fail)
     with pytest.raises(OSError, match="simulated"):
         export.export_kernels(["usa_velocity"], tmp_path / "kern", seed=8)
     assert list(tmp_path.iterdir()) == []
     # with --force over an earlier export, the earlier export survives the failure untouched
-    monkeypatch.setattr(export, "_write_package", real)
+    monkeypatch.setattr(_install, "write_package", real)
     export.export_kernels(["usa_velocity"], tmp_path / "kern", seed=9)
     before = (tmp_path / "kern" / "manifest.json").read_text()
-    monkeypatch.setattr(export, "_write_package", half_then_fail)
+    monkeypatch.setattr(_install, "write_package", half_then_fail)
     with pytest.raises(OSError, match="simulated"):
         export.export_kernels(["usa_velocity"], tmp_path / "kern", seed=10, force=True)
     assert (tmp_path / "kern" / "manifest.json").read_text() == before
@@ -566,7 +567,7 @@ def test_cli_export_success(tmp_path, capsys, monkeypatch):
 
 # ----------------------------------------------------------------------------------------------
 # a fresh virtual environment with only numpy and numba (about 30 s for the venv, plus compiling);
-# part of the default run because issue 7 asks for exactly this test
+# part of the default run: the end-to-end check that an export needs nothing but numpy and numba
 
 
 def test_fresh_venv_with_only_numpy_and_numba(tmp_path_factory):

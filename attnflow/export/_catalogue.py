@@ -1,36 +1,38 @@
-r"""The catalogue of exportable kernels (private; re-exported by :mod:`attnflow.export`).
+r"""The catalogue of exportable kernels and the lookups on it (private; re-exported by :mod:`attnflow.export`).
 
 One :class:`KernelSpec` per public kernel of ``numerics/_generated/*.py`` (a numba kernel, with its
 serial twin ``<kernel>_serial`` as a variant of the same entry, or a generated pure-NumPy function such
-as ``sa_attention_blocked``): the generated file
-it lives in, its kernel family in :data:`attnflow.symbolic.models.KERNEL_EXPRESSIONS`, the models of
+as ``sa_attention_blocked``): the generated file it lives in, its kernel family in
+:data:`attnflow.symbolic.models.KERNEL_EXPRESSIONS`, the models of
 :data:`attnflow.numerics.fields.MODELS` that call it, the claim-id globs whose claims exercise it,
-its positional arguments, and a deterministic set of test cases whose expected outputs are computed
-by the INDEPENDENT plain-NumPy implementation :mod:`attnflow.numerics._reference` (full ``n x n``
-logit matrices, global shift, BLAS products; never the code generator or the fused kernels).
+its positional arguments, and a deterministic set of test cases (:mod:`._cases`) whose expected
+outputs are computed by the INDEPENDENT plain-NumPy implementation
+:mod:`attnflow.numerics._reference`.  The self-test tolerance (:data:`RTOL`, :data:`ATOL`) is
+stated here too.
 
 The catalogue is written against the public objects of the code generator and the field wrapper;
 ``tests/cli/test_export.py`` checks it against them (every public function listed, as a kernel or as
-the serial twin of one, argument names equal
-to the kernel's Python signature, families present in the file's source expression, and the
-``models`` column equal to the kernels the public API actually calls, found by tracing).
+the serial twin of one, argument names equal to the kernel's Python signature, families present in
+the file's source expression, and the ``models`` column equal to the kernels the public API actually
+calls, found by tracing).
 
 References
 ----------
-theory notes 01-models.md §1.1-1.7, 02-energy.md §2.1, §2.4, 06-interpolation.md §6.1; issue 7
-(``attnflow export``), issue 8 (the ``interp`` kernel).
+theory notes 01-models.md §1.1-1.7, 02-energy.md §2.1, §2.4, 06-interpolation.md §6.1.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import difflib
+import fnmatch
+from collections.abc import Callable, Iterable
 
-import numpy as np
+from . import _cases
+from ._cases import Case
 
-from attnflow.numerics import _reference as ref
-
-__all__ = ["Arg", "Case", "KernelSpec", "KERNELS", "RTOL", "ATOL", "TOLERANCE_RULE", "TOLERANCE_RATIONALE"]
+__all__ = ["Arg", "Case", "KernelSpec", "KERNELS", "RTOL", "ATOL", "TOLERANCE_RULE", "TOLERANCE_RATIONALE",
+           "resolve_kernels", "matching_claims", "kernel_table"]
 
 #: Self-test tolerance: per output array, ``max|kernel - reference| <= RTOL * max|reference| + ATOL``.
 RTOL = 1e-10
@@ -69,17 +71,6 @@ class Arg:
             return "int"
         suffix = " (output, filled in place)" if self.kind == "out" else ""
         return f"float64{self.shape}{suffix}"
-
-
-@dataclasses.dataclass(frozen=True)
-class Case:
-    """Stored inputs (scalars as 0-d arrays) and the reference outputs of one self-test case.
-
-    A NaN in an expected output marks an entry the kernel must not write (it stays NaN).
-    """
-
-    inputs: dict[str, np.ndarray]
-    expected: dict[str, np.ndarray]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -142,210 +133,6 @@ class KernelSpec:
 
 
 # ----------------------------------------------------------------------------------------------
-# deterministic inputs
-
-
-def _sphere(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
-    x = rng.standard_normal((n, d))
-    return x / np.linalg.norm(x, axis=1, keepdims=True)
-
-
-def _f(v: float) -> np.ndarray:
-    return np.array(float(v), dtype=np.float64)
-
-
-def _b(v: bool) -> np.ndarray:
-    return np.array(bool(v))
-
-
-def _i(v: int) -> np.ndarray:
-    return np.array(int(v), dtype=np.int64)
-
-
-def _symmetric_heads(rng: np.random.Generator, h: int, d: int) -> np.ndarray:
-    a = rng.standard_normal((h, d, d))
-    return 0.5 * (a + np.transpose(a, (0, 2, 1)))
-
-
-def _row_lse_expected(x: np.ndarray, vx: np.ndarray, beta: float, V: np.ndarray) -> dict[str, np.ndarray]:
-    """m_i = max_j beta <x_i, V x_j> and z_i = exp(logZ_i - m_i), logZ from the reference softmax."""
-    _, logz = ref.softmax_attention(x, beta, None, V, V)
-    m = (beta * (x @ vx.T)).max(axis=1)
-    return {"m_out": m, "z_out": np.exp(logz - m)}
-
-
-# SA attention ---------------------------------------------------------------------------------
-
-
-def _sa_cases() -> list[Case]:
-    out = []
-    for seed, n, d, beta, project in ((11, 7, 3, 2.0, True), (12, 5, 4, -3.0, False), (13, 9, 3, 400.0, True),
-                                      (14, 1, 2, 1.5, True)):
-        x = _sphere(np.random.default_rng(seed), n, d)
-        A, logz = ref.softmax_attention(x, beta)
-        expected = ref.project(x, A) if project else A
-        out.append(Case({"x": x, "beta": _f(beta), "project": _b(project)},
-                        {"out": expected, "logz": logz}))
-    return out
-
-
-def _sa_blocked_cases() -> list[Case]:
-    """Row ranges [start, stop) by blocks of ``rows``: stop - start never a multiple of ``rows``; rows
-    outside the range must stay untouched (NaN in the expected outputs)."""
-    out = []
-    for seed, n, d, beta, project, start, stop, rows in ((121, 9, 3, 2.0, True, 0, 9, 4),
-                                                         (122, 11, 4, -3.0, False, 2, 9, 3),
-                                                         (123, 7, 3, 400.0, True, 1, 7, 16),
-                                                         (124, 6, 2, 1.5, True, 5, 6, 2)):
-        x = _sphere(np.random.default_rng(seed), n, d)
-        A, logz = ref.softmax_attention(x, beta)
-        full = ref.project(x, A) if project else A
-        exp_out, exp_logz = np.full_like(full, np.nan), np.full_like(logz, np.nan)
-        exp_out[start:stop], exp_logz[start:stop] = full[start:stop], logz[start:stop]
-        out.append(Case({"x": x, "beta": _f(beta), "project": _b(project), "start": _i(start), "stop": _i(stop),
-                         "rows": _i(rows)}, {"out": exp_out, "logz": exp_logz}))
-    return out
-
-
-def _qkv_cases() -> list[Case]:
-    out = []
-    for seed, n, d, beta, project in ((21, 6, 3, 1.5, True), (22, 5, 4, -2.0, False)):
-        rng = np.random.default_rng(seed)
-        x = _sphere(rng, n, d)
-        Q, K, V = (rng.standard_normal((d, d)) for _ in range(3))
-        A, logz = ref.softmax_attention(x, beta, Q, K, V)
-        expected = ref.project(x, A) if project else A
-        out.append(Case({"x": x, "qx": x @ Q.T, "kx": x @ K.T, "vx": x @ V.T, "beta": _f(beta),
-                         "project": _b(project)}, {"out": expected, "logz": logz}))
-    return out
-
-
-def _per_head_cases() -> list[Case]:
-    out = []
-    for seed, n, d, h, beta in ((31, 6, 3, 2, 1.2), (32, 5, 4, 3, -0.7)):
-        rng = np.random.default_rng(seed)
-        x = _sphere(rng, n, d)
-        M = rng.standard_normal((h, d, d))
-        mx = np.ascontiguousarray(np.einsum("hab,jb->hja", M, x))
-        v = ref.velocity_ref(x, "multihead", beta, M=M, normalization="per_head")
-        out.append(Case({"x": x, "mx": mx, "beta": _f(beta)}, {"out": v}))
-    return out
-
-
-def _sphere_lse_cases() -> list[Case]:
-    out = []
-    for seed, n, d, beta, sym in ((41, 7, 3, 2.5, False), (42, 6, 4, -4.0, True), (43, 5, 3, 300.0, False)):
-        rng = np.random.default_rng(seed)
-        x = _sphere(rng, n, d)
-        V = _symmetric_heads(rng, 1, d)[0] if sym else np.eye(d)
-        vx = x @ V.T
-        out.append(Case({"x": x, "vx": vx, "beta": _f(beta)}, _row_lse_expected(x, vx, beta, V)))
-    return out
-
-
-# unnormalised attention ------------------------------------------------------------------------
-
-
-def _usa_cases() -> list[Case]:
-    out = []
-    for seed, n, d, beta in ((51, 7, 3, 2.0), (52, 5, 4, -3.0), (53, 6, 3, 40.0)):
-        x = _sphere(np.random.default_rng(seed), n, d)
-        out.append(Case({"x": x, "beta": _f(beta)}, {"out": ref.velocity_ref(x, "usa", beta)}))
-    return out
-
-
-def _shared_cases() -> list[Case]:
-    out = []
-    for seed, n, d, h, beta in ((61, 6, 3, 2, 1.3), (62, 5, 4, 3, -0.8)):
-        rng = np.random.default_rng(seed)
-        x = _sphere(rng, n, d)
-        M = _symmetric_heads(rng, h, d)
-        mx = np.ascontiguousarray(np.einsum("hab,jb->hja", M, x))
-        v = ref.velocity_ref(x, "multihead", beta, M=M, normalization="shared")
-        out.append(Case({"x": x, "mx": mx, "beta": _f(beta)}, {"out": v}))
-    return out
-
-
-# circle -----------------------------------------------------------------------------------------
-
-
-def _angles(rng: np.random.Generator, shape) -> np.ndarray:
-    return rng.uniform(-np.pi, np.pi, size=shape)
-
-
-def _kuramoto_cases() -> list[Case]:
-    out = []
-    for seed, n, beta in ((71, 7, 1.5), (72, 5, -2.0), (73, 9, 30.0)):
-        th = _angles(np.random.default_rng(seed), n)
-        out.append(Case({"theta": th, "beta": _f(beta)}, {"out": ref.velocity_ref(th, "kuramoto", beta)}))
-    return out
-
-
-def _kuramoto_batched_cases() -> list[Case]:
-    out = []
-    for seed, p, n, beta in ((81, 3, 6, 1.5), (82, 2, 5, -2.5)):
-        th = _angles(np.random.default_rng(seed), (p, n))
-        out.append(Case({"theta": th, "beta": _f(beta)}, {"out": ref.velocity_ref(th, "kuramoto", beta)}))
-    return out
-
-
-def _circle_lse_cases() -> list[Case]:
-    out = []
-    for seed, n, beta in ((91, 7, 2.0), (92, 6, -3.0), (93, 5, 200.0)):
-        th = _angles(np.random.default_rng(seed), n)
-        e = np.stack([np.cos(th), np.sin(th)], axis=-1)  # the circle embedded in R^2: a different route
-        out.append(Case({"theta": th, "beta": _f(beta)}, _row_lse_expected(e, e, beta, np.eye(2))))
-    return out
-
-
-# causal ALiBi -------------------------------------------------------------------------------------
-
-
-def _alibi_cases() -> list[Case]:
-    out = []
-    for seed, n, beta, lam in ((101, 8, 1.5, 1.0), (102, 5, -2.0, 3.0), (103, 2, 1.0, 0.5)):
-        th = _angles(np.random.default_rng(seed), n)
-        v = ref.velocity_ref(th, "causal_alibi", beta, lam=lam)
-        out.append(Case({"theta": th, "beta": _f(beta), "lam": _f(lam)}, {"out": v}))
-    return out
-
-
-def _alibi_batched_cases() -> list[Case]:
-    out = []
-    for seed, p, n, beta, lam in ((111, 3, 6, 1.5, 1.0), (112, 2, 7, 2.5, 0.0)):
-        th = _angles(np.random.default_rng(seed), (p, n))
-        v = ref.velocity_ref(th, "causal_alibi", beta, lam=lam)
-        out.append(Case({"theta": th, "beta": _f(beta), "lam": _f(lam)}, {"out": v}))
-    return out
-
-
-# attention + perceptron (measure-to-measure interpolation) ----------------------------------------
-
-
-def _interp_cases() -> list[Case]:
-    """Random layers; one with no hidden units (m = 0), one with V = 0 (the kernel skips the attention
-    sum: pointwise field), one unprojected with large logits, one with off-sphere rows (an RK stage)."""
-    out = []
-    for seed, n, d, m, beta, project, kind in ((131, 7, 3, 2, 1.0, True, "random"),
-                                              (132, 5, 4, 0, -1.5, True, "random"),
-                                              (133, 6, 3, 3, 1.0, True, "no_attention"),
-                                              (134, 9, 3, 2, 60.0, False, "random"),
-                                              (135, 6, 4, 3, 1.0, True, "off_sphere")):
-        rng = np.random.default_rng(seed)
-        x = _sphere(rng, n, d)
-        if kind == "off_sphere":
-            x = x * rng.uniform(0.9, 1.1, (n, 1))
-        V, B = rng.standard_normal((2, d, d))
-        if kind == "no_attention":
-            V = np.zeros((d, d))
-        W, U, bias = rng.standard_normal((d, m)), rng.standard_normal((m, d)), rng.standard_normal(m)
-        v = ref.velocity_ref(x, "interp", beta, V=V, B=B, W=W, U=U, b=bias, project=project)
-        out.append(Case({"x": x, "V": V, "B": B, "W": W, "U": U, "bias": bias, "beta": _f(beta),
-                         "project": _b(project)}, {"out": v}))
-    return out
-
-
-# ----------------------------------------------------------------------------------------------
 # the catalogue
 
 _X = Arg("x", "array", "[n, d]", "points on the sphere (unit rows), C-contiguous")
@@ -372,7 +159,7 @@ _SPECS = [
          "normalization.preln_rate"),
         (_X, _BETA, _PROJECT, Arg("out", "out", "[n, d]", "attention output"), _LOGZ),
         "out_i = [P_{x_i}] sum_j softmax_j(beta <x_i, x_j>) x_j, logz_i = log sum_j e^{beta <x_i, x_j>}",
-        _sa_cases, "sa_attention_serial"),
+        _cases.sa_cases, "sa_attention_serial"),
     KernelSpec(
         "sa_attention_blocked", _SPHERE_ATT, "sphere_softmax", ("sa", "preln", "periln", "ngpt", "sqrt"),
         ("energy.dissipation.sa", "energy.monotone.sa", "energy.monotone.discrete_step", "cluster.hemisphere",
@@ -384,7 +171,7 @@ _SPECS = [
          Arg("rows", "int", "", "rows per BLAS block (>= 1)")),
         "pure NumPy (BLAS), no numba: for start <= i < stop, out_i = [P_{x_i}] sum_j softmax_j(beta <x_i, x_j>) x_j "
         "and logz_i = log sum_j e^{beta <x_i, x_j>}, by blocks of rows rows (memory O(rows n)); other rows untouched",
-        _sa_blocked_cases),
+        _cases.sa_blocked_cases),
     KernelSpec(
         "qkv_attention", _SPHERE_ATT, "sphere_softmax", ("qkv",),
         ("energy.dissipation.qkv_symmetric", "energy.monotone.general_qkv", "cluster.hemisphere.monotone"),
@@ -392,64 +179,64 @@ _SPECS = [
          Arg("vx", "array", "[n, d]", "rows V x_j"), _BETA, _PROJECT,
          Arg("out", "out", "[n, d]", "attention output"), _LOGZ),
         "out_i = [P_{x_i}] sum_j softmax_j(beta <Q x_i, K x_j>) V x_j, logz_i = log sum_j e^{beta <Q x_i, K x_j>}",
-        _qkv_cases, "qkv_attention_serial"),
+        _cases.qkv_cases, "qkv_attention_serial"),
     KernelSpec(
         "multihead_per_head", _SPHERE_ATT, "sphere_softmax", ("multihead",),
         ("multihead.per_head", "multihead.total.per_head_softmax"),
         (_X, _MX, _BETA, Arg("out", "out", "[n, d]", "velocity")),
         "out_i = P_{x_i} sum_h sum_j softmax_j(beta <x_i, M_h x_j>) M_h x_j",
-        _per_head_cases, "multihead_per_head_serial"),
+        _cases.per_head_cases, "multihead_per_head_serial"),
     KernelSpec(
         "sphere_row_lse", _SPHERE_ENERGY, "sphere_energy", ("sa", "usa", "qkv", "multihead"),
         ("energy.dissipation", "energy.monotone", "energy.variation", "multihead.total.shared"),
         (_X, Arg("vx", "array", "[n, d]", "rows V x_j"), _BETA,
          Arg("m_out", "out", "[n]", "row maximum logit"), Arg("z_out", "out", "[n]", "shifted row sum")),
         "sum_j exp(beta <x_i, V x_j>) = exp(m_out_i) z_out_i with m_out_i = max_j beta <x_i, V x_j>",
-        _sphere_lse_cases, "sphere_row_lse_serial"),
+        _cases.sphere_lse_cases, "sphere_row_lse_serial"),
     KernelSpec(
         "usa_velocity", _SPHERE_MEAN, "sphere_mean", ("usa",),
         ("energy.dissipation.usa", "energy.monotone.usa", "cluster.hemisphere", "cluster.stationary",
          "equiangular.invariance", "equiangular.rate.usa"),
         (_X, _BETA, Arg("out", "out", "[n, d]", "velocity")),
         "out_i = P_{x_i}((1/n) sum_j e^{beta <x_i, x_j>} x_j)",
-        _usa_cases, "usa_velocity_serial"),
+        _cases.usa_cases, "usa_velocity_serial"),
     KernelSpec(
         "multihead_shared", _SPHERE_MEAN, "sphere_mean", ("multihead",),
         ("multihead.total.shared",),
         (_X, _MX, _BETA, Arg("out", "out", "[n, d]", "velocity")),
         "out_i = P_{x_i}((1/n) sum_h sum_j e^{beta <x_i, M_h x_j>} M_h x_j)",
-        _shared_cases, "multihead_shared_serial"),
+        _cases.shared_cases, "multihead_shared_serial"),
     KernelSpec(
         "kuramoto_velocity", _CIRCLE, "circle_mean", ("kuramoto",),
         ("kuramoto", "circle", "localization.circle_mass"),
         (_THETA1, _BETA, Arg("out", "out", "[n]", "dtheta/dt")),
         "out_i = -(1/n) sum_j e^{beta cos(theta_i - theta_j)} sin(theta_i - theta_j)",
-        _kuramoto_cases, "kuramoto_velocity_serial"),
+        _cases.kuramoto_cases, "kuramoto_velocity_serial"),
     KernelSpec(
         "kuramoto_velocity_batched", _CIRCLE, "circle_mean", ("kuramoto",),
         ("kuramoto", "circle", "localization.circle_mass", "cluster.stationary"),
         (_THETA2, _BETA, Arg("out", "out", "[P, n]", "dtheta/dt per prompt")),
         "out_{b,i} = -(1/n) sum_j e^{beta cos(theta_bi - theta_bj)} sin(theta_bi - theta_bj)",
-        _kuramoto_batched_cases, "kuramoto_velocity_batched_serial"),
+        _cases.kuramoto_batched_cases, "kuramoto_velocity_batched_serial"),
     KernelSpec(
         "circle_row_lse", _CIRCLE, "circle_energy", ("kuramoto",),
         ("kuramoto", "circle", "localization.circle_mass"),
         (_THETA1, _BETA, Arg("m_out", "out", "[n]", "row maximum logit"),
          Arg("z_out", "out", "[n]", "shifted row sum")),
         "sum_j exp(beta cos(theta_i - theta_j)) = exp(m_out_i) z_out_i with m_out_i the row maximum",
-        _circle_lse_cases, "circle_row_lse_serial"),
+        _cases.circle_lse_cases, "circle_row_lse_serial"),
     KernelSpec(
         "causal_alibi_velocity", _ALIBI, "causal_alibi", ("causal_alibi",),
         ("retrieval.particles", "causal_alibi"),
         (_THETA1, _BETA, _LAM, Arg("out", "out", "[n]", "dtheta/dt")),
         "out_j = Z_j^{-1} sum_{k<j} e^{-lam (j-k)/n} w_beta'(theta_j - theta_k), out_0 = 0",
-        _alibi_cases, "causal_alibi_velocity_serial"),
+        _cases.alibi_cases, "causal_alibi_velocity_serial"),
     KernelSpec(
         "causal_alibi_velocity_batched", _ALIBI, "causal_alibi", ("causal_alibi",),
         ("retrieval.particles", "causal_alibi"),
         (_THETA2, _BETA, _LAM, Arg("out", "out", "[P, n]", "dtheta/dt per prompt")),
         "out_{b,j} = Z_j^{-1} sum_{k<j} e^{-lam (j-k)/n} w_beta'(theta_bj - theta_bk), out_{b,0} = 0",
-        _alibi_batched_cases, "causal_alibi_velocity_batched_serial"),
+        _cases.alibi_batched_cases, "causal_alibi_velocity_batched_serial"),
     KernelSpec(
         "interp_velocity", _INTERP, "interp", ("interp",),
         ("interpolation.*",),
@@ -461,8 +248,79 @@ _SPECS = [
          _BETA, _PROJECT, Arg("out", "out", "[n, d]", "velocity")),
         "out_i = [P_{x_i}](V sum_j softmax_j(beta <B x_i, x_j>) x_j + W (U x_i + bias)_+); the paper's field "
         "(arXiv 2411.04551) is beta = 1, project = True",
-        _interp_cases, "interp_velocity_serial"),
+        _cases.interp_cases, "interp_velocity_serial"),
 ]
 
 #: ``{kernel name: KernelSpec}`` in a fixed order (the order of ``attnflow export --list``).
 KERNELS: dict[str, KernelSpec] = {s.name: s for s in _SPECS}
+
+
+# ----------------------------------------------------------------------------------------------
+# lookups
+
+
+def resolve_kernels(names: Iterable[str]) -> list[KernelSpec]:
+    """Catalogue entries for kernel ``names`` (order kept, duplicates dropped).
+
+    Raises ``ValueError`` naming each unknown name with close matches (a model name is answered with
+    the kernels that model uses).
+    """
+    names = list(names)
+    if not names:
+        raise ValueError("names: give at least one kernel name (see `attnflow export --list`)")
+    out: dict[str, KernelSpec] = {}
+    problems = []
+    for n in names:
+        if n in KERNELS:
+            out[n] = KERNELS[n]
+            continue
+        used_by = [k for k, s in KERNELS.items() if n in s.models]
+        if used_by:
+            problems.append(f"{n!r} is a model, not a kernel; model {n!r} uses the kernel(s) {', '.join(used_by)}")
+            continue
+        close = difflib.get_close_matches(n, list(KERNELS), n=3, cutoff=0.5)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        problems.append(f"unknown kernel {n!r}{hint}")
+    if problems:
+        raise ValueError("names: " + "; ".join(problems) + f". Known kernels: {', '.join(KERNELS)}")
+    return list(out.values())
+
+
+def _glob_matches(claim_id: str, pattern: str) -> bool:
+    # the semantics of `attnflow check --claim`: a bare prefix selects its family
+    return fnmatch.fnmatchcase(claim_id, pattern) or claim_id.startswith(pattern + ".")
+
+
+def matching_claims(spec: KernelSpec, claims=None) -> list:
+    """Registered claims whose id matches one of ``spec.claims`` (registry order).
+
+    A glob matches like ``attnflow check --claim``: shell-style, and a bare prefix selects its family.
+    """
+    if claims is None:
+        from attnflow.properties import registry
+
+        claims = registry.all_claims()
+    return [c for c in claims if any(_glob_matches(c.id, p) for p in spec.claims)]
+
+
+def kernel_table() -> list[dict]:
+    """Rows for ``attnflow export --list``: kernel, file, models, claim globs, matching claim ids.
+
+    Claims are not run here; ``status`` says whether the kernel has any claim to be verified by.
+    """
+    from attnflow.properties import registry
+
+    claims = registry.all_claims()
+    rows = []
+    for spec in KERNELS.values():
+        ids = [c.id for c in matching_claims(spec, claims)]
+        rows.append({
+            "name": spec.name,
+            "file": spec.file,
+            "models": list(spec.models),
+            "claim_globs": list(spec.claims),
+            "claims": ids,
+            "status": "exportable if its claims pass" if ids else "not exportable: no registered claims",
+            "signature": spec.signature(),
+        })
+    return rows

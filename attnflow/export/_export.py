@@ -1,0 +1,109 @@
+"""The entry point :func:`export_kernels`: verify, build, install (private; re-exported by :mod:`attnflow.export`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import shutil
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from . import _install
+from ._catalogue import KERNELS, resolve_kernels
+from ._manifest import build_package
+from ._verification import ExportRefused, verify_kernels
+
+__all__ = ["ExportReport", "export_kernels"]
+
+
+@dataclasses.dataclass
+class ExportReport:
+    """What :func:`export_kernels` wrote."""
+
+    path: Path
+    package: str
+    kernels: list[str]
+    refused: dict[str, str]
+    profile: str
+    seed: int
+    seconds: float
+    manifest: dict
+
+
+def export_kernels(names: Iterable[str] | None = None, out=None, *, all_kernels: bool = False,
+                   force: bool = False, profile: str = "quick", seed: int | None = None,
+                   progress: bool = False) -> ExportReport:
+    """Verify kernels and write them as the self-contained package ``out`` (layout: :mod:`attnflow.export`).
+
+    Parameters
+    ----------
+    names : iterable of str, optional
+        Kernel names (keys of :data:`KERNELS`); every one must verify or nothing is written.
+    out : path
+        The package folder; its last component is the import name.
+    all_kernels : bool
+        Export every catalogued kernel that verifies; refused ones are listed in the manifest
+        (``refused``) and the report.  At least one must verify.
+    force : bool
+        Replace an existing ``out`` (only an empty folder or an earlier export).
+    profile : {"quick", "ci", "thorough"}
+        Hypothesis profile for the claims.
+    seed : int, optional
+        Hypothesis seed (a fresh one is drawn and recorded if omitted).
+    progress : bool
+        tqdm progress bar over the claims on stderr.
+
+    Returns
+    -------
+    ExportReport
+
+    Raises
+    ------
+    ValueError
+        Bad arguments (names ``names``, ``out``, ``profile`` or ``seed`` in the message).
+    ExportRefused
+        A requested kernel (or, with ``all_kernels``, every kernel) is not verified.
+    """
+    t0 = time.perf_counter()
+    names = list(names or [])
+    if all_kernels and names:
+        raise ValueError("names: give kernel names or all_kernels (--all), not both")
+    if not all_kernels and not names:
+        raise ValueError("names: name the kernels to export or pass --all (see `attnflow export --list`)")
+    specs = list(KERNELS.values()) if all_kernels else resolve_kernels(names)
+    path, package = _install.check_out(out, force)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32):
+        raise ValueError(f"seed: expected an integer in [0, 2**32), got {seed!r}")
+    if seed is None:
+        from attnflow.properties._runner import random_seed
+
+        seed = random_seed()
+    seed = int(seed)
+    ver = verify_kernels(specs, profile=profile, seed=seed, progress=progress)
+    refused = {n: v.reason for n, v in ver.items() if not v.ok}
+    if all_kernels:
+        specs = [s for s in specs if ver[s.name].ok]
+        if not specs:
+            raise ExportRefused(refused)
+    elif refused:
+        raise ExportRefused(refused)
+
+    what = "--all" if all_kernels else " ".join(s.name for s in specs)
+    command = f"attnflow export {what} --out {package} --profile {profile} --seed {seed}"
+    manifest, texts, arrays = build_package(package, specs, ver, refused, profile, seed, command)
+
+    tmp = path.parent / f".{package}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    tmp.mkdir()
+    try:
+        _install.write_package(tmp, texts, arrays)
+        _install.check_out(out, force)  # re-check: the target may have changed while the claims ran
+        _install.install(tmp, path, force)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return ExportReport(path=path, package=package, kernels=[s.name for s in specs], refused=refused,
+                        profile=profile, seed=seed, seconds=time.perf_counter() - t0, manifest=manifest)
