@@ -1,24 +1,18 @@
 r"""The catalogue of exportable kernels and the lookups on it (private; re-exported by :mod:`attnflow.export`).
 
-One :class:`KernelSpec` per public kernel of ``numerics/_generated/*.py`` (a numba kernel, with its
-serial twin ``<kernel>_serial`` as a variant of the same entry, or a generated pure-NumPy function such
-as ``sa_attention_blocked``): the generated file it lives in, its kernel family in
-:data:`attnflow.symbolic.models.KERNEL_EXPRESSIONS`, the models of
-:data:`attnflow.numerics.fields.MODELS` that call it, the claim-id globs whose claims exercise it,
-its positional arguments, and a deterministic set of test cases (:mod:`._cases`) whose expected
-outputs are computed by the INDEPENDENT plain-NumPy implementation
-:mod:`attnflow.numerics._reference`.  The self-test tolerance (:data:`RTOL`, :data:`ATOL`) is
-stated here too.
+One :class:`KernelSpec` per public kernel of ``numerics/_generated/<model>.py`` (a numba kernel,
+with its serial twin ``<kernel>_serial`` as a variant of the same entry, or a generated pure-NumPy
+function such as ``sa_velocity_blocked``), *derived* from the model declarations and their kernel
+plans (:func:`attnflow.symbolic.codegen.kernel_plan`): the generated file, its kernel family (a key
+of :data:`attnflow.symbolic.models.KERNEL_EXPRESSIONS`), the model that calls it, the claim-id
+globs of the declaration (``Model.claims``), its positional arguments, and a deterministic set of
+test cases (:mod:`._cases`) whose expected outputs are computed by the INDEPENDENT plain-NumPy
+implementation :mod:`attnflow.numerics._reference`.  The self-test tolerance (:data:`RTOL`,
+:data:`ATOL`) is stated here too.
 
-The catalogue is written against the public objects of the code generator and the field wrapper;
-``tests/cli/test_export.py`` checks it against them (every public function listed, as a kernel or as
-the serial twin of one, argument names equal to the kernel's Python signature, families present in
-the file's source expression, and the ``models`` column equal to the kernels the public API actually
-calls, found by tracing).
-
-References
-----------
-theory notes 01-models.md §1.1-1.7, 02-energy.md §2.1, §2.4, 06-interpolation.md §6.1.
+``tests/cli/test_export.py`` checks the catalogue against the generated modules (every public
+function listed, argument names equal to the kernel's Python signature) and against the public API
+(the ``models`` column equal to the kernels that the public API actually calls, found by tracing).
 """
 
 from __future__ import annotations
@@ -26,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import fnmatch
+import functools
 from collections.abc import Callable, Iterable
 
 from . import _cases
@@ -133,126 +128,48 @@ class KernelSpec:
 
 
 # ----------------------------------------------------------------------------------------------
-# the catalogue
+# the catalogue, derived from the model declarations and their kernel plans
 
-_X = Arg("x", "array", "[n, d]", "points on the sphere (unit rows), C-contiguous")
-_BETA = Arg("beta", "float", "", "inverse temperature")
-_PROJECT = Arg("project", "bool", "", "apply the tangent projection P_{x_i}")
-_LOGZ = Arg("logz", "out", "[n]", "log sum_j exp(logit_ij)")
-_THETA1 = Arg("theta", "array", "[n]", "angles")
-_THETA2 = Arg("theta", "array", "[P, n]", "P independent prompts of angles")
-_MX = Arg("mx", "array", "[H, n, d]", "mx[h, j] = M_h x_j")
-_LAM = Arg("lam", "float", "", "ALiBi slope lambda >= 0")
 
-_SPHERE_ATT = "numerics/_generated/sphere_attention.py"
-_SPHERE_MEAN = "numerics/_generated/sphere_mean.py"
-_SPHERE_ENERGY = "numerics/_generated/sphere_energy.py"
-_CIRCLE = "numerics/_generated/circle.py"
-_ALIBI = "numerics/_generated/causal_alibi.py"
-_INTERP = "numerics/_generated/interp.py"
+def _spec(decl, kernel) -> KernelSpec:
+    from attnflow.symbolic.codegen import kernel_plan
+    from attnflow.symbolic.models import kernel_variants
 
-_SPECS = [
-    KernelSpec(
-        "sa_attention", _SPHERE_ATT, "sphere_softmax", ("sa", "preln", "periln", "ngpt", "sqrt"),
-        ("energy.dissipation.sa", "energy.monotone.sa", "energy.monotone.discrete_step", "cluster.hemisphere",
-         "cluster.d3.single", "cluster.stationary", "equiangular.invariance", "equiangular.rate.sa",
-         "normalization.preln_rate"),
-        (_X, _BETA, _PROJECT, Arg("out", "out", "[n, d]", "attention output"), _LOGZ),
-        "out_i = [P_{x_i}] sum_j softmax_j(beta <x_i, x_j>) x_j, logz_i = log sum_j e^{beta <x_i, x_j>}",
-        _cases.sa_cases, "sa_attention_serial"),
-    KernelSpec(
-        "sa_attention_blocked", _SPHERE_ATT, "sphere_softmax", ("sa", "preln", "periln", "ngpt", "sqrt"),
-        ("energy.dissipation.sa", "energy.monotone.sa", "energy.monotone.discrete_step", "cluster.hemisphere",
-         "cluster.d3.single", "cluster.stationary", "equiangular.invariance", "equiangular.rate.sa",
-         "normalization.preln_rate"),
-        (_X, _BETA, _PROJECT, Arg("out", "out", "[n, d]", "attention output (rows start..stop-1 written)"),
-         Arg("logz", "out", "[n]", "log sum_j exp(logit_ij) (rows start..stop-1 written)"),
-         Arg("start", "int", "", "first row"), Arg("stop", "int", "", "one past the last row"),
-         Arg("rows", "int", "", "rows per BLAS block (>= 1)")),
-        "pure NumPy (BLAS), no numba: for start <= i < stop, out_i = [P_{x_i}] sum_j softmax_j(beta <x_i, x_j>) x_j "
-        "and logz_i = log sum_j e^{beta <x_i, x_j>}, by blocks of rows rows (memory O(rows n)); other rows untouched",
-        _cases.sa_blocked_cases),
-    KernelSpec(
-        "qkv_attention", _SPHERE_ATT, "sphere_softmax", ("qkv",),
-        ("energy.dissipation.qkv_symmetric", "energy.monotone.general_qkv", "cluster.hemisphere.monotone"),
-        (_X, Arg("qx", "array", "[n, d]", "rows Q x_j"), Arg("kx", "array", "[n, d]", "rows K x_j"),
-         Arg("vx", "array", "[n, d]", "rows V x_j"), _BETA, _PROJECT,
-         Arg("out", "out", "[n, d]", "attention output"), _LOGZ),
-        "out_i = [P_{x_i}] sum_j softmax_j(beta <Q x_i, K x_j>) V x_j, logz_i = log sum_j e^{beta <Q x_i, K x_j>}",
-        _cases.qkv_cases, "qkv_attention_serial"),
-    KernelSpec(
-        "multihead_per_head", _SPHERE_ATT, "sphere_softmax", ("multihead",),
-        ("multihead.per_head", "multihead.total.per_head_softmax"),
-        (_X, _MX, _BETA, Arg("out", "out", "[n, d]", "velocity")),
-        "out_i = P_{x_i} sum_h sum_j softmax_j(beta <x_i, M_h x_j>) M_h x_j",
-        _cases.per_head_cases, "multihead_per_head_serial"),
-    KernelSpec(
-        "sphere_row_lse", _SPHERE_ENERGY, "sphere_energy", ("sa", "usa", "qkv", "multihead"),
-        ("energy.dissipation", "energy.monotone", "energy.variation", "multihead.total.shared"),
-        (_X, Arg("vx", "array", "[n, d]", "rows V x_j"), _BETA,
-         Arg("m_out", "out", "[n]", "row maximum logit"), Arg("z_out", "out", "[n]", "shifted row sum")),
-        "sum_j exp(beta <x_i, V x_j>) = exp(m_out_i) z_out_i with m_out_i = max_j beta <x_i, V x_j>",
-        _cases.sphere_lse_cases, "sphere_row_lse_serial"),
-    KernelSpec(
-        "usa_velocity", _SPHERE_MEAN, "sphere_mean", ("usa",),
-        ("energy.dissipation.usa", "energy.monotone.usa", "cluster.hemisphere", "cluster.stationary",
-         "equiangular.invariance", "equiangular.rate.usa"),
-        (_X, _BETA, Arg("out", "out", "[n, d]", "velocity")),
-        "out_i = P_{x_i}((1/n) sum_j e^{beta <x_i, x_j>} x_j)",
-        _cases.usa_cases, "usa_velocity_serial"),
-    KernelSpec(
-        "multihead_shared", _SPHERE_MEAN, "sphere_mean", ("multihead",),
-        ("multihead.total.shared",),
-        (_X, _MX, _BETA, Arg("out", "out", "[n, d]", "velocity")),
-        "out_i = P_{x_i}((1/n) sum_h sum_j e^{beta <x_i, M_h x_j>} M_h x_j)",
-        _cases.shared_cases, "multihead_shared_serial"),
-    KernelSpec(
-        "kuramoto_velocity", _CIRCLE, "circle_mean", ("kuramoto",),
-        ("kuramoto", "circle", "localization.circle_mass"),
-        (_THETA1, _BETA, Arg("out", "out", "[n]", "dtheta/dt")),
-        "out_i = -(1/n) sum_j e^{beta cos(theta_i - theta_j)} sin(theta_i - theta_j)",
-        _cases.kuramoto_cases, "kuramoto_velocity_serial"),
-    KernelSpec(
-        "kuramoto_velocity_batched", _CIRCLE, "circle_mean", ("kuramoto",),
-        ("kuramoto", "circle", "localization.circle_mass", "cluster.stationary"),
-        (_THETA2, _BETA, Arg("out", "out", "[P, n]", "dtheta/dt per prompt")),
-        "out_{b,i} = -(1/n) sum_j e^{beta cos(theta_bi - theta_bj)} sin(theta_bi - theta_bj)",
-        _cases.kuramoto_batched_cases, "kuramoto_velocity_batched_serial"),
-    KernelSpec(
-        "circle_row_lse", _CIRCLE, "circle_energy", ("kuramoto",),
-        ("kuramoto", "circle", "localization.circle_mass"),
-        (_THETA1, _BETA, Arg("m_out", "out", "[n]", "row maximum logit"),
-         Arg("z_out", "out", "[n]", "shifted row sum")),
-        "sum_j exp(beta cos(theta_i - theta_j)) = exp(m_out_i) z_out_i with m_out_i the row maximum",
-        _cases.circle_lse_cases, "circle_row_lse_serial"),
-    KernelSpec(
-        "causal_alibi_velocity", _ALIBI, "causal_alibi", ("causal_alibi",),
-        ("retrieval.particles", "causal_alibi"),
-        (_THETA1, _BETA, _LAM, Arg("out", "out", "[n]", "dtheta/dt")),
-        "out_j = Z_j^{-1} sum_{k<j} e^{-lam (j-k)/n} w_beta'(theta_j - theta_k), out_0 = 0",
-        _cases.alibi_cases, "causal_alibi_velocity_serial"),
-    KernelSpec(
-        "causal_alibi_velocity_batched", _ALIBI, "causal_alibi", ("causal_alibi",),
-        ("retrieval.particles", "causal_alibi"),
-        (_THETA2, _BETA, _LAM, Arg("out", "out", "[P, n]", "dtheta/dt per prompt")),
-        "out_{b,j} = Z_j^{-1} sum_{k<j} e^{-lam (j-k)/n} w_beta'(theta_bj - theta_bk), out_{b,0} = 0",
-        _cases.alibi_batched_cases, "causal_alibi_velocity_batched_serial"),
-    KernelSpec(
-        "interp_velocity", _INTERP, "interp", ("interp",),
-        ("interpolation.*",),
-        (Arg("x", "array", "[n, d]", "atoms of one empirical measure (unit rows; any rows accepted, e.g. RK stages)"),
-         Arg("V", "array", "[d, d]", "value matrix (V = 0: attention sum skipped)"),
-         Arg("B", "array", "[d, d]", "attention matrix (logits beta <B x_i, x_j>)"),
-         Arg("W", "array", "[d, m]", "perceptron output weights, m >= 0 hidden units"),
-         Arg("U", "array", "[m, d]", "perceptron input weights"), Arg("bias", "array", "[m]", "perceptron bias b"),
-         _BETA, _PROJECT, Arg("out", "out", "[n, d]", "velocity")),
-        "out_i = [P_{x_i}](V sum_j softmax_j(beta <B x_i, x_j>) x_j + W (U x_i + bias)_+); the paper's field "
-        "(arXiv 2411.04551) is beta = 1, project = True",
-        _cases.interp_cases, "interp_velocity_serial"),
-]
+    plan = kernel_plan(decl)
+    variants = list(kernel_variants(decl))
+    family = next((v for v in variants if kernel.name.startswith(v + "_")), variants[0])
+    args = tuple(Arg(a.name, a.kind, a.shape.replace("(", "[").replace(")", "]").replace(",]", "]"), a.doc)
+                 for a in kernel.args)
+    role = {"velocity": "velocity", "velocity_batched": "velocity of P independent configurations",
+            "velocity_blocked": "velocity, rows start..stop-1 by BLAS blocks of rows rows (pure NumPy; other rows "
+                                "untouched)",
+            "energy_rows": "row sums of the pair energy, sum_j F(s_ij) = ce exp(m_out_i) z_out_i"}[kernel.role]
+    equation = f"{decl.name}: {role}; {decl.description}"
+    registered = decl.name in _registered_names()
+    return KernelSpec(kernel.name, plan.path, family, (decl.name,) if registered else (), tuple(decl.claims), args,
+                      equation, functools.partial(_cases.cases, decl, kernel), kernel.twin)
 
-#: ``{kernel name: KernelSpec}`` in a fixed order (the order of ``attnflow export --list``).
-KERNELS: dict[str, KernelSpec] = {s.name: s for s in _SPECS}
+
+def _registered_names() -> set[str]:
+    from attnflow.symbolic.models import BUILTIN
+
+    return set(BUILTIN)
+
+
+def _catalogue() -> dict[str, KernelSpec]:
+    from attnflow.symbolic.codegen import generated_models, kernel_plan
+
+    specs = {}
+    for decl in generated_models():
+        for kernel in kernel_plan(decl).kernels:
+            if kernel.role != "energy_scale":
+                specs[kernel.name] = _spec(decl, kernel)
+    return specs
+
+
+#: ``{kernel name: KernelSpec}`` in a fixed order (the order of ``attnflow export --list``): every
+#: public function of the generated modules, derived from the model declarations.
+KERNELS: dict[str, KernelSpec] = _catalogue()
 
 
 # ----------------------------------------------------------------------------------------------

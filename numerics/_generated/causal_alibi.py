@@ -18,7 +18,8 @@ Pair variables: ``s`` the score, ``l`` the logit and ``m`` the row shift (the ru
 ``l``, started at the self logit, so no exponent ever overflows), ``w`` the shifted pair weight,
 ``z`` the row sum of weights, ``f`` the row factor of the normalisation; ``cA``, ``cH``, ``cX`` the
 coefficients of the output map on the attention output ``A``, the perceptron output ``H`` and the
-token ``X``.  Memory O(n d): no n x n array.
+token ``X``.  Memory O(n d): no n x n array.  ``error_model="numpy"``: a division by zero gives
+inf or nan (the caller checks the result) instead of raising inside a parallel loop.
 
 Every ``parallel=True`` kernel has a serial twin ``<name>_serial`` rendered from the same template
 with ``range`` for ``prange``: the public API calls it for small problems, where starting numba's
@@ -33,7 +34,7 @@ from numba import njit, prange
 
 
 
-@njit(cache=True, parallel=False, fastmath=False)
+@njit(cache=True, parallel=False, fastmath=False, error_model="numpy")
 def _causal_alibi_row(theta, jj, beta, lam):
     """The velocity of token ``jj`` of one prompt ``theta``: it attends to the tokens k < jj."""
     N = theta.shape[0]
@@ -55,7 +56,7 @@ def _causal_alibi_row(theta, jj, beta, lam):
     return acc * f
 
 
-@njit(cache=True, parallel=True, fastmath=False)
+@njit(cache=True, parallel=True, fastmath=False, error_model="numpy")
 def causal_alibi_velocity(theta, beta, lam, out):
     """The velocity of every token of one configuration ``theta`` (shape (n,))."""
     n = theta.shape[0]
@@ -63,7 +64,7 @@ def causal_alibi_velocity(theta, beta, lam, out):
         out[i] = _causal_alibi_row(theta, i, beta, lam)
 
 
-@njit(cache=True, parallel=True, fastmath=False)
+@njit(cache=True, parallel=True, fastmath=False, error_model="numpy")
 def causal_alibi_velocity_batched(theta, beta, lam, out):
     """The velocity for each row of ``theta`` (shape (P, n): P independent configurations)."""
     batch, n = theta.shape
@@ -73,7 +74,7 @@ def causal_alibi_velocity_batched(theta, beta, lam, out):
             out[b, i] = _causal_alibi_row(row, i, beta, lam)
 
 
-@njit(cache=True, parallel=False, fastmath=False)
+@njit(cache=True, parallel=False, fastmath=False, error_model="numpy")
 def causal_alibi_velocity_serial(theta, beta, lam, out):
     """The velocity of every token of one configuration ``theta`` (shape (n,))."""
     n = theta.shape[0]
@@ -81,7 +82,7 @@ def causal_alibi_velocity_serial(theta, beta, lam, out):
         out[i] = _causal_alibi_row(theta, i, beta, lam)
 
 
-@njit(cache=True, parallel=False, fastmath=False)
+@njit(cache=True, parallel=False, fastmath=False, error_model="numpy")
 def causal_alibi_velocity_batched_serial(theta, beta, lam, out):
     """The velocity for each row of ``theta`` (shape (P, n): P independent configurations)."""
     batch, n = theta.shape

@@ -17,7 +17,8 @@ Pair variables: ``s`` the score, ``l`` the logit and ``m`` the row shift (the ru
 ``l``, started at the self logit, so no exponent ever overflows), ``w`` the shifted pair weight,
 ``z`` the row sum of weights, ``f`` the row factor of the normalisation; ``cA``, ``cH``, ``cX`` the
 coefficients of the output map on the attention output ``A``, the perceptron output ``H`` and the
-token ``X``.  Memory O(n d): no n x n array.
+token ``X``.  Memory O(n d): no n x n array.  ``error_model="numpy"``: a division by zero gives
+inf or nan (the caller checks the result) instead of raising inside a parallel loop.
 
 Every ``parallel=True`` kernel has a serial twin ``<name>_serial`` rendered from the same template
 with ``range`` for ``prange``: the public API calls it for small problems, where starting numba's
@@ -32,7 +33,7 @@ from numba import njit, prange
 
 
 
-@njit(cache=True, parallel=True, fastmath=False)
+@njit(cache=True, parallel=True, fastmath=False, error_model="numpy")
 def interp_attention_velocity(x, qx, kx, vx, beta, out):
     """The velocity of every token (the rows of ``out``).
 
@@ -72,7 +73,7 @@ def interp_attention_velocity(x, qx, kx, vx, beta, out):
             out[i, k] = acc[k]
 
 
-@njit(cache=True, parallel=False, fastmath=False)
+@njit(cache=True, parallel=False, fastmath=False, error_model="numpy")
 def interp_attention_velocity_serial(x, qx, kx, vx, beta, out):
     """The velocity of every token (the rows of ``out``).
 

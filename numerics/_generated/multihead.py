@@ -31,7 +31,8 @@ Pair variables: ``s`` the score, ``l`` the logit and ``m`` the row shift (the ru
 ``l``, started at the self logit, so no exponent ever overflows), ``w`` the shifted pair weight,
 ``z`` the row sum of weights, ``f`` the row factor of the normalisation; ``cA``, ``cH``, ``cX`` the
 coefficients of the output map on the attention output ``A``, the perceptron output ``H`` and the
-token ``X``.  Memory O(n d): no n x n array.
+token ``X``.  Memory O(n d): no n x n array.  ``error_model="numpy"``: a division by zero gives
+inf or nan (the caller checks the result) instead of raising inside a parallel loop.
 
 Every ``parallel=True`` kernel has a serial twin ``<name>_serial`` rendered from the same template
 with ``range`` for ``prange``: the public API calls it for small problems, where starting numba's
@@ -46,7 +47,7 @@ from numba import njit, prange
 
 
 
-@njit(cache=True, parallel=True, fastmath=False)
+@njit(cache=True, parallel=True, fastmath=False, error_model="numpy")
 def multihead_shared_velocity(x, mx, beta, out):
     """The velocity of every token (the rows of ``out``).
 
@@ -88,7 +89,7 @@ def multihead_shared_velocity(x, mx, beta, out):
             out[i, k] = -XA*x[i, k] + acc[k]
 
 
-@njit(cache=True, parallel=False, fastmath=False)
+@njit(cache=True, parallel=False, fastmath=False, error_model="numpy")
 def multihead_shared_velocity_serial(x, mx, beta, out):
     """The velocity of every token (the rows of ``out``).
 
@@ -130,7 +131,7 @@ def multihead_shared_velocity_serial(x, mx, beta, out):
             out[i, k] = -XA*x[i, k] + acc[k]
 
 
-@njit(cache=True, parallel=True, fastmath=False)
+@njit(cache=True, parallel=True, fastmath=False, error_model="numpy")
 def multihead_per_head_velocity(x, mx, beta, out):
     """The velocity of every token (the rows of ``out``).
 
@@ -182,7 +183,7 @@ def multihead_per_head_velocity(x, mx, beta, out):
             out[i, k] = -XA*x[i, k] + acc[k]
 
 
-@njit(cache=True, parallel=False, fastmath=False)
+@njit(cache=True, parallel=False, fastmath=False, error_model="numpy")
 def multihead_per_head_velocity_serial(x, mx, beta, out):
     """The velocity of every token (the rows of ``out``).
 
@@ -234,7 +235,7 @@ def multihead_per_head_velocity_serial(x, mx, beta, out):
             out[i, k] = -XA*x[i, k] + acc[k]
 
 
-@njit(cache=True, parallel=True, fastmath=False)
+@njit(cache=True, parallel=True, fastmath=False, error_model="numpy")
 def multihead_energy_rows(x, kx, beta, m_out, z_out):
     """Row sums of the pair energy: sum_j F(s_ij) = ce * exp(m_out[i]) * z_out[i], s_ij = <x_i, kx_j>.
 
@@ -262,7 +263,7 @@ def multihead_energy_rows(x, kx, beta, m_out, z_out):
         z_out[i] = z
 
 
-@njit(cache=True, parallel=False, fastmath=False)
+@njit(cache=True, parallel=False, fastmath=False, error_model="numpy")
 def multihead_energy_rows_serial(x, kx, beta, m_out, z_out):
     """Row sums of the pair energy: sum_j F(s_ij) = ce * exp(m_out[i]) * z_out[i], s_ij = <x_i, kx_j>.
 
@@ -290,6 +291,6 @@ def multihead_energy_rows_serial(x, kx, beta, m_out, z_out):
         z_out[i] = z
 
 
-def multihead_energy_scale(beta):
+def _multihead_energy_scale(beta):
     """The prefactor ce of the pair energy F = ce * exp(l): ce = 1/beta."""
     return 1.0/beta

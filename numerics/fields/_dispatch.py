@@ -225,7 +225,7 @@ _SCALES: dict[type, Callable[[int], float]] = {}
 
 
 def energy_convention(decl: Model, n: int) -> float:
-    """The constant c of :math:`E = c\sum_{i,j}F(s_{ij})` for ``n`` tokens (1/2 sphere, 1/(2n^2) circle)."""
+    r"""The constant c of :math:`E = c\sum_{i,j}F(s_{ij})` for ``n`` tokens (1/2 sphere, 1/(2n^2) circle)."""
     fn = _SCALES.get(type(decl))
     if fn is None:
         fn = _SCALES[type(decl)] = sp.lambdify(n_symbol, decl.energy_scale, "math")

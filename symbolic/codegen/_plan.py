@@ -152,7 +152,7 @@ def kernel_plan(model) -> KernelPlan:
                                    Arg("z_out", "out", "(n,)", "shifted row sums")),
                                   twin=f"{decl.name}_energy_rows_serial"))
     if decl.energy is not None and decl.pair_energy() is not None:
-        kernels.append(Kernel(f"{decl.name}_energy_scale", "energy_scale", "energy_scale",
+        kernels.append(Kernel(f"_{decl.name}_energy_scale", "energy_scale", "energy_scale",
                               (beta, *[a for a in reals if a.name != "t"]), njit=False))
     return KernelPlan(decl.name, f"attnflow.numerics._generated.{decl.name}",
                       f"numerics/_generated/{decl.name}.py", tuple(kernels), logz)

@@ -128,6 +128,9 @@ class Model:
         ``draw_params(d, seed, **options) -> dict``: random parameters from a seed (CLI).
     t_min : float, optional
         A time-dependent model is defined for ``t > t_min`` only.
+    claims : tuple of str
+        Claim-id globs (``attnflow check --claim`` semantics) of the claims that exercise the
+        model's kernels (the export catalogue verifies a kernel by them).
     """
 
     name: str
@@ -140,6 +143,7 @@ class Model:
     energy_condition: Callable[[dict], str | None] | None = None
     draw_params: Callable[..., dict] | None = None
     t_min: float | None = None
+    claims: tuple[str, ...] = ()
 
     manifold: ClassVar[str] = ""
     energy_scale: ClassVar[sp.Expr] = sp.Rational(1, 2)
@@ -163,6 +167,9 @@ class Model:
                                  "with exactly those choices")
         if not isinstance(self.source, str) or not isinstance(self.description, str):
             raise ValueError("source, description: must be strings")
+        if isinstance(self.claims, str) or not all(isinstance(c, str) for c in self.claims):
+            raise ValueError("claims: expected a tuple of claim-id globs (strings)")
+        object.__setattr__(self, "claims", tuple(self.claims))
 
     # -- helpers for subclasses ----------------------------------------------------------------
 

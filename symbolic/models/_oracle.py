@@ -77,7 +77,7 @@ def velocity_matrix(model, n: int, d: int = 2, *, normalization: str | None = No
 
     Returns ``(symbols, velocity)``: ``symbols`` maps ``"x"`` (an ``n x d`` Matrix) or ``"theta"``
     (a list) and each parameter name to its symbols (a Matrix, a list of Matrices for heads, or a
-    scalar symbol), plus ``"beta"`` and ``"t"``; ``velocity`` is an ``n x d`` Matrix (sphere,
+    scalar symbol), plus ``"beta"`` (and ``"t"`` for a time-dependent model); ``velocity`` is an ``n x d`` Matrix (sphere,
     Euclidean) or a list of ``n`` expressions (circle).  ``normalization`` selects a choice of a
     model with several (e.g. ``"per_head"``), ``heads`` and ``hidden`` fix the sizes H and m.
 
@@ -88,7 +88,8 @@ def velocity_matrix(model, n: int, d: int = 2, *, normalization: str | None = No
     if isinstance(decl, CircleModel):
         return _circle_velocity(decl, n, normalization)
     syms = _symbols(decl, d, heads, hidden)
-    syms["t"] = S.t
+    if decl.time_dependent:
+        syms["t"] = S.t
     mode = decl.normalization_for({"normalization": normalization} if normalization else None)
     X = point_symbols(n, d)
     syms["x"] = X
@@ -127,7 +128,6 @@ def velocity_matrix(model, n: int, d: int = 2, *, normalization: str | None = No
 
 def _circle_velocity(decl: CircleModel, n: int, normalization):
     syms = _symbols(decl, 2, 0, 0)
-    syms["t"] = S.t
     th = angle_symbols(n)
     syms["theta"] = th
     mode = decl.normalization_for({"normalization": normalization} if normalization else None)

@@ -15,6 +15,7 @@ import pytest
 from attnflow import numerics
 from attnflow.numerics import _reference as ref
 from attnflow.numerics.fields import MODELS, ModelSpec, dissipation, energy, make_field, velocity
+from attnflow.symbolic import models
 
 SEED = 777
 
@@ -27,21 +28,24 @@ def _sphere(rng, n, d):
 def test_registry_names_and_fields():
     assert list(MODELS) == ["sa", "usa", "qkv", "kuramoto", "causal_alibi", "multihead", "preln", "periln",
                             "ngpt", "sqrt", "interp"]
-    assert {f.name for f in dataclasses.fields(ModelSpec)} == {
-        "name", "manifold", "params", "optional", "gradient_flow", "has_energy", "time_dependent", "description"}
+    assert ModelSpec is models.Model and MODELS is models.MODELS  # the numerics view is the declaration registry
     for name, spec in MODELS.items():
+        assert isinstance(spec, ModelSpec)
         assert spec.name == name
         assert spec.manifold in ("sphere", "angles", "euclidean")
-        assert spec.description
-    assert MODELS["qkv"].params == ("Q", "K", "V")
-    assert MODELS["multihead"].params == ("M",) and MODELS["multihead"].optional == {"normalization": "shared"}
+        assert spec.description and spec.source
+    assert MODELS["qkv"].required == ("Q", "K", "V") and MODELS["qkv"].param_names == ("Q", "K", "V")
+    assert MODELS["multihead"].required == ("M",) and MODELS["multihead"].optional == {"normalization": "shared"}
     assert MODELS["causal_alibi"].optional == {"lam": 1.0}
     assert MODELS["sqrt"].time_dependent and not MODELS["sa"].time_dependent
-    assert MODELS["interp"].params == ("V", "B", "W", "U", "b") and MODELS["interp"].manifold == "sphere"
+    assert MODELS["interp"].required == ("V", "B", "W", "U", "b") and MODELS["interp"].manifold == "sphere"
     assert not MODELS["interp"].gradient_flow and not MODELS["interp"].has_energy
+    assert MODELS["sa"].gradient_flow and not MODELS["qkv"].gradient_flow and MODELS["qkv"].has_energy
     assert numerics.velocity is velocity and "make_field" in numerics.__all__
     with pytest.raises(dataclasses.FrozenInstanceError):
         MODELS["sa"].name = "x"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        MODELS["x"] = MODELS["sa"]  # type: ignore[index]  # read-only view
 
 
 def test_make_field_matches_velocity():

@@ -16,7 +16,17 @@ import sympy as sp
 
 from attnflow.numerics import _reference as ref
 from attnflow.numerics import fields
-from attnflow.numerics._generated import causal_alibi, circle, interp, sphere_attention, sphere_energy, sphere_mean
+from attnflow.numerics._generated import causal_alibi as g_alibi
+from attnflow.numerics._generated import interp as g_interp
+from attnflow.numerics._generated import kuramoto as g_kuramoto
+from attnflow.numerics._generated import multihead as g_multihead
+from attnflow.numerics._generated import ngpt as g_ngpt
+from attnflow.numerics._generated import preln as g_preln
+from attnflow.numerics._generated import qkv as g_qkv
+from attnflow.numerics._generated import sa as g_sa
+from attnflow.numerics._generated import sqrt as g_sqrt
+from attnflow.numerics._generated import usa as g_usa
+from attnflow.numerics.fields import _dispatch
 from attnflow.symbolic import models as sym
 
 SEED = 20261126
@@ -150,10 +160,10 @@ def test_interp_kernel_matches_sympy_in_mpmath(beta, m, scale):
     want = np.asarray(_mp_eval(expr, syms, {k: values[k] for k in syms}), dtype=float).reshape(x.shape)
     got = fields.velocity(x, model="interp", beta=beta, **p)
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-13 * max(1.0, float(np.max(np.abs(want)))))
-    # the kernel called directly, unprojected: V A_i + W (U x_i + b)_+ against the reference
+    # the kernel called directly (query rows B x_j, keys and values x_j) against the reference
     out = np.empty_like(x)
-    interp.interp_velocity(x, p["V"], p["B"], p["W"], p["U"], p["b"], beta, False, out)
-    want = ref.velocity_ref(x, "interp", beta, project=False, **p)
+    g_interp.interp_velocity(x, x @ p["B"].T, x, x, beta, p["V"], p["W"], p["U"], p["b"], out)
+    want = ref.velocity_ref(x, "interp", beta, **p)
     np.testing.assert_allclose(out, want, rtol=0, atol=1e-13 * max(1.0, float(np.max(np.abs(want)))))
 
 
@@ -237,7 +247,7 @@ def test_sa_weights_are_the_shifted_exponential_for_nonnegative_beta():
     beta = 3.0
     out = np.empty_like(x)
     logz = np.empty(31)
-    sphere_attention.sa_attention(x, beta, True, out, logz)
+    g_sa.sa_velocity(x, beta, out, logz)
     G = x @ x.T
     want = beta + np.log(np.exp(beta * (G - 1.0)).sum(axis=1))
     np.testing.assert_allclose(logz, want, rtol=1e-14)
@@ -248,30 +258,39 @@ def test_unprojected_attention_and_row_lse():
     x = _sphere(rng, 29, 3)
     out = np.empty_like(x)
     logz = np.empty(29)
-    sphere_attention.sa_attention(x, -1.4, False, out, logz)
+    g_sa.sa_velocity(x, -1.4, out, logz)
     A, lz = ref.softmax_attention(x, -1.4)
-    np.testing.assert_allclose(out, A, atol=1e-14)
+    np.testing.assert_allclose(out, ref.project(x, A), atol=1e-14)
     np.testing.assert_allclose(logz, lz, rtol=1e-14)
+    g_preln.preln_velocity(x, -1.4, out)  # the unprojected attention output (unit rows: theta = x)
+    np.testing.assert_allclose(out, A, atol=1e-14)
     m = np.empty(29)
     z = np.empty(29)
-    sphere_energy.sphere_row_lse(x, x, -1.4, m, z)
+    g_sa.sa_energy_rows(x, x, -1.4, m, z)
     np.testing.assert_allclose(m + np.log(z), lz, rtol=1e-14)
 
 
 def test_kernel_functions_exist_and_are_numba_dispatchers():
-    for mod, names in [
-        (sphere_attention, ["sa_attention", "qkv_attention", "multihead_per_head"]),
-        (sphere_mean, ["usa_velocity", "multihead_shared"]),
-        (sphere_energy, ["sphere_row_lse"]),
-        (circle, ["kuramoto_velocity", "kuramoto_velocity_batched", "circle_row_lse"]),
-        (causal_alibi, ["causal_alibi_velocity", "causal_alibi_velocity_batched"]),
-        (interp, ["interp_velocity"]),
-    ]:
-        for name in names:
-            f = getattr(mod, name)
+    import importlib
+
+    from attnflow.symbolic.codegen import generated_models, kernel_plan
+
+    seen = set()
+    for decl in generated_models():
+        plan = kernel_plan(decl)
+        mod = importlib.import_module(plan.module)
+        for k in plan.kernels:
+            f = getattr(mod, k.name)
+            seen.add(k.name)
+            if not k.njit:
+                assert not hasattr(f, "py_func"), k.name  # the blocked path and the energy prefactor: NumPy/Python
+                continue
             assert f.targetoptions.get("parallel") is True
             assert f.targetoptions.get("fastmath") is False
             assert f._cache.__class__.__name__ != "NullCache"  # cache=True
+    assert {"sa_velocity", "sa_velocity_blocked", "usa_velocity", "qkv_velocity", "multihead_shared_velocity",
+            "multihead_per_head_velocity", "kuramoto_velocity_batched", "kuramoto_energy_rows",
+            "causal_alibi_velocity_batched", "interp_velocity", "interp_attention_velocity"} <= seen
 
 
 def test_causal_alibi_first_token_fixed_and_lam_zero_is_uniform_average():
@@ -301,7 +320,7 @@ def test_blocked_sa_path_matches_numpy_reference(beta):
     # the fused kernel on the same input agrees to rounding
     out = np.empty_like(x)
     logz = np.empty(n)
-    sphere_attention.sa_attention(x, beta, True, out, logz)
+    g_sa.sa_velocity(x, beta, out, logz)
     np.testing.assert_allclose(got, out, rtol=0, atol=1e-13 * max(1.0, float(np.max(np.abs(want)))))
 
 
@@ -314,8 +333,8 @@ def test_blocked_sa_rows_ranges_and_logz():
         out = np.full_like(x, np.nan)
         logz = np.full(53, np.nan)
         for a, b in zip(cuts[:-1], cuts[1:]):
-            sphere_attention.sa_attention_blocked(x, -1.4, False, out, logz, a, b, rows)
-        np.testing.assert_allclose(out, A, rtol=0, atol=1e-14)
+            g_sa.sa_velocity_blocked(x, -1.4, out, logz, a, b, rows)
+        np.testing.assert_allclose(out, ref.project(x, A), rtol=0, atol=1e-14)
         np.testing.assert_allclose(logz, lz, rtol=1e-14)
 
 
@@ -328,7 +347,7 @@ def test_blocked_sa_matches_sympy_in_mpmath():
                                {k: {"beta": beta, "x": x}[k] for k in syms}), dtype=float).reshape(x.shape)
     out = np.empty_like(x)
     logz = np.empty(n)
-    sphere_attention.sa_attention_blocked(x, beta, True, out, logz, 0, n, 3)
+    g_sa.sa_velocity_blocked(x, beta, out, logz, 0, n, 3)
     np.testing.assert_allclose(out, want, rtol=0, atol=1e-14)
 
 
@@ -340,20 +359,22 @@ def test_serial_twins_are_bit_identical_to_parallel_kernels():
     theta = rng.uniform(-np.pi, np.pi, 37)
     thetas = rng.uniform(-np.pi, np.pi, (3, 11))
     cases = [
-        (sphere_attention, "sa_attention", lambda: (x, -0.8, True, np.empty_like(x), np.empty(37))),
-        (sphere_attention, "qkv_attention", lambda: (x, mx[0], mx[1], x, 1.1, True, np.empty_like(x), np.empty(37))),
-        (sphere_attention, "multihead_per_head", lambda: (x, mx, 0.9, np.empty_like(x))),
-        (sphere_mean, "usa_velocity", lambda: (x, 2.2, np.empty_like(x))),
-        (sphere_mean, "multihead_shared", lambda: (x, mx, 0.9, np.empty_like(x))),
-        (sphere_energy, "sphere_row_lse", lambda: (x, mx[0], 1.3, np.empty(37), np.empty(37))),
-        (circle, "kuramoto_velocity", lambda: (theta, 1.5, np.empty(37))),
-        (circle, "kuramoto_velocity_batched", lambda: (thetas, 1.5, np.empty((3, 11)))),
-        (circle, "circle_row_lse", lambda: (theta, -1.5, np.empty(37), np.empty(37))),
-        (causal_alibi, "causal_alibi_velocity", lambda: (theta, 1.2, 0.7, np.empty(37))),
-        (causal_alibi, "causal_alibi_velocity_batched", lambda: (thetas, 1.2, 0.7, np.empty((3, 11)))),
-        (interp, "interp_velocity", lambda: (x, M[0], M[1], np.ascontiguousarray(M[0][:, :3]),
-                                             np.ascontiguousarray(M[1][:3]), M[0, 0, :3].copy(), 1.3, True,
-                                             np.empty_like(x))),
+        (g_sa, "sa_velocity", lambda: (x, -0.8, np.empty_like(x), np.empty(37))),
+        (g_qkv, "qkv_velocity", lambda: (x, mx[0], mx[1], x, 1.1, np.empty_like(x), np.empty(37))),
+        (g_multihead, "multihead_per_head_velocity", lambda: (x, mx, 0.9, np.empty_like(x))),
+        (g_usa, "usa_velocity", lambda: (x, 2.2, np.empty_like(x))),
+        (g_multihead, "multihead_shared_velocity", lambda: (x, mx, 0.9, np.empty_like(x))),
+        (g_sa, "sa_energy_rows", lambda: (x, mx[0], 1.3, np.empty(37), np.empty(37))),
+        (g_ngpt, "ngpt_velocity", lambda: (x, 0.6, 0.8, np.empty_like(x))),
+        (g_sqrt, "sqrt_velocity", lambda: (x, 0.6, 0.7, np.empty_like(x))),
+        (g_kuramoto, "kuramoto_velocity", lambda: (theta, 1.5, np.empty(37))),
+        (g_kuramoto, "kuramoto_velocity_batched", lambda: (thetas, 1.5, np.empty((3, 11)))),
+        (g_kuramoto, "kuramoto_energy_rows", lambda: (theta, -1.5, np.empty(37), np.empty(37))),
+        (g_alibi, "causal_alibi_velocity", lambda: (theta, 1.2, 0.7, np.empty(37))),
+        (g_alibi, "causal_alibi_velocity_batched", lambda: (thetas, 1.2, 0.7, np.empty((3, 11)))),
+        (g_interp, "interp_velocity", lambda: (x, mx[1], x, x, 1.3, M[0], np.ascontiguousarray(M[0][:, :3]),
+                                               np.ascontiguousarray(M[1][:3]), M[0, 0, :3].copy(),
+                                               np.empty_like(x))),
     ]
     for mod, name, make in cases:
         par_args, ser_args = make(), make()
@@ -367,14 +388,22 @@ def test_serial_twins_are_bit_identical_to_parallel_kernels():
 
 
 def test_dispatch_serial_below_threshold_and_blas_threads_restored():
-    assert fields._pick(sphere_mean.usa_velocity, fields.PARALLEL_MIN_PAIRS - 1) is sphere_mean.usa_velocity_serial
-    assert fields._pick(sphere_mean.usa_velocity, fields.PARALLEL_MIN_PAIRS) is sphere_mean.usa_velocity
-    assert fields._pick(circle.kuramoto_velocity_batched, 10) is circle.kuramoto_velocity_batched_serial
-    if fields._BLAS._get is not None:
-        before = fields._BLAS._get()
-        rng = np.random.default_rng([SEED, 47])
-        fields.velocity(_sphere(rng, 260, fields.BLAS_MIN_DIM), model="sa", beta=1.0)
-        assert fields._BLAS._get() == before
+    from threadpoolctl import threadpool_info
+
+    usa = _dispatch.bind(fields.MODELS["usa"])
+    kern = usa.plan.get("velocity")
+    assert usa.pick(kern, fields.PARALLEL_MIN_PAIRS - 1) is g_usa.usa_velocity_serial
+    assert usa.pick(kern, fields.PARALLEL_MIN_PAIRS) is g_usa.usa_velocity
+    kur = _dispatch.bind(fields.MODELS["kuramoto"])
+    assert kur.pick(kur.plan.get("velocity_batched"), 10) is g_kuramoto.kuramoto_velocity_batched_serial
+
+    def blas_threads():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_threads()
+    rng = np.random.default_rng([SEED, 47])
+    fields.velocity(_sphere(rng, 260, fields.BLAS_MIN_DIM), model="sa", beta=1.0)  # the blocked path
+    assert blas_threads() == before
 
 
 def test_blocked_sa_path_allocates_no_square_array():
@@ -393,7 +422,7 @@ def test_blocked_sa_path_allocates_no_square_array():
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    rows = fields._block_rows(n)
+    rows = _dispatch._block_rows(n)
     workers = max(1, min(numba.get_num_threads(), n // rows))
     budget = workers * 8 * rows * n + 16 * 8 * n * d  # the workers' buffers + O(n d) copies and outputs
     assert peak <= budget < 8 * n * n // 4, (peak, budget)

@@ -27,6 +27,7 @@ interp = SphereModel(
             Matrix("W", shape=("d", "m"), doc="perceptron output weights (m >= 0 hidden units)"),
             Matrix("U", shape=("m", "d"), doc="perceptron input weights"),
             Matrix("b", shape=("m",), doc="perceptron biases")),
+    claims=("interpolation.*",),
     source="arXiv 2411.04551, eq. (1.1)-(1.2)",
     description=("attention + perceptron (one layer of measure-to-measure interpolation): "
                  "dx_i/dt = P_{x_i}(V A_i + W (U x_i + b)_+), A_i = Z_i^{-1} sum_j e^{beta<B x_i,x_j>} x_j; "
@@ -44,6 +45,7 @@ interp_attention = SphereModel(
     query="B",
     output=sp.Symbol("A", real=True),
     params=(Matrix("B", doc="query matrix of the logits"),),
+    claims=("interpolation.*",),
     source="arXiv 2411.04551, §1 (the attention average of the field v[mu])",
     description="the attention average A_i = Z_i^{-1} sum_j e^{beta<B x_i,x_j>} x_j (no projection)",
 )

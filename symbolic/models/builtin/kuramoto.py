@@ -17,6 +17,7 @@ kuramoto = CircleModel(
     weight=sp.exp(beta * s),
     normalization="mean",
     energy=sp.exp(beta * s) / beta,
+    claims=("localization.circle_mass", "cluster.stationary"),
     source="arXiv 2512.01868 (USA on the circle)",
     description="USA on the circle: dtheta_i/dt = -(1/n) sum_j e^{beta cos(theta_i-theta_j)} sin(theta_i-theta_j)",
 )

@@ -47,6 +47,7 @@ multihead = SphereModel(
     energy=sp.exp(beta * s) / beta,
     energy_condition=_gradient_flow,
     draw_params=_draw,
+    claims=("multihead.per_head", "multihead.total.per_head_softmax", "multihead.total.shared"),
     source="arXiv 2605.04279 (multi-head)",
     description=("H heads with score matrices M (shape (H, d, d)): shared normalisation "
                  "P_{x_i}((1/n) sum_h sum_j e^{beta<x_i,M_h x_j>} M_h x_j) or per_head softmax; "

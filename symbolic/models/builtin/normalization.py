@@ -26,6 +26,7 @@ preln = EuclideanModel(
     weight=sp.exp(beta * s),
     normalization="softmax",
     output=A,
+    claims=("normalization.preln_rate",),
     source=_SOURCE,
     description="Pre-LN, x = r theta: dx_i/dt = A_i, A_i the SA attention output on the directions",
 )
@@ -35,6 +36,7 @@ periln = EuclideanModel(
     weight=sp.exp(beta * s),
     normalization="softmax",
     output=A / sp.sqrt(AA),
+    claims=("normalization.periln_unit_speed",),
     source=_SOURCE,
     description="Peri-LN, x = r theta: dx_i/dt = A_i / |A_i|",
 )
@@ -45,6 +47,7 @@ ngpt = SphereModel(
     normalization="softmax",
     output=alpha * (A - XA * X) / sp.sqrt(AA),
     params=(Real("alpha", default=1.0, lo=0.0, lo_strict=True, symbol=alpha, doc="step scale"),),
+    claims=("normalization.ngpt_speed",),
     source=_SOURCE,
     description="nGPT: dx_i/dt = alpha P_{x_i} A_i / |A_i|",
 )
@@ -55,6 +58,7 @@ sqrt = SphereModel(
     normalization="softmax",
     output=(A - XA * X) / sp.sqrt(t + 1),
     t_min=-1.0,
+    claims=("normalization.sqrt_time_change",),
     source=_SOURCE,
     description="sqrt-scaling: dx_i/dt = P_{x_i} A_i / sqrt(t + 1)",
 )

@@ -44,6 +44,7 @@ qkv = SphereModel(
     energy_score="V",
     energy_condition=_gradient_flow,
     draw_params=_draw,
+    claims=("energy.dissipation.qkv_symmetric", "energy.monotone.general_qkv", "cluster.hemisphere.monotone"),
     source="arXiv 2312.10794 (Q/K/V attention)",
     description=("general matrices: dx_i/dt = P_{x_i}(Z_i^{-1} sum_j e^{beta<Qx_i,Kx_j>} V x_j); "
                  "a gradient flow (energy, dissipation) only when Q^T K = V = V^T; Q = K = I with "

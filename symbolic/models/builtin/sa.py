@@ -18,6 +18,9 @@ sa = SphereModel(
     weight=sp.exp(beta * s),
     normalization="softmax",
     energy=sp.exp(beta * s) / beta,
+    claims=("energy.dissipation.sa", "energy.monotone.sa", "energy.monotone.discrete_step", "energy.variation",
+            "cluster.hemisphere", "cluster.d3.single", "cluster.stationary", "equiangular.invariance",
+            "equiangular.rate.sa"),
     source="arXiv 2312.10794 (SA)",
     description="self-attention: dx_i/dt = P_{x_i}(Z_i^{-1} sum_j e^{beta<x_i,x_j>} x_j)",
 )

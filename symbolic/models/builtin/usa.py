@@ -17,6 +17,8 @@ usa = SphereModel(
     weight=sp.exp(beta * s),
     normalization="mean",
     energy=sp.exp(beta * s) / beta,
+    claims=("energy.dissipation.usa", "energy.monotone.usa", "cluster.hemisphere", "cluster.stationary",
+            "equiangular.invariance", "equiangular.rate.usa"),
     source="arXiv 2512.01868 (USA)",
     description="unnormalised self-attention: dx_i/dt = P_{x_i}((1/n) sum_j e^{beta<x_i,x_j>} x_j)",
 )
