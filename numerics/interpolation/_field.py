@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import fields
+from .. import fields
 
 __all__ = ["attention_average", "interp_velocity", "layer_field"]
 
