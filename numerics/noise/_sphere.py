@@ -12,7 +12,17 @@ import numpy as np
 from attnflow._base.validate import real
 from attnflow.numerics.fields import make_field
 
-from ._paths import StochasticPath, _check_increments, _n_steps, _positive, _project, _rng, _Saver, _save_every, _sphere_points
+from ._paths import (
+    StochasticPath,
+    _check_increments,
+    _n_steps,
+    _positive,
+    _project,
+    _rng,
+    _Saver,
+    _save_every,
+    _sphere_points,
+)
 
 __all__ = ["attention_drift", "euler_maruyama_sphere"]
 
