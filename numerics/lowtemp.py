@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from attnflow.numerics._fit import fit_power_law
+
 __all__ = ["lowtemp_distance", "LowTempFit", "lowtemp_exponent", "reference_exponent"]
 
 
@@ -90,8 +92,6 @@ def reference_exponent(betas) -> float:
     ----------
     arXiv 2605.10931 (abstract); theory notes 06-interpolation.md §6.5.
     """
-    from attnflow.properties.registry import fit_power_law
-
     b = np.asarray(betas, dtype=np.float64)
     return fit_power_law(b, np.sqrt(np.log(b + 1.0) / b))
 
@@ -115,15 +115,13 @@ def lowtemp_exponent(x0, betas, t: float, *, model: str = "sa", factor: float = 
 
     .. math:: p = \operatorname{slope}\bigl(\log\beta_k,\ \log W_2(\mu_t^{\beta_k}, \mu_t^{4\beta_k})\bigr)
 
-    (:func:`attnflow.properties.registry.fit_power_law`), reported beside :math:`-1/2` and beside
+    (least squares in log-log coordinates), reported beside :math:`-1/2` and beside
     :func:`reference_exponent`.  Raises ``ValueError`` when a distance is 0 (nothing to fit).
 
     References
     ----------
     arXiv 2605.10931 (abstract); theory notes 06-interpolation.md §6.5.
     """
-    from attnflow.properties.registry import fit_power_law
-
     b = np.asarray(betas, dtype=np.float64)
     if b.ndim != 1 or b.size < 2 or np.any(~np.isfinite(b)) or np.any(b <= 0) or np.unique(b).size < 2:
         raise ValueError("betas: need at least two distinct finite positive inverse temperatures")

@@ -63,7 +63,7 @@ def register(sub) -> None:
 
 
 def _validate(args) -> None:
-    from attnflow.numerics._retrieval_closed import check_params
+    from attnflow.numerics.retrieval._closed import check_params
 
     for name, value in (("beta", args.beta), ("lam", args.lam), ("M", args.M), ("t", args.t)):
         validate.real(f"--{name}", value)

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from scipy import integrate
 
 from attnflow.numerics import retrieval as R
-from attnflow.numerics._retrieval_particles import _wrapped_score, mode_correlation_mc
+from attnflow.numerics.retrieval._particles import _wrapped_score, mode_correlation_mc
 from attnflow.properties.registry import Measurement, claim, require
 from attnflow.properties.strategies import seeds
 
@@ -367,7 +367,7 @@ def fused_vs_public_api(*, beta, lam, t, seed, shape=CROSS_CHECK_SHAPE, steps=CR
     arXiv 2605.09213 (RK4 for the causal ALiBi particles); theory notes 01-models.md §1.5.
     """
     from attnflow.numerics import simulate
-    from attnflow.numerics._retrieval_particles import simulate_causal_alibi
+    from attnflow.numerics.retrieval._particles import simulate_causal_alibi
 
     theta0 = np.random.default_rng(seed).uniform(-np.pi, np.pi, shape)
     h = float(t) / steps

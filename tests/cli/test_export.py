@@ -599,7 +599,7 @@ def test_retrieval_particles_cross_check_exercises_both_alibi_kernels(monkeypatc
     """The claim retrieval.particles integrates one batch through the public API (the generated causal
     ALiBi kernels) next to its fused simulator; both kernels must be called and agree to rounding,
     and a fused simulator with a slightly wrong slope (lam * 1.001) must be caught."""
-    from attnflow.numerics import _retrieval_particles as rp
+    from attnflow.numerics.retrieval import _particles as rp
     from attnflow.properties.claims.retrieval import CROSS_CHECK_TOL, fused_vs_public_api
 
     kw = dict(beta=1.5, lam=1.0, t=1.2, seed=5, shape=(3, 12), steps=120)

@@ -8,7 +8,7 @@ arithmetic, symbolic slope, particles); here a deliberately wrong closed form mu
 import numpy as np
 import pytest
 
-from attnflow.numerics import _retrieval_closed as _c
+from attnflow.numerics.retrieval import _closed as _c
 from attnflow.numerics import retrieval as R
 from attnflow.properties import registry
 from attnflow.properties.claims import retrieval as CR

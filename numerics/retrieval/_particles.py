@@ -42,7 +42,9 @@ import numpy as np
 from numba import njit, prange
 from scipy import special
 
-from attnflow.numerics import _retrieval_closed as _c
+from attnflow._base.validate import integer, real
+
+from . import _closed as _c
 
 __all__ = [
     "fourier_field_coefficients",
@@ -78,7 +80,7 @@ def fourier_field_coefficients(beta: float, tol: float = 1e-16) -> np.ndarray:
     Jacobi--Anger expansion :math:`e^{\beta\cos x} = I_0(\beta) + 2\sum_{n\ge1} I_n(\beta)\cos(nx)`
     (DLMF 10.35.3); theory notes 01-models.md §1.5, 04-retrieval.md §4.3.
     """
-    b = _c._finite_scalar("beta", beta)
+    b = real("beta", beta)
     if b < 0:
         raise ValueError(f"beta: the retrieval model needs beta >= 0, got {b}")
     if not (0 < tol < 1):
@@ -345,14 +347,8 @@ def _check_angles(theta0) -> np.ndarray:
     return a
 
 
-def _check_positive_int(name: str, value, lo: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) < lo:
-        raise ValueError(f"{name}: expected an integer >= {lo}, got {value!r}")
-    return int(value)
-
-
 def _check_dt(dt) -> float:
-    d = _c._finite_scalar("dt", dt)
+    d = real("dt", dt)
     if d <= 0:
         raise ValueError(f"dt: the RK4 step must be > 0, got {d}")
     return d
@@ -628,11 +624,11 @@ def mode_correlation_mc(sigma0, *, beta, lam, t, N, prompts, modes=3, phases=16,
     arXiv 2605.09213; theory notes 04-retrieval.md §4.2 (accuracy, Poisson summation), §4.3
     (closed form), §4.5 (variance reduction, Monte Carlo trend N^{-0.6}).
     """
-    N = _check_positive_int("N", N, 2)
-    prompts = _check_positive_int("prompts", prompts, 2)
-    modes = _check_positive_int("modes", modes, 1)
-    phases = _check_positive_int("phases", phases, 1)
-    seed = _check_positive_int("seed", seed, 0)
+    N = integer("N", N, minimum=2)
+    prompts = integer("prompts", prompts, minimum=2)
+    modes = integer("modes", modes, minimum=1)
+    phases = integer("phases", phases, minimum=1)
+    seed = integer("seed", seed, minimum=0)
     p = _c.check_params(beta=beta, lam=lam, t=t, beta_positive=True)
     if np.ndim(p["t"]) != 0:
         raise ValueError("t: expected one time")

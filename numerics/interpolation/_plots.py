@@ -6,7 +6,7 @@ import numpy as np
 
 from attnflow._base.io import save_figure
 
-from ._interp_geometry import dirac_w2
+from ._geometry import dirac_w2
 
 __all__ = ["plot_clouds", "plot_w2_history"]
 

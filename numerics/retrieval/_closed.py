@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from attnflow._base.validate import real
+
 __all__ = [
     "check_params",
     "fourier_rates",
@@ -45,27 +47,17 @@ _SERIES_TERMS = 14  # z^14/(14! 15!) < 1e-30 for z <= 0.25
 # input validation
 
 
-def _finite_scalar(name: str, value) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: expected a real number, got {value!r}") from None
-    if not math.isfinite(v):
-        raise ValueError(f"{name}: must be finite, got {value!r}")
-    return v
-
-
 def check_params(*, beta=None, lam=None, t=None, M=None, modes=None, N=None, beta_positive=False):
     """Validate the common parameters; raise ``ValueError`` naming the bad argument."""
     out = {}
     if beta is not None:
-        b = _finite_scalar("beta", beta)
+        b = real("beta", beta)
         if b < 0 or (beta_positive and b == 0):
             need = "beta > 0" if beta_positive else "beta >= 0"
             raise ValueError(f"beta: the retrieval profile needs {need} (inverse temperature), got {b}")
         out["beta"] = b
     if lam is not None:
-        lv = _finite_scalar("lam", lam)
+        lv = real("lam", lam)
         if lv < 0:
             raise ValueError(f"lam: the ALiBi slope must be >= 0, got {lv}")
         out["lam"] = lv
@@ -77,7 +69,7 @@ def check_params(*, beta=None, lam=None, t=None, M=None, modes=None, N=None, bet
             raise ValueError(f"t: times must be >= 0, got min {ta.min()}")
         out["t"] = ta
     if M is not None:
-        Mv = _finite_scalar("M", M)
+        Mv = real("M", M)
         if Mv <= 0:
             raise ValueError(f"M: the vocabulary size must be > 0, got {M}")
         out["M"] = Mv

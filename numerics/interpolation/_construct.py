@@ -40,8 +40,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._interp_flow import FlowPath, check_measures, flow, layer_steps
-from ._interp_geometry import (
+from ._flow import FlowPath, check_measures, flow, layer_steps
+from ._geometry import (
     angle,
     angles_to,
     cloud_radius,
@@ -51,7 +51,7 @@ from ._interp_geometry import (
     mean_direction,
     unit,
 )
-from ._interp_schedule import Layer, Schedule
+from ._schedule import Layer, Schedule
 
 __all__ = ["construct_dirac_interpolation", "InterpolationResult", "ConstructionError", "validate_instance"]
 

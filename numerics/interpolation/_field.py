@@ -12,7 +12,7 @@ import numpy as np
 
 from attnflow.symbolic.models.builtin.interp import interp_attention
 
-from . import fields
+from .. import fields
 
 __all__ = ["attention_average", "interp_velocity", "layer_field"]
 

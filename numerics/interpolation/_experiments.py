@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._interp_flow import check_measures, flow
-from ._interp_geometry import best_dirac_w2, dirac_w2, unit
-from ._interp_schedule import Layer, Schedule
+from ._flow import check_measures, flow
+from ._geometry import best_dirac_w2, dirac_w2, unit
+from ._schedule import Layer, Schedule
 
 __all__ = [
     "GateExperiment",
@@ -238,7 +238,7 @@ def cluster_time(cloud, beta: float, eps_list, *, dt: float = 0.02, t_max: float
     m = x.mean(axis=0)
     if np.linalg.norm(m) < 1e-12 or (x @ unit(m)).min() <= 0:
         # an open hemisphere is enough; the barycentre direction is a convenient witness only
-        from ._interp_geometry import find_hole
+        from ._geometry import find_hole
 
         w, r = find_hole(-x, rng=np.random.default_rng(0))
         if r <= math.pi / 2:

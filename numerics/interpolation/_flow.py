@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._interp_field import layer_field
-from ._interp_schedule import Schedule
+from ._field import layer_field
+from ._schedule import Schedule
 
 __all__ = ["flow", "FlowPath", "check_measures", "layer_steps"]
 

@@ -1,33 +1,10 @@
-r"""The lost-in-the-middle retrieval profile of causal ALiBi attention, in closed form.
+r"""The closed-form retrieval profile and its public entry points (private).
 
-Model (theory notes 01-models.md §1.5, 04-retrieval.md; arXiv 2605.09213): tokens are angles on the
-circle, token j attends to k < j with ALiBi position weights and content factor
-:math:`w_\beta(\theta) = e^{\beta\cos\theta}`.  For iid uniform prompts the correlation between the
-last token at depth t and the source token at relative position :math:`\sigma_0` is, per Fourier
-mode n and to order 1/N, :math:`g_{a_n}(t, 1; \sigma_0)` with :math:`a_n = n^2 I_n(\beta)`, and the
-retrieval profile is
-
-.. math::
-
-    \mathcal S_t(\sigma_0) = \sum_{n\ge1} \omega_n\, g_{a_n}(t,1;\sigma_0), \qquad
-    \omega_n = e^{-\pi^2 n^2/(2M^2)}, \qquad
-    g_a(t,1;s) = \frac{\lambda e^{\lambda s}}{e^\lambda-1}\,\psi_{at}(Y_\lambda(s)),
-
-:math:`Y_\lambda(s)=\log\frac{e^\lambda-1}{e^{\lambda s}-1}`,
-:math:`\psi_c(y)=\sum_{k\ge0}\frac{c^{k+1}y^k}{k!(k+1)!}=\sqrt{c/y}\,I_1(2\sqrt{cy})`.
-
-Evaluation is float64 and vectorised; :math:`\psi` is summed from its entire series for small
-:math:`cY` (no 0/0 at :math:`\sigma_0 \to 1`) and from exponentially scaled Bessel functions
-otherwise (no overflow as :math:`\sigma_0 \to 0`).  The mode sum is truncated at ``modes`` terms;
-:func:`certify_ushape` bounds the rest rigorously.
-
-Public API: :func:`profile`, :func:`profile_derivative`, :func:`mode_response`, :func:`fourier_rates`,
-:func:`mode_weights`, :func:`t_crit`, :func:`argmin` (:class:`Argmin`), :func:`soft_accuracy`,
-:func:`smallness_condition` (:class:`SmallnessCondition`), :func:`certify_ushape`
-(:class:`Certificate`), :func:`solve_volterra_mode` (the independent reference solver); particles
-(from ``_retrieval_particles``): :func:`simulate_causal_alibi` (fused RK4 kernel),
-:func:`causal_alibi_velocity`, :func:`fourier_field_coefficients`, :func:`mode_correlation_mc`
-(:class:`ParticleEstimate`, Monte Carlo with the variance reduction of 04 §4.5).
+Validated wrappers around :mod:`._closed` (profile, derivatives, mode data, t_crit, the smallness
+condition, soft accuracy), the numerical location of the minimum (:func:`argmin`) and the entry
+points of the certificate (:mod:`._certify`) and of the reference Volterra solver
+(:mod:`._volterra`).  Public names are re-exported, and the model documented, by
+:mod:`attnflow.numerics.retrieval`.
 """
 
 from __future__ import annotations
@@ -38,18 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
-from attnflow.numerics import _retrieval_closed as _c
-from attnflow.numerics._retrieval_certify import Certificate
-from attnflow.numerics._retrieval_certify import certify as _certify
-from attnflow.numerics._retrieval_closed import SmallnessCondition
-from attnflow.numerics._retrieval_volterra import solve_volterra_mode as _solve_volterra_mode
-from attnflow.numerics._retrieval_particles import (  # particles and Monte Carlo (04 §4.2, §4.5)
-    ParticleEstimate,
-    causal_alibi_velocity,
-    fourier_field_coefficients,
-    mode_correlation_mc,
-    simulate_causal_alibi,
-)
+from attnflow._base.validate import real
+
+from . import _closed as _c
+from ._certify import Certificate
+from ._certify import certify as _certify
+from ._closed import SmallnessCondition
+from ._volterra import solve_volterra_mode as _solve_volterra_mode
 
 __all__ = [
     "profile",
@@ -61,19 +33,10 @@ __all__ = [
     "Argmin",
     "argmin",
     "soft_accuracy",
-    "SmallnessCondition",
     "smallness_condition",
-    "Certificate",
     "certify_ushape",
     "solve_volterra_mode",
-    "fourier_field_coefficients",
-    "causal_alibi_velocity",
-    "simulate_causal_alibi",
-    "ParticleEstimate",
-    "mode_correlation_mc",
 ]
-
-_REF = "arXiv 2605.09213 (kinetic theory of lost in the middle); theory notes 04-retrieval.md"
 
 
 def _out(x):
@@ -141,7 +104,7 @@ def mode_response(sigma0, *, a, lam, t, sigma=1.0):
     sg = np.asarray(sigma, dtype=float)
     if sg.size and (np.any(~np.isfinite(sg)) or np.any(sg <= 0) or np.any(sg > 1)):
         raise ValueError("sigma: cursor positions must lie in (0, 1]")
-    av = _c._finite_scalar("a", a)
+    av = real("a", a)
     if av < 0:
         raise ValueError(f"a: the mode rate must be >= 0, got {av}")
     p = _c.check_params(lam=lam, t=t)
@@ -438,7 +401,7 @@ def solve_volterra_mode(sigma0, *, a, lam, t, sigma_end=1.0, nodes=48):
     arXiv 2605.09213; theory notes 04-retrieval.md §4.3.
     """
     p = _c.check_params(lam=lam, t=t)
-    av = _c._finite_scalar("a", a)
+    av = real("a", a)
     if av < 0:
         raise ValueError(f"a: the mode rate must be >= 0, got {av}")
     if isinstance(nodes, bool) or int(nodes) != nodes or nodes < 8:

@@ -7,16 +7,33 @@ schedule (:func:`flow`), the three-phase construction of Theorem 1.1
 ``interpolation.*`` of the theory notes: :func:`gate_mass_moved` (gate sign erratum),
 :func:`mass_concentration_family` (2√η vs the printed Cη), :func:`cluster_time` (log 1/ε).
 
+Public API
+----------
+Parameters and field
+    Layer, Schedule, attention_average, interp_velocity, layer_field
+Flow of N measures
+    flow, FlowPath
+Construction of Theorem 1.1
+    construct_dirac_interpolation, InterpolationResult, ConstructionError, validate_instance,
+    draw_instance
+Distances to Dirac targets
+    dirac_w2, best_dirac_w2
+Experiments behind the claims
+    gate_layer, gate_mass_moved, GateExperiment, mass_concentration_family, MassConcentration,
+    cluster_time, ClusterTimeFit
+Figures (matplotlib is imported only when a figure is drawn)
+    plot_clouds, plot_w2_history
+
 References: arXiv 2411.04551; theory notes 06-interpolation.md, 05-wasserstein.md §5.4.
 """
 
-from ._interp_construct import (
+from ._construct import (
     ConstructionError,
     InterpolationResult,
     construct_dirac_interpolation,
     validate_instance,
 )
-from ._interp_experiments import (
+from ._experiments import (
     ClusterTimeFit,
     GateExperiment,
     MassConcentration,
@@ -25,12 +42,12 @@ from ._interp_experiments import (
     gate_mass_moved,
     mass_concentration_family,
 )
-from ._interp_field import attention_average, interp_velocity, layer_field
-from ._interp_flow import FlowPath, flow
-from ._interp_geometry import best_dirac_w2, dirac_w2
-from ._interp_instances import draw_instance
-from ._interp_plots import plot_clouds, plot_w2_history
-from ._interp_schedule import Layer, Schedule
+from ._field import attention_average, interp_velocity, layer_field
+from ._flow import FlowPath, flow
+from ._geometry import best_dirac_w2, dirac_w2
+from ._instances import draw_instance
+from ._plots import plot_clouds, plot_w2_history
+from ._schedule import Layer, Schedule
 
 __all__ = [
     "Layer",

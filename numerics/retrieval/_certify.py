@@ -232,109 +232,107 @@ def certify(*, beta, lam, t, M, modes, max_pieces=4000) -> Certificate:
 
 
 def _certify_body(beta, lam, t, M, modes, max_pieces, params) -> Certificate:
-    if True:
-        try:
-            P = _Profile(beta, lam, t, M, modes)
-        except _Undecided as exc:
-            return Certificate("inconclusive", str(exc), params=params)
-        # ---- tail y >= y_max: E < 0 from the Jensen bound
-        cbar = P.m1 / P.m0
-        cb = float(cbar.a)
-        y = 1.0
-        for _ in range(60):
-            y_new = max(0.5, _logexpm1(lam) + math.log((1 + math.sqrt(1 + cb * y)) / cb))
-            if abs(y_new - y) < 1e-9:
-                break
-            y = y_new
-        y_max = max(0.5, y + 0.5)
+    try:
+        P = _Profile(beta, lam, t, M, modes)
+    except _Undecided as exc:
+        return Certificate("inconclusive", str(exc), params=params)
+    # ---- tail y >= y_max: E < 0 from the Jensen bound
+    cbar = P.m1 / P.m0
+    cb = float(cbar.a)
+    y = 1.0
+    for _ in range(60):
+        y_new = max(0.5, _logexpm1(lam) + math.log((1 + math.sqrt(1 + cb * y)) / cb))
+        if abs(y_new - y) < 1e-9:
+            break
+        y = y_new
+    y_max = max(0.5, y + 0.5)
 
-        def tail_ok(ym):
-            Y = iv.mpf(ym)
-            val = iv.exp(Y) / P.em1 * cbar / (1 + iv.sqrt(1 + cbar * Y))
-            return val.a > 1
+    def tail_ok(ym):
+        Y = iv.mpf(ym)
+        val = iv.exp(Y) / P.em1 * cbar / (1 + iv.sqrt(1 + cbar * Y))
+        return val.a > 1
 
-        tries = 0
-        while not tail_ok(y_max):
-            y_max += 1.0
-            tries += 1
-            if tries > 50:
-                return Certificate("inconclusive", "could not place the analytic tail bound", params=params)
-        P.prepare(y_max)
-        sigma_tail = _y_to_sigma(y_max, lam)
-        # ---- recency: sign of E(0)  (S_t'(1^-) = lam p(1) E(0))
-        E0 = P.E(iv.mpf(0))
-        s0 = _sign(E0)
-        base = dict(primacy=True, y_max=y_max, sigma_tail=sigma_tail,
-                    slope_at_1=(float(E0.a), float(E0.b)), mode_tail_bound=P.tail_T, params=params)
-        if s0 == 0:
-            return Certificate("inconclusive", "the sign of S_t'(1^-) is not decided by the enclosure "
-                               f"[{float(E0.a):.3g}, {float(E0.b):.3g}] (t is too close to the recency threshold, "
-                               f"or the bound {P.tail_T:.2g} on the discarded modes n > {modes} is too wide)", **base)
-        # ---- adaptive partition of [0, y_max]
-        n0 = 64
-        stack = [(y_max * (i + 1) / n0, y_max * i / n0) for i in range(n0)]  # popped in increasing y
-        stack.reverse()
-        stack = [(b, a) for (b, a) in stack]
-        segments = []  # (y0, y1, sign or ('mono', sign_left, sign_right))
-        pieces = 0
-        while stack:
-            hi, lo = stack.pop()
-            pieces += 1
-            if pieces > max_pieces:
-                if s0 < 0:
-                    return _no_recency(None, pieces, base)
-                return Certificate("inconclusive", f"partition exceeded {max_pieces} pieces", recency=True,
-                                   pieces=pieces, **base)
-            Y = iv.mpf([lo, hi])
-            sg = _sign(P.E(Y))
-            if sg != 0:
-                segments.append((lo, hi, sg, sg))
+    tries = 0
+    while not tail_ok(y_max):
+        y_max += 1.0
+        tries += 1
+        if tries > 50:
+            return Certificate("inconclusive", "could not place the analytic tail bound", params=params)
+    P.prepare(y_max)
+    sigma_tail = _y_to_sigma(y_max, lam)
+    # ---- recency: sign of E(0)  (S_t'(1^-) = lam p(1) E(0))
+    E0 = P.E(iv.mpf(0))
+    s0 = _sign(E0)
+    base = dict(primacy=True, y_max=y_max, sigma_tail=sigma_tail,
+                slope_at_1=(float(E0.a), float(E0.b)), mode_tail_bound=P.tail_T, params=params)
+    if s0 == 0:
+        return Certificate("inconclusive", "the sign of S_t'(1^-) is not decided by the enclosure "
+                           f"[{float(E0.a):.3g}, {float(E0.b):.3g}] (t is too close to the recency threshold, "
+                           f"or the bound {P.tail_T:.2g} on the discarded modes n > {modes} is too wide)", **base)
+    # ---- adaptive partition of [0, y_max]
+    n0 = 64
+    stack = [(y_max * (i + 1) / n0, y_max * i / n0) for i in range(n0)]  # popped in increasing y
+    stack.reverse()
+    segments = []  # (y0, y1, sign or ('mono', sign_left, sign_right))
+    pieces = 0
+    while stack:
+        hi, lo = stack.pop()
+        pieces += 1
+        if pieces > max_pieces:
+            if s0 < 0:
+                return _no_recency(None, pieces, base)
+            return Certificate("inconclusive", f"partition exceeded {max_pieces} pieces", recency=True,
+                               pieces=pieces, **base)
+        Y = iv.mpf([lo, hi])
+        sg = _sign(P.E(Y))
+        if sg != 0:
+            segments.append((lo, hi, sg, sg))
+            continue
+        d = _sign(P.dE(Y))
+        if d != 0:
+            sl = _sign(P.E(iv.mpf(lo)))
+            sr = _sign(P.E(iv.mpf(hi)))
+            if sl != 0 and sr != 0:
+                segments.append((lo, hi, sl, sr))
                 continue
-            d = _sign(P.dE(Y))
-            if d != 0:
-                sl = _sign(P.E(iv.mpf(lo)))
-                sr = _sign(P.E(iv.mpf(hi)))
-                if sl != 0 and sr != 0:
-                    segments.append((lo, hi, sl, sr))
-                    continue
-            if hi - lo < 1e-13 * max(1.0, y_max):
-                if s0 < 0:
-                    return _no_recency(None, pieces, base)
-                return Certificate(
-                    "inconclusive",
-                    f"could not separate a zero of S_t' near sigma0 = {_y_to_sigma(lo, lam):.6g} (enclosure width "
-                    f"limited by the bound {P.tail_T:.2g} on the discarded modes n > {modes}; try more modes)",
-                    recency=True, pieces=pieces, **base)
-            mid = 0.5 * (lo + hi)
-            stack.append((hi, mid))
-            stack.append((mid, lo))
-        # count sign changes in increasing y
-        signs = []
-        brackets = []
-        for lo, hi, sl, sr in segments:
-            if not signs or signs[-1] != sl:
-                if signs:  # change exactly at a piece boundary cannot happen: boundary signs are strict
-                    brackets.append((lo, lo))
-                signs.append(sl)
-            if sr != sl:
-                brackets.append((lo, hi))
-                signs.append(sr)
-        changes = len(signs) - 1
-        if signs[-1] != -1 or signs[0] != s0:  # pragma: no cover - contradicts the tail bound / E(0)
-            return Certificate("inconclusive", "internal inconsistency of the enclosures", pieces=pieces, **base)
-        if s0 < 0:
-            return _no_recency(changes, pieces, base)
-        if changes == 1:
-            ylo, yhi = brackets[0]
-            # float conversion of the y-bracket, widened outwards by 1e-12 relative
-            br = (_y_to_sigma(yhi, lam) * (1 - 1e-12), min(1.0, _y_to_sigma(ylo, lam) * (1 + 1e-12)))
+        if hi - lo < 1e-13 * max(1.0, y_max):
+            if s0 < 0:
+                return _no_recency(None, pieces, base)
             return Certificate(
-                "certified",
-                "primacy (S_t -> inf as sigma0 -> 0), recency (S_t'(1^-) > 0) and exactly one zero of S_t' "
-                "in (0, 1), where S_t'' > 0",
-                recency=True, unique_minimum=True, critical_points=1, bracket=br, pieces=pieces, **base)
+                "inconclusive",
+                f"could not separate a zero of S_t' near sigma0 = {_y_to_sigma(lo, lam):.6g} (enclosure width "
+                f"limited by the bound {P.tail_T:.2g} on the discarded modes n > {modes}; try more modes)",
+                recency=True, pieces=pieces, **base)
+        mid = 0.5 * (lo + hi)
+        stack.append((hi, mid))
+        stack.append((mid, lo))
+    # count sign changes in increasing y
+    signs = []
+    brackets = []
+    for lo, hi, sl, sr in segments:
+        if not signs or signs[-1] != sl:
+            if signs:  # change exactly at a piece boundary cannot happen: boundary signs are strict
+                brackets.append((lo, lo))
+            signs.append(sl)
+        if sr != sl:
+            brackets.append((lo, hi))
+            signs.append(sr)
+    changes = len(signs) - 1
+    if signs[-1] != -1 or signs[0] != s0:  # pragma: no cover - contradicts the tail bound / E(0)
+        return Certificate("inconclusive", "internal inconsistency of the enclosures", pieces=pieces, **base)
+    if s0 < 0:
+        return _no_recency(changes, pieces, base)
+    if changes == 1:
+        ylo, yhi = brackets[0]
+        # float conversion of the y-bracket, widened outwards by 1e-12 relative
+        br = (_y_to_sigma(yhi, lam) * (1 - 1e-12), min(1.0, _y_to_sigma(ylo, lam) * (1 + 1e-12)))
         return Certificate(
-            "not U-shaped",
-            f"S_t' has exactly {changes} zeros in (0, 1) (certified): {(changes + 1) // 2} local minima, "
-            "the profile is not unimodal",
-            recency=True, unique_minimum=False, critical_points=changes, pieces=pieces, **base)
+            "certified",
+            "primacy (S_t -> inf as sigma0 -> 0), recency (S_t'(1^-) > 0) and exactly one zero of S_t' "
+            "in (0, 1), where S_t'' > 0",
+            recency=True, unique_minimum=True, critical_points=1, bracket=br, pieces=pieces, **base)
+    return Certificate(
+        "not U-shaped",
+        f"S_t' has exactly {changes} zeros in (0, 1) (certified): {(changes + 1) // 2} local minima, "
+        "the profile is not unimodal",
+        recency=True, unique_minimum=False, critical_points=changes, pieces=pieces, **base)
