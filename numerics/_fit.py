@@ -46,7 +46,8 @@ def fit_exponential_rate(t, y) -> float:
 
     References
     ----------
-    Theory notes 03-clustering.md §3.1 item 6 and §3.2 (exponential rates to fit).
+    arXiv:2312.10794 Thm. 5.1 and arXiv:2512.01868 (exponential rates to fit);
+    ``derivations/equiangular.md``.
     """
     t, y = _clean(t, y, "t", "y")
     tc = t - t.mean()
@@ -70,9 +71,6 @@ def fit_power_law(x, y) -> float:
     y : array_like
         Positive values.
 
-    References
-    ----------
-    Theory notes 05-wasserstein.md (empirical rates as log-log slopes).
     """
     x, y = _clean(x, y, "x", "y")
     if np.any(x <= 0):
