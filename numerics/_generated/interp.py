@@ -60,7 +60,7 @@ def interp_velocity(x, qx, kx, vx, beta, V, W, U, b, out):
                     s += qx[i, k] * kx[j, k]
                 l = beta*s
                 if l > m:
-                    r = math.exp(m - l)
+                    r = math.exp(-l + m)
                     z *= r
                     for k in range(d):
                         acc[k] *= r
@@ -122,7 +122,7 @@ def interp_velocity_serial(x, qx, kx, vx, beta, V, W, U, b, out):
                     s += qx[i, k] * kx[j, k]
                 l = beta*s
                 if l > m:
-                    r = math.exp(m - l)
+                    r = math.exp(-l + m)
                     z *= r
                     for k in range(d):
                         acc[k] *= r

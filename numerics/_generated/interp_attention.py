@@ -57,7 +57,7 @@ def interp_attention_velocity(x, qx, kx, vx, beta, out):
                     s += qx[i, k] * kx[j, k]
                 l = beta*s
                 if l > m:
-                    r = math.exp(m - l)
+                    r = math.exp(-l + m)
                     z *= r
                     for k in range(d):
                         acc[k] *= r
@@ -97,7 +97,7 @@ def interp_attention_velocity_serial(x, qx, kx, vx, beta, out):
                     s += qx[i, k] * kx[j, k]
                 l = beta*s
                 if l > m:
-                    r = math.exp(m - l)
+                    r = math.exp(-l + m)
                     z *= r
                     for k in range(d):
                         acc[k] *= r

@@ -52,7 +52,7 @@ def _kuramoto_row(theta, i, beta):
         s = math.cos(dl)
         l = beta*s
         if l > m:
-            r = math.exp(m - l)
+            r = math.exp(-l + m)
             z *= r
             acc *= r
             m = l
@@ -115,7 +115,7 @@ def kuramoto_energy_rows(theta, beta, m_out, z_out):
             s = math.cos(dl)
             l = beta*s
             if l > m:
-                r = math.exp(m - l)
+                r = math.exp(-l + m)
                 z *= r
                 m = l
             w = math.exp(l - m)
@@ -139,7 +139,7 @@ def kuramoto_energy_rows_serial(theta, beta, m_out, z_out):
             s = math.cos(dl)
             l = beta*s
             if l > m:
-                r = math.exp(m - l)
+                r = math.exp(-l + m)
                 z *= r
                 m = l
             w = math.exp(l - m)

@@ -70,7 +70,7 @@ def multihead_shared_velocity(x, mx, beta, out):
                     s += x[i, k] * mx[hd, j, k]
                 l = beta*s
                 if l > m:
-                    r = math.exp(m - l)
+                    r = math.exp(-l + m)
                     z *= r
                     for k in range(d):
                         acc[k] *= r
@@ -112,7 +112,7 @@ def multihead_shared_velocity_serial(x, mx, beta, out):
                     s += x[i, k] * mx[hd, j, k]
                 l = beta*s
                 if l > m:
-                    r = math.exp(m - l)
+                    r = math.exp(-l + m)
                     z *= r
                     for k in range(d):
                         acc[k] *= r
@@ -162,7 +162,7 @@ def multihead_per_head_velocity(x, mx, beta, out):
                     s += x[i, k] * mx[hd, j, k]
                 l = beta*s
                 if l > m:
-                    r = math.exp(m - l)
+                    r = math.exp(-l + m)
                     z *= r
                     for k in range(d):
                         acc[k] *= r
@@ -214,7 +214,7 @@ def multihead_per_head_velocity_serial(x, mx, beta, out):
                     s += x[i, k] * mx[hd, j, k]
                 l = beta*s
                 if l > m:
-                    r = math.exp(m - l)
+                    r = math.exp(-l + m)
                     z *= r
                     for k in range(d):
                         acc[k] *= r
@@ -254,7 +254,7 @@ def multihead_energy_rows(x, kx, beta, m_out, z_out):
                 s += x[i, k] * kx[j, k]
             l = beta*s
             if l > m:
-                r = math.exp(m - l)
+                r = math.exp(-l + m)
                 z *= r
                 m = l
             w = math.exp(l - m)
@@ -282,7 +282,7 @@ def multihead_energy_rows_serial(x, kx, beta, m_out, z_out):
                 s += x[i, k] * kx[j, k]
             l = beta*s
             if l > m:
-                r = math.exp(m - l)
+                r = math.exp(-l + m)
                 z *= r
                 m = l
             w = math.exp(l - m)

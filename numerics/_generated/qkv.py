@@ -61,7 +61,7 @@ def qkv_velocity(x, qx, kx, vx, beta, out, logz):
                     s += qx[i, k] * kx[j, k]
                 l = beta*s
                 if l > m:
-                    r = math.exp(m - l)
+                    r = math.exp(-l + m)
                     z *= r
                     for k in range(d):
                         acc[k] *= r
@@ -105,7 +105,7 @@ def qkv_velocity_serial(x, qx, kx, vx, beta, out, logz):
                     s += qx[i, k] * kx[j, k]
                 l = beta*s
                 if l > m:
-                    r = math.exp(m - l)
+                    r = math.exp(-l + m)
                     z *= r
                     for k in range(d):
                         acc[k] *= r
@@ -144,7 +144,7 @@ def qkv_energy_rows(x, kx, beta, m_out, z_out):
                 s += x[i, k] * kx[j, k]
             l = beta*s
             if l > m:
-                r = math.exp(m - l)
+                r = math.exp(-l + m)
                 z *= r
                 m = l
             w = math.exp(l - m)
@@ -172,7 +172,7 @@ def qkv_energy_rows_serial(x, kx, beta, m_out, z_out):
                 s += x[i, k] * kx[j, k]
             l = beta*s
             if l > m:
-                r = math.exp(m - l)
+                r = math.exp(-l + m)
                 z *= r
                 m = l
             w = math.exp(l - m)

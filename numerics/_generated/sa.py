@@ -91,25 +91,25 @@ def sa_velocity(x, beta, out, logz):
             l2 = beta*s2
             l3 = beta*s3
             if l0 > m0:
-                r = math.exp(m0 - l0)
+                r = math.exp(-l0 + m0)
                 z0 *= r
                 for k in range(d):
                     acc0[k] *= r
                 m0 = l0
             if l1 > m1:
-                r = math.exp(m1 - l1)
+                r = math.exp(-l1 + m1)
                 z1 *= r
                 for k in range(d):
                     acc1[k] *= r
                 m1 = l1
             if l2 > m2:
-                r = math.exp(m2 - l2)
+                r = math.exp(-l2 + m2)
                 z2 *= r
                 for k in range(d):
                     acc2[k] *= r
                 m2 = l2
             if l3 > m3:
-                r = math.exp(m3 - l3)
+                r = math.exp(-l3 + m3)
                 z3 *= r
                 for k in range(d):
                     acc3[k] *= r
@@ -194,25 +194,25 @@ def sa_velocity_serial(x, beta, out, logz):
             l2 = beta*s2
             l3 = beta*s3
             if l0 > m0:
-                r = math.exp(m0 - l0)
+                r = math.exp(-l0 + m0)
                 z0 *= r
                 for k in range(d):
                     acc0[k] *= r
                 m0 = l0
             if l1 > m1:
-                r = math.exp(m1 - l1)
+                r = math.exp(-l1 + m1)
                 z1 *= r
                 for k in range(d):
                     acc1[k] *= r
                 m1 = l1
             if l2 > m2:
-                r = math.exp(m2 - l2)
+                r = math.exp(-l2 + m2)
                 z2 *= r
                 for k in range(d):
                     acc2[k] *= r
                 m2 = l2
             if l3 > m3:
-                r = math.exp(m3 - l3)
+                r = math.exp(-l3 + m3)
                 z3 *= r
                 for k in range(d):
                     acc3[k] *= r
@@ -296,7 +296,7 @@ def sa_energy_rows(x, kx, beta, m_out, z_out):
                 s += x[i, k] * kx[j, k]
             l = beta*s
             if l > m:
-                r = math.exp(m - l)
+                r = math.exp(-l + m)
                 z *= r
                 m = l
             w = math.exp(l - m)
@@ -324,7 +324,7 @@ def sa_energy_rows_serial(x, kx, beta, m_out, z_out):
                 s += x[i, k] * kx[j, k]
             l = beta*s
             if l > m:
-                r = math.exp(m - l)
+                r = math.exp(-l + m)
                 z *= r
                 m = l
             w = math.exp(l - m)

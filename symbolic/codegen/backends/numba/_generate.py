@@ -91,6 +91,13 @@ class _Printed:
     def logit(self, suffix: str) -> list[str]:
         return [f"l{suffix} = {numba_code(_suffixed(self.e['l'], suffix))}"] if self.shifted else []
 
+    def rescale(self, suffix: str) -> list[str]:
+        """``r`` = w(l; shift l) / w(l; shift m): the factor that moves running sums from the old shift
+        ``m`` to the new one ``l`` (printed from the weight expression)."""
+        w = self.e["w"]
+        ratio = sp.simplify(w.subs(S.m, S.l) / w)
+        return [f"r = {numba_code(_suffixed(sp.powsimp(ratio), suffix))}"]
+
     def weight(self, suffix: str) -> list[str]:
         return _statements([(f"w{suffix}", _suffixed(self.e["w"], suffix))], self.config, prefix=f"_w{suffix}_")
 
@@ -123,6 +130,7 @@ def _base_context(decl, printed: _Printed, config: NumbaConfig, logz: bool, ncop
     ctx = {
         "ROWS": rows, "SHIFTED": printed.shifted, "VECTOR_ACC": True, "SCALAR_ACC": False,
         "INIT": printed.init, "LOGIT": printed.logit, "WEIGHT": printed.weight, "FACTOR": printed.factor(),
+        "RESCALE": printed.rescale if printed.shifted else None,
         "LOGZ_ARG": ", logz" if logz else "", "LOGZ": printed.logz() if logz else [],
         "LOGZ_DOC": " and ``logz[i]`` = log sum_j w(s_ij)" if logz else "",
         "READOUT": False, "PERCEPTRON": False, "INNER": False,
