@@ -18,6 +18,8 @@ import math
 
 import numpy as np
 
+from attnflow.symbolic.models._random import random_matrices
+
 __all__ = ["random_sphere", "equiangular", "random_angles", "random_matrices"]
 
 
@@ -169,50 +171,3 @@ def random_angles(n: int | tuple[int, int], seed: int | None = 0) -> np.ndarray:
         shape = (_positive_int(n, "n"),)
     rng = np.random.default_rng(_seed(seed))
     return rng.uniform(0.0, 2.0 * np.pi, size=shape)
-
-
-def random_matrices(d: int, seed: int | None = 0, *, heads: int = 0, symmetric: bool = False) -> dict:
-    r"""Reproducible Gaussian parameter matrices for the ``qkv`` and ``multihead`` models.
-
-    .. math::
-
-        Q, K, V \sim \mathcal N(0, 1/d)^{d\times d}\ \text{iid entries};\qquad
-        \text{symmetric: } Q = I,\ K = V = (G + G^\top)/2,\quad M_h = (G_h + G_h^\top)/2.
-
-    The :math:`1/d` variance keeps :math:`\langle Qx, Ky\rangle = O(1)` for unit x, y.
-
-    Parameters
-    ----------
-    d : int
-        Dimension.
-    seed : int or None
-    heads : int
-        0: return ``{"Q", "K", "V"}``; H >= 1: return ``{"M": array (H, d, d)}``.
-    symmetric : bool
-        Draw the gradient-flow case :math:`Q^\top K = V = V^\top` (Q = I, K = V symmetric) or
-        symmetric heads M_h; see 02-energy.md §2.1 / 03-clustering.md §3.4.
-
-    Returns
-    -------
-    dict of ndarray
-
-    References
-    ----------
-    Theory notes 01-models.md §1.1 (Q, K, V) and §1.6 (multi-head).
-    """
-    d = _positive_int(d, "d", 2)
-    if isinstance(heads, bool) or not isinstance(heads, (int, np.integer)) or heads < 0:
-        raise ValueError(f"heads: must be an integer >= 0, got {heads!r}")
-    rng = np.random.default_rng(_seed(seed))
-    s = 1.0 / math.sqrt(d)
-
-    def draw():
-        g = s * rng.standard_normal((d, d))
-        return 0.5 * (g + g.T) if symmetric else g
-
-    if heads == 0:
-        if symmetric:  # gradient-flow case Q^T K = V = V^T
-            v = draw()
-            return {"Q": np.eye(d), "K": v.copy(), "V": v}
-        return {"Q": draw(), "K": draw(), "V": draw()}
-    return {"M": np.stack([draw() for _ in range(int(heads))])}

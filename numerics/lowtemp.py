@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from attnflow.numerics._fit import fit_power_law
+from attnflow.numerics.fields import self_attention_kind
 
 __all__ = ["lowtemp_distance", "LowTempFit", "lowtemp_exponent", "reference_exponent"]
 
@@ -59,8 +60,7 @@ def lowtemp_distance(x0, beta: float, t: float, *, model: str = "sa", factor: fl
     """
     from attnflow.numerics import simulate, wasserstein
 
-    if model not in ("sa", "usa"):
-        raise ValueError(f"model: expected 'sa' or 'usa' (models on the sphere with a temperature), got {model!r}")
+    self_attention_kind(model)  # SA or USA (a model on the sphere with a temperature); ValueError naming model
     if not (isinstance(beta, (int, float, np.floating, np.integer)) and math.isfinite(beta) and beta > 0):
         raise ValueError(f"beta: must be a finite positive inverse temperature, got {beta!r}")
     if not (math.isfinite(factor) and factor > 1):

@@ -25,6 +25,7 @@ import math
 import numpy as np
 from numba import njit
 
+from attnflow.numerics.fields import self_attention_kind
 from attnflow.numerics.integrators import integrate_fixed
 
 __all__ = ["weighted_velocity", "weighted_attention_flow", "vmf_sample", "vmf_quadrature"]
@@ -73,9 +74,7 @@ def _check_flow_args(x0, w, model):
         raise ValueError(f"w: expected one weight per row of x0 {x0.shape}, got shape {w.shape}")
     if np.any(w < 0) or not np.all(np.isfinite(w)):
         raise ValueError("w: weights must be finite and nonnegative")
-    if model not in ("sa", "usa"):
-        raise ValueError(f"model: expected 'sa' or 'usa', got {model!r}")
-    return x0, w
+    return x0, w, self_attention_kind(model) == "mean"
 
 
 def weighted_velocity(x, w, *, beta, model: str) -> np.ndarray:
@@ -107,9 +106,9 @@ def weighted_velocity(x, w, *, beta, model: str) -> np.ndarray:
     arXiv:2312.10794 (SA, USA), arXiv:2512.01868 (mean-field continuity equation); theory notes
     01-models.md §1.1-1.2.
     """
-    x, w = _check_flow_args(x, w, model)
+    x, w, mean = _check_flow_args(x, w, model)
     out = np.empty_like(x)
-    _weighted_field(x, w, float(beta), model == "usa", out)
+    _weighted_field(x, w, float(beta), mean, out)
     return out
 
 
@@ -148,12 +147,12 @@ def weighted_attention_flow(x0, w, *, beta, model: str, dt: float, steps: int, s
     Theory notes 01-models.md §1.1-1.2, 05-wasserstein.md §5.3; arXiv:2312.10794 (SA, USA),
     arXiv:2512.01868 (mean-field continuity equation).
     """
-    x0, w = _check_flow_args(x0, w, model)
+    x0, w, usa = _check_flow_args(x0, w, model)
     steps = int(steps)
     every = steps if save_every is None else int(save_every)
     if steps < 0 or every < 1 or (steps and steps % every):
         raise ValueError(f"save_every: must divide steps={steps} (got {save_every!r})")
-    beta, usa, dt = float(beta), model == "usa", float(dt)
+    beta, dt = float(beta), float(dt)
 
     def field(t, x):
         out = np.empty_like(x)

@@ -139,13 +139,11 @@ def simulate(
     References
     ----------
     arXiv:2312.10794 and 2512.01868 (SA/USA), 2605.09213 (causal ALiBi), 2510.22026 (normalisation
-    schemes); theory notes 01-models.md, 02-energy.md; issue 3.
+    schemes); derivations/energy.md.
     """
     from attnflow.numerics import fields
 
-    if not isinstance(model, str) or model not in fields.MODELS:
-        raise ValueError(f"model: unknown model {model!r}; use one of {', '.join(sorted(fields.MODELS))}")
-    spec = fields.MODELS[model]
+    spec = fields.model_spec(model)  # a registered name or a declaration; ValueError with close matches
     beta = _check_beta(beta)
     if method is None:
         method = default_method(dt, rtol)
@@ -186,10 +184,10 @@ def simulate(
         x0 = x0 / norms
 
     params = dict(params)
-    _fill_random_matrices(model, spec, x0, seed, params)
+    _fill_random_matrices(spec, x0, seed, params)
     # validates model parameters, shapes and (sphere) unit norms once, with clear messages
-    fields.velocity(x0, model=model, beta=beta, t=0.0, **params)
-    f = fields.make_field(model, beta=beta, **params)
+    fields.velocity(x0, model=spec, beta=beta, t=0.0, **params)
+    f = fields.make_field(spec, beta=beta, **params)
 
     t0 = time.perf_counter()
     if method == "adaptive":
@@ -206,15 +204,15 @@ def simulate(
     energy, energy_note = None, ""
     if spec.has_energy:
         try:  # defined only under hypotheses (beta != 0, Q^T K = V = V^T, symmetric M_h, one sequence)
-            fields.energy(res.states[0], model=model, beta=beta, **params)
+            fields.energy(res.states[0], model=spec, beta=beta, **params)
         except ValueError as exc:
             energy_note = f"energy not defined here: {exc}"
         except OverflowError:  # e^{beta} beyond float64 (beta >~ 700)
             energy_note = f"energy overflows float64 at beta={beta:g}"
         else:
-            energy = np.array([fields.energy(s, model=model, beta=beta, **params) for s in res.states])
+            energy = np.array([fields.energy(s, model=spec, beta=beta, **params) for s in res.states])
     else:
-        energy_note = f"model {model!r} has no interaction energy"
+        energy_note = f"model {spec.name!r} has no interaction energy"
     if seed is not None:
         params["seed"] = seed
     return Trajectory(
@@ -222,7 +220,7 @@ def simulate(
         states=res.states,
         energy=energy,
         energy_note=energy_note,
-        model=model,
+        model=spec.name,
         beta=beta,
         params=params,
         method=method,
@@ -236,17 +234,16 @@ def simulate(
     )
 
 
-def _fill_random_matrices(model, spec, x0, seed, params) -> None:
-    """Draw missing Q, K, V (``qkv``) or M (``multihead``) from ``seed`` (in place)."""
-    from attnflow.numerics.initial import random_matrices
-
-    if seed is None or x0.ndim != 2:
+def _fill_random_matrices(spec, x0, seed, params) -> None:
+    """Draw the missing matrix parameters of a model that declares ``draw_params`` from ``seed``
+    (``qkv``: Q, K, V; ``multihead``: M, with ``heads=H``), in place.  The options ``heads`` and
+    ``symmetric`` are consumed."""
+    if seed is None or x0.ndim != 2 or spec.draw_params is None:
         return
-    d = x0.shape[1]
-    if model == "qkv" and not any(k in params for k in ("Q", "K", "V")):
-        params.update(random_matrices(d, seed, symmetric=bool(params.pop("symmetric", False))))
-    elif model == "multihead" and "M" not in params:
-        heads = params.pop("heads", None)
-        if heads is None:
-            raise ValueError("heads: multihead with seed= and no M needs heads=H (number of heads)")
-        params.update(random_matrices(d, seed, heads=heads, symmetric=bool(params.pop("symmetric", False))))
+    required = [m.name for m in spec.matrix_params if m.required]
+    if any(name in params for name in required):
+        return
+    options = {k: params.pop(k) for k in ("heads", "symmetric") if k in params}
+    if "symmetric" in options:
+        options["symmetric"] = bool(options["symmetric"])
+    params.update(spec.draw_params(x0.shape[1], seed, **options))

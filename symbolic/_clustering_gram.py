@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from attnflow.symbolic.models import self_attention_kind
+
 __all__ = ["EquiangularSpan", "gram_velocity", "equiangular_gram"]
 
 
@@ -88,7 +90,7 @@ def gram_velocity(G: sp.Matrix, beta: sp.Expr, kind: str) -> sp.Matrix:
     C = sp.zeros(n, n)
     for i in range(n):
         weights = [sp.exp(beta * G[i, j]) for j in range(n)]
-        w = 1 / sum(weights) if kind == "SA" else sp.Rational(1, n)
+        w = 1 / sum(weights) if self_attention_kind(kind.lower(), "kind") == "softmax" else sp.Rational(1, n)
         radial = w * sum(weights[m] * G[i, m] for m in range(n))
         for j in range(n):
             C[i, j] = w * weights[j] - (radial if i == j else 0)

@@ -23,6 +23,7 @@ import functools
 import sympy as sp
 
 from attnflow.symbolic._clustering_gram import EquiangularSpan, equiangular_gram, gram_velocity
+from attnflow.symbolic.models import self_attention_kind
 from attnflow.symbolic.proof import (
     DEFAULT_STEPS,
     Proof,
@@ -63,6 +64,11 @@ _DOMAINS = {n: (2, 12), beta: (0.1, 6), rho: (-0.05, 0.95), s: (-0.05, 0.95), t:
 # derivations
 
 
+def _softmax(kind: str) -> bool:
+    """True for SA, False for USA: ``kind`` is a model's display label ("SA", "USA") or name."""
+    return self_attention_kind(kind.lower(), "kind") == "softmax"
+
+
 def rho_dot_stated(kind: str, *, n_=n, beta_=beta, rho_=rho) -> sp.Expr:
     r"""The equiangular ODE right-hand side as stated in the theory notes.
 
@@ -76,17 +82,15 @@ def rho_dot_stated(kind: str, *, n_=n, beta_=beta, rho_=rho) -> sp.Expr:
     2512.01868 (equiangular reduction); theory notes 03-clustering.md section 3.2.
     """
     core = 2 * sp.exp(beta_ * rho_) * (1 - rho_) * ((n_ - 1) * rho_ + 1)
-    if kind == "SA":
+    if _softmax(kind):
         return core / (sp.exp(beta_) + (n_ - 1) * sp.exp(beta_ * rho_))
-    if kind == "USA":
-        return core / n_
-    raise ValueError(f"kind: expected 'SA' or 'USA', got {kind!r}")
+    return core / n_
 
 
 @functools.lru_cache(maxsize=None)
 def _particle_velocities(kind: str):
     span = EquiangularSpan(n, rho)
-    w = 1 / span.partition(beta) if kind == "SA" else 1 / n
+    w = 1 / span.partition(beta) if _softmax(kind) else 1 / n
     vi = span.project(span.xi, w * span.attention_sum(beta, "i"))
     vk = span.project(span.xk, w * span.attention_sum(beta, "k"))
     return span, vi, vk
@@ -106,8 +110,7 @@ def rho_dot_derived(kind: str) -> sp.Expr:
     ----------
     2312.10794, 2512.01868; theory notes 03-clustering.md section 3.2.
     """
-    if kind not in ("SA", "USA"):
-        raise ValueError(f"kind: expected 'SA' or 'USA', got {kind!r}")
+    _softmax(kind)  # ValueError unless plain self-attention
     span, vi, vk = _particle_velocities(kind)
     return span.inner(vi, span.xk) + span.inner(span.xi, vk)
 

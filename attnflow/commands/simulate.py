@@ -19,19 +19,31 @@ from attnflow._base.io import save_figure
 
 CIRCLE_START_HELP = "circle models (kuramoto, causal_alibi) start from iid uniform angles"
 
-EPILOG = """\
-models: sa, usa, qkv, kuramoto, causal_alibi, multihead, preln, periln, ngpt, sqrt
-  (see attnflow.numerics.fields.MODELS). Circle models take angles: --d is ignored and the start is
-  iid uniform on the circle. preln/periln start from unit vectors (radii 1).
-matrix parameters: qkv draws Q, K, V and multihead draws M (shape (H, d, d), with --heads H) as iid
-  N(0, 1/d) matrices from --qkv-seed N (attnflow.numerics.initial.random_matrices; --symmetric for
-  the gradient-flow case Q = I, K = V = V^T, or symmetric heads). Explicit matrices: use the Python
-  API attnflow.numerics.simulate(..., Q=..., K=..., V=...).
+_EPILOG = """\
+models (attnflow.numerics.fields.MODELS, one declaration each in attnflow.symbolic.models):
+{models}
+  Circle models take angles: --d is ignored and the start is iid uniform on the circle.
+  Euclidean models start from unit vectors (radii 1).
+matrix parameters: models that can draw their matrices ({drawable}) take them as iid N(0, 1/d)
+  matrices from --qkv-seed N (with --heads H for heads; --symmetric for the gradient-flow case,
+  e.g. Q = I, K = V = V^T, or symmetric heads). Explicit matrices: use the Python API
+  attnflow.numerics.simulate(..., Q=..., K=..., V=...).
 other parameters: --param NAME=VALUE (repeatable; a number or a plain word, never evaluated),
   e.g. --param alpha=2 (ngpt), --param normalization=per_head (multihead).
 clustering: tokens i, j are linked when 1 - <u_i, u_j> <= --tol (u_i the unit direction;
   (cos t_i, sin t_i) for angles); time to cluster is the first saved time with all pairs linked.
 """
+
+
+def _epilog() -> str:
+    from attnflow.numerics.fields import MODELS
+
+    lines = []
+    for name, spec in MODELS.items():
+        params = ", ".join(spec.param_names)
+        lines.append(f"  {name:<13} {spec.manifold:<9} {('params: ' + params) if params else ''}".rstrip())
+    drawable = ", ".join(n for n, s in MODELS.items() if s.draw_params is not None) or "none"
+    return _EPILOG.format(models="\n".join(lines), drawable=drawable)
 
 
 def register(sub) -> None:
@@ -44,10 +56,10 @@ def register(sub) -> None:
             "--dt 0.01 (fixed step, 4th order, equally spaced saves); --rtol selects the adaptive "
             "Dormand-Prince 5(4) integrator."
         ),
-        epilog=EPILOG,
+        epilog=_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--model", default="sa", help="model name (default: sa)")
+    p.add_argument("--model", default="sa", help="model name (default: sa; the list below)")
     p.add_argument("--n", type=int, default=32, help="number of tokens (default: 32)")
     p.add_argument("--d", type=int, default=3, help="dimension of the sphere's ambient space (default: 3)")
     p.add_argument("--beta", type=float, default=1.0, help="inverse temperature (default: 1)")
@@ -123,13 +135,13 @@ def _check_output(path: Path | None, flag: str, force: bool) -> None:
 def run(args: argparse.Namespace) -> int:
     import time
 
-    from attnflow.numerics import fields
-    from attnflow.numerics.initial import random_matrices
+    from attnflow.numerics.fields import MODELS, model_spec
     from attnflow.numerics.simulate import simulate
 
-    if args.model not in fields.MODELS:
-        raise ValueError(f"--model: unknown model {args.model!r}; use one of {', '.join(sorted(fields.MODELS))}")
-    spec = fields.MODELS[args.model]
+    try:
+        spec = model_spec(args.model)
+    except ValueError as exc:
+        raise ValueError(f"--{exc}") from None
     if not (math.isfinite(args.tol) and 0 < args.tol < 2):
         raise ValueError(f"--tol: must lie in (0, 2), got {args.tol}")
     validate.integer("--seed", args.seed, minimum=0)
@@ -149,21 +161,23 @@ def run(args: argparse.Namespace) -> int:
     if args.lam is not None:
         params["lam"] = args.lam
     x0 = _initial_state(args, spec.manifold)
-    if args.model in ("qkv", "multihead"):
+    if spec.draw_params is not None:
+        heads = any(len(m.shape) == 3 for m in spec.matrix_params)  # a (H, d, d) parameter: needs --heads
         if args.qkv_seed is None:
             raise ValueError(
                 f"--qkv-seed: model {args.model} needs matrices; pass --qkv-seed N"
-                + (" and --heads H" if args.model == "multihead" else "")
+                + (" and --heads H" if heads else "")
                 + " (explicit matrices: use the Python API)"
             )
-        if args.model == "multihead":
+        options = {"symmetric": args.symmetric}
+        if heads:
             if args.heads is None or args.heads < 1:
-                raise ValueError("--heads: multihead needs --heads H >= 1")
-            params.update(random_matrices(args.d, args.qkv_seed, heads=args.heads, symmetric=args.symmetric))
-        else:
-            params.update(random_matrices(args.d, args.qkv_seed, symmetric=args.symmetric))
+                raise ValueError(f"--heads: {args.model} needs --heads H >= 1")
+            options["heads"] = args.heads
+        params.update(spec.draw_params(args.d, args.qkv_seed, **options))
     elif args.qkv_seed is not None or args.heads is not None:
-        raise ValueError(f"--qkv-seed: only for the qkv and multihead models, not {args.model}")
+        drawable = ", ".join(n for n, s in MODELS.items() if s.draw_params is not None)
+        raise ValueError(f"--qkv-seed: only for the models that draw matrices ({drawable}), not {args.model}")
 
     t0 = time.perf_counter()
     traj = simulate(

@@ -38,7 +38,7 @@ import numpy as np
 from attnflow._base.validate import real
 from attnflow.numerics.fields import _dispatch
 from attnflow.numerics.fields._dispatch import BLAS_MIN_DIM, BLOCK_ROWS, PARALLEL_MIN_PAIRS
-from attnflow.numerics.fields._registry import MODELS, ModelSpec, model_spec
+from attnflow.numerics.fields._registry import MODELS, ModelSpec, model_spec, self_attention_kind, time_scale
 from attnflow.numerics.fields._validation import UNIT_NORM_TOL, check_dims, check_params, check_state
 
 __all__ = ["ModelSpec", "MODELS", "velocity", "make_field", "energy", "dissipation", "UNIT_NORM_TOL",

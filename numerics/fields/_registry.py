@@ -9,9 +9,9 @@ a model up by name, or accepts a declaration object directly.
 
 from __future__ import annotations
 
-from attnflow.symbolic.models import MODELS, Model, get
+from attnflow.symbolic.models import MODELS, Model, get, self_attention_kind, time_scale
 
-__all__ = ["MODELS", "ModelSpec", "model_spec"]
+__all__ = ["MODELS", "ModelSpec", "model_spec", "self_attention_kind", "time_scale"]
 
 #: The declaration base class (the type of every value of :data:`MODELS`).
 ModelSpec = Model

@@ -10,6 +10,7 @@ from typing import NamedTuple
 import numpy as np
 
 from attnflow._base.validate import real
+from attnflow.numerics.fields import self_attention_kind
 
 from ._kernel import _resolve_activation, lambda_constants
 from ._paths import StochasticPath, _n_steps, _positive, _project, _rng, _Saver, _save_every, _sphere_points
@@ -135,9 +136,8 @@ def _beta(beta) -> float:
 
 
 def _att(attention: str) -> str:
-    if attention not in ("sa", "usa"):
-        raise ValueError(f"attention: unknown attention {attention!r}; choose 'sa' or 'usa'")
-    return attention
+    """The normalisation (``"softmax"`` or ``"mean"``) of the plain self-attention model ``attention``."""
+    return self_attention_kind(attention, "attention")
 
 
 def _deep_wide_step(x, weights, h, beta, act, attention):

@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np
 
 from attnflow._base.validate import real
-from attnflow.numerics.fields import make_field
+from attnflow.numerics.fields import make_field, self_attention_kind
 
 from ._paths import (
     StochasticPath,
@@ -27,9 +27,10 @@ from ._paths import (
 __all__ = ["attention_drift", "euler_maruyama_sphere"]
 
 
-def _numpy_attention(x: np.ndarray, beta: float, model: str) -> np.ndarray:
+def _numpy_attention(x: np.ndarray, beta: float, kind: str) -> np.ndarray:
+    """The unprojected self-attention sum, ``kind`` ``"softmax"`` (SA) or ``"mean"`` (USA), in NumPy."""
     logits = beta * (x @ x.T)
-    if model == "sa":
+    if kind == "softmax":
         w = np.exp(logits - logits.max(axis=1, keepdims=True))
         w /= w.sum(axis=1, keepdims=True)
         return w @ x
@@ -70,15 +71,14 @@ def attention_drift(beta, model: str = "usa", *, backend: str = "numba") -> Call
     ----------
     Theory notes 01-models.md §1.1, §1.2, §1.8; arXiv:2312.10794, arXiv:2512.01868.
     """
-    if model not in ("usa", "sa"):
-        raise ValueError(f"model: unknown model {model!r}; choose 'usa' or 'sa'")
+    kind = self_attention_kind(model)
     if backend not in ("numba", "numpy", "auto"):
         raise ValueError(f"backend: unknown backend {backend!r}; choose 'numba' or 'numpy'")
     beta = real("beta", beta)
     if backend == "numpy":
 
-        def drift(t, x, _b=beta, _m=model):
-            return _numpy_attention(x, _b, _m)
+        def drift(t, x, _b=beta, _k=kind):
+            return _numpy_attention(x, _b, _k)
 
         drift.backend = "numpy"
         return drift

@@ -20,6 +20,7 @@ import numpy as np
 from scipy.optimize import linprog
 
 from attnflow.numerics import integrate, make_field, velocity
+from attnflow.numerics.fields import MODELS, self_attention_kind, time_scale
 from attnflow.numerics._reference import velocity_ref
 from attnflow.properties.strategies import regular_simplex
 
@@ -140,19 +141,18 @@ def relative_speed(x: np.ndarray, model: str, beta: float) -> float:
     ----------
     arXiv:2312.10794 §2 (SA, USA); theory notes 01-models.md §1.4, 03-clustering.md §3.1.
     """
-    if model == "SA":
-        fields = (velocity_ref(x, "sa", beta), velocity(x, model="sa", beta=beta))
+    circle = MODELS[model].manifold == "angles" if model in MODELS else False
+    if circle:  # the Kuramoto form on the circle (its NumPy field below)
+        scale = float(np.exp(beta))
+        fields = (_circle_field_np(x, beta) * scale, velocity(x, model=model, beta=beta))
+    elif self_attention_kind(model) == "softmax":
+        fields = (velocity_ref(x, model, beta), velocity(x, model=model, beta=beta))
         scale = 1.0
-    elif model == "USA":
+    else:
         raw = np.exp(beta * (x @ x.T)) @ x / x.shape[0]  # unprojected sums (1/n) sum_j e^{beta<x_i,x_j>} x_j
         scale = float(np.linalg.norm(raw, axis=1).max()) + np.exp(beta) / x.shape[0]
-        fields = (velocity_ref(x, "usa", beta), velocity(x, model="usa", beta=beta))
-    elif model == "kuramoto":
-        scale = float(np.exp(beta))
-        fields = (_circle_field_np(x, beta) * scale, velocity(x, model="kuramoto", beta=beta))
-    else:
-        raise ValueError(f"model: expected 'SA', 'USA' or 'kuramoto', got {model!r}")
-    return max(float(np.abs(f).max()) if model == "kuramoto" else float(np.linalg.norm(f, axis=1).max())
+        fields = (velocity_ref(x, model, beta), velocity(x, model=model, beta=beta))
+    return max(float(np.abs(f).max()) if circle else float(np.linalg.norm(f, axis=1).max())
                for f in fields) / scale
 
 
@@ -277,15 +277,13 @@ def hemisphere_speed_scale(model: str, beta: float, q: np.ndarray | None = None,
     ----------
     Theory notes 01-models.md §1.1–1.2.
     """
-    if model == "sa":
-        return 1.0, 1.0 + 2.0 * beta
-    if model == "usa":
-        return math.exp(beta), math.exp(beta) * (1.0 + 2.0 * beta)
-    if model == "qkv":
+    spec = MODELS[model] if model in MODELS else None
+    if spec is not None and getattr(spec, "query", None) is not None and spec.normalization == "softmax":
         if q is None or k is None:
-            raise ValueError("q, k: the qkv model needs its Q and K matrices")
+            raise ValueError(f"q, k: the {model} model needs its Q and K matrices")
         return 1.0, 1.0 + 2.0 * beta * float(np.linalg.norm(q, 2) * np.linalg.norm(k, 2))
-    raise ValueError(f"model: expected 'sa', 'usa' or 'qkv', got {model!r}")
+    s = time_scale(model, beta)  # SA 1, USA e^beta
+    return s, s * (1.0 + 2.0 * beta)
 
 
 def hemisphere_rate_bound(n: int, beta: float) -> float:
@@ -312,7 +310,7 @@ def d3_horizon(model: str, beta: float, n: int) -> float:
     arXiv:2410.06833 (metastability); theory notes 03-clustering.md §3.5.
     """
     t = 50.0 + 100.0 * math.exp(2.0 * beta)
-    return t if model == "sa" else t * n * math.exp(-beta)
+    return t if self_attention_kind(model) == "softmax" else t * n * math.exp(-beta)
 
 
 def describe(ex: dict) -> str:
@@ -411,14 +409,12 @@ def escape_time(x0: np.ndarray, w: np.ndarray, labels: np.ndarray, beta: float, 
     ----------
     arXiv:2410.06833 (caps, escape time :math:`T_2`); theory notes 03-clustering.md §3.5.
     """
-    if model not in ("sa", "usa"):
-        raise ValueError(f"model: expected 'sa' or 'usa', got {model!r}")
+    scale = time_scale(model, beta)  # SA or USA (ValueError naming model otherwise)
     if not (0 < eps < 0.5):
         raise ValueError(f"eps: expected a cap size in (0, 0.5), got {eps}")
     labels = np.asarray(labels)
     if labels.shape != (np.asarray(x0).shape[0],) or labels.min() < 0 or labels.max() >= len(w):
         raise ValueError(f"labels: expected one cap index in [0, {len(w)}) per token, got shape {labels.shape}")
-    scale = 1.0 if model == "sa" else math.exp(beta)
     other = labels[:, None] != labels[None, :]
 
     def stop(times, states):

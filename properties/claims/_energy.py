@@ -200,19 +200,19 @@ def central_second(f, h: float) -> float:
     return (16.0 * (f(h) + f(-h)) - (f(2 * h) + f(-2 * h))) / (12.0 * h * h)
 
 
-def dissipation_formula(x, xdot, beta: float, A=None, model: str = "sa") -> float:
+def dissipation_formula(x, xdot, beta: float, A=None, mean: bool = False) -> float:
     r"""Right side of the dissipation identity (02 §2.1), plain NumPy:
 
     .. math:: \mathcal D = \sum_i Z_i\|\dot x_i\|^2,\ Z_i=\sum_k e^{\beta\langle x_i,Ax_k\rangle}\ (\text{SA, Q,K,V}),\qquad
-              \mathcal D = n\sum_i\|\dot x_i\|^2\ (\text{USA}).
+              \mathcal D = n\sum_i\|\dot x_i\|^2\ (\text{USA: } \texttt{mean=True}).
 
     References
     ----------
-    Theory notes 02-energy.md §2.1 (particle rows).
+    derivations/energy.md (the dissipation identities).
     """
     x, a = _check_xa(x, A)
     sq = np.sum(np.asarray(xdot, dtype=float) ** 2, axis=1)
-    if model == "usa":
+    if mean:  # the mean (1/n) normalisation of USA
         return float(x.shape[0] * sq.sum())
     z = np.exp(beta * (x @ a @ x.T)).sum(axis=1)
     return float(np.sum(z * sq))

@@ -20,6 +20,8 @@ import numpy as np
 from scipy.integrate import solve_ivp
 from scipy.special import expi
 
+from attnflow.numerics.fields import self_attention_kind
+
 __all__ = [
     "rho_dot_sa",
     "rho_dot_usa",
@@ -140,11 +142,10 @@ def equiangular_ode(model: str, n: int, beta: float, rho0: float, t_final: float
     ----------
     arXiv:2512.01868; theory notes 03-clustering.md §3.2.
     """
-    if model not in ("sa", "usa"):
-        raise ValueError(f"model: expected 'sa' or 'usa', got {model!r}")
+    kind = self_attention_kind(model)  # SA or USA; ValueError naming model otherwise
     if n < 2 or not (-1.0 / (n - 1) <= rho0 <= 1.0):
         raise ValueError(f"rho0: need n >= 2 and -1/(n-1) <= rho0 <= 1, got n={n}, rho0={rho0}")
-    rd = {"sa": rho_dot_sa, "usa": rho_dot_usa}[model]
+    rd = {"softmax": rho_dot_sa, "mean": rho_dot_usa}[kind]
     events = None
     if stop_eps is not None:
         def ev(t, y):

@@ -30,6 +30,7 @@ from scipy.stats import binomtest
 
 from attnflow.numerics import single_thread
 from attnflow.numerics import integrate, make_field, velocity
+from attnflow.numerics.fields import MODELS, time_scale
 from attnflow.properties import strategies as afs
 from attnflow.properties.claims._clustering import (
     d3_horizon,
@@ -101,7 +102,7 @@ def _stationary_examples(draw):
     d = draw(st.integers(2, 8))
     n_large = draw(st.integers(256, 300))
     return {
-        "model": draw(st.sampled_from(["SA", "USA"])),
+        "model": draw(st.sampled_from(["sa", "usa"])),
         "d": d,
         "n": draw(st.integers(2, d + 1)),
         "n_large": n_large,
@@ -175,9 +176,10 @@ def hemisphere_monotone(ex):
     model, x0, w, beta = ex["model"], ex["x0"], ex["w"], ex["beta"]
     params = {}
     q = k = None
-    if model == "qkv":
+    spec = MODELS[model]
+    if spec.keyed:  # a query/key model (qkv): random Q, K with the identity as value matrix
         q, k = random_qk(ex["seed"], x0.shape[1])
-        params = {"Q": q, "K": k, "V": np.eye(x0.shape[1])}
+        params = {spec.query: q, spec.key: k, spec.value: np.eye(x0.shape[1])}
     s, lip = hemisphere_speed_scale(model, beta, q, k)
     with single_thread():
         velocity(x0, model=model, beta=beta, **params)  # validates shapes and unit norms
@@ -247,7 +249,7 @@ def hemisphere_rate(ex):
     fitted = fit_exponential_rate(times[sel], diam[sel])
     bound = hemisphere_rate_bound(n, beta)
     m = rate_measurement(fitted, bound, side=">=", rtol=0.0, value=fitted / bound)
-    linear = 1.0 if model == "sa" else math.exp(beta)
+    linear = time_scale(model, beta)
     return Measurement(value=m.value, fitted=fitted, theory=bound,
                        extra={"fitted / linearised rate (SA 1, USA e^beta)": fitted / linear,
                               "collapse time (diameter 1e-8)": t_stop})

@@ -147,7 +147,7 @@ def _dissipation_check(ex, model):
         xdot = fields.velocity(x, model=model, beta=beta, **params)
         d_kernel = fields.dissipation(x, model=model, beta=beta, **params)
     fd, h = fd_rate_along_field(x, xdot, beta, A)
-    d_formula = dissipation_formula(x, xdot, beta, A, model="usa" if model == "usa" else "sa")
+    d_formula = dissipation_formula(x, xdot, beta, A, mean=fields.MODELS[model].normalization_for() == "mean")
     if d_formula == 0.0:  # stationary (e.g. V = 0): E is constant along the field
         require(fd == 0.0 and d_kernel == 0.0, f"{model}: D = 0 but FD dE/dt = {fd:.3g}, kernel D = {d_kernel:.3g}")
         return 0.0
@@ -239,11 +239,11 @@ def _mono_examples(draw):
 
 
 def _monotone_check(ex, model):
-    from attnflow.numerics import simulate
+    from attnflow.numerics import fields, simulate
 
     x, beta, t_final = ex["x"], ex["beta"], ex["T"]
-    lip = 1.0 + beta if model == "sa" else math.exp(beta) * (1.0 + beta)
-    if model == "usa":  # the USA field is e^beta times faster: same amount of dynamics in T e^{-beta}
+    lip = fields.time_scale(model, beta) * (1.0 + beta)
+    if fields.self_attention_kind(model) == "mean":  # USA is e^beta times faster: the same dynamics in T e^{-beta}
         t_final *= math.exp(-beta)
     dt = t_final / math.ceil(t_final * lip / 0.05)
     with single_thread():

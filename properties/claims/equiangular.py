@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 
 from attnflow.numerics import equiangular, integrate, make_field, velocity
+from attnflow.numerics.fields import self_attention_kind, time_scale
 from attnflow.properties import strategies as afs
 from attnflow.numerics import single_thread
 from attnflow.properties.claims._clustering import integrate_until
@@ -55,7 +56,7 @@ def _beta0_examples(draw):
     lo, hi = _rho_range(n, 1e-3)
     rho0 = draw(st.floats(lo, hi, allow_nan=False))
     t_end = draw(st.floats(0.1, 6.0, allow_nan=False))
-    model = draw(st.sampled_from(["SA", "USA"]))
+    model = draw(st.sampled_from(["sa", "usa"]))
     return {"n": n, "rho0": rho0, "T": t_end, "model": model}
 
 
@@ -72,7 +73,7 @@ def _beta0_examples(draw):
 )
 def closed_form_beta0(ex):
     n, rho0, t_end = ex["n"], ex["rho0"], ex["T"]
-    f = rho_dot_sa if ex["model"] == "SA" else rho_dot_usa
+    f = {"softmax": rho_dot_sa, "mean": rho_dot_usa}[self_attention_kind(ex["model"])]
     ts = np.linspace(0.0, t_end, 50)
     sol = solve_ivp(lambda t, y: [f(y[0], n, 0.0)], (0.0, t_end), [rho0], method="DOP853",
                     t_eval=ts, rtol=1e-12, atol=1e-14)
@@ -181,7 +182,7 @@ INV_STOP = 1e-3
 
 
 def _speed(model: str, beta: float) -> float:
-    return 1.0 if model == "sa" else math.exp(beta)
+    return time_scale(model, beta)
 
 
 @st.composite
@@ -270,7 +271,7 @@ def _equiangular_rate(model: str, ex: dict) -> Measurement:
     if sel.sum() < 5:
         raise RuntimeError(f"only {int(sel.sum())} saved states in the fitting window")
     fitted = fit_exponential_rate(times[sel], eps[sel])
-    theory = 2.0 if model == "sa" else 2.0 * math.exp(beta)
+    theory = 2.0 * time_scale(model, beta)
     m = rate_measurement(fitted, theory, side="=", rtol=RATE_RTOL_FIT)
     return Measurement(value=abs(m.value), fitted=fitted, theory=theory, extra={"fitted / theory": fitted / theory})
 

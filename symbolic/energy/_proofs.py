@@ -80,6 +80,23 @@ def _sym_matrix(name: str, d: int) -> sp.Matrix:
     return sp.Matrix(d, d, lambda a, b: sp.Symbol(f"{name}{min(a, b) + 1}{max(a, b) + 1}", real=True))
 
 
+def _declaration(kind: str):
+    """The declaration of the model ``kind`` and whether its energy's normalisation is a softmax.
+
+    The exponential pair energy of :mod:`attnflow.symbolic.energy._coordinates` is used, so the
+    model must declare :math:`F = e^{\beta s}/\beta` (sa, usa, qkv, multihead).
+    """
+    from attnflow.symbolic.models import beta, get, s
+
+    try:
+        decl = get(kind)
+    except ValueError as exc:
+        raise ValueError(f"kind: {exc}") from None
+    if decl.energy is None or sp.simplify(decl.energy - sp.exp(beta * s) / beta) != 0 or decl.manifold != "sphere":
+        raise ValueError(f"kind: {kind!r} is not a sphere model with the pair energy e^(beta s)/beta")
+    return decl, decl.normalization_for() == "softmax"
+
+
 def dissipation_residual_sizes(kind: str, n: int, d: int) -> sp.Expr:
     """Explicit-coordinate residual of the dissipation identity, reduced on the spheres.
 
@@ -87,20 +104,19 @@ def dissipation_residual_sizes(kind: str, n: int, d: int) -> sp.Expr:
     independent positive symbol :math:`z_i` (the identity holds for any positive normaliser).
     """
     X = C.coordinates(n, d)
-    if kind in ("sa", "usa"):
-        Ms = [sp.eye(d)]
-    elif kind == "qkv":
-        Ms = [_sym_matrix("v", d)]
-    elif kind == "multihead":
+    decl, normalised = _declaration(kind)
+    if decl.heads is not None:  # two heads with symbolic symmetric score matrices
         Ms = [_sym_matrix("a", d), _sym_matrix("m", d)]
+    elif decl.energy_score is not None:  # the gradient-flow case Q^T K = V = V^T
+        Ms = [_sym_matrix("v", d)]
     else:
-        raise ValueError(f"kind: unknown {kind!r}; use sa, usa, qkv or multihead")
+        Ms = [sp.eye(d)]
     E = sum(C.energy_explicit(X, M) for M in Ms)
-    if kind == "multihead":
+    if decl.heads is not None:
         fields = [C.attention_field(X, M, M, normalised=False) for M in Ms]
         F = [sum((f[i] for f in fields), sp.zeros(d, 1)) for i in range(n)]
         target = n * sum((v.T * v)[0, 0] for v in F)
-    elif kind == "usa":
+    elif not normalised:
         F = C.attention_field(X, Ms[0], Ms[0], normalised=False)
         target = n * sum((v.T * v)[0, 0] for v in F)
     else:
@@ -126,25 +142,17 @@ def prove_sizes(kind: str, sizes) -> Proof:
 
 @functools.lru_cache(maxsize=None)
 def dissipation(kind: str) -> Proof:
-    """Index-free proof (general n, d) plus the explicit-size cross-check."""
-    if kind == "sa":
-        general = prove_index_free(True, True)
-        sizes = prove_sizes("sa", SIZES)
-    elif kind == "usa":
-        general = prove_index_free(True, False)
-        sizes = prove_sizes("usa", SIZES)
-    elif kind == "qkv":
-        general = prove_index_free(True, True)
-        sizes = prove_sizes("qkv", SIZES_MATRIX)
-    elif kind == "multihead":
-        general = prove_index_free(True, False)
-        sizes = prove_sizes("multihead", ((2, 2), (3, 2)))
+    """Index-free proof (general n, d) plus the explicit-size cross-check, for the declared model ``kind``."""
+    decl, normalised = _declaration(kind)
+    general = prove_index_free(True, normalised)
+    if decl.heads is not None:
+        sizes = prove_sizes(kind, ((2, 2), (3, 2)))
     else:
-        raise ValueError(f"kind: unknown {kind!r}")
+        sizes = prove_sizes(kind, SIZES_MATRIX if decl.energy_score is not None else SIZES)
     if sizes.status == "refuted" or general.status == "refuted":
         return Proof("refuted", general.method + "; " + sizes.method, sizes.detail or general.detail)
     return Proof(general.status, general.method + "; cross-check: " + sizes.method,
-                 "two heads with symbolic symmetric M_1, M_2, " * (kind == "multihead") + sizes.detail)
+                 "two heads with symbolic symmetric M_1, M_2, " * (decl.heads is not None) + sizes.detail)
 
 
 # --------------------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from attnflow.symbolic.models._declaration import (
     SphereModel,
     exp_form,
 )
+from attnflow.symbolic.models._kinds import self_attention_kind, time_scale
 from attnflow.symbolic.models._oracle import angle_symbols, energy_expr, matrix_symbols, point_symbols, velocity_matrix
 from attnflow.symbolic.models._pairs import (
     circle_inner_product,
@@ -90,7 +91,7 @@ __all__ = [
     "kernel_expressions", "kernel_variants", "output_coefficients", "kernel_source_expr", "KERNEL_EXPRESSIONS",
     "velocity_matrix", "energy_expr", "point_symbols", "angle_symbols", "matrix_symbols",
     "circle_inner_product", "circle_tangent_component",
-    "circle_derivation_checks", "normalisation_checks",
+    "circle_derivation_checks", "normalisation_checks", "self_attention_kind", "time_scale",
 ]
 
 

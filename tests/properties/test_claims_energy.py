@@ -106,7 +106,7 @@ def test_dissipation_formula_matches_kernel():
     x = _sphere(rng, 6, 3)
     for model in ("sa", "usa"):
         xd = fields.velocity(x, model=model, beta=1.7)
-        assert en.dissipation_formula(x, xd, 1.7, model=model) == pytest.approx(
+        assert en.dissipation_formula(x, xd, 1.7, mean=model == "usa") == pytest.approx(
             fields.dissipation(x, model=model, beta=1.7), rel=1e-13)
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import sympy as sp
 
 from attnflow.symbolic.models._declaration import SphereModel
+from attnflow.symbolic.models._random import random_matrices
 from attnflow.symbolic.models._params import Choice, Matrix
 from attnflow.symbolic.models._symbols import beta, s
 
@@ -29,8 +30,6 @@ def _gradient_flow(p: dict) -> str | None:
 
 
 def _draw(d: int, seed: int, *, heads: int | None = None, symmetric: bool = False, **_) -> dict:
-    from attnflow.numerics.initial import random_matrices
-
     if heads is None:
         raise ValueError("heads: multihead with seed= and no M needs heads=H (number of heads)")
     return random_matrices(d, seed, heads=heads, symmetric=symmetric)

@@ -13,6 +13,7 @@ import numpy as np
 import sympy as sp
 
 from attnflow.symbolic.models._declaration import SphereModel
+from attnflow.symbolic.models._random import random_matrices
 from attnflow.symbolic.models._params import Matrix
 from attnflow.symbolic.models._symbols import beta, s
 
@@ -27,8 +28,6 @@ def _gradient_flow(p: dict) -> str | None:
 
 
 def _draw(d: int, seed: int, *, symmetric: bool = False, **_) -> dict:
-    from attnflow.numerics.initial import random_matrices
-
     return random_matrices(d, seed, symmetric=symmetric)
 
 

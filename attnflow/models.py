@@ -1,0 +1,67 @@
+"""Declare your own attention model (public API).
+
+A model is one declaration -- :class:`SphereModel` (tokens on the unit sphere),
+:class:`CircleModel` (angles) or :class:`EuclideanModel` (the normalisation schemes' ``x = r theta``)
+-- written in SymPy with the symbols below: the score ``s``, the inverse temperature ``beta``,
+and in output maps the attention output ``A``, the token ``X`` and their inner products.
+:func:`register` adds a declaration to the registry shared by the Python API and the CLI;
+:func:`load` imports a Python file of declarations and registers the models it defines.
+
+Loading a models file **runs it**: it is your own Python code, imported the way pytest imports a
+``conftest.py``.  Never load a file you would not run.  No text is ever parsed as an expression.
+
+Example (sigmoid attention, arXiv 2409.04431)::
+
+    import sympy as sp
+    from attnflow.models import SphereModel, s, beta
+
+    b = sp.Symbol("b", real=True)
+    sigmoid = SphereModel(
+        name="sigmoid",
+        weight=1 / (1 + sp.exp(-(beta * s + b))),
+        normalization="mean",
+        energy=sp.log(1 + sp.exp(beta * s + b)) / beta,
+        params={b: 0.0},
+        source="arXiv 2409.04431",
+    )
+
+The built-in models are declared the same way in :mod:`attnflow.symbolic.models.builtin`.
+"""
+
+from attnflow.symbolic.models import (
+    AA,
+    AH,
+    HH,
+    MODELS,
+    TANGENT,
+    XA,
+    XH,
+    A,
+    Choice,
+    CircleModel,
+    EuclideanModel,
+    H,
+    Matrix,
+    Model,
+    N,
+    Perceptron,
+    Real,
+    SphereModel,
+    X,
+    beta,
+    g,
+    get,
+    load,
+    names,
+    register,
+    s,
+    t,
+    u,
+    unregister,
+)
+
+__all__ = [
+    "Model", "SphereModel", "CircleModel", "EuclideanModel", "Perceptron", "Matrix", "Real", "Choice",
+    "TANGENT", "s", "beta", "t", "g", "N", "u", "A", "H", "X", "XA", "XH", "AA", "HH", "AH",
+    "register", "unregister", "get", "names", "load", "MODELS",
+]
