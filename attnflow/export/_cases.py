@@ -122,6 +122,8 @@ def cases(decl, kernel) -> list[Case]:
                 part[start:stop] = full[start:stop]
                 expected[name] = part
             inputs.update(start=_i(start), stop=_i(stop), rows=_i(rows))
+        if all(np.nanmax(np.abs(e)) == 0 for e in expected.values()):
+            continue  # a single token does not move: a zero case tests nothing (kept where logz is stored)
         out.append(Case(inputs, expected))
     return out
 

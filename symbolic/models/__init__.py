@@ -111,7 +111,7 @@ class _KernelExpressions(Mapping):
 
     def _table(self) -> dict:
         table = {}
-        for model in list(MODELS.values()):
+        for model in [*MODELS.values(), *builtin.AUXILIARY]:
             for kname, mode in kernel_variants(model).items():
                 key = (id(model), kname)
                 if key not in self._cache:

@@ -2,7 +2,7 @@
 
 Numba kernels have a serial twin ``<kernel>_serial`` (used by the public API for small problems): the
 tracer counts it under the kernel, the export ships it and the self-test runs it on the same cases.
-``sa_attention_blocked`` is a generated pure-NumPy function (int arguments, partial row ranges).
+``sa_velocity_blocked`` is a generated pure-NumPy function (int arguments, partial row ranges).
 
 Expected kernel outputs come from the independent plain-NumPy implementation
 (``attnflow.numerics._reference``).  The registry has no kernel-exercising claims yet, so the export
@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import sympy as sp
 from hypothesis import strategies as st
 
 from attnflow import export
@@ -63,31 +64,48 @@ def _check_sa_usa(ex):
     return worst
 
 
+def _gradient_flow_params(spec, rng, d):
+    """Parameters of ``spec`` (every declared model) under its energy's hypotheses where it has one."""
+    p = {}
+    for m in spec.matrix_params:
+        shape = tuple({"d": d, "H": 2, "m": 2}[k] for k in m.shape)
+        a = rng.standard_normal(shape)
+        p[m.name] = 0.5 * (a + np.swapaxes(a, -1, -2)) if len(shape) >= 2 and shape[-1] == shape[-2] else a
+    if getattr(spec, "energy_score", None) is not None:  # Q^T K = V = V^T
+        p[spec.query], p[spec.key] = np.eye(d), p[spec.energy_score]
+    return p
+
+
+def _model_pairs(x, th, beta, rng, n_tokens):
+    """(kernel value, reference value) for every registered model: velocity, energy where defined."""
+    pairs = []
+    for name, spec in fields.MODELS.items():
+        p = _gradient_flow_params(spec, rng, x.shape[1])
+        variants = [{}] if not isinstance(spec.normalization, dict) else [{"normalization": c} for c in spec.normalization]
+        for v in variants:
+            q = {**p, **v}
+            states = [th[0], th] if spec.manifold == "angles" else [2.0 * x if spec.manifold == "euclidean" else x]
+            for state in states:
+                pairs.append((fields.velocity(state, model=name, beta=beta, t=0.3, **q),
+                              ref.velocity_ref(state, name, beta, t=0.3, **q)))
+            if spec.has_energy and beta != 0.0 and not v.get("normalization", "shared") != "shared":
+                state = th[0] if spec.manifold == "angles" else x
+                pairs.append((np.array(fields.energy(state, model=name, beta=beta, **q)),
+                              np.array(ref.energy_ref(state, name, beta, **q))))
+    return pairs
+
+
 def _check_all_models(ex):
     seed, n, d, beta = ex["seed"], ex["n"], ex["d"], ex["beta"]
     rng = np.random.default_rng(seed)
     x = _sphere(seed, n, d)
     worst = _check_sa_usa(ex)
-    Q, K, V = (rng.standard_normal((d, d)) for _ in range(3))
-    M = rng.standard_normal((2, d, d))
-    M = M + np.transpose(M, (0, 2, 1))
     th = rng.uniform(-np.pi, np.pi, (2, n))
-    lay = _interp_params(rng, d)
-    pairs = [
-        (fields.velocity(x, model="qkv", beta=beta, Q=Q, K=K, V=V), ref.velocity_ref(x, "qkv", beta, Q=Q, K=K, V=V)),
-        (fields.velocity(x, model="multihead", beta=beta, M=M), ref.velocity_ref(x, "multihead", beta, M=M)),
-        (fields.velocity(x, model="multihead", beta=beta, M=M, normalization="per_head"),
-         ref.velocity_ref(x, "multihead", beta, M=M, normalization="per_head")),
-        (fields.velocity(th[0], model="kuramoto", beta=beta), ref.velocity_ref(th[0], "kuramoto", beta)),
-        (fields.velocity(th, model="kuramoto", beta=beta), ref.velocity_ref(th, "kuramoto", beta)),
-        (fields.velocity(th[0], model="causal_alibi", beta=beta), ref.velocity_ref(th[0], "causal_alibi", beta)),
-        (fields.velocity(th, model="causal_alibi", beta=beta), ref.velocity_ref(th, "causal_alibi", beta)),
-        (fields.velocity(x, model="interp", beta=beta, **lay), ref.velocity_ref(x, "interp", beta, **lay)),
-    ]
-    if beta != 0.0:
-        pairs.append((np.array(fields.energy(x, model="sa", beta=beta)), np.array(ref.energy_ref(x, "sa", beta))))
-        pairs.append((np.array(fields.energy(th[0], model="kuramoto", beta=beta)),
-                      np.array(ref.energy_ref(th[0], "kuramoto", beta))))
+    pairs = _model_pairs(x, th, beta, rng, n)
+    from attnflow.numerics.interpolation import attention_average  # the auxiliary interp_attention kernel
+
+    B = rng.standard_normal((d, d))
+    pairs.append((attention_average(x, B), ref.velocity_ref(x, "interp_attention", 1.0, B=B)))
     for got, want in pairs:
         err = _rel_err(got, want)
         require(err <= 1e-10, f"kernel vs reference {err:.3e}")
@@ -101,11 +119,14 @@ def _interp_params(rng, d, m=2):
 
 
 def _check_blocked(ex):
-    """n = 256 >= sqrt(PARALLEL_MIN_PAIRS): SA goes through the BLAS-blocked path sa_attention_blocked."""
+    """n = 256 >= sqrt(PARALLEL_MIN_PAIRS): self-attention models take their BLAS-blocked path."""
     x = _sphere(ex["seed"], 256, ex["d"])
-    err = _rel_err(fields.velocity(x, model="sa", beta=ex["beta"]), ref.velocity_ref(x, "sa", ex["beta"]))
-    require(err <= 1e-10, f"blocked SA vs reference {err:.3e}")
-    return err
+    worst = 0.0
+    for name in ("sa", "usa", "preln", "periln", "ngpt", "sqrt"):
+        err = _rel_err(fields.velocity(x, model=name, beta=ex["beta"], t=0.3), ref.velocity_ref(x, name, ex["beta"], t=0.3))
+        require(err <= 1e-10, f"blocked {name} vs reference {err:.3e}")
+        worst = max(worst, err)
+    return worst
 
 
 _EXAMPLES = st.fixed_dictionaries({
@@ -156,7 +177,7 @@ def test_catalog_covers_every_generated_kernel():
         public |= set(export.generated_functions(mod))
     # every public generated function is a catalogued kernel or the serial twin of one
     assert public == {f for s in export.KERNELS.values() for f in s.functions}, "catalogue out of date"
-    assert "sa_attention_blocked" in export.KERNELS  # the pure-NumPy function is found too
+    assert "sa_velocity_blocked" in export.KERNELS  # the pure-NumPy function is found too
     for spec in export.KERNELS.values():
         assert spec.file in files
         mod = importlib.import_module(spec.module)
@@ -169,7 +190,9 @@ def test_catalog_covers_every_generated_kernel():
             twin = getattr(mod, spec.twin)
             assert list(inspect.signature(twin.py_func).parameters) == [a.name for a in spec.args]
             assert twin.targetoptions.get("parallel") is False and fn.targetoptions.get("parallel") is True
-        assert models.kernel_source_expr(spec.family) in source_expr(spec.file).args
+        fam = models.kernel_source_expr(spec.family)
+        part = next(p for p in source_expr(spec.file).args if p.args[0] == sp.Symbol(spec.family))
+        assert set(fam.args) <= set(part.args)  # the file's header hash covers the kernel's expressions
         assert {a.kind for a in spec.args} <= {"array", "float", "bool", "int", "out"}
         assert set(spec.models) <= set(fields.MODELS)
 
@@ -209,19 +232,19 @@ def test_models_column_is_what_the_public_api_calls():
     used = _model_calls()
     for name, spec in export.KERNELS.items():
         assert set(spec.models) == {m for m, ks in used.items() if name in ks}, name
-    # tracing is undone on exit
-    from attnflow.numerics._generated import sphere_attention
+    # tracing patches nothing
+    from attnflow.numerics._generated import sa
 
-    assert hasattr(sphere_attention.sa_attention, "py_func")
-    assert hasattr(sphere_attention.sa_attention_serial, "py_func")
-    assert sphere_attention.sa_attention_blocked.__module__ == sphere_attention.__name__
-    assert not hasattr(sphere_attention.sa_attention_blocked, "__wrapped__")
+    assert hasattr(sa.sa_velocity, "py_func")
+    assert hasattr(sa.sa_velocity_serial, "py_func")
+    assert sa.sa_velocity_blocked.__module__ == sa.__name__
+    assert not hasattr(sa.sa_velocity_blocked, "__wrapped__")
 
 
 def test_tracer_counts_serial_twins_and_keeps_the_dispatch_working():
-    """Small problems call ``<kernel>_serial`` (fields._pick resolves it by name): the tracer must not
-    break that lookup and must count those calls under the kernel; large ones call the kernel."""
-    from attnflow.numerics._generated import circle
+    """Small problems call ``<kernel>_serial``: the tracer must count those calls under the kernel;
+    large ones call the kernel."""
+    from attnflow.numerics._generated import kuramoto as circle
 
     x = _sphere(4, 5, 3)
     th = np.random.default_rng(4).uniform(-np.pi, np.pi, 300)
@@ -240,7 +263,7 @@ def test_tracer_counts_serial_twins_and_keeps_the_dispatch_working():
 
 
 def test_untouched_entries_and_int_arguments():
-    spec = export.KERNELS["sa_attention_blocked"]
+    spec = export.KERNELS["sa_velocity_blocked"]
     cases = spec.cases()
     assert {a.kind for a in spec.args if a.name in ("start", "stop", "rows")} == {"int"}
     # at least one range that does not cover every row and one whose length is not a multiple of rows
@@ -282,28 +305,28 @@ def test_import_problems_flags_attnflow_and_foreign_imports():
 
 
 def test_bad_names_and_out(tmp_path):
-    with pytest.raises(ValueError, match=r"names: unknown kernel 'sa_atention' \(did you mean sa_attention"):
-        export.export_kernels(["sa_atention"], tmp_path / "pkg")
+    with pytest.raises(ValueError, match=r"names: unknown kernel 'sa_velocty' \(did you mean sa_velocity"):
+        export.export_kernels(["sa_velocty"], tmp_path / "pkg")
     with pytest.raises(ValueError, match="'usa' is a model, not a kernel.*usa_velocity"):
         export.export_kernels(["usa"], tmp_path / "pkg")
     for bad in ("1pkg", "my-kernels", "class"):
         with pytest.raises(ValueError, match=r"^out: .*valid Python identifier"):
-            export.export_kernels(["sa_attention"], tmp_path / bad)
+            export.export_kernels(["sa_velocity"], tmp_path / bad)
     with pytest.raises(ValueError, match="^out: .*shadow"):
-        export.export_kernels(["sa_attention"], tmp_path / "numpy")
+        export.export_kernels(["sa_velocity"], tmp_path / "numpy")
     with pytest.raises(ValueError, match="^out: the parent directory"):
-        export.export_kernels(["sa_attention"], tmp_path / "missing" / "pkg")
+        export.export_kernels(["sa_velocity"], tmp_path / "missing" / "pkg")
     with pytest.raises(ValueError, match="^names: name the kernels"):
         export.export_kernels([], tmp_path / "pkg")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_refuses_kernel_without_claims(tmp_path, monkeypatch):
-    monkeypatch.setitem(export.KERNELS, "qkv_attention",
-                        dataclasses.replace(export.KERNELS["qkv_attention"], claims=("no_such_family",)))
-    with pytest.raises(export.ExportRefused, match="qkv_attention: no registered claim matches") as info:
-        export.export_kernels(["qkv_attention"], tmp_path / "pkg", seed=1)
-    assert "not verified" in info.value.reasons["qkv_attention"]
+    monkeypatch.setitem(export.KERNELS, "qkv_velocity",
+                        dataclasses.replace(export.KERNELS["qkv_velocity"], claims=("no_such_family",)))
+    with pytest.raises(export.ExportRefused, match="qkv_velocity: no registered claim matches") as info:
+        export.export_kernels(["qkv_velocity"], tmp_path / "pkg", seed=1)
+    assert "not verified" in info.value.reasons["qkv_velocity"]
     assert list(tmp_path.iterdir()) == []
 
 
@@ -312,9 +335,9 @@ def test_refuses_when_a_claim_is_not_as_expected(tmp_path, monkeypatch):
         require(False, "deliberately violated")
 
     _install_claims(monkeypatch, [_claim(f"{TEST_FAMILY}.ok", _check_sa_usa), _claim(f"{TEST_FAMILY}.bad", broken)],
-                    ["sa_attention"])
+                    ["sa_velocity"])
     with pytest.raises(export.ExportRefused, match=r"export_selftest.bad came out 'fails' \(expected 'holds'\)"):
-        export.export_kernels(["sa_attention"], tmp_path / "pkg", seed=2)
+        export.export_kernels(["sa_velocity"], tmp_path / "pkg", seed=2)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -330,14 +353,14 @@ def test_refuses_when_no_claim_calls_the_kernel(tmp_path, monkeypatch):
 
 
 def test_refuses_non_standalone_or_stale_source(tmp_path, monkeypatch):
-    _install_claims(monkeypatch, [_claim(f"{TEST_FAMILY}.sa_usa", _check_sa_usa)], ["sa_attention"])
+    _install_claims(monkeypatch, [_claim(f"{TEST_FAMILY}.sa_usa", _check_sa_usa)], ["sa_velocity"])
     real = _sources.kernel_source
     monkeypatch.setattr(_sources, "kernel_source", lambda spec: real(spec) + "\nimport attnflow\n")
     with pytest.raises(export.ExportRefused, match=r"not standalone \(line \d+: imports attnflow\)"):
-        export.export_kernels(["sa_attention"], tmp_path / "pkg", seed=4)
+        export.export_kernels(["sa_velocity"], tmp_path / "pkg", seed=4)
     monkeypatch.setattr(_sources, "kernel_source", lambda spec: real(spec) + "\n# edited\n")
     with pytest.raises(export.ExportRefused, match="run `attnflow derive` first"):
-        export.export_kernels(["sa_attention"], tmp_path / "pkg", seed=4)
+        export.export_kernels(["sa_velocity"], tmp_path / "pkg", seed=4)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -352,10 +375,10 @@ def test_all_exports_only_verified_kernels_and_records_refusals(tmp_path, monkey
     manifest = json.loads((tmp_path / "only_usa" / "manifest.json").read_text())
     assert [k["name"] for k in manifest["kernels"]] == ["usa_velocity"]
     assert {r["name"] for r in manifest["refused"]} == set(report.refused)
-    # the copied module holds multihead_shared too: present, but recorded as not exported
+    # the copied module holds the blocked path and the energy rows too: present, recorded as not exported
     (entry,) = manifest["files"]
     assert entry["kernels_exported"] == ["usa_velocity", "usa_velocity_serial"]
-    assert entry["functions_not_exported"] == ["multihead_shared", "multihead_shared_serial"]
+    assert sorted(entry["functions_not_exported"]) == ["usa_energy_rows", "usa_energy_rows_serial", "usa_velocity_blocked"]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -367,9 +390,9 @@ def exported(tmp_path_factory):
     parent = tmp_path_factory.mktemp("export")
     with pytest.MonkeyPatch.context() as mp:
         _install_claims(mp, [_claim(f"{TEST_FAMILY}.sa_usa", _check_sa_usa)],
-                        ["sa_attention", "usa_velocity"])
+                        ["sa_velocity", "usa_velocity"])
         t0 = time.perf_counter()
-        report = export.export_kernels(["sa_attention", "usa_velocity"], parent / "verified_kernels",
+        report = export.export_kernels(["sa_velocity", "usa_velocity"], parent / "verified_kernels",
                                        profile="quick", seed=12345)
         report.seconds = time.perf_counter() - t0
     return report
@@ -380,11 +403,11 @@ def test_export_layout_and_manifest(exported):
     from attnflow.symbolic.result import expr_hash, latex
 
     root = exported.path
-    assert root.name == "verified_kernels" and exported.kernels == ["sa_attention", "usa_velocity"]
+    assert root.name == "verified_kernels" and exported.kernels == ["sa_velocity", "usa_velocity"]
     assert _leftovers(root.parent, "verified_kernels") == []
     names = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     assert {"__init__.py", "__main__.py", "_selftest.py", "manifest.json", "README.md", "kernels/__init__.py",
-            "kernels/sphere_attention.py", "kernels/sphere_mean.py"} <= set(names)
+            "kernels/sa.py", "kernels/usa.py"} <= set(names)
     assert not any(n.endswith((".pkl", ".pickle")) for n in names)
     m = json.loads((root / "manifest.json").read_text())
     assert m["generator"] == export.GENERATOR and m["package"] == "verified_kernels" and m["seed"] == 12345
@@ -441,7 +464,7 @@ def test_selftest_isolated_without_attnflow(exported):
     assert int(n_rows) == n_cases and float(ratio) <= 1.0
     assert lines["MODULES"] == "[]"
     assert lines["FILE"].startswith(str(exported.path))
-    fns = ["sa_attention", "sa_attention_serial", "usa_velocity", "usa_velocity_serial"]
+    fns = ["sa_velocity", "sa_velocity_serial", "usa_velocity", "usa_velocity_serial"]
     assert lines["TWINS"] == str(fns)  # the self-test ran the kernels and their serial twins
     assert set(fns) <= set(ast.literal_eval(lines["ALL"]))
     # the command-line entry point
@@ -472,14 +495,14 @@ def test_corrupted_output_or_source_makes_selftest_raise(exported):
     assert res.returncode == 0, res.stderr
     assert "RAISED" in res.stdout and f"{kernel['name']} case 0 output 'out'" in res.stdout
     # an edited kernel source is caught by its digest (checked before any kernel runs)
-    src = root / "kernels" / "sphere_mean.py"
+    src = root / "kernels" / "usa.py"
     text = src.read_text()
     try:
         src.write_text(text + "\n# edited\n")
         res = _run_isolated(code, root.parent)
     finally:
         src.write_text(text)
-    assert "RAISED" in res.stdout and "kernels/sphere_mean.py: source differs" in res.stdout, res.stdout + res.stderr
+    assert "RAISED" in res.stdout and "kernels/usa.py: source differs" in res.stdout, res.stdout + res.stderr
 
 
 # ----------------------------------------------------------------------------------------------
@@ -512,7 +535,7 @@ def test_failure_while_writing_leaves_nothing(tmp_path, monkeypatch):
 
     def half_then_fail(tmp, texts, arrays):
         (tmp / "kernels").mkdir()
-        (tmp / "kernels" / "sphere_mean.py").write_text(texts["kernels/sphere_mean.py"])
+        (tmp / "kernels" / "usa.py").write_text(texts["kernels/usa.py"])
         raise OSError("disk full (simulated)")
 
     monkeypatch.setattr(_install, "write_package", half_then_fail)
@@ -539,9 +562,9 @@ def test_cli_list_errors_and_refusal(tmp_path, capsys, monkeypatch):
     out = capsys.readouterr().out
     for name, spec in export.KERNELS.items():
         assert name in out
-    assert "models: sa, preln, periln, ngpt, sqrt" in out
-    assert main(["export", "sa_atention", "--out", str(tmp_path / "k")]) == 2
-    assert "NAME: unknown kernel 'sa_atention' (did you mean sa_attention" in capsys.readouterr().err
+    assert "models: sa\n" in out and "models: multihead\n" in out
+    assert main(["export", "sa_velocty", "--out", str(tmp_path / "k")]) == 2
+    assert "NAME: unknown kernel 'sa_velocty' (did you mean sa_velocity" in capsys.readouterr().err
     assert main(["export", "usa_velocity", "--out", str(tmp_path / "my-kernels")]) == 2
     assert "--out: the last component 'my-kernels'" in capsys.readouterr().err
     assert main(["export", "usa_velocity"]) == 2
