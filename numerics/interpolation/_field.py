@@ -84,7 +84,7 @@ def attention_average(x: np.ndarray, b_mat: np.ndarray) -> np.ndarray:
         raise ValueError(f"x: expected a non-empty (n, d) array, got shape {x.shape}")
     d = x.shape[1]
     if np.shape(b_mat) != (d, d):
-        raise ValueError(f"b_mat: expected shape ({d}, {d}) to match x of shape {x.shape}, got {np.shape(b_mat)}")
+        raise ValueError(f"B: expected shape ({d}, {d}) to match x of shape {x.shape}, got {np.shape(b_mat)} (b_mat)")
     return fields.make_field(interp_attention, beta=_BETA, B=b_mat)(0.0, x)
 
 
