@@ -63,11 +63,7 @@ class Bound:
     def __init__(self, decl: Model):
         self.decl = decl
         self.plan: KernelPlan = kernel_plan(decl)
-        try:
-            self.module = importlib.import_module(self.plan.module)
-        except ModuleNotFoundError:
-            raise ValueError(f"model: {decl.name!r} has no generated kernel module ({self.plan.module}); "
-                             "run `attnflow derive` after adding a built-in model") from None
+        self.module = _module(decl, self.plan)
 
     def function(self, name: str):
         return getattr(self.module, name)
@@ -75,6 +71,21 @@ class Bound:
     def pick(self, kernel, pairs: int):
         """The parallel kernel, or its serial twin below :data:`PARALLEL_MIN_PAIRS` pairs."""
         return self.function(kernel.name if pairs >= PARALLEL_MIN_PAIRS or kernel.twin is None else kernel.twin)
+
+
+def _module(decl: Model, plan: KernelPlan):
+    """The checked-in generated module of a built-in declaration, else one generated and cached now."""
+    from attnflow.symbolic.codegen import generated_models
+
+    if any(d is decl for d in generated_models()):
+        try:
+            return importlib.import_module(plan.module)
+        except ModuleNotFoundError:
+            raise ValueError(f"model: {decl.name!r} has no generated kernel module ({plan.module}); "
+                             "run `attnflow derive` after adding a built-in model") from None
+    from attnflow.numerics.fields._compile import load_kernel_module
+
+    return load_kernel_module(decl)
 
 
 _BOUND: dict[int, tuple[Model, Bound]] = {}
