@@ -146,7 +146,7 @@ class Trajectory:
 
     References
     ----------
-    Issue 3 ("Integrators and the simulation API"); theory notes 01-models.md, 02-energy.md.
+    derivations/energy.md (the energies recorded along a trajectory).
     """
 
     times: np.ndarray

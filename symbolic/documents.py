@@ -41,7 +41,7 @@ TOPICS: list[tuple[str, str, str]] = [
 ]
 
 #: Other generators: ``"module:function"`` returning ``{relative path: text}`` (e.g. kernels).
-GENERATORS: list[str] = ["attnflow.symbolic.codegen:generated_files"]
+GENERATORS: list[str] = ["attnflow.symbolic.codegen:generated_files", "attnflow.symbolic.models._docs:readme_files"]
 
 _STATUS_BADGE = {
     "proved": "proved",

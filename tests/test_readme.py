@@ -28,3 +28,14 @@ def test_readme_python_example_runs_and_its_comments_hold():
     assert abs(float(lines[4]) - 2.457) < 1e-3  # t_crit quoted in the theory notes (04 §4.4)
     assert lines[5] == "certified"
     assert lines[6].startswith("proved - ") and "combine exponentials" in lines[6]
+
+
+def test_readme_own_model_example_runs(tmp_path):
+    blocks = _python_blocks(README.read_text(encoding="utf-8"))
+    own = [b for b in blocks if "attnflow.models" in b]
+    assert own, "README has no example of a model of one's own"
+    env = {**__import__("os").environ, "ATTNFLOW_KERNEL_CACHE": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", own[0]], capture_output=True, text=True, timeout=600, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["(8, 3)"]
+    assert len(list(tmp_path.glob("attnflow_kernels_sa_half_*.py"))) == 1  # generated on first use

@@ -83,7 +83,7 @@ def graphon_normalised(ex):
         "sigma0": st.one_of(_f(1e-3, 0.999), st.sampled_from([1e-3, 0.5, 0.999])),
         "sigma": st.one_of(st.just(1.0), _f(0.3, 1.0))}).filter(lambda e: e["sigma0"] < e["sigma"] * (1 - 1e-3)),
     expect="holds",
-    tolerance="relative 1e-8 (issue 5 accuracy target): the reference solver is spectral in log sigma "
+    tolerance="relative 1e-8 (the accuracy target of the closed forms): the reference solver is spectral in log sigma "
     "(48 Chebyshev nodes) and DOP853 at rtol 1e-13, so its own error is ~1e-12",
     measure="max |closed/solver - 1|",
 )
@@ -275,7 +275,7 @@ def recency_threshold(ex):
 
 # -------------------------------------------------------------------------------- particles
 
-#: Prompt lengths of the Monte Carlo trend (issue 5: N = 32 ... 256).
+#: Prompt lengths of the Monte Carlo trend (N = 32 ... 256).
 TREND_N = (32, 64, 128, 256)
 
 
