@@ -15,7 +15,7 @@ For every (n, d) both implementations run in the same process on the same points
   ``blocked`` BLAS path (d >= BLAS_MIN_DIM) or ``fused`` parallel kernel;
 * NumPy: Gram matrix ``x x^T`` -> shifted exponential ``exp(beta (G - 1))`` -> normalise ->
   matmul -> tangent projection, done in place on one n x n array (the lean NumPy version);
-* for the blocked rows, also the fused parallel kernel (``sa_attention``) it replaces.
+* for the blocked rows, also the fused parallel kernel (``sa_velocity``) it replaces.
 
 Peak memory: NumPy allocations (including the blocked path's buffers) are traced with
 :mod:`tracemalloc`; numba's own allocations are not visible to it, so for both we also report the
@@ -29,7 +29,12 @@ The cold-start section times the first call in fresh subprocesses: with an empty
 (``NUMBA_CACHE_DIR`` pointed at a temporary directory, i.e. compilation) and with the checked-in
 kernels' on-disk cache (cache load), against the second (warm) call.
 
-Targets (issue 3): >= 3x faster than NumPy at n = 16384 for d <= 16; not slower at d = 64.
+``--models`` times every model through the public API (``velocity``, and ``energy`` where the model has
+one) at n = 64 (serial twins) and n = 1024 (parallel kernels or the blocked path), d = 3 (angles for
+the circle models), best of ``--repeat``: the table to compare before and after a change of the code
+generator (the script runs unchanged on older trees, whose SA kernel was ``sphere_attention.sa_attention``).
+
+Targets: >= 3x faster than NumPy at n = 16384 for d <= 16; not slower at d = 64.
 The machine is shared: the table prints the 1-minute load average next to every row.
 """
 
@@ -93,13 +98,17 @@ def _cold_start() -> dict[str, dict[str, float]]:
         "import time, numpy as np\n"
         "t0 = time.perf_counter()\n"
         "from attnflow.numerics import velocity\n"
-        "from attnflow.numerics._generated import sphere_attention as att\n"
         "t1 = time.perf_counter()\n"
         "rng = np.random.default_rng(0); x = rng.standard_normal((1024, 3))\n"
         "x /= np.linalg.norm(x, axis=1, keepdims=True); y = x[:64].copy()\n"
+        "try:\n"
+        "    from attnflow.numerics._generated import sa as att\n"
+        "    fz = lambda: att.sa_velocity(x, 1.0, np.empty_like(x), np.empty(1024))\n"
+        "except ImportError:\n"
+        "    from attnflow.numerics._generated import sphere_attention as att\n"
+        "    fz = lambda: att.sa_attention(x, 1.0, True, np.empty_like(x), np.empty(1024))\n"
         "res = [t1 - t0]\n"
-        "for f in (lambda: velocity(x, model='sa', beta=1.0), lambda: velocity(y, model='sa', beta=1.0),\n"
-        "          lambda: att.sa_attention(x, 1.0, True, np.empty_like(x), np.empty(1024))):\n"
+        "for f in (lambda: velocity(x, model='sa', beta=1.0), lambda: velocity(y, model='sa', beta=1.0), fz):\n"
         "    a = time.perf_counter(); f(); b = time.perf_counter(); f(); c = time.perf_counter()\n"
         "    res += [b - a, c - b]\n"
         "print(*res)\n"
@@ -115,6 +124,55 @@ def _cold_start() -> dict[str, dict[str, float]]:
     return out
 
 
+def _fused_sa(beta: float):
+    """The fused parallel SA kernel called directly (this tree's name, or the older trees')."""
+    try:
+        from attnflow.numerics._generated import sa as gen
+
+        def fused(x):
+            out = np.empty_like(x)
+            gen.sa_velocity(x, beta, out, np.empty(x.shape[0]))
+            return out
+    except ImportError:
+        from attnflow.numerics._generated import sphere_attention as gen
+
+        def fused(x):
+            out = np.empty_like(x)
+            gen.sa_attention(x, beta, True, out, np.empty(x.shape[0]))
+            return out
+    return fused
+
+
+def _models_table(repeat: int, beta: float) -> None:
+    from attnflow.numerics import MODELS, energy, velocity
+
+    rng = np.random.default_rng(1)
+    print(f"\nmodels through the public API, d = 3, best of {max(repeat, 5)} (load {os.getloadavg()[0]:.1f})")
+    print(f"{'model':>13} {'n':>5} | {'velocity s':>11} {'energy s':>10}")
+    for n in (64, 1024):
+        x = rng.standard_normal((n, 3))
+        x /= np.linalg.norm(x, axis=1, keepdims=True)
+        th = rng.uniform(-np.pi, np.pi, n)
+        M = rng.standard_normal((2, 3, 3)) / np.sqrt(3)
+        M = 0.5 * (M + M.transpose(0, 2, 1))
+        V = M[0]
+        params = {"qkv": {"Q": np.eye(3), "K": V, "V": V}, "multihead": {"M": M},
+                  "interp": {"V": np.eye(3), "B": V, "W": rng.standard_normal((3, 4)), "U": rng.standard_normal((4, 3)),
+                             "b": rng.standard_normal(4)}}
+        for name, spec in MODELS.items():
+            state = th if spec.manifold == "angles" else (2.0 * x if spec.manifold == "euclidean" else x)
+            p = params.get(name, {})
+            f = lambda: velocity(state, model=name, beta=beta, t=0.5, **p)  # noqa: E731
+            f()
+            tv = _best(f, max(repeat, 5))
+            te = float("nan")
+            if spec.has_energy:
+                g = lambda: energy(state, model=name, beta=beta, **p)  # noqa: E731
+                g()
+                te = _best(g, max(repeat, 5))
+            print(f"{name:>13} {n:>5} | {tv:>11.6f} {te:>10.6f}", flush=True)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1024, 4096, 16384], help="numbers of tokens n")
@@ -126,6 +184,7 @@ def main(argv=None) -> int:
     ap.add_argument("--rk4", action="store_true", help="also time a full RK4 run (n=4096, d=3)")
     ap.add_argument("--small", action="store_true", help="also time 2000 calls at n = 6 and n = 64")
     ap.add_argument("--rk4-steps", type=int, default=1000)
+    ap.add_argument("--models", action="store_true", help="time every model through the public API")
     args = ap.parse_args(argv)
     for name in ("sizes", "dims"):
         if any(v < 1 for v in getattr(args, name)):
@@ -139,7 +198,6 @@ def main(argv=None) -> int:
         os.execve(sys.executable, [sys.executable, os.path.abspath(__file__), *sys.argv[1:]], env)
 
     from attnflow.numerics import fields, make_field, velocity
-    from attnflow.numerics._generated import sphere_attention as att
 
     import numba
 
@@ -153,10 +211,7 @@ def main(argv=None) -> int:
         w = warm[:, :dd] / np.linalg.norm(warm[:, :dd], axis=1, keepdims=True)
         velocity(w, model="sa", beta=args.beta)
 
-    def fused(x):
-        out = np.empty_like(x)
-        att.sa_attention(x, args.beta, True, out, np.empty(x.shape[0]))
-        return out
+    fused = _fused_sa(args.beta)
 
     head = (f"{'n':>6} {'d':>3} {'path':>7} | {'attnflow s':>10} {'numpy s':>9} {'speedup':>8} | "
             f"{'fused s':>8} {'vs numpy':>8} | {'np trace MB':>11} {'np RSS MB':>9} {'af trace MB':>11} "
@@ -217,7 +272,10 @@ def main(argv=None) -> int:
             print(f"  {label + ':':<11} import attnflow.numerics {v['import']:.2f}; "
                   f"velocity n=1024 d=3 (blocked path, no JIT) {v['blocked']:.3f} / {v['blocked warm']:.4f}; "
                   f"velocity n=64 (serial twin) {v['serial']:.3f} / {v['serial warm']:.5f}; "
-                  f"sa_attention n=1024 (fused parallel) {v['fused']:.3f} / {v['fused warm']:.4f}", flush=True)
+                  f"sa_velocity n=1024 (fused parallel) {v['fused']:.3f} / {v['fused warm']:.4f}", flush=True)
+
+    if args.models:
+        _models_table(args.repeat, args.beta)
 
     if args.rk4:
         from attnflow.numerics import simulate

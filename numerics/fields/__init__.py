@@ -257,9 +257,8 @@ def dissipation(x, *, model, beta, **params) -> float:
     mode = spec.normalization_for(p)
     n = a.shape[-1] if spec.manifold == "angles" else a.shape[0]
     scale = 2.0 * _dispatch.energy_convention(spec, n)
-    q = _dispatch.prepare(spec, p)
     with np.errstate(over="ignore", invalid="ignore"):
-        v, logz = _dispatch.velocity_and_logz(spec, b, q, 0.0, a)
+        v, logz = _dispatch.builder(spec, b, p).run(0.0, a)
     sq = np.sum(v * v, axis=-1) if v.ndim == 2 else v * v
     if mode == "mean":
         return float(scale * n * np.sum(sq))

@@ -39,7 +39,7 @@ from attnflow.symbolic.models import AA, AH, HH, TANGENT, XH, CircleModel, H, Mo
 from attnflow.symbolic.models import n as n_symbol
 from attnflow.symbolic.models._pairs import output_coefficients
 
-__all__ = ["PARALLEL_MIN_PAIRS", "BLAS_MIN_DIM", "BLOCK_ROWS", "bind", "builder", "velocity_and_logz",
+__all__ = ["PARALLEL_MIN_PAIRS", "BLAS_MIN_DIM", "BLOCK_ROWS", "bind", "builder", "Field",
            "energy_rows", "divides_by_norm", "has_dissipation"]
 
 #: Kernels run their serial twin below this many (i, j) pairs per call (n < 256 for one
@@ -127,75 +127,89 @@ def _variant(decl: Model, p: dict) -> str | None:
     return p.get("normalization") if isinstance(decl.normalization, dict) else None
 
 
-def velocity_and_logz(decl: Model, beta: float, p: dict, t: float, x: np.ndarray, want_logz: bool = False):
-    """The velocity of ``x`` (and the row log partition functions for softmax energies)."""
-    b = bind(decl)
-    plan = b.plan
-    reals = _reals(decl, p)
-    extra = (*reals, t) if decl.time_dependent else reals
-    if isinstance(decl, CircleModel):
-        role = "velocity" if x.ndim == 1 else "velocity_batched"
-        kern = plan.get(role, _variant(decl, p))
-        out = np.empty_like(x)
-        n = x.shape[-1]
-        pairs = x.size * n // (2 if "causal" in decl.normalization_modes().values() else 1)
-        call(b.pick(kern, pairs), x, beta, *extra, out)
-        return out, None
-    variant = _variant(decl, p)
-    kern = plan.get("velocity", variant)
-    if decl.manifold == "euclidean":
-        x = np.ascontiguousarray(x / np.linalg.norm(x, axis=1, keepdims=True))
-    n, d = x.shape
-    out = np.empty_like(x)
-    logz = np.empty(n) if plan.logz else None
-    outs = (out, logz) if plan.logz else (out,)
-    if kern.template == "sphere_self":
+class Field:
+    """The field ``f(t, x)`` of one declaration at fixed parameters, resolved once.
+
+    Construction looks up the kernels (parallel, serial twin, blocked path), precomputes the
+    transposed matrices and the constant arguments; a call only picks the kernel by problem size
+    and runs it (the per-call cost of a small system is that of the kernel, not of the dispatch).
+    """
+
+    def __init__(self, decl: Model, beta: float, p: dict):
+        b = bind(decl)
+        plan = b.plan
+        variant = _variant(decl, p)
+        self.beta = beta
+        self.reals = _reals(decl, p)
+        self.timed = decl.time_dependent
+        self.logz = plan.logz
+        self.circle = isinstance(decl, CircleModel)
+        if self.circle:
+            one, many = plan.get("velocity", variant), plan.get("velocity_batched", variant)
+            self.kernels = (b.function(one.name), b.function(one.twin))
+            self.batched = (b.function(many.name), b.function(many.twin))
+            self.pair_divisor = 2 if "causal" in decl.normalization_modes().values() else 1
+            return
+        kern = plan.get("velocity", variant)
+        self.kernels = (b.function(kern.name), b.function(kern.twin))
+        self.template = kern.template
+        self.euclidean = decl.manifold == "euclidean"
         blocked = plan.get("velocity_blocked", variant)
-        if n * n >= PARALLEL_MIN_PAIRS and blocked is not None and d >= BLAS_MIN_DIM:
-            _run_blocked(b.function(blocked.name), x, (beta, *extra), outs)
+        self.blocked = None if blocked is None else b.function(blocked.name)
+        if self.template == "sphere_heads":
+            self.MT = np.ascontiguousarray(np.transpose(p[decl.heads], (0, 2, 1)))
+        elif self.template == "sphere_keyed":
+            self.QT, self.KT, self.VT = (None if f is None else np.ascontiguousarray(p[f].T)
+                                         for f in (decl.query, decl.key, decl.value))
+            mats = [] if decl.readout is None else [p[decl.readout]]
+            if decl.perceptron is not None:
+                mats += [p[decl.perceptron.W], p[decl.perceptron.U], p[decl.perceptron.b]]
+            self.mats = tuple(mats)
+            self.attend = decl.readout is None or bool(np.any(p[decl.readout] != 0.0))
+
+    def __call__(self, t, x):
+        return self.run(t, x)[0]
+
+    def _pick(self, kernels, pairs: int):
+        return kernels[0] if pairs >= PARALLEL_MIN_PAIRS else kernels[1]
+
+    def run(self, t, x: np.ndarray):
+        """``(velocity, logz)``; ``logz`` (row log partition functions) is None unless the model's
+        kernel writes it (softmax models with an energy)."""
+        extra = (*self.reals, t) if self.timed else self.reals
+        if self.circle:
+            out = np.empty_like(x)
+            n = x.shape[-1]
+            pairs = x.size * n // self.pair_divisor
+            call(self._pick(self.kernels if x.ndim == 1 else self.batched, pairs), x, self.beta, *extra, out)
+            return out, None
+        if self.euclidean:
+            x = np.ascontiguousarray(x / np.linalg.norm(x, axis=1, keepdims=True))
+        n, d = x.shape
+        out = np.empty_like(x)
+        logz = np.empty(n) if self.logz else None
+        outs = (out, logz) if self.logz else (out,)
+        template = self.template
+        if template == "sphere_self":
+            if n * n >= PARALLEL_MIN_PAIRS and self.blocked is not None and d >= BLAS_MIN_DIM:
+                _run_blocked(self.blocked, x, (self.beta, *extra), outs)
+            else:
+                call(self._pick(self.kernels, n * n), x, self.beta, *extra, *outs)
+        elif template == "sphere_heads":
+            call(self._pick(self.kernels, self.MT.shape[0] * n * n), x, np.ascontiguousarray(x @ self.MT),
+                 self.beta, *extra, *outs)
         else:
-            call(b.pick(kern, n * n), x, beta, *extra, *outs)
-    elif kern.template == "sphere_heads":
-        MT = p["_MT"]
-        call(b.pick(kern, MT.shape[0] * n * n), x, np.ascontiguousarray(x @ MT), beta, *extra, *outs)
-    else:
-        qx = x if p["_QT"] is None else np.ascontiguousarray(x @ p["_QT"])
-        kx = x if p["_KT"] is None else np.ascontiguousarray(x @ p["_KT"])
-        vx = x if p["_VT"] is None else np.ascontiguousarray(x @ p["_VT"])
-        pairs = n * n if p["_attend"] else n
-        call(b.pick(kern, pairs), x, qx, kx, vx, beta, *p["_mats"], *extra, *outs)
-    return out, logz
+            qx = x if self.QT is None else np.ascontiguousarray(x @ self.QT)
+            kx = x if self.KT is None else np.ascontiguousarray(x @ self.KT)
+            vx = x if self.VT is None else np.ascontiguousarray(x @ self.VT)
+            call(self._pick(self.kernels, n * n if self.attend else n), x, qx, kx, vx, self.beta, *self.mats,
+                 *extra, *outs)
+        return out, logz
 
 
-def prepare(decl: Model, p: dict) -> dict:
-    """Validated parameters plus the precomputed transposes the kernels take (keys start with ``_``)."""
-    q = dict(p)
-    if isinstance(decl, CircleModel):
-        return q
-    if decl.heads is not None:
-        q["_MT"] = np.ascontiguousarray(np.transpose(p[decl.heads], (0, 2, 1)))
-        return q
-    for key, field in (("_QT", decl.query), ("_KT", decl.key), ("_VT", decl.value)):
-        q[key] = None if field is None else np.ascontiguousarray(p[field].T)
-    mats = []
-    if decl.readout is not None:
-        mats.append(p[decl.readout])
-    if decl.perceptron is not None:
-        mats += [p[decl.perceptron.W], p[decl.perceptron.U], p[decl.perceptron.b]]
-    q["_mats"] = tuple(mats)
-    q["_attend"] = decl.readout is None or bool(np.any(p[decl.readout] != 0.0))
-    return q
-
-
-def builder(decl: Model, beta: float, p: dict) -> Callable[[float, np.ndarray], np.ndarray]:
+def builder(decl: Model, beta: float, p: dict) -> Field:
     """The field ``f(t, x)`` of ``decl`` with validated parameters ``p`` (no per-call checks)."""
-    bind(decl)  # fail early if the model has no kernels
-    q = prepare(decl, p)
-
-    def f(t, x):
-        return velocity_and_logz(decl, beta, q, t, x)[0]
-
-    return f
+    return Field(decl, beta, p)
 
 
 def energy_rows(decl: Model, beta: float, p: dict, x: np.ndarray) -> np.ndarray:

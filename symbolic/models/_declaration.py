@@ -44,6 +44,7 @@ derivations/energy.md (the dissipation identities).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
@@ -207,11 +208,11 @@ class Model:
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
 
-    @property
+    @functools.cached_property
     def param_names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.params)
 
-    @property
+    @functools.cached_property
     def required(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.params if p.required)
 
@@ -219,11 +220,11 @@ class Model:
     def optional(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params if not p.required}
 
-    @property
+    @functools.cached_property
     def real_params(self) -> tuple[Real, ...]:
         return tuple(p for p in self.params if isinstance(p, Real))
 
-    @property
+    @functools.cached_property
     def matrix_params(self) -> tuple[Matrix, ...]:
         return tuple(p for p in self.params if isinstance(p, Matrix))
 
@@ -340,11 +341,11 @@ class SphereModel(Model):
         elif self.output.has(S.H):
             object.__setattr__(self, "output", sp.expand(self.output.subs({S.H: 0, S.XH: 0, S.HH: 0, S.AH: 0})))
 
-    @property
+    @functools.cached_property
     def time_dependent(self) -> bool:
         return self.output.has(S.t)
 
-    @property
+    @functools.cached_property
     def keyed(self) -> bool:
         """True if the score or value uses matrices (the kernel takes precomputed rows Qx, Kx, Vx)."""
         return any(getattr(self, f) is not None for f in ("query", "key", "value", "readout", "perceptron"))
