@@ -204,16 +204,24 @@ def energy(x, *, model="sa", beta, **params) -> float:
     arXiv 2312.10794, 2512.01868; derivations/energy.md.
     """
     spec, b, a, p = _energy_inputs(model, beta, x, params, "energy")
-    try:
-        ce = float(_dispatch.energy_scale(spec, b, p))
-    except ZeroDivisionError:
-        ce = math.inf
-    if not math.isfinite(ce) or ce == 0.0:
-        raise ValueError(f"beta: the pair energy {spec.energy} of model {spec.name!r} needs a finite, nonzero "
-                         f"prefactor; beta={b} gives {ce} (for F = e^(beta s)/beta: beta != 0)")
     n = a.shape[0]
     scale = _dispatch.energy_convention(spec, n)
-    log_total = _logsumexp(_dispatch.energy_rows(spec, b, p, a))
+    try:
+        ce = _dispatch.energy_scale(spec, b, p)
+    except ZeroDivisionError:
+        ce = math.inf
+    if ce is not None and (not math.isfinite(float(ce)) or ce == 0.0):
+        raise ValueError(f"beta: the pair energy {spec.energy} of model {spec.name!r} needs a finite, nonzero "
+                         f"prefactor; beta={b} gives {ce} (for F = e^(beta s)/beta: beta != 0)")
+    m, z = _dispatch.energy_rows(spec, b, p, a)
+    if ce is None:  # the pair energy is summed directly (not of exponential form)
+        total = scale * float(np.sum(z))
+        if not math.isfinite(total):
+            raise OverflowError(f"beta: the energy of model {spec.name!r} exceeds the float64 range at beta={b}")
+        return total
+    ce = float(ce)
+    with np.errstate(divide="ignore"):
+        log_total = _logsumexp(m + np.log(z))
     return _dispatch.signed_exp(log_total + math.log(abs(ce) * scale), ce, b)
 
 

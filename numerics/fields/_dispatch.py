@@ -212,8 +212,10 @@ def builder(decl: Model, beta: float, p: dict) -> Field:
     return Field(decl, beta, p)
 
 
-def energy_rows(decl: Model, beta: float, p: dict, x: np.ndarray) -> np.ndarray:
-    """``log sum_j exp(L_e(s_ij))`` per row (and per score matrix, concatenated)."""
+def energy_rows(decl: Model, beta: float, p: dict, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The energy kernel's row outputs ``(m, z)`` for every score matrix, concatenated: for a pair
+    energy of exponential form :math:`F = c_e e^{L_e}`, :math:`\sum_j e^{L_e(s_{ij})} = e^{m_i} z_i`;
+    otherwise :math:`m_i = 0` and :math:`z_i = \sum_j F(s_{ij})`."""
     b = bind(decl)
     kern = b.plan.get("energy_rows")
     reals = _reals(decl, p)
@@ -226,7 +228,7 @@ def energy_rows(decl: Model, beta: float, p: dict, x: np.ndarray) -> np.ndarray:
         mats = [p[decl.energy_score]]
     else:
         mats = [None]
-    logs = []
+    ms, zs = [], []
     for M in mats:
         m = np.empty(n)
         z = np.empty(n)
@@ -235,15 +237,17 @@ def energy_rows(decl: Model, beta: float, p: dict, x: np.ndarray) -> np.ndarray:
         else:
             kx = x if M is None else np.ascontiguousarray(x @ M.T)
             call(b.pick(kern, n * n), x, kx, beta, *reals, m, z)
-        with np.errstate(divide="ignore"):
-            logs.append(m + np.log(z))
-    return np.concatenate(logs)
+        ms.append(m)
+        zs.append(z)
+    return np.concatenate(ms), np.concatenate(zs)
 
 
-def energy_scale(decl: Model, beta: float, p: dict) -> float:
-    """The prefactor ``ce`` of the pair energy ``F = ce exp(L_e)`` at these parameters."""
-    fn = bind(decl).function(bind(decl).plan.get("energy_scale").name)
-    return fn(beta, *_reals(decl, p))
+def energy_scale(decl: Model, beta: float, p: dict) -> float | None:
+    """The prefactor ``ce`` of the pair energy ``F = ce exp(L_e)`` at these parameters (None when the
+    pair energy is not of exponential form and the kernel sums ``F`` itself)."""
+    b = bind(decl)
+    kern = b.plan.get("energy_scale")
+    return None if kern is None else b.function(kern.name)(beta, *_reals(decl, p))
 
 
 _SCALES: dict[type, Callable[[int], float]] = {}
