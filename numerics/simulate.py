@@ -144,6 +144,7 @@ def simulate(
     from attnflow.numerics import fields
 
     spec = fields.model_spec(model)  # a registered name or a declaration; ValueError with close matches
+    model = spec.name if fields.MODELS.get(spec.name) is spec else spec  # what the field API is called with
     beta = _check_beta(beta)
     if method is None:
         method = default_method(dt, rtol)
@@ -186,8 +187,8 @@ def simulate(
     params = dict(params)
     _fill_random_matrices(spec, x0, seed, params)
     # validates model parameters, shapes and (sphere) unit norms once, with clear messages
-    fields.velocity(x0, model=spec, beta=beta, t=0.0, **params)
-    f = fields.make_field(spec, beta=beta, **params)
+    fields.velocity(x0, model=model, beta=beta, t=0.0, **params)
+    f = fields.make_field(model, beta=beta, **params)
 
     t0 = time.perf_counter()
     if method == "adaptive":
@@ -204,13 +205,13 @@ def simulate(
     energy, energy_note = None, ""
     if spec.has_energy:
         try:  # defined only under hypotheses (beta != 0, Q^T K = V = V^T, symmetric M_h, one sequence)
-            fields.energy(res.states[0], model=spec, beta=beta, **params)
+            fields.energy(res.states[0], model=model, beta=beta, **params)
         except ValueError as exc:
             energy_note = f"energy not defined here: {exc}"
         except OverflowError:  # e^{beta} beyond float64 (beta >~ 700)
             energy_note = f"energy overflows float64 at beta={beta:g}"
         else:
-            energy = np.array([fields.energy(s, model=spec, beta=beta, **params) for s in res.states])
+            energy = np.array([fields.energy(s, model=model, beta=beta, **params) for s in res.states])
     else:
         energy_note = f"model {spec.name!r} has no interaction energy"
     if seed is not None:
@@ -238,7 +239,7 @@ def _fill_random_matrices(spec, x0, seed, params) -> None:
     """Draw the missing matrix parameters of a model that declares ``draw_params`` from ``seed``
     (``qkv``: Q, K, V; ``multihead``: M, with ``heads=H``), in place.  The options ``heads`` and
     ``symmetric`` are consumed."""
-    if seed is None or x0.ndim != 2 or spec.draw_params is None:
+    if seed is None or x0.ndim != 2 or getattr(spec, "draw_params", None) is None:
         return
     required = [m.name for m in spec.matrix_params if m.required]
     if any(name in params for name in required):

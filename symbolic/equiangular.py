@@ -65,7 +65,9 @@ _DOMAINS = {n: (2, 12), beta: (0.1, 6), rho: (-0.05, 0.95), s: (-0.05, 0.95), t:
 
 
 def _softmax(kind: str) -> bool:
-    """True for SA, False for USA: ``kind`` is a model's display label ("SA", "USA") or name."""
+    """True for SA, False for USA: ``kind`` is the display label (capitals) of a plain self-attention model."""
+    if not isinstance(kind, str) or kind != kind.upper():
+        raise ValueError(f"kind: expected a model's display label in capitals ('SA' or 'USA'), got {kind!r}")
     return self_attention_kind(kind.lower(), "kind") == "softmax"
 
 

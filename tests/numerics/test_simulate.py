@@ -37,7 +37,15 @@ def _one_numba_thread():
 
 # ----------------------------------------------------------------------------- stand-in fields
 @dataclass(frozen=True)
+class _Matrix:
+    name: str
+    required: bool = True
+
+
+@dataclass(frozen=True)
 class _Spec:
+    """Stands in for a model declaration (the attributes simulate() reads)."""
+
     name: str
     manifold: str
     params: tuple = ()
@@ -46,6 +54,15 @@ class _Spec:
     has_energy: bool = True
     time_dependent: bool = False
     description: str = ""
+    draw_params: object = None
+
+    @property
+    def matrix_params(self):
+        return tuple(_Matrix(p) for p in self.params)
+
+
+def _draw_qkv(d, seed, *, symmetric=False, **_):
+    return random_matrices(d, seed, symmetric=symmetric)
 
 
 def _sa(x, beta):
@@ -63,8 +80,16 @@ def _make_fake_fields():
         "sa": _Spec("sa", "sphere"),
         "kuramoto": _Spec("kuramoto", "angles"),
         "flat": _Spec("flat", "euclidean", has_energy=False, gradient_flow=False),
-        "qkv": _Spec("qkv", "sphere", params=("Q", "K", "V"), has_energy=False, gradient_flow=False),
+        "qkv": _Spec("qkv", "sphere", params=("Q", "K", "V"), has_energy=False, gradient_flow=False,
+                     draw_params=_draw_qkv),
     }
+
+    def model_spec(model):
+        if model not in mod.MODELS:
+            raise ValueError(f"model: unknown model {model!r}")
+        return mod.MODELS[model]
+
+    mod.model_spec = model_spec
 
     def make_field(model, *, beta, **params):
         if model == "sa":

@@ -60,7 +60,7 @@ def test_wendel_check_rejects_a_wrong_formula(monkeypatch):
 
 
 # -------------------------------------------------------------------------------- cluster.stationary
-@pytest.mark.parametrize("model", ["SA", "USA"])
+@pytest.mark.parametrize("model", ["sa", "usa"])
 def test_perturbed_stationary_configurations_move(model):
     for kind, n, d in [("antipodal", 2, 3), ("simplex", 4, 3)]:
         x = cluster.stationary_configuration(kind, n, d, seed=3)

@@ -206,7 +206,7 @@ def test_dissipation_check_flags_a_wrong_formula(monkeypatch):
     rng = np.random.default_rng(7)
     ex = {"x": _sphere(rng, 5, 3), "beta": 2.0}
     en.dissipation_sa.check(ex)  # the right formula passes
-    monkeypatch.setattr(en, "dissipation_formula", lambda x, xd, b, A=None, model="sa": float(x.shape[0] * np.sum(xd**2)))
+    monkeypatch.setattr(en, "dissipation_formula", lambda x, xd, b, A=None, mean=False: float(x.shape[0] * np.sum(xd**2)))
     with pytest.raises(Violation):
         en.dissipation_sa.check(ex)
 
