@@ -213,7 +213,7 @@ def builder(decl: Model, beta: float, p: dict) -> Field:
 
 
 def energy_rows(decl: Model, beta: float, p: dict, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The energy kernel's row outputs ``(m, z)`` for every score matrix, concatenated: for a pair
+    r"""The energy kernel's row outputs ``(m, z)`` for every score matrix, concatenated: for a pair
     energy of exponential form :math:`F = c_e e^{L_e}`, :math:`\sum_j e^{L_e(s_{ij})} = e^{m_i} z_i`;
     otherwise :math:`m_i = 0` and :math:`z_i = \sum_j F(s_{ij})`."""
     b = bind(decl)
