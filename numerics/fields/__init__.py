@@ -42,7 +42,7 @@ from attnflow.numerics.fields._registry import MODELS, ModelSpec, model_spec, se
 from attnflow.numerics.fields._validation import UNIT_NORM_TOL, check_dims, check_params, check_state
 
 __all__ = ["ModelSpec", "MODELS", "velocity", "make_field", "energy", "dissipation", "UNIT_NORM_TOL",
-           "PARALLEL_MIN_PAIRS", "BLAS_MIN_DIM", "BLOCK_ROWS"]
+           "PARALLEL_MIN_PAIRS", "BLAS_MIN_DIM", "BLOCK_ROWS", "model_spec", "self_attention_kind", "time_scale"]
 
 
 def _prepare(model, beta, x, params, normalize: bool = False):

@@ -70,7 +70,9 @@ class Bound:
 
     def pick(self, kernel, pairs: int):
         """The parallel kernel, or its serial twin below :data:`PARALLEL_MIN_PAIRS` pairs."""
-        return self.function(kernel.name if pairs >= PARALLEL_MIN_PAIRS or kernel.twin is None else kernel.twin)
+        if kernel.twin is None:
+            return self.function(kernel.name)
+        return _choose((self.function(kernel.name), self.function(kernel.twin)), pairs)
 
 
 def _module(decl: Model, plan: KernelPlan):
@@ -99,6 +101,11 @@ def bind(decl: Model) -> Bound:
             hit = (decl, Bound(decl))
             _BOUND[id(decl)] = hit
         return hit[1]
+
+
+def _choose(kernels: tuple, pairs: int):
+    """``(parallel, serial)`` -> the one to run for ``pairs`` (i, j) pairs (see the module docstring)."""
+    return kernels[0] if pairs >= PARALLEL_MIN_PAIRS else kernels[1]
 
 
 def _block_rows(n: int) -> int:
@@ -170,9 +177,6 @@ class Field:
     def __call__(self, t, x):
         return self.run(t, x)[0]
 
-    def _pick(self, kernels, pairs: int):
-        return kernels[0] if pairs >= PARALLEL_MIN_PAIRS else kernels[1]
-
     def run(self, t, x: np.ndarray):
         """``(velocity, logz)``; ``logz`` (row log partition functions) is None unless the model's
         kernel writes it (softmax models with an energy)."""
@@ -181,7 +185,7 @@ class Field:
             out = np.empty_like(x)
             n = x.shape[-1]
             pairs = x.size * n // self.pair_divisor
-            call(self._pick(self.kernels if x.ndim == 1 else self.batched, pairs), x, self.beta, *extra, out)
+            call(_choose(self.kernels if x.ndim == 1 else self.batched, pairs), x, self.beta, *extra, out)
             return out, None
         if self.euclidean:
             x = np.ascontiguousarray(x / np.linalg.norm(x, axis=1, keepdims=True))
@@ -194,15 +198,15 @@ class Field:
             if n * n >= PARALLEL_MIN_PAIRS and self.blocked is not None and d >= BLAS_MIN_DIM:
                 _run_blocked(self.blocked, x, (self.beta, *extra), outs)
             else:
-                call(self._pick(self.kernels, n * n), x, self.beta, *extra, *outs)
+                call(_choose(self.kernels, n * n), x, self.beta, *extra, *outs)
         elif template == "sphere_heads":
-            call(self._pick(self.kernels, self.MT.shape[0] * n * n), x, np.ascontiguousarray(x @ self.MT),
+            call(_choose(self.kernels, self.MT.shape[0] * n * n), x, np.ascontiguousarray(x @ self.MT),
                  self.beta, *extra, *outs)
         else:
             qx = x if self.QT is None else np.ascontiguousarray(x @ self.QT)
             kx = x if self.KT is None else np.ascontiguousarray(x @ self.KT)
             vx = x if self.VT is None else np.ascontiguousarray(x @ self.VT)
-            call(self._pick(self.kernels, n * n if self.attend else n), x, qx, kx, vx, self.beta, *self.mats,
+            call(_choose(self.kernels, n * n if self.attend else n), x, qx, kx, vx, self.beta, *self.mats,
                  *extra, *outs)
         return out, logz
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 
 from attnflow.symbolic.models import CircleModel, Model, SphereModel, get, kernel_variants
-from attnflow.symbolic.models._params import Matrix
 
 __all__ = ["Arg", "Kernel", "KernelPlan", "kernel_plan", "RESERVED_NAMES"]
 
@@ -157,6 +156,3 @@ def kernel_plan(model) -> KernelPlan:
     return KernelPlan(decl.name, f"attnflow.numerics._generated.{decl.name}",
                       f"numerics/_generated/{decl.name}.py", tuple(kernels), logz)
 
-
-def matrix_params(model: Model) -> tuple[Matrix, ...]:
-    return get(model).matrix_params

@@ -14,7 +14,7 @@ from __future__ import annotations
 import sympy as sp
 
 from attnflow.symbolic.models import _symbols as S
-from attnflow.symbolic.models._declaration import CircleModel, EuclideanModel, Model, SphereModel
+from attnflow.symbolic.models._declaration import CircleModel, EuclideanModel, Model
 from attnflow.symbolic.models._pairs import output_coefficients
 from attnflow.symbolic.models._params import Matrix
 from attnflow.symbolic.models._registry import get

@@ -15,7 +15,7 @@ import hashlib
 import importlib.util
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 
@@ -83,10 +83,6 @@ def get(name) -> Model:
 def names() -> list[str]:
     """Registered model names, in registration order."""
     return list(_REGISTRY)
-
-
-def iter_models() -> Iterator[Model]:
-    return iter(list(_REGISTRY.values()))
 
 
 def load(path, *, replace: bool = False) -> list[Model]:
