@@ -76,7 +76,7 @@ def _client(scheduler: str | None, n_workers: int | None) -> Iterator[object]:
             yield client
         return
     workers = n_workers or os.cpu_count() or 1
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                       silence_logs=logging.ERROR, env=WORKER_ENV) as cluster, \
             Client(cluster) as client:
         client.register_plugin(_pin_threads_plugin())

@@ -1,0 +1,216 @@
+"""Sweeps end to end: the store's dims, attrs and values (against a direct computation), resume after
+an interruption, a refused mismatching store, the CLI, and bit-identical arrays on an embedded
+LocalCluster and on a cluster of separately started ``dask scheduler`` / ``dask worker`` processes.
+
+One external cluster (module fixture) serves every API test; the CLI test runs the embedded cluster.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+xr = pytest.importorskip("xarray")
+zarr = pytest.importorskip("zarr")
+pytest.importorskip("distributed")
+
+from attnflow import cli  # noqa: E402
+from attnflow.numerics import random_sphere, simulate  # noqa: E402
+from attnflow.sweeps import load_spec, sweep  # noqa: E402
+
+TINY = {
+    "model": "sa",
+    "n": 6,
+    "d": [3, 5],
+    "beta": {"start": 0.5, "stop": 8.0, "num": 2},
+    "seeds": 4,
+    "seed_block": 2,
+    "t": {"stop": 4.0, "num": 3},
+    "dt": 0.05,
+    "observables": ["pair_fraction", "time_to_cluster", "gram_min"],
+    "delta": 0.05,
+}
+TINY_TOML = """\
+[sweep]
+model = "sa"
+n = 6
+d = [3, 5]
+beta = { start = 0.5, stop = 8.0, num = 2 }
+seeds = 4
+seed_block = 2
+t = { stop = 4.0, num = 3 }
+dt = 0.05
+observables = ["pair_fraction", "time_to_cluster", "gram_min"]
+delta = 0.05
+"""
+
+
+@pytest.fixture(scope="module")
+def external_scheduler(tmp_path_factory):
+    """``dask scheduler`` and ``dask worker`` started as separate processes on 127.0.0.1."""
+    from distributed import Client
+
+    folder = tmp_path_factory.mktemp("dask")
+    sched_file = folder / "scheduler.json"
+    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
+    procs = [subprocess.Popen([sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", "0",
+                               "--no-dashboard", "--scheduler-file", str(sched_file)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=folder)]
+    try:
+        deadline = time.monotonic() + 60
+        while not sched_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert sched_file.exists(), "dask scheduler did not start"
+        address = json.loads(sched_file.read_text())["address"]
+        for _ in range(2):  # two single-threaded workers, no nanny (cheaper to start)
+            procs.append(subprocess.Popen([sys.executable, "-m", "dask", "worker", address, "--host", "127.0.0.1",
+                                           "--nthreads", "1", "--no-nanny", "--no-dashboard"],
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=folder))
+        with Client(address, timeout="60s") as client:
+            client.wait_for_workers(2, timeout=60)
+        assert address.startswith("tcp://127.0.0.1:")
+        yield address
+    finally:
+        for p in reversed(procs):  # our own processes, by pid
+            p.send_signal(signal.SIGTERM)
+        for p in reversed(procs):
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
+@pytest.fixture(scope="module")
+def clean(external_scheduler, tmp_path_factory):
+    out = tmp_path_factory.mktemp("clean") / "runs.zarr"
+    res = sweep(TINY, out, scheduler=external_scheduler, progress=False)
+    assert (res.chunks, res.computed, res.skipped) == (8, 8, 0)
+    return out
+
+
+def _load(path):
+    with xr.open_zarr(str(path)) as ds:
+        return ds.load()
+
+
+def test_store_dims_attrs_and_values_match_a_direct_computation(clean):
+    ds = _load(clean)
+    assert ds["pair_fraction"].dims == ("d", "beta", "seed", "t")
+    assert ds["time_to_cluster"].dims == ("d", "beta", "seed")
+    assert ds["d"].values.tolist() == [3, 5] and ds["seed"].values.tolist() == [0, 1, 2, 3]
+    assert ds["beta"].values.tolist() == [0.5, 8.0] and ds["t"].values.tolist() == [0.0, 2.0, 4.0]
+    assert np.all(ds["chunk_done"].values == 1)
+    assert json.loads(ds.attrs["sweep_spec"]) == load_spec(TINY).canonical()
+    assert json.loads(ds.attrs["seeds"]) == [0, 1, 2, 3]
+    versions = json.loads(ds.attrs["versions"])
+    assert {"attnflow", "numpy", "numba", "dask", "distributed", "xarray", "zarr"} <= set(versions)
+    # every entry against simulate + brute-force loops over pairs
+    pf, t2c, gmin = ds["pair_fraction"].values, ds["time_to_cluster"].values, ds["gram_min"].values
+    for i, d in enumerate([3, 5]):
+        for j, beta in enumerate([0.5, 8.0]):
+            for s in range(4):
+                tr = simulate("sa", random_sphere(6, d, seed=s), beta=beta, t_final=4.0, dt=0.05)
+                states = tr.states[[0, 40, 80]]
+                assert np.allclose(tr.times[[0, 40, 80]], [0.0, 2.0, 4.0])
+                first = np.nan
+                for k, x in enumerate(states):
+                    g = [x[a] @ x[b] for a in range(6) for b in range(a + 1, 6)]
+                    assert pf[i, j, s, k] == sum(v >= 1 - 0.05 for v in g) / 15
+                    assert gmin[i, j, s, k] == pytest.approx(min(g), abs=1e-14)
+                    if np.isnan(first) and min(g) >= 1 - 0.05:
+                        first = [0.0, 2.0, 4.0][k]
+                assert (np.isnan(first) and np.isnan(t2c[i, j, s])) or t2c[i, j, s] == first
+    assert 0 < np.nanmean(pf) < 1 and np.any(np.isnan(t2c)) and np.any(~np.isnan(t2c))
+
+
+class _Killed(Exception):
+    pass
+
+
+def test_resume_skips_completed_chunks_and_equals_a_clean_run(external_scheduler, clean, tmp_path):
+    out = tmp_path / "runs.zarr"
+
+    def die_after_three(k):
+        if k == 3:
+            raise _Killed
+
+    with pytest.raises(_Killed):
+        sweep(TINY, out, scheduler=external_scheduler, progress=False, on_chunk=die_after_three)
+    done = _load(out)["chunk_done"].values
+    assert np.sum(done == 1) == 3 and np.all(np.isnan(done[done != 1]))
+    # poison one completed chunk: a rerun that recomputed it would overwrite the poison
+    g = zarr.open_group(str(out), mode="r+")
+    i, j, b = (int(v[0]) for v in np.nonzero(done == 1))
+    g["pair_fraction"][i, j, 2 * b:2 * b + 2, :] = 42.0
+    res = sweep(TINY, out, scheduler=external_scheduler, progress=False)
+    assert (res.computed, res.skipped) == (5, 3)
+    got, ref = _load(out), _load(clean)
+    assert np.all(got["pair_fraction"].values[i, j, 2 * b:2 * b + 2] == 42.0)
+    got["pair_fraction"].values[i, j, 2 * b:2 * b + 2] = ref["pair_fraction"].values[i, j, 2 * b:2 * b + 2]
+    for name in ("pair_fraction", "time_to_cluster", "gram_min", "chunk_done"):
+        np.testing.assert_array_equal(got[name].values, ref[name].values)
+    # a complete store: nothing left to do
+    again = sweep(TINY, out, scheduler=external_scheduler, progress=False)
+    assert (again.computed, again.skipped) == (0, 8)
+
+
+def test_a_store_of_another_spec_is_refused_unless_forced(external_scheduler, tmp_path):
+    one = {**TINY, "d": 3, "beta": 1.0, "seeds": 2}
+    out = tmp_path / "runs.zarr"
+    sweep(one, out, scheduler=external_scheduler, progress=False)
+    with pytest.raises(ValueError, match=r"^--out: .* different spec \(differs in: fixed\).*--force"):
+        sweep({**one, "beta": 2.0}, out, scheduler=external_scheduler, progress=False)
+    res = sweep({**one, "beta": 2.0}, out, scheduler=external_scheduler, progress=False, force=True)
+    assert res.computed == 1 and _load(out)["pair_fraction"].dims == ("seed", "t")
+    folder = tmp_path / "not_a_store"
+    folder.mkdir()
+    (folder / "keep.txt").write_text("mine")
+    with pytest.raises(ValueError, match=r"^--out: .* not a zarr store"):
+        sweep(one, folder, scheduler=external_scheduler, progress=False, force=True)
+    assert (folder / "keep.txt").read_text() == "mine"
+
+
+def test_cli_on_the_embedded_cluster_is_bit_identical_to_the_external_one(clean, external_scheduler, tmp_path,
+                                                                           capsys):
+    spec = tmp_path / "spec.toml"
+    spec.write_text(TINY_TOML)
+    out = tmp_path / "runs.zarr"
+    assert cli.main(["sweep", str(spec), "--out", str(out), "--no-progress"]) == 0  # embedded LocalCluster
+    assert "8 chunks (8 computed, 0 already complete)" in capsys.readouterr().out
+    got, ref = _load(out), _load(clean)
+    for name in ("pair_fraction", "time_to_cluster", "gram_min"):
+        assert got[name].dims == ref[name].dims
+        np.testing.assert_array_equal(got[name].values, ref[name].values)  # bit-identical, NaNs included
+    # rerun through the external scheduler: resumes, nothing recomputed
+    assert cli.main(["sweep", str(spec), "--out", str(out), "--scheduler", external_scheduler, "--no-progress"]) == 0
+    assert "(0 computed, 8 already complete)" in capsys.readouterr().out
+    # a mismatching spec: one-line error, exit 2, store untouched
+    spec.write_text(TINY_TOML.replace("seeds = 4", "seeds = 6"))
+    assert cli.main(["sweep", str(spec), "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("attnflow sweep: error: --out:") and "--force" in err and "\n" not in err
+    spec.write_text(TINY_TOML.replace("n = 6", "n = -6"))
+    assert cli.main(["sweep", str(spec), "--out", str(out)]) == 2
+    assert capsys.readouterr().err.strip() == "attnflow sweep: error: sweep.n: must be an integer >= 2, got -6"
+
+
+def test_core_imports_do_not_import_the_sweep_extra():
+    code = ("import sys, attnflow, attnflow.numerics, attnflow.cli, attnflow.sweeps; attnflow.cli.build_parser(); "
+            "print(sorted(m for m in ('dask', 'distributed', 'xarray', 'zarr') if m in sys.modules)); "
+            "print(attnflow.sweep is attnflow.sweeps.sweep)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:2] == ["[]", "True"]
+
+
+def test_missing_extra_is_a_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "zarr", None)
+    with pytest.raises(ImportError, match=r"needs zarr: install the extra with `pip install 'attnflow\[sweep\]'`"):
+        sweep(TINY, tmp_path / "runs.zarr", progress=False)
+    assert not (tmp_path / "runs.zarr").exists()
