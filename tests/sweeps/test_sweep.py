@@ -1,8 +1,10 @@
 """Sweeps end to end: the store's dims, attrs and values (against a direct computation), resume after
-an interruption, a refused mismatching store, the CLI, and bit-identical arrays on an embedded
-LocalCluster and on a cluster of separately started ``dask scheduler`` / ``dask worker`` processes.
+an interruption (injected, and a real SIGKILL of the CLI: slow), a refused mismatching store, the CLI,
+and bit-identical arrays across schedulers: the CLI's embedded LocalCluster (worker processes) against
+a cluster started separately in this process (threads), and — slow, opt-in — against separately
+started ``dask scheduler`` / ``dask worker`` processes on 127.0.0.1.
 
-One external cluster (module fixture) serves every API test; the CLI test runs the embedded cluster.
+One in-process cluster (module fixture, cheap to start) serves the API tests.
 """
 
 import json
@@ -51,6 +53,15 @@ delta = 0.05
 
 
 @pytest.fixture(scope="module")
+def cluster():
+    """A cluster started beside the sweep (in this process, two single-threaded workers)."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as lc:
+        yield lc.scheduler_address
+
+
+@pytest.fixture(scope="module")
 def external_scheduler(tmp_path_factory):
     """``dask scheduler`` and ``dask worker`` started as separate processes on 127.0.0.1."""
     from distributed import Client
@@ -87,9 +98,9 @@ def external_scheduler(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def clean(external_scheduler, tmp_path_factory):
+def clean(cluster, tmp_path_factory):
     out = tmp_path_factory.mktemp("clean") / "runs.zarr"
-    res = sweep(TINY, out, scheduler=external_scheduler, progress=False)
+    res = sweep(TINY, out, scheduler=cluster, progress=False)
     assert (res.chunks, res.computed, res.skipped) == (8, 8, 0)
     return out
 
@@ -133,7 +144,7 @@ class _Killed(Exception):
     pass
 
 
-def test_resume_skips_completed_chunks_and_equals_a_clean_run(external_scheduler, clean, tmp_path):
+def test_resume_skips_completed_chunks_and_equals_a_clean_run(cluster, clean, tmp_path):
     out = tmp_path / "runs.zarr"
 
     def die_after_three(k):
@@ -141,14 +152,14 @@ def test_resume_skips_completed_chunks_and_equals_a_clean_run(external_scheduler
             raise _Killed
 
     with pytest.raises(_Killed):
-        sweep(TINY, out, scheduler=external_scheduler, progress=False, on_chunk=die_after_three)
+        sweep(TINY, out, scheduler=cluster, progress=False, on_chunk=die_after_three)
     done = _load(out)["chunk_done"].values
     assert np.sum(done == 1) == 3 and np.all(np.isnan(done[done != 1]))
     # poison one completed chunk: a rerun that recomputed it would overwrite the poison
     g = zarr.open_group(str(out), mode="r+")
     i, j, b = (int(v[0]) for v in np.nonzero(done == 1))
     g["pair_fraction"][i, j, 2 * b:2 * b + 2, :] = 42.0
-    res = sweep(TINY, out, scheduler=external_scheduler, progress=False)
+    res = sweep(TINY, out, scheduler=cluster, progress=False)
     assert (res.computed, res.skipped) == (5, 3)
     got, ref = _load(out), _load(clean)
     assert np.all(got["pair_fraction"].values[i, j, 2 * b:2 * b + 2] == 42.0)
@@ -156,28 +167,27 @@ def test_resume_skips_completed_chunks_and_equals_a_clean_run(external_scheduler
     for name in ("pair_fraction", "time_to_cluster", "gram_min", "chunk_done"):
         np.testing.assert_array_equal(got[name].values, ref[name].values)
     # a complete store: nothing left to do
-    again = sweep(TINY, out, scheduler=external_scheduler, progress=False)
+    again = sweep(TINY, out, scheduler=cluster, progress=False)
     assert (again.computed, again.skipped) == (0, 8)
 
 
-def test_a_store_of_another_spec_is_refused_unless_forced(external_scheduler, tmp_path):
+def test_a_store_of_another_spec_is_refused_unless_forced(cluster, tmp_path):
     one = {**TINY, "d": 3, "beta": 1.0, "seeds": 2}
     out = tmp_path / "runs.zarr"
-    sweep(one, out, scheduler=external_scheduler, progress=False)
+    sweep(one, out, scheduler=cluster, progress=False)
     with pytest.raises(ValueError, match=r"^--out: .* different spec \(differs in: fixed\).*--force"):
-        sweep({**one, "beta": 2.0}, out, scheduler=external_scheduler, progress=False)
-    res = sweep({**one, "beta": 2.0}, out, scheduler=external_scheduler, progress=False, force=True)
+        sweep({**one, "beta": 2.0}, out, scheduler=cluster, progress=False)
+    res = sweep({**one, "beta": 2.0}, out, scheduler=cluster, progress=False, force=True)
     assert res.computed == 1 and _load(out)["pair_fraction"].dims == ("seed", "t")
     folder = tmp_path / "not_a_store"
     folder.mkdir()
     (folder / "keep.txt").write_text("mine")
     with pytest.raises(ValueError, match=r"^--out: .* not a zarr store"):
-        sweep(one, folder, scheduler=external_scheduler, progress=False, force=True)
+        sweep(one, folder, scheduler=cluster, progress=False, force=True)
     assert (folder / "keep.txt").read_text() == "mine"
 
 
-def test_cli_on_the_embedded_cluster_is_bit_identical_to_the_external_one(clean, external_scheduler, tmp_path,
-                                                                           capsys):
+def test_cli_on_the_embedded_cluster_is_bit_identical_to_another_cluster(clean, cluster, tmp_path, capsys):
     spec = tmp_path / "spec.toml"
     spec.write_text(TINY_TOML)
     out = tmp_path / "runs.zarr"
@@ -187,8 +197,8 @@ def test_cli_on_the_embedded_cluster_is_bit_identical_to_the_external_one(clean,
     for name in ("pair_fraction", "time_to_cluster", "gram_min"):
         assert got[name].dims == ref[name].dims
         np.testing.assert_array_equal(got[name].values, ref[name].values)  # bit-identical, NaNs included
-    # rerun through the external scheduler: resumes, nothing recomputed
-    assert cli.main(["sweep", str(spec), "--out", str(out), "--scheduler", external_scheduler, "--no-progress"]) == 0
+    # rerun through the other scheduler: resumes, nothing recomputed
+    assert cli.main(["sweep", str(spec), "--out", str(out), "--scheduler", cluster, "--no-progress"]) == 0
     assert "(0 computed, 8 already complete)" in capsys.readouterr().out
     # a mismatching spec: one-line error, exit 2, store untouched
     spec.write_text(TINY_TOML.replace("seeds = 4", "seeds = 6"))
@@ -201,7 +211,7 @@ def test_cli_on_the_embedded_cluster_is_bit_identical_to_the_external_one(clean,
 
 
 def test_core_imports_do_not_import_the_sweep_extra():
-    code = ("import sys, attnflow, attnflow.numerics, attnflow.cli, attnflow.sweeps; attnflow.cli.build_parser(); "
+    code = ("import sys, attnflow, attnflow.sweeps, attnflow.commands.sweep, attnflow.numerics.observables; "
             "print(sorted(m for m in ('dask', 'distributed', 'xarray', 'zarr') if m in sys.modules)); "
             "print(attnflow.sweep is attnflow.sweeps.sweep)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
@@ -214,3 +224,45 @@ def test_missing_extra_is_a_clear_error(monkeypatch, tmp_path):
     with pytest.raises(ImportError, match=r"needs zarr: install the extra with `pip install 'attnflow\[sweep\]'`"):
         sweep(TINY, tmp_path / "runs.zarr", progress=False)
     assert not (tmp_path / "runs.zarr").exists()
+
+
+@pytest.mark.slow
+def test_external_dask_processes_give_bit_identical_arrays(clean, external_scheduler, tmp_path):
+    out = tmp_path / "runs.zarr"
+    res = sweep(TINY, out, scheduler=external_scheduler, progress=False)
+    assert res.computed == 8
+    got, ref = _load(out), _load(clean)
+    for name in ("pair_fraction", "time_to_cluster", "gram_min"):
+        np.testing.assert_array_equal(got[name].values, ref[name].values)
+
+
+@pytest.mark.slow
+def test_a_killed_cli_run_resumes(clean, external_scheduler, tmp_path):
+    """SIGKILL the CLI after some chunks: the rerun computes only the rest and equals a clean run."""
+    spec = tmp_path / "spec.toml"
+    spec.write_text(TINY_TOML.replace("seed_block = 2", "seed_block = 1"))
+    out = tmp_path / "runs.zarr"
+    proc = subprocess.Popen([sys.executable, "-m", "attnflow", "sweep", str(spec), "--out", str(out),
+                             "--scheduler", external_scheduler, "--no-progress"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        done = 0
+        while time.monotonic() < deadline and proc.poll() is None:
+            if (out / "zarr.json").exists() or (out / ".zgroup").exists():
+                done = int(np.nansum(zarr.open_group(str(out), mode="r")["chunk_done"][...]))
+                if done >= 2:
+                    break
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    if proc.returncode == 0:
+        pytest.skip("the run finished before it could be killed")
+    killed_done = int(np.nansum(zarr.open_group(str(out), mode="r")["chunk_done"][...]))
+    assert 2 <= killed_done < 16
+    res = sweep(spec, out, scheduler=external_scheduler, progress=False)
+    assert res.skipped == killed_done and res.computed == 16 - killed_done
+    got, ref = _load(out), _load(clean)
+    for name in ("pair_fraction", "time_to_cluster", "gram_min"):
+        np.testing.assert_array_equal(got[name].values, ref[name].values)
