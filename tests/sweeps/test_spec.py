@@ -123,3 +123,18 @@ def test_bad_spec_files(tmp_path):
     evil.write_text(PHASE_TOML.replace("n = 32", "n = \"__import__('os').getcwd()\""))
     with pytest.raises(ValueError, match=r"^sweep.n: must be an integer"):
         load_spec(evil)
+
+
+def test_readme_and_example_specs_are_the_phase_diagram_spec():
+    import re
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    blocks = re.findall(r"```toml\n(.*?)```", (root / "README.md").read_text(encoding="utf-8"), flags=re.S)
+    assert len(blocks) == 1
+    full = load_spec({"sweep": BASE})
+    assert load_spec(tomllib.loads(blocks[0])) == full
+    assert load_spec(root / "examples/sweeps/phase_diagram_2512.01868.toml") == full
+    small = load_spec(root / "examples/sweeps/phase_diagram_small.toml")
+    assert small.dim_names == ("d", "beta", "seed") and small.n_chunks == 2 * 8 * 2
