@@ -48,6 +48,8 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    import sys
+
     from attnflow.sweeps import sweep
 
     try:
@@ -55,6 +57,9 @@ def run(args) -> int:
                     n_workers=args.workers)
     except ImportError as exc:
         raise ValueError(str(exc)) from None
+    except RuntimeError as exc:  # a chunk failed (e.g. a non-finite state): the completed chunks are kept
+        print(f"attnflow sweep: {exc}; completed chunks are kept, rerun to resume", file=sys.stderr)
+        return 1
     print(f"{res.path}: {res.chunks} chunks ({res.computed} computed, {res.skipped} already complete) "
           f"in {res.wall_time:.1f} s")
     return 0

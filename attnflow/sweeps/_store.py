@@ -142,6 +142,12 @@ def create_or_open(spec: SweepSpec, out, *, force: bool = False) -> tuple[Path, 
             if not force:
                 raise ValueError(f"--out: {path} is a zarr store but not an attnflow sweep; pass --force to replace it")
         elif attrs.get("sweep_spec") == spec.canonical_json() and not force:
+            old_versions = json.loads(attrs.get("versions", "{}"))
+            now = versions()
+            changed = sorted(k for k in now if old_versions.get(k) != now[k])
+            if changed:
+                warnings.warn(f"{path}: resuming a store made with other versions of {', '.join(changed)} "
+                              f"(attrs 'versions'); its chunks may mix them", stacklevel=3)
             return path, False
         elif not force:
             old = json.loads(attrs["sweep_spec"])

@@ -19,17 +19,13 @@ __all__ = ["run_chunk", "initial_states"]
 
 @contextlib.contextmanager
 def _single_threaded() -> Iterator[None]:
-    """numba (thread-local setting) and BLAS (process-wide, threadpoolctl) at one thread."""
-    import numba
-    from threadpoolctl import threadpool_limits
+    """numba (a thread-local setting) and BLAS (process-wide; re-entrant and thread-safe, so tasks
+    running side by side in one worker process do not undo each other's limit) at one thread."""
+    from attnflow.numerics import single_thread
+    from attnflow.numerics._threads import blas_single_thread
 
-    old = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        with threadpool_limits(limits=1):
-            yield
-    finally:
-        numba.set_num_threads(old)
+    with single_thread(), blas_single_thread():
+        yield
 
 
 def initial_states(manifold: str, n: int, d: int | None, seeds) -> np.ndarray:

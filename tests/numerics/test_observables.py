@@ -193,3 +193,13 @@ def test_pooled_pairs_would_understate_the_error():
 def test_bad_arguments_name_the_argument(call, name):
     with pytest.raises(ValueError, match=f"^{name}:"):
         call()
+
+
+def test_thresholds_at_the_boundary():
+    # <x_0, x_1> = 0.5 exactly: counted by pair_fraction / cluster_count at delta = 0.5 (>=), not by
+    # the authors' strict rank test at eps = 0.5 (>)
+    x = np.array([[1.0, 0.0], [0.5, math.sqrt(0.75)]])
+    assert float(x[0] @ x[1]) == 0.5
+    assert ob.pair_fraction(x, 0.5) == 1.0 and ob.cluster_count(x, 0.5) == 1
+    assert ob.cluster_rank(x, 0.5) == 2
+    assert ob.time_to_cluster(x[None], [3.0], 0.5) == 3.0
