@@ -266,3 +266,34 @@ def test_a_killed_cli_run_resumes(clean, external_scheduler, tmp_path):
     got, ref = _load(out), _load(clean)
     for name in ("pair_fraction", "time_to_cluster", "gram_min"):
         np.testing.assert_array_equal(got[name].values, ref[name].values)
+
+
+def test_a_failing_chunk_names_itself_and_keeps_the_others(cluster, clean, tmp_path, monkeypatch, capsys):
+    from attnflow.sweeps import _task
+
+    real = _task._simulate_batch
+
+    def flaky(model, x0, *, beta, **kw):  # runs in this process: the cluster's workers are threads here
+        if beta == 8.0 and x0.shape[-1] == 5:
+            raise FloatingPointError("non-finite state at t = 0.1; reduce dt")
+        return real(model, x0, beta=beta, **kw)
+
+    monkeypatch.setattr(_task, "_simulate_batch", flaky)
+    out = tmp_path / "runs.zarr"
+    with pytest.raises(RuntimeError, match=r"^chunk model='sa', n=6, d=5, beta=8\.0, seeds \d\.\.\d: "
+                                           r"FloatingPointError: non-finite state"):
+        sweep(TINY, out, scheduler=cluster, progress=False)
+    spec = tmp_path / "spec.toml"
+    spec.write_text(TINY_TOML)
+    assert cli.main(["sweep", str(spec), "--out", str(out), "--scheduler", cluster, "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert "FloatingPointError" in err and "rerun to resume" in err
+    ds = _load(out)
+    done = ds["chunk_done"].values
+    assert np.all(np.isnan(done[1, 1]))
+    for i, j, b in zip(*np.nonzero(done == 1)):  # a chunk marked done holds its data
+        assert np.all(np.isfinite(ds["pair_fraction"].values[i, j, 2 * b:2 * b + 2]))
+    monkeypatch.undo()
+    res = sweep(TINY, out, scheduler=cluster, progress=False)
+    assert res.skipped == np.sum(done == 1) and res.computed == 8 - res.skipped
+    np.testing.assert_array_equal(_load(out)["pair_fraction"].values, _load(clean)["pair_fraction"].values)
