@@ -297,3 +297,29 @@ def test_a_failing_chunk_names_itself_and_keeps_the_others(cluster, clean, tmp_p
     res = sweep(TINY, out, scheduler=cluster, progress=False)
     assert res.skipped == np.sum(done == 1) and res.computed == 8 - res.skipped
     np.testing.assert_array_equal(_load(out)["pair_fraction"].values, _load(clean)["pair_fraction"].values)
+
+
+def _thread_probe():
+    import numba
+    from threadpoolctl import threadpool_info
+
+    return numba.get_num_threads(), sorted({i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"})
+
+
+def test_a_chunk_runs_with_one_numba_and_one_blas_thread():
+    from attnflow.sweeps._task import _single_threaded
+
+    with _single_threaded():
+        numba_threads, blas = _thread_probe()
+    assert numba_threads == 1 and blas in ([1], [])
+
+
+@pytest.mark.slow
+def test_the_embedded_cluster_pins_its_workers_to_one_thread():
+    from attnflow.sweeps._run import _client
+
+    with _client(None, 2) as client:
+        probes = client.run(_thread_probe)
+    assert len(probes) == 2
+    for numba_threads, blas in probes.values():
+        assert numba_threads == 1 and blas in ([1], [])
