@@ -73,7 +73,8 @@ def _var_dims(spec: SweepSpec, name: str) -> tuple[str, ...]:
 
 def _coord(values) -> np.ndarray:
     if all(isinstance(v, str) for v in values):
-        return np.array(values, dtype=str)
+        # variable-length strings (zarr 3 has no stable spec for fixed-width unicode)
+        return np.array(values, dtype=object)
     if all(isinstance(v, (int, np.integer)) for v in values):
         return np.array(values, dtype=np.int64)
     return np.array(values, dtype=np.float64)

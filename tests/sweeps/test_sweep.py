@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -323,3 +324,16 @@ def test_the_embedded_cluster_pins_its_workers_to_one_thread():
     assert len(probes) == 2
     for numba_threads, blas in probes.values():
         assert numba_threads == 1 and blas in ([1], [])
+
+
+def test_models_and_words_as_dimensions(cluster, tmp_path):
+    spec = {"model": ["sa", "usa"], "n": 4, "d": 3, "beta": 1.0, "seeds": [5], "t": [0.5], "dt": 0.1,
+            "observables": ["energy", "cluster_count"], "method": "lie_euler"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no unstable-dtype warning from zarr for the string coordinate
+        res = sweep(spec, tmp_path / "runs.zarr", scheduler=cluster, progress=False)
+    ds = res.open()
+    assert ds["energy"].dims == ("model", "seed", "t") and list(ds["model"].values) == ["sa", "usa"]
+    for m in ("sa", "usa"):
+        tr = simulate(m, random_sphere(4, 3, seed=5), beta=1.0, t_final=0.5, dt=0.1, method="lie_euler")
+        assert float(ds["energy"].sel(model=m, seed=5, t=0.5)) == tr.energy[-1]
