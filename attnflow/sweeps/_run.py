@@ -145,7 +145,7 @@ def sweep(spec, out, *, scheduler: str | None = None, force: bool = False, progr
     if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
         raise ValueError(f"--scheduler: expected an address such as tcp://127.0.0.1:8786, got {scheduler!r}")
     if n_workers is not None and (isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1):
-        raise ValueError(f"n_workers: must be an integer >= 1, got {n_workers!r}")
+        raise ValueError(f"n_workers (--workers): must be an integer >= 1, got {n_workers!r}")
     path, _ = create_or_open(spec, out, force=force)
     writer = ChunkWriter(spec, path)
     done = writer.completed()
