@@ -172,10 +172,17 @@ def test_resume_skips_completed_chunks_and_equals_a_clean_run(cluster, clean, tm
     assert (again.computed, again.skipped) == (0, 8)
 
 
-def test_a_store_of_another_spec_is_refused_unless_forced(cluster, tmp_path):
+def test_a_store_of_another_spec_is_refused_unless_forced(cluster, tmp_path, monkeypatch):
+    from attnflow.sweeps import _store
+
     one = {**TINY, "d": 3, "beta": 1.0, "seeds": 2}
     out = tmp_path / "runs.zarr"
     sweep(one, out, scheduler=cluster, progress=False)
+    real = _store.versions()
+    monkeypatch.setattr(_store, "versions", lambda: {**real, "numpy": "0.0"})
+    with pytest.warns(UserWarning, match=r"resuming a store made with other versions of numpy"):
+        assert sweep(one, out, scheduler=cluster, progress=False).computed == 0
+    monkeypatch.undo()
     with pytest.raises(ValueError, match=r"^--out: .* different spec \(differs in: fixed\).*--force"):
         sweep({**one, "beta": 2.0}, out, scheduler=cluster, progress=False)
     res = sweep({**one, "beta": 2.0}, out, scheduler=cluster, progress=False, force=True)
