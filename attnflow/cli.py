@@ -13,7 +13,7 @@ import sys
 from attnflow._version import __version__
 
 #: Sub-command modules, in the order ``attnflow --help`` lists them.
-COMMANDS = ["derive", "simulate", "check", "interpolate", "profile", "export"]
+COMMANDS = ["derive", "simulate", "check", "interpolate", "profile", "export", "sweep"]
 
 
 def build_parser() -> argparse.ArgumentParser:
