@@ -188,7 +188,7 @@ def bench_particles(args) -> None:
         for n, e, se in zip(tr["Ns"], tr["errors"], tr["stderr"]):
             print(f"  N = {n:4d}: |error| = {e:.5f} +- {se:.5f}")
         print(f"  fitted slope {tr['slope']:.3f}, 95% bootstrap CI [{tr['ci'][0]:.3f}, {tr['ci'][1]:.3f}] "
-              f"(g = {tr['closed_form']:.5f}; notes: ~ -0.6)")
+              f"(g = {tr['closed_form']:.5f}; earlier run: ~ -0.6)")
 
 
 if __name__ == "__main__":

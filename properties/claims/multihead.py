@@ -1,4 +1,4 @@
-r"""Multi-head energy claims (theory notes 01-models.md §1.6).
+r"""Multi-head energy claims (arXiv:2605.04279, arXiv:2605.18870; abstracts only).
 
 H heads with symmetric score matrices :math:`M_h`, head energies (particle normalisation)
 
@@ -19,8 +19,8 @@ energy along the numba kernel field, and an RK4 run in which the energy really d
 
 References
 ----------
-arXiv:2605.04279 and arXiv:2605.18870 (multi-head; abstracts only); theory notes 01-models.md §1.6
-([derived] forms), 02-energy.md §2.1.
+arXiv:2605.04279 and arXiv:2605.18870 (multi-head; abstracts only); the forms are derived in
+``derivations/energy.md`` (multihead.total.shared, multihead.per_head).
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ from attnflow.properties.registry import Measurement, claim, require
 
 __all__ = ["head_energy_rates", "random_symmetric_heads", "shrink_counterexample"]
 
-SRC = ("arXiv:2605.04279, arXiv:2605.18870 (multi-head attention dynamics; abstracts); theory notes "
-       "01-models.md §1.6 [derived], 02-energy.md §2.1")
+SRC = ("arXiv:2605.04279, arXiv:2605.18870 (multi-head attention dynamics; abstracts); forms derived "
+       "in derivations/energy.md")
 
 
 def head_energy_rates(x, M, beta, normalization: str = "shared") -> np.ndarray:
@@ -73,7 +73,7 @@ def head_energy_rates(x, M, beta, normalization: str = "shared") -> np.ndarray:
 
     References
     ----------
-    Theory notes 01-models.md §1.6.
+    arXiv:2605.04279, arXiv:2605.18870 (multi-head; abstracts only); ``derivations/energy.md``.
     """
     if normalization not in ("shared", "per_head"):
         raise ValueError(f"normalization: expected 'shared' or 'per_head', got {normalization!r}")
@@ -110,7 +110,8 @@ def random_symmetric_heads(rng: np.random.Generator, shape: tuple[int, ...], d: 
 
     References
     ----------
-    Theory notes 01-models.md §1.6 (symmetric M_h); 03-clustering.md §3.4 (spectra).
+    arXiv:2605.04279, arXiv:2605.18870 (multi-head; symmetric M_h: the gradient-flow case);
+    ``derivations/spectral.md`` (spectra).
     """
     g = rng.standard_normal(shape + (d, d))
     q, r = np.linalg.qr(g)

@@ -1,6 +1,6 @@
 r"""Noise claims: noisy Kuramoto threshold, ReLU noise constants, noise-driven synchronisation.
 
-Claims (theory notes ``claims.md``, 01-models.md §1.8, 05-wasserstein.md §5.5):
+Claims (arXiv:2512.01868 §7, independent noise; arXiv:2604.26898, common noise):
 
 ``noise.kuramoto_threshold``
     noisy Kuramoto (:math:`\beta=0`): the uniform law is stable for :math:`\kappa<2` (the order
@@ -8,7 +8,7 @@ Claims (theory notes ``claims.md``, 01-models.md §1.8, 05-wasserstein.md §5.5)
     stationary :math:`r` solves :math:`r = I_1(\kappa r)/I_0(\kappa r)`.
 ``noise.relu_constants``
     :math:`\lambda_1`, :math:`\bar\lambda` closed forms for ReLU vs their definitions by quadrature,
-    and the table values of 05 §5.5.
+    and the table values of arXiv:2604.26898.
 ``noise.sync_energy``
     :math:`\mathbb E[E^D_\beta(\mu_t)] \le e^{(\varepsilon+\bar\lambda')t}E^D_\beta(\mu_0)` under the
     common-noise SDE where the hypotheses hold (ReLU, :math:`d>3`, :math:`\bar\lambda<0`,
@@ -59,7 +59,7 @@ __all__ = [
     "TABLE_RELU_64",
 ]
 
-SRC_NOISE = "arXiv:2604.26898 (noise-driven synchronisation); theory notes 05-wasserstein.md §5.5, 01-models.md §1.8"
+SRC_NOISE = "arXiv:2604.26898 (noise-driven synchronisation)"
 
 
 # ============================================================================================ Kuramoto
@@ -73,7 +73,8 @@ def kuramoto_r_star(kappa: float) -> float:
 
     References
     ----------
-    Theory notes 01-models.md §1.8 [derived]; Bertini, Giacomin & Pakdaman, J. Stat. Phys. 138 (2010).
+    Noisy Kuramoto model (arXiv:2512.01868 §7, independent noise at beta = 0); self-consistency equation
+    derived for this project; Bertini, Giacomin & Pakdaman, J. Stat. Phys. 138 (2010).
     """
     if not (kappa > 0 and math.isfinite(kappa)):
         raise ValueError(f"kappa: expected a finite positive number, got {kappa!r}")
@@ -98,7 +99,8 @@ def kuramoto_susceptibility(kappa: float, dt: float = 0.0) -> float:
 
     References
     ----------
-    Theory notes 01-models.md §1.8 [derived]; Kloeden & Platen (1992) (Euler--Maruyama).
+    arXiv:2512.01868 §7 (independent noise); derived for this project; Kloeden & Platen (1992)
+    (Euler--Maruyama).
     """
     if not (0 < kappa < 2):
         raise ValueError(f"kappa: the susceptibility is finite only below threshold, 0 < kappa < 2; got {kappa}")
@@ -130,7 +132,7 @@ def kuramoto_run(kappa: float, seed: int, n: int = KURAMOTO_N, dt: float = KURAM
 
     References
     ----------
-    Theory notes 01-models.md §1.8; Flyvbjerg & Petersen, J. Chem. Phys. 91 (1989) (batch means).
+    arXiv:2512.01868 §7 (independent noise); Flyvbjerg & Petersen, J. Chem. Phys. 91 (1989) (batch means).
     """
     rng = np.random.default_rng(seed)
     th0 = np.zeros(n) if kappa < 2 else rng.uniform(0.0, 2.0 * math.pi, n)
@@ -147,7 +149,7 @@ def kuramoto_run(kappa: float, seed: int, n: int = KURAMOTO_N, dt: float = KURAM
 @claim(
     id="noise.kuramoto_threshold",
     title="noisy Kuramoto (beta = 0): uniform law stable for kappa < 2 (r = O(n^-1/2)); above, r = I1(kr)/I0(kr)",
-    source="arXiv:2512.01868 §7; theory notes 01-models.md §1.8 [derived]",
+    source="arXiv:2512.01868 §7 (independent noise); threshold and self-consistency derived here",
     latex=r"\kappa<2:\ n\,\mathbb E r^2\to\frac{1}{1-\kappa/2};\qquad \kappa>2:\ r=\frac{I_1(\kappa r)}{I_0(\kappa r)}",
     hypotheses=st.fixed_dictionaries({"seed": seeds()}),
     expect="holds",
@@ -193,7 +195,7 @@ def kuramoto_threshold(ex):
 
 
 # ============================================================================================ ReLU constants
-#: 05 §5.5 table: ReLU, d = 64, sigma_U = sigma_W = 0.1 (three printed significant digits).
+#: arXiv:2604.26898 table: ReLU, d = 64, sigma_U = sigma_W = 0.1 (three printed significant digits).
 TABLE_RELU_64 = {"kappa1": 2.28e-2, "dkappa1": 7.81e-3, "lambda1": -0.480, "lambda_bar": -0.899}
 
 
@@ -205,7 +207,7 @@ def relu_closed_forms(d: int, sigma_U: float, sigma_W: float) -> tuple[float, fl
 
     References
     ----------
-    arXiv:2604.26898; theory notes 05-wasserstein.md §5.5.
+    arXiv:2604.26898.
     """
     a = sigma_U**2 + 2.0 * sigma_W**2
     return -1.0 / (2 * d) - a * (d - 1) / 4.0, 1.0 / d - a * (d - 3) / 2.0
@@ -230,7 +232,7 @@ def relu_constants_quadrature(d: int, sigma_U: float, sigma_W: float) -> dict:
 
     References
     ----------
-    arXiv:2604.26898; theory notes 05-wasserstein.md §5.5 (the paper's 1/d^2 misprint).
+    arXiv:2604.26898 (the paper's 1/d^2 misprint).
     """
     s = math.sqrt(1.0 / d + sigma_U**2)
     phi = lambda z: math.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)  # noqa: E731
@@ -299,14 +301,14 @@ def energy_D(x: np.ndarray, beta: float) -> float:
 
     References
     ----------
-    arXiv:2604.26898; theory notes 05-wasserstein.md §5.5, 02-energy.md §2.2.
+    arXiv:2604.26898 (energy :math:`E^D_\beta`); ``derivations/energy.md`` (energy.dissipative_form).
     """
     g = np.clip(x @ x.T, -1.0, 1.0)
     return float(0.5 * math.exp(beta) * np.mean(-np.expm1(beta * (g - 1.0))))
 
 
 def F_sync(u, d: int, beta: float, sigma_U: float, sigma_W: float, activation="relu"):
-    r"""The function of the synchronisation bound (05 §5.5):
+    r"""The function of the synchronisation bound (arXiv:2604.26898):
 
     .. math::
         F(u) = \frac{\beta e^{\beta u}G(u)}{e^\beta-e^{\beta u}},\qquad
@@ -316,7 +318,7 @@ def F_sync(u, d: int, beta: float, sigma_U: float, sigma_W: float, activation="r
 
     References
     ----------
-    arXiv:2604.26898; theory notes 05-wasserstein.md §5.5.
+    arXiv:2604.26898.
     """
     u = np.asarray(u, dtype=float)
     k = kappa_kernel(u, d, sigma_U, sigma_W, activation)
@@ -334,7 +336,7 @@ def lambda_bar_prime(d: int, beta: float, sigma_U: float, sigma_W: float, activa
 
     References
     ----------
-    arXiv:2604.26898; theory notes 05-wasserstein.md §5.5.
+    arXiv:2604.26898.
     """
     u = np.linspace(-1.0, 1.0 - 1e-6, grid)
     f = F_sync(u, d, beta, sigma_U, sigma_W, activation)
@@ -363,7 +365,7 @@ def sync_energy_experiment(seed: int, p: dict = SYNC) -> dict:
 
     References
     ----------
-    arXiv:2604.26898; theory notes 05-wasserstein.md §5.5.
+    arXiv:2604.26898.
     """
     rng = np.random.default_rng(seed)
     x0 = rng.standard_normal((p["n"], p["d"]))
@@ -428,7 +430,7 @@ def common_noise_only(x0, *, dt: float, t_final: float, m: int, sigma_U: float, 
 
     References
     ----------
-    arXiv:2604.26898; theory notes 01-models.md §1.8, 05-wasserstein.md §5.5.
+    arXiv:2604.26898 (common noise).
     """
     x = np.array(x0, dtype=np.float64, copy=True)
     rng = np.random.default_rng(seed) if not isinstance(seed, np.random.Generator) else seed
@@ -465,7 +467,7 @@ def collapse_experiment(seed: int, activation: str, sigma: float, p: dict = ODD)
 
     References
     ----------
-    arXiv:2604.26898 (odd fields: the antipodal set is invariant); theory notes 05-wasserstein.md §5.5.
+    arXiv:2604.26898 (odd fields: the antipodal set is invariant).
     """
     rng = np.random.default_rng(seed)
     x0 = rng.standard_normal((p["n"], p["d"]))

@@ -1,6 +1,7 @@
-r"""Lost-in-the-middle claims: the closed-form retrieval profile and the particles (04-retrieval.md).
+r"""Lost-in-the-middle claims: the closed-form retrieval profile and the particles (arXiv:2605.09213;
+``derivations/retrieval.md``).
 
-Model: causal ALiBi attention on the circle (theory notes 01-models.md §1.5, arXiv 2605.09213).
+Model: causal ALiBi attention on the circle (arXiv 2605.09213).
 Every check compares two independent routes: quadrature against the graphon formula, the
 closed form against the independent Volterra solver, 50-digit mpmath against float64, the
 interval-arithmetic certificate, the symbolic right-end slope against the analytic derivative,
@@ -22,7 +23,7 @@ from attnflow.numerics.retrieval._particles import _wrapped_score, mode_correlat
 from attnflow.properties.registry import Measurement, claim, require
 from attnflow.properties.strategies import seeds
 
-_SRC = "arXiv 2605.09213 (kinetic theory of lost in the middle); theory notes 04-retrieval.md"
+_SRC = "arXiv 2605.09213 (kinetic theory of lost in the middle)"
 
 
 def _f(lo, hi):
@@ -33,14 +34,14 @@ def _f(lo, hi):
 
 
 def graphon(sigma: float, sp: float, lam: float) -> float:
-    r"""The ALiBi graphon of 04 §4.1, written independently of the toolkit.
+    r"""The ALiBi graphon of arXiv 2605.09213, written independently of the toolkit.
 
     .. math:: k_\lambda(\sigma,\sigma') = \frac{\lambda e^{-\lambda(\sigma-\sigma')}}{1-e^{-\lambda\sigma}}
               \mathbf 1\{\sigma'<\sigma\},\qquad k_0(\sigma,\sigma') = \sigma^{-1}\mathbf 1\{\sigma'<\sigma\}
 
     References
     ----------
-    arXiv 2605.09213; theory notes 04-retrieval.md §4.1.
+    arXiv 2605.09213 (ALiBi position graphon of the kinetic limit).
     """
     if sp >= sigma:
         return 0.0
@@ -52,7 +53,7 @@ def graphon(sigma: float, sp: float, lam: float) -> float:
 @claim(
     id="retrieval.graphon.normalised",
     title="the ALiBi graphon is a probability kernel in its second argument",
-    source=_SRC + " §4.1",
+    source=_SRC + " (ALiBi position graphon); derivations/retrieval.md",
     latex=r"\int_0^\sigma k_\lambda(\sigma,\sigma')\,d\sigma' = 1",
     hypotheses=st.fixed_dictionaries({"lam": st.one_of(st.just(0.0), _f(0.0, 20.0)), "sigma": _f(1e-4, 1.0)}),
     expect="holds",
@@ -76,7 +77,7 @@ def graphon_normalised(ex):
 @claim(
     id="retrieval.volterra",
     title="the closed form g_a = k_lam sqrt(at/Y) I_1(2 sqrt(atY)) solves the Volterra-Hardy equation",
-    source=_SRC + " §4.3",
+    source=_SRC + " (closed form for iid uniform tokens); derivations/retrieval.md",
     latex=r"\partial_t g_a = a\big(k_\lambda(\sigma,\sigma_0)+\int_{\sigma_0}^{\sigma}k_\lambda(\sigma,\sigma')g_a\,d\sigma'\big)",
     hypotheses=st.fixed_dictionaries({
         "a": _f(0.01, 3.0), "lam": st.one_of(st.just(0.0), _f(0.0, 5.0)), "t": _f(0.01, 3.0),
@@ -111,7 +112,7 @@ def _g_mp(lam, a, t, s0):
 @claim(
     id="retrieval.lambda0_limit",
     title="the lam -> 0 limit of the lam > 0 closed form is the lam = 0 form",
-    source=_SRC + " §4.3",
+    source=_SRC + " (closed form for iid uniform tokens); derivations/retrieval.md",
     latex=r"\lim_{\lambda\to0}g^{(\lambda)}_a(t,1;\sigma_0) = \sqrt{at/\log(1/\sigma_0)}\,I_1\big(2\sqrt{at\log(1/\sigma_0)}\big)",
     hypotheses=st.fixed_dictionaries({"a": _f(0.01, 3.0), "t": _f(0.01, 3.0), "sigma0": _f(1e-3, 0.99)}),
     expect="holds",
@@ -138,7 +139,7 @@ def lambda0_limit(ex):
 @claim(
     id="retrieval.no_recency_lambda0",
     title="without ALiBi decay (lam = 0) the profile decreases on (0, 1]: no recency",
-    source=_SRC + " §4.4",
+    source=_SRC + " (U-shape theorem); derivations/retrieval.md",
     latex=r"\lambda=0:\ \partial_{\sigma_0}\mathcal S_t<0\ \text{on }(0,1],\quad \mathcal S_t'(1)=-\tfrac12\sum_n\omega_n(a_nt)^2",
     hypotheses=st.fixed_dictionaries({"beta": _f(0.05, 5.0), "t": _f(0.01, 5.0), "M": _f(1.0, 64.0)}),
     expect="holds",
@@ -169,7 +170,7 @@ def no_recency_lambda0(ex):
 @claim(
     id="retrieval.poisson",
     title="the wrapped-Gaussian retrieval score equals its Fourier (Poisson) series",
-    source=_SRC + " §4.2",
+    source=_SRC + " (soft accuracy, Poisson summation); derivations/retrieval.md",
     latex=r"\sum_{k}e^{-M^2(x-2\pi k)^2/(2\pi^2)} = \frac{\sqrt{\pi/2}}{M}\sum_{n}e^{-\pi^2n^2/(2M^2)}e^{inx}",
     hypotheses=st.fixed_dictionaries({"M": st.one_of(st.integers(1, 64), _f(0.5, 64.0)), "seed": seeds(),
                                       "spread": _f(0.0, 1.0)}),
@@ -210,7 +211,7 @@ def _ushape_examples(draw):
 @claim(
     id="retrieval.ushape",
     title="under the smallness condition the profile is U-shaped: primacy, recency, unique interior minimum",
-    source=_SRC + " §4.4 (U-shape theorem)",
+    source=_SRC + " (U-shape theorem)",
     latex=r"t\sup_n a_n\le\min\{3-\sqrt3,2(1-e^{-\lambda})\}\Rightarrow \mathcal S_t(0^+)=\infty,\ "
     r"\mathcal S_t'(1^-)>0,\ \exists!\ \text{interior minimum}",
     hypotheses=_ushape_examples(),
@@ -239,7 +240,7 @@ def ushape(ex):
 @claim(
     id="retrieval.recency_threshold",
     title="the right-end slope of the (truncated) profile changes sign exactly at t_crit",
-    source=_SRC + " §4.4 [derived]",
+    source=_SRC + " (U-shape theorem); this consequence derived in derivations/retrieval.md",
     latex=r"\mathcal S_t'(1^-) = \frac{\kappa^2S_2t}{2}(t_{crit}-t),\quad t_{crit}=2(1-e^{-\lambda})\frac{\sum\omega_na_n}{\sum\omega_na_n^2}",
     hypotheses=st.fixed_dictionaries({"beta": _f(0.1, 4.8), "lam": _f(0.05, 6.0), "M": _f(1.0, 64.0),
                                       "delta": _f(1e-3, 0.5)}),
@@ -283,7 +284,7 @@ def error_trend(*, beta, lam, t, sigma0, prompts, seed, Ns=TREND_N, phases=4, dt
     r"""Monte Carlo error :math:`|N\widehat E[e^{i(\theta_N(t)-\theta_{i^*}(0))}] - g_{a_1}(t,1;\sigma_0)|` versus N.
 
     For every N, ``prompts`` independent prompts (each at ``phases`` equispaced phases of the
-    fact, 04 §4.5) give the estimate of mode n = 1 and its error against the closed form.  The
+    fact, the variance reduction of arXiv 2605.09213) give the estimate of mode n = 1 and its error against the closed form.  The
     log-log slope is fitted by least squares,
 
     .. math:: \log e_N = c + p\log N,
@@ -299,7 +300,8 @@ def error_trend(*, beta, lam, t, sigma0, prompts, seed, Ns=TREND_N, phases=4, dt
 
     References
     ----------
-    arXiv 2605.09213; theory notes 04-retrieval.md §4.5 (error ~ N^{-0.6} at sigma0 = 0.5 observed).
+    arXiv 2605.09213 (correlation estimates); an earlier Monte Carlo run for this project observed an
+    error ~ N^{-0.6} at sigma0 = 0.5.
     """
     from attnflow.properties._rates import fit_power_law
 
@@ -364,7 +366,7 @@ def fused_vs_public_api(*, beta, lam, t, seed, shape=CROSS_CHECK_SHAPE, steps=CR
 
     References
     ----------
-    arXiv 2605.09213 (RK4 for the causal ALiBi particles); theory notes 01-models.md §1.5.
+    arXiv 2605.09213 (RK4 for the causal ALiBi particles).
     """
     from attnflow.numerics import simulate
     from attnflow.numerics.retrieval._particles import simulate_causal_alibi
@@ -387,11 +389,11 @@ PARTICLE_PROMPTS = 256
 @claim(
     id="retrieval.particles",
     title="simulated particles approach the closed form: N E[e^{i(theta_N(t) - theta_i*(0))}] -> g_{a_1}(t,1;sigma0)",
-    source=_SRC + " §4.2, §4.5",
+    source=_SRC + " (soft accuracy; correlation estimates)",
     latex=r"N\,E\big[e^{in(\theta_N(t)-\theta_{i^*}(0))}\big]\to g_{a_n}(t,1;\sigma_0),\quad i^*=\lfloor\sigma_0N\rfloor",
     hypotheses=_particle_examples(),
     expect="holds",
-    tolerance="no fixed tolerance (04 §4.5: test trends in N): the log-log slope of the Monte Carlo error "
+    tolerance="no fixed tolerance (arXiv 2605.09213 correlation estimates: test trends in N): the log-log slope of the Monte Carlo error "
     "over N = 32, 64, 128, 256 must be < 0 with its 95% bootstrap interval below 0; 256 prompts x 4 "
     "phases per N, RK4 with dt = 0.01 (time error O(dt^4), far below the standard errors); sigma0 N is "
     "an integer for every N, so i*/N = sigma0 exactly; drawn a_1 t in [1, 2], where this budget resolves "

@@ -1,6 +1,6 @@
-r"""Spectral selection: stability of pure-mode equilibria (theory notes 03-clustering.md §3.4).
+r"""Spectral selection: stability of pure-mode equilibria (arXiv:2604.26085; ``derivations/spectral.md``).
 
-Model (03 §3.4, :math:`Q^\top K = V = V^\top`, here :math:`Q=I`, :math:`K=V`)
+Model (arXiv:2604.26085; :math:`Q^\top K = V = V^\top`, here :math:`Q=I`, :math:`K=V`)
 
 .. math::
     \dot x_i = P_{x_i}\sum_j K_{ij}Vx_j,\qquad K_{ij}=\frac{e^{\beta\langle x_i,Vx_j\rangle}}{\sum_m e^{\beta\langle x_i,Vx_m\rangle}},
@@ -9,7 +9,7 @@ i.e. the package model ``qkv`` with ``Q = I, K = V, V = V``.  At a pure-mode equ
 :math:`x_i = s_i v_p` (:math:`Vv_p=\lambda_pv_p`, :math:`s_i=\pm1`) the Jacobian on the product of the
 tangent spaces :math:`(v_p^\perp)^n` is computed by central finite differences of the package kernel,
 and "asymptotically stable" is decided by the sign of its largest real eigenvalue.  This is compared
-with the stability criteria stated in the notes (consensus; balanced polarisation with
+with the stated stability criteria (``derivations/spectral.md``: consensus; balanced polarisation with
 :math:`\lambda_p>0` and :math:`\lambda_p<0`; unbalanced polarisation with :math:`\sigma(c,r)`).
 
 Spectra are not drawn blindly: for every group split, every sign of :math:`\lambda_p` and every clause
@@ -34,7 +34,7 @@ from attnflow.symbolic.spectral import corrected_stable
 __all__ = ["stated_stability", "tangent_jacobian", "pure_mode_cases", "SpectralCase"]
 
 SRC = ("arXiv:2604.26085 (spectral selection; only the abstract is known); arXiv:2305.05465 (spectrum of the "
-       "value matrix selects the limit); theory notes 03-clustering.md §3.4 [stability criteria derived]")
+       "value matrix selects the limit); stability criteria derived in derivations/spectral.md")
 MARGIN = 0.05  # distance of every constructed spectrum from the stated decision boundaries
 FD_STEP = 1e-5
 AMBIGUOUS = 1e-7  # |max Re| below this is not a numerical decision
@@ -42,17 +42,17 @@ GAP = 0.02  # minimum gap between eigenvalues of V
 
 
 def unbalanced_sigma(c: float, r: float) -> float:
-    r""":math:`\sigma(c,r) = (c-r)(cr-1)/(r(c^2-1))` (03 §3.4).
+    r""":math:`\sigma(c,r) = (c-r)(cr-1)/(r(c^2-1))` (``derivations/spectral.md``).
 
     References
     ----------
-    Theory notes 03-clustering.md §3.4 [derived].
+    arXiv:2604.26085 (abstract only); derived in ``derivations/spectral.md``.
     """
     return (c - r) * (c * r - 1.0) / (r * (c * c - 1.0))
 
 
 def stated_stability(n_plus: int, n_minus: int, beta: float, lam_p: float, lam_others) -> tuple[bool, float]:
-    r"""The stability criterion of 03 §3.4 as stated, and how robust its verdict is.
+    r"""The stated stability criterion (``derivations/spectral.md``), and how robust its verdict is.
 
     * consensus (:math:`n_- = 0`): stable iff :math:`\lambda_p>0` and :math:`\lambda_k<\lambda_p` for all :math:`k\ne p`;
     * balanced (:math:`n_+=n_-`), :math:`\lambda_p>0`: iff :math:`\lambda_k<\lambda_p\tanh(\beta\lambda_p)`;
@@ -72,7 +72,7 @@ def stated_stability(n_plus: int, n_minus: int, beta: float, lam_p: float, lam_o
 
     References
     ----------
-    arXiv:2604.26085; theory notes 03-clustering.md §3.4 [derived].
+    arXiv:2604.26085 (abstract only); criteria derived in ``derivations/spectral.md``.
     """
     if n_plus < 0 or n_minus < 0 or n_plus + n_minus < 2:
         raise ValueError(f"n_plus, n_minus: need group sizes >= 0 with n_plus + n_minus >= 2, got {n_plus}, {n_minus}")
@@ -121,7 +121,7 @@ def tangent_jacobian(f, x: np.ndarray, basis: np.ndarray, h: float = FD_STEP) ->
 
     References
     ----------
-    Theory notes 03-clustering.md §3.4 ("checked against finite-difference Jacobians").
+    ``derivations/spectral.md`` (criteria checked against finite-difference Jacobians).
     """
     x = np.asarray(x, dtype=float)
     basis = np.asarray(basis, dtype=float)
@@ -184,7 +184,7 @@ def pure_mode_cases(n: int, beta: float, rng: np.random.Generator, d: int, *, co
 
     References
     ----------
-    Theory notes 03-clustering.md §3.4.
+    arXiv:2604.26085 (abstract only); ``derivations/spectral.md``.
     """
     cases: list[SpectralCase] = []
     splits = [(n, 0)] if consensus else [(a, n - a) for a in range(1, n // 2 + 1)]
@@ -262,7 +262,7 @@ def _run_cases(ex: dict, consensus: bool, rule: str = "stated") -> Measurement:
             ev = np.linalg.eigvals(jac)
             top = float(ev.real.max())
             if consensus and case["lam_p"] != 0:
-                # notes: linearised eigenvalues lambda_k - lambda_p (once per k) and -lambda_p (n - 1 times per k)
+                # derived: linearised eigenvalues lambda_k - lambda_p (once per k) and -lambda_p (n - 1 times per k)
                 pred = np.sort(np.concatenate([[lk - case["lam_p"] for lk in case["others"]],
                                                np.full((n - 1) * (d - 1), -case["lam_p"])]))
                 eig_err = max(eig_err, float(np.max(np.abs(np.sort(ev.real) - pred))),
@@ -343,7 +343,7 @@ _POLARIZATION_LATEX = (
 
 @claim(
     id="spectral.polarization",
-    title="polarised pure modes (n_+ tokens at v_p, n_- at -v_p): stability criteria of 03 §3.4 as printed",
+    title="polarised pure modes (n_+ tokens at v_p, n_- at -v_p): stability criteria as stated",
     source=SRC,
     latex=_POLARIZATION_LATEX,
     hypotheses=_examples(3),
@@ -368,7 +368,7 @@ def polarization(ex):
           "stable iff lambda_k < lambda_p sigma(c, r)); all other branches as printed",
     source=SRC + "; corrected here (derivations/spectral.md, spectral.polarization.unbalanced_corrected)",
     latex=r"\min(n_+,n_-)=1,\ n_+\ne n_-,\ \lambda_p>0:\ \text{stable}\iff\lambda_k<\lambda_p\,\sigma(c,r)"
-    r"\ \forall k\ne p;\ \text{otherwise as in 03 §3.4}",
+    r"\ \forall k\ne p;\ \text{otherwise as stated}",
     hypotheses=_examples(2),
     expect="holds",
     tolerance=_TOL + "; all group splits 1 <= n_+ <= n/2 (n <= 6), including a single token on one side",

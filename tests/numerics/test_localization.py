@@ -1,4 +1,5 @@
-"""Tests of attnflow.numerics.localization and attnflow.numerics.lowtemp (theory notes 06 §6.4-6.5).
+"""Tests of attnflow.numerics.localization and attnflow.numerics.lowtemp (arXiv:2601.21366,
+arXiv:2605.10931).
 
 Independent routes: derivatives by central finite differences of plain-NumPy energies (never the
 closed-form Hessian or the Kuramoto kernel under test), arc masses by brute-force scanning, the

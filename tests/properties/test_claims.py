@@ -85,7 +85,7 @@ def test_hitting_F_is_an_antiderivative_of_one_over_rho_dot():
 
 
 def test_hitting_time_reference_value_from_the_notes():
-    # 03 §3.2: "hitting time 2.000000000000 for n = 6, beta = 3 over t in [0, 2]" from an orthonormal start
+    # value quoted when the Ei formula was derived (derivations/equiangular.md): "hitting time 2.000000000000 for n = 6, beta = 3 over t in [0, 2]" from an orthonormal start
     from scipy.integrate import solve_ivp
 
     sol = solve_ivp(lambda t, y: [equiangular.rho_dot_sa(y[0], 6, 3.0)], (0, 2), [0.0], method="DOP853",

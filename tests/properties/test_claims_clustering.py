@@ -36,7 +36,7 @@ def test_claim_meets_its_expectation_under_ci(claim_id):
 
 
 def test_spectral_polarization_as_printed_is_refuted_under_ci():
-    # FINDING: the printed unbalanced-polarisation criterion of 03 §3.4 is wrong when one group is a
+    # FINDING: the printed unbalanced-polarisation criterion (derivations/spectral.md) is wrong when one group is a
     # single token and lambda_p > 0; the claim is registered with expect="fails" and a finding text.
     c = registry.get_claim("spectral.polarization")
     assert c.expect == "fails" and "single token" in c.finding
@@ -212,7 +212,7 @@ def test_preln_reduced_rhs_limits():
 
 
 def test_preln_reference_constant():
-    # FINDING (01 §1.7): lim t^2 (1 - rho) is 3.73495 for n = 8, beta = 2, rho0 = 0, r0 = 1; the notes' 3.736 is
+    # FINDING (Pre-LN, arXiv:2510.22026): lim t^2 (1 - rho) is 3.73495 for n = 8, beta = 2, rho0 = 0, r0 = 1; the quoted 3.736 is
     # the value of t^2 (1 - rho) near t = 1e4.  Two routes for the limit (r^2 eps and t^2 eps at 1e7) agree, and the
     # particles reproduce the reduced ODE at t = 1e4.
     ref = _preln.preln_reference()

@@ -1,5 +1,5 @@
 """The claims of properties/claims/interpolation.py run under the quick profile with fixed seeds and
-reach the outcome their expectation asks for (theory notes 06-interpolation.md, claims.md)."""
+reach the outcome their expectation asks for (arXiv:2411.04551)."""
 
 from __future__ import annotations
 
