@@ -32,9 +32,11 @@ import numpy as np
 from scipy.integrate import quad
 from scipy.special import gammaln, ive
 
+from attnflow.numerics._reference import project
 from attnflow.properties.strategies import random_orthogonal, regular_simplex
 
 __all__ = [
+    "random_tangent",
     "particle_energy",
     "energy_increment",
     "sphere_curve_delta",
@@ -518,3 +520,8 @@ def probe_measure(kind: str, n: int, d: int, rng: np.random.Generator) -> np.nda
     else:
         raise ValueError(f"kind: unknown measure kind {kind!r}")
     return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def random_tangent(rng, x, scale):
+    r"""Gaussian tangent vectors :math:`s\,P_{x_i}g_i`, :math:`g_i\sim N(0, I_d)`, at every row of ``x``."""
+    return scale * project(x, rng.standard_normal(x.shape))

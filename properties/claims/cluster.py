@@ -22,8 +22,6 @@ check runs the numba kernels single-threaded (:func:`single_thread`): for the ti
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from hypothesis import strategies as st
 from scipy.stats import binomtest

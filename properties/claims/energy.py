@@ -34,7 +34,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from attnflow.numerics import single_thread
-from attnflow.numerics._reference import energy_ref, project
+from attnflow.numerics._reference import energy_ref
 from attnflow.properties import strategies as afs
 from attnflow.properties.claims._energy import (
     DISS_TOL,
@@ -51,6 +51,7 @@ from attnflow.properties.claims._energy import (
     log_uniform_mean_quad,
     particle_energy,
     probe_measure,
+    random_tangent,
     round_off_slack,
     variation_first,
     variation_scales,
@@ -105,10 +106,6 @@ SRC_DISS = ("arXiv:2312.10794 §3 (SA as a gradient flow of E_beta), arXiv:2512.
             "Q^T K = V = V^T); particle normalisation: derivations/energy.md")
 SRC_VAR = ("arXiv:2312.10794 §3 (first variation beta^{-1} Z_mu); second variation derived in "
            "derivations/energy.md")
-
-
-def _rand_tangent(rng, x, scale):
-    return scale * project(x, rng.standard_normal(x.shape))
 
 
 _DISS_TOL_TEXT = (
@@ -401,7 +398,7 @@ def _variation_examples(draw):
     else:
         x = rng.standard_normal((n, d))
         x /= np.linalg.norm(x, axis=1, keepdims=True)
-        v = _rand_tangent(rng, x, amp)
+        v = random_tangent(rng, x, amp)
         if zero_some:
             v[0] = 0.0
     return {"kind": kind, "x": x, "v": v, "beta": beta}

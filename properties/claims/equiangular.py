@@ -181,10 +181,6 @@ INV_RTOL = 1e-12
 INV_STOP = 1e-3
 
 
-def _speed(model: str, beta: float) -> float:
-    return time_scale(model, beta)
-
-
 @st.composite
 def _invariance_examples(draw):
     n = draw(st.integers(2, 8))
@@ -255,7 +251,7 @@ def _rate_examples(beta_max: float):
 def _equiangular_rate(model: str, ex: dict) -> Measurement:
     n, d, beta, rho0 = ex["n"], ex["d"], ex["beta"], ex["rho0"]
     x0 = equiangular(n, d, rho0, seed=ex["seed"])
-    s = _speed(model, beta)
+    s = time_scale(model, beta)
     lo, hi = RATE_WINDOW
 
     def stop(times, states):

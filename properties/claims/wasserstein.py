@@ -28,6 +28,7 @@ from scipy.optimize import linear_sum_assignment
 from attnflow.numerics.wasserstein import wasserstein
 from attnflow.properties.claims._experiments import EMPIRICAL_SIZES, empirical_rate_experiment, empirical_theory_slope
 from attnflow.properties.claims._stats import bounded_difference_replicates, slope_ci
+from attnflow.properties.claims._wasserstein import sphere_map
 from attnflow.properties.registry import Measurement, claim, require
 from attnflow.properties.strategies import seeds
 
@@ -43,17 +44,6 @@ def _coupling_examples(draw):
     d = draw(st.integers(2, 6))
     return {"n": n, "d": d, "weighted": draw(st.booleans()), "near": draw(st.booleans()),
             "seed": draw(seeds())}
-
-
-def _sphere_map(rng, d, scale):
-    a = np.eye(d) + scale * rng.standard_normal((d, d))
-    b = scale * rng.standard_normal(d)
-
-    def f(x):
-        y = x @ a.T + b
-        return y / np.linalg.norm(y, axis=1, keepdims=True)
-
-    return f
 
 
 @claim(
@@ -73,9 +63,9 @@ def coupling(ex):
     x = rng.standard_normal((n, d))
     x /= np.linalg.norm(x, axis=1, keepdims=True)
     a = rng.dirichlet(np.ones(n)) if ex["weighted"] and n > 1 else None
-    s_map = _sphere_map(rng, d, 1.0)
+    s_map = sphere_map(rng, d, 1.0)
     # "near": psi = small perturbation of S, where the identity pairing is often optimal (equality case)
-    psi_map = (lambda y, _s=s_map, _p=_sphere_map(rng, d, 0.01): _p(_s(y))) if ex["near"] else _sphere_map(rng, d, 1.0)
+    psi_map = (lambda y, _s=s_map, _p=sphere_map(rng, d, 0.01): _p(_s(y))) if ex["near"] else sphere_map(rng, d, 1.0)
     sx, px = s_map(x), psi_map(x)
     w = np.full(n, 1.0 / n) if a is None else a
     l2 = math.sqrt(float(w @ np.sum((sx - px) ** 2, axis=1)))

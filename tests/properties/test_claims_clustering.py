@@ -13,7 +13,7 @@ import pytest
 
 from attnflow.numerics import equiangular, make_field, single_thread
 from attnflow.properties import registry
-from attnflow.properties.claims import _clustering, _equiangular, _long_context, _preln, cluster, long_context, spectral
+from attnflow.properties.claims import _clustering, _equiangular, _long_context, _preln, _spectral, cluster, long_context
 from attnflow.properties.claims import equiangular as equiangular_claims
 from attnflow.properties.claims.long_context import finite_n_overlap
 from attnflow.properties.registry import Violation
@@ -225,18 +225,18 @@ def test_preln_reference_constant():
 
 # ------------------------------------------------------------------------------ spectral
 def test_stated_stability_branches():
-    assert spectral.stated_stability(3, 0, 1.0, 1.0, [0.5])[0]
-    assert not spectral.stated_stability(3, 0, 1.0, 1.0, [1.5])[0]
-    assert not spectral.stated_stability(3, 0, 1.0, -1.0, [-2.0])[0]
+    assert _spectral.stated_stability(3, 0, 1.0, 1.0, [0.5])[0]
+    assert not _spectral.stated_stability(3, 0, 1.0, 1.0, [1.5])[0]
+    assert not _spectral.stated_stability(3, 0, 1.0, -1.0, [-2.0])[0]
     t = math.tanh(2.0)
-    assert spectral.stated_stability(2, 2, 2.0, 1.0, [t - 0.1])[0]
-    assert not spectral.stated_stability(2, 2, 2.0, 1.0, [t + 0.1])[0]
-    assert spectral.stated_stability(2, 2, 2.0, -1.0, [0.0])[0]
-    assert not spectral.stated_stability(2, 2, 2.0, -1.0, [-1.1])[0]
-    stable, margin = spectral.stated_stability(3, 0, 1.0, 1.0, [0.5, -2.0])
+    assert _spectral.stated_stability(2, 2, 2.0, 1.0, [t - 0.1])[0]
+    assert not _spectral.stated_stability(2, 2, 2.0, 1.0, [t + 0.1])[0]
+    assert _spectral.stated_stability(2, 2, 2.0, -1.0, [0.0])[0]
+    assert not _spectral.stated_stability(2, 2, 2.0, -1.0, [-1.1])[0]
+    stable, margin = _spectral.stated_stability(3, 0, 1.0, 1.0, [0.5, -2.0])
     assert stable and margin == pytest.approx(0.5)
     with pytest.raises(ValueError):
-        spectral.stated_stability(1, 0, 1.0, 1.0, [0.0])
+        _spectral.stated_stability(1, 0, 1.0, 1.0, [0.0])
 
 
 def test_fd_jacobian_reproduces_the_singleton_counterexample():
@@ -246,9 +246,9 @@ def test_fd_jacobian_reproduces_the_singleton_counterexample():
     x = np.array([[1.0, 0, 0], [1.0, 0, 0], [-1.0, 0, 0]])
     with single_thread():
         f = make_field("qkv", beta=1.0, Q=np.eye(3), K=v, V=v)
-        ev = np.sort(np.linalg.eigvals(spectral.tangent_jacobian(f, x, np.eye(3)[:, 1:])).real)
+        ev = np.sort(np.linalg.eigvals(_spectral.tangent_jacobian(f, x, np.eye(3)[:, 1:])).real)
     assert np.allclose(ev, [-5.02, -5.02, -0.44, -0.44, -0.042, -0.042], atol=6e-3)
-    assert not spectral.stated_stability(2, 1, 1.0, 0.1, [-5.0, -5.0])[0]
+    assert not _spectral.stated_stability(2, 1, 1.0, 0.1, [-5.0, -5.0])[0]
 
 
 def test_fd_stability_agrees_with_the_derived_eigenvalues():
@@ -265,17 +265,17 @@ def test_fd_stability_agrees_with_the_derived_eigenvalues():
             v = np.diag([lam_p, lam_k])
             x = np.array([[1.0, 0.0]] * n_plus + [[-1.0, 0.0]] * n_minus)
             f = make_field("qkv", beta=beta, Q=np.eye(2), K=v, V=v)
-            top = np.linalg.eigvals(spectral.tangent_jacobian(f, x, np.array([[0.0], [1.0]]))).real.max()
+            top = np.linalg.eigvals(_spectral.tangent_jacobian(f, x, np.array([[0.0], [1.0]]))).real.max()
             assert (top < 0) == derived, (n_plus, n_minus, beta, lam_p, lam_k, top)
             checked += 1
     assert checked >= 8
 
 
 def test_pure_mode_cases_cover_every_branch():
-    cases = spectral.pure_mode_cases(5, 1.0, np.random.default_rng(0), 3, consensus=False)
+    cases = _spectral.pure_mode_cases(5, 1.0, np.random.default_rng(0), 3, consensus=False)
     branches = {(c["n_plus"], c["branch"]) for c in cases}
     assert (1, (1.0, False, "inside")) in branches  # the singleton branch that exposes the finding
-    assert all(c["margin"] >= spectral.MARGIN / 2 for c in cases)
+    assert all(c["margin"] >= _spectral.MARGIN / 2 for c in cases)
     assert any(c["stated"] for c in cases) and any(not c["stated"] for c in cases)
 
 
@@ -301,4 +301,4 @@ def test_bad_inputs_raise_value_errors():
     with pytest.raises(ValueError, match="states"):
         _equiangular.pair_eps(np.ones((1, 3)))
     with pytest.raises(ValueError, match="basis"):
-        spectral.tangent_jacobian(lambda t, x: x, np.ones((2, 3)), np.ones((2, 2)))
+        _spectral.tangent_jacobian(lambda t, x: x, np.ones((2, 3)), np.ones((2, 2)))

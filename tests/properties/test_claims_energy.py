@@ -15,7 +15,7 @@ from attnflow.numerics import fields
 from attnflow.properties import registry
 from attnflow.properties.claims import _energy
 from attnflow.properties.claims import energy as en
-from attnflow.properties.claims import multihead as mh
+from attnflow.properties.claims import _multihead as mhx
 from attnflow.properties.registry import Violation
 
 CLAIMS = [
@@ -151,11 +151,11 @@ def test_qkv_energy_rate_against_mpmath_and_identity():
 def test_head_energy_rates_against_mpmath(normalization):
     rng = np.random.default_rng(4)
     d, n, beta = 3, 3, 0.9
-    M = mh.random_symmetric_heads(rng, (2,), d)
+    M = mhx.random_symmetric_heads(rng, (2,), d)
     x = _sphere(rng, n, d)
     xdot = fields.velocity(x, model="multihead", beta=beta, M=M, normalization=normalization)
     expected = _mp_rate_along(x, xdot, beta, list(M))
-    np.testing.assert_allclose(mh.head_energy_rates(x, M, beta, normalization), expected, rtol=1e-9)
+    np.testing.assert_allclose(mhx.head_energy_rates(x, M, beta, normalization), expected, rtol=1e-9)
     if normalization == "shared":
         assert expected.sum() == pytest.approx(fields.dissipation(x, model="multihead", beta=beta, M=M), rel=1e-9)
 
@@ -233,7 +233,7 @@ def test_shrink_counterexample_drops_what_is_not_needed():
     def value(y, N, b):  # "negative" iff row 0 and the 2I head are still present
         return -1.0 if (np.any(np.all(y == x[0], axis=1)) and np.any(np.all(N == 2 * np.eye(3), axis=(1, 2)))) else 1.0
 
-    y, N = mh.shrink_counterexample(x, M, 1.0, value)
+    y, N = mhx.shrink_counterexample(x, M, 1.0, value)
     assert y.shape[0] == 2 and np.any(np.all(y == x[0], axis=1))
     assert N.shape[0] == 1 and np.array_equal(N[0], 2 * np.eye(3))
 
@@ -248,4 +248,4 @@ def test_helpers_reject_bad_input():
     with pytest.raises(ValueError, match="beta:"):
         _energy.particle_energy(np.eye(3), 0.0)
     with pytest.raises(ValueError, match="normalization:"):
-        mh.head_energy_rates(np.eye(3), np.eye(3)[None], 1.0, "both")
+        mhx.head_energy_rates(np.eye(3), np.eye(3)[None], 1.0, "both")
