@@ -179,7 +179,7 @@ def bench_particles(args) -> None:
           f"{np.round(r.closed_form[0], 4)}; A_N = {r.soft_accuracy[0]:.6f} +- {r.soft_accuracy_stderr[0]:.6f} "
           f"(first order {r.soft_accuracy_closed[0]:.6f})")
     if args.trend_prompts:
-        from attnflow.properties.claims.retrieval import error_trend
+        from attnflow.properties.claims._retrieval import error_trend
 
         t0, c0 = time.perf_counter(), time.process_time()
         tr = error_trend(beta=1.0, lam=1.0, t=1.0, sigma0=0.5, prompts=args.trend_prompts, seed=11)
@@ -188,7 +188,7 @@ def bench_particles(args) -> None:
         for n, e, se in zip(tr["Ns"], tr["errors"], tr["stderr"]):
             print(f"  N = {n:4d}: |error| = {e:.5f} +- {se:.5f}")
         print(f"  fitted slope {tr['slope']:.3f}, 95% bootstrap CI [{tr['ci'][0]:.3f}, {tr['ci'][1]:.3f}] "
-              f"(g = {tr['closed_form']:.5f}; notes: ~ -0.6)")
+              f"(g = {tr['closed_form']:.5f}; earlier run: ~ -0.6)")
 
 
 if __name__ == "__main__":

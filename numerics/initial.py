@@ -3,7 +3,7 @@ r"""Seeded initial configurations for the particle systems.
 - :func:`random_sphere`: iid uniform points on :math:`S^{d-1}` (the "Lebesgue-almost-every" start
   of the clustering theorems);
 - :func:`equiangular`: :math:`n` unit vectors with all pairwise inner products equal to
-  :math:`\rho` (the equiangular reduction of 03-clustering.md §3.2);
+  :math:`\rho` (the equiangular reduction of arXiv:2512.01868, ``derivations/equiangular.md``);
 - :func:`random_angles`: iid uniform angles on :math:`\mathbb T = \mathbb R/2\pi\mathbb Z` (the
   circle models, main case of 2605.09213);
 - :func:`random_matrices`: reproducible Gaussian Q, K, V / head matrices for the ``qkv`` and
@@ -59,7 +59,8 @@ def random_sphere(n: int, d: int, seed: int | None = 0) -> np.ndarray:
 
     References
     ----------
-    Marsaglia (1972), Ann. Math. Stat. 43; theory notes 03-clustering.md §3.1 (almost-every starts).
+    Marsaglia (1972), Ann. Math. Stat. 43; arXiv:2312.10794 (clustering theorems hold for almost
+    every start).
     """
     n = _positive_int(n, "n")
     d = _positive_int(d, "d", 2)
@@ -114,7 +115,7 @@ def equiangular(n: int, d: int, rho: float, *, seed: int | None = None) -> np.nd
     References
     ----------
     arXiv:2512.01868 (equiangular reduction), arXiv:2312.10794 (high-dimensional start);
-    theory notes 03-clustering.md §3.2.
+    ``derivations/equiangular.md``.
     """
     n = _positive_int(n, "n", 2)
     d = _positive_int(d, "d", 2)
@@ -161,7 +162,7 @@ def random_angles(n: int | tuple[int, int], seed: int | None = 0) -> np.ndarray:
 
     References
     ----------
-    arXiv:2605.09213 (iid uniform tokens, main case); theory notes 01-models.md §1.4–1.5.
+    arXiv:2605.09213 (iid uniform tokens, main case); arXiv:2512.01868 (circle models).
     """
     if isinstance(n, tuple):
         if len(n) != 2:

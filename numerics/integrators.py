@@ -4,7 +4,7 @@ All integrators advance an autonomous or time-dependent field ``f(t, x) -> ẋ``
 shape) on one of three state manifolds:
 
 ``"sphere"``
-    ``x`` has shape ``(n, d)``, each row on :math:`S^{d-1}`. The fields of 01-models.md are tangent
+    ``x`` has shape ``(n, d)``, each row on :math:`S^{d-1}`. The fields of arXiv:2312.10794 are tangent
     (:math:`\dot x_i = P_{x_i}(\cdot)`), so the sphere is invariant for the exact flow; discrete steps
     leave it at the level of the local error and are pulled back by the *retraction*
     :math:`R(y)_i = y_i / |y_i|`.
@@ -48,7 +48,7 @@ References
 - E. Hairer, C. Lubich, G. Wanner, *Geometric Numerical Integration*, 2nd ed., Springer 2006, §IV.4
   (projection methods) and §IV.8 (Lie group methods; the Lie–Euler step).
 - Geshkovski, Letrouit, Polyanskiy, Rigollet, arXiv:2312.10794, §1 (the normalised discrete layer
-  that explicit Euler + renormalisation reproduces); theory notes 01-models.md §1.1, §1.5.
+  that explicit Euler + renormalisation reproduces); arXiv:2605.09213 (causal ALiBi, RK4).
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ def retract(y: np.ndarray, manifold: str) -> np.ndarray:
     References
     ----------
     Hairer–Lubich–Wanner, *Geometric Numerical Integration*, §IV.4 (standard projection);
-    theory notes 01-models.md §1.1 (the discrete layer normalises after each step).
+    arXiv:2312.10794 §1 (the discrete layer normalises after each step).
     """
     _check_manifold(manifold)
     if manifold == "sphere":
@@ -145,7 +145,7 @@ def euler_step(f: Field, t: float, x: np.ndarray, h: float, manifold: str = "sph
 
     References
     ----------
-    arXiv:2312.10794 §1 (normalised residual layer); theory notes 01-models.md §1.1;
+    arXiv:2312.10794 §1 (normalised residual layer);
     Hairer–Nørsett–Wanner I, §I.7 (Euler's method).
     """
     return retract(x + h * f(t, x), manifold)
@@ -189,7 +189,7 @@ def lie_euler_step(f: Field, t: float, x: np.ndarray, h: float, manifold: str = 
     References
     ----------
     Hairer–Lubich–Wanner, *Geometric Numerical Integration*, §IV.8 (Lie–Euler method);
-    theory notes 02-energy.md §2.3 (the same geodesic map :math:`T_s`).
+    ``derivations/energy.md`` (energy.variation.*: the same geodesic map :math:`T_s`).
     """
     _check_manifold(manifold)
     v = f(t, x)
@@ -227,7 +227,7 @@ def rk4_step(f: Field, t: float, x: np.ndarray, h: float, manifold: str = "spher
     References
     ----------
     Hairer–Nørsett–Wanner I, §II.1 (Table 1.2, the classical RK4); Hairer–Lubich–Wanner §IV.4
-    (projection); 2605.09213 integrates the causal ALiBi model with RK4 (01-models.md §1.5).
+    (projection); 2605.09213 integrates the causal ALiBi model with RK4.
     """
     k1 = f(t, x)
     k2 = f(t + 0.5 * h, x + (0.5 * h) * k1)

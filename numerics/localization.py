@@ -1,12 +1,13 @@
 r"""Localisation on the circle: critical points of attention energy plus a perceptron potential.
 
-Theory notes 06-interpolation.md §6.4 (arXiv 2601.21366, via transcription) state that at a
+arXiv 2601.21366 (perceptrons and localisation; read via a transcription) states that at a
 second-order stable critical point any group of atoms within angular width :math:`1/(2\sqrt\beta)`
 carries mass :math:`\le 0.5742 + O(e^{-\beta})`.  The normalisation of the energy in the source was
 not recovered, so this module fixes a concrete, documented model and *measures*; it asserts nothing
 about the constant.
 
-Model (chosen here; the project's own circle normalisation, 02-energy.md §2.4).  ``n`` particles
+Model (chosen here; the project's own circle normalisation, ``derivations/energy.md``,
+energy.circle.gradient).  ``n`` particles
 :math:`\theta_1..\theta_n` of mass :math:`1/n` on :math:`\mathbb T`, coincident particles forming one
 atom of the measure :math:`\mu = \frac1n\sum_i\delta_{\theta_i}`; the functional to **maximise** is
 
@@ -40,8 +41,8 @@ Newton method.  Second-order stability is checked in the Wasserstein sense for a
 
 References
 ----------
-arXiv 2601.21366 (perceptrons and localisation; constant 0.5742); theory notes 06-interpolation.md
-§6.4, 02-energy.md §2.4 (circle energy), 01-models.md §1.4 (Kuramoto form of USA on the circle).
+arXiv 2601.21366 (perceptrons and localisation; constant 0.5742); ``derivations/energy.md``
+(circle energy, energy.circle.gradient); arXiv:2512.01868 (Kuramoto form of USA on the circle).
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ __all__ = [
     "LOCALIZATION_CONSTANT",
 ]
 
-#: The constant of 06 §6.4 (mass within width 1/(2 sqrt beta) <= 0.5742 + O(e^{-beta})).
+#: The constant of arXiv 2601.21366 (mass within width 1/(2 sqrt beta) <= 0.5742 + O(e^{-beta})).
 LOCALIZATION_CONSTANT = 0.5742
 
 #: Interaction signs: ``attractive`` maximises +E_beta, ``repulsive`` maximises -E_beta.
@@ -112,8 +113,8 @@ def perceptron_potential(theta, a: float, b: float, derivative: int = 0) -> np.n
 
     References
     ----------
-    arXiv 2601.21366 (perceptron potential); theory notes 06-interpolation.md §6.1 (perceptron
-    block :math:`W(Ux+b)_+`), §6.4.
+    arXiv 2601.21366 (perceptron potential); arXiv:2411.04551 (attention + perceptron field, perceptron
+    block :math:`W(Ux+b)_+`).
     """
     th = np.asarray(theta, dtype=np.float64)
     pre = a * np.cos(th) + b
@@ -140,7 +141,7 @@ def circle_objective(theta, beta: float, *, interaction: str = "attractive", a: 
 
     References
     ----------
-    Theory notes 02-energy.md §2.4 (circle energy), 06-interpolation.md §6.4; arXiv 2601.21366.
+    ``derivations/energy.md`` (circle energy); arXiv 2601.21366.
     """
     from attnflow.numerics import fields
 
@@ -164,7 +165,8 @@ def circle_gradient(theta, beta: float, *, interaction: str = "attractive", a: f
 
     References
     ----------
-    Theory notes 01-models.md §1.4 (Kuramoto form, :math:`\dot\theta = n\nabla E`), 06 §6.4.
+    arXiv:2512.01868 (Kuramoto form, :math:`\dot\theta = n\nabla E`); ``derivations/energy.md``
+    (energy.circle.gradient); arXiv:2601.21366 (localisation).
     """
     from attnflow.numerics import fields
 
@@ -193,7 +195,7 @@ def circle_hessian(theta, beta: float, *, interaction: str = "attractive", a: fl
 
     References
     ----------
-    Theory notes 02-energy.md §2.3 (second variation), 06-interpolation.md §6.4.
+    ``derivations/energy.md`` (energy.variation.second); arXiv:2601.21366 (localisation).
     """
     th = _check(theta, beta, a, b)
     s = _sign(interaction)
@@ -222,7 +224,8 @@ def splitting_curvature(theta, beta: float, *, interaction: str = "attractive", 
 
     References
     ----------
-    Theory notes 02-energy.md §2.3 (second variation along push-forwards), 06-interpolation.md §6.4.
+    ``derivations/energy.md`` (energy.variation.second: second variation along push-forwards);
+    arXiv:2601.21366 (localisation).
     """
     th = _check(theta, beta, a, b)
     s = _sign(interaction)
@@ -243,7 +246,7 @@ def merge_atoms(theta, masses=None, tol: float = 1e-6) -> tuple[np.ndarray, np.n
 
     References
     ----------
-    Theory notes 06-interpolation.md §6.4 (atoms of critical points); arXiv 2601.21366.
+    arXiv 2601.21366 (atoms of critical points).
     """
     th = np.mod(np.asarray(theta, dtype=np.float64), 2 * np.pi)
     m = np.full(th.size, 1.0 / th.size) if masses is None else np.asarray(masses, dtype=np.float64)
@@ -271,7 +274,7 @@ def max_arc_mass(theta, width: float, masses=None) -> float:
 
     References
     ----------
-    Theory notes 06-interpolation.md §6.4 (mass within angular width :math:`1/(2\sqrt\beta)`).
+    arXiv:2601.21366 (localisation: mass within angular width :math:`1/(2\sqrt\beta)`).
     """
     th = np.mod(np.asarray(theta, dtype=np.float64).ravel(), 2 * np.pi)
     if not (math.isfinite(width) and width >= 0):
@@ -412,8 +415,8 @@ def find_critical_point(theta0, beta: float, *, interaction: str = "attractive",
 
     References
     ----------
-    arXiv 2601.21366 (second-order stable critical points, localisation); theory notes
-    06-interpolation.md §6.4, 02-energy.md §2.3-2.4.
+    arXiv 2601.21366 (second-order stable critical points, localisation);
+    ``derivations/energy.md`` (energy.variation.second, circle energy).
     """
     import numba
     from scipy.optimize import minimize

@@ -1,6 +1,6 @@
 r"""Low-temperature concentration: how fast :math:`\mu_t^\beta` settles as :math:`\beta \to \infty`.
 
-Theory notes 06-interpolation.md §6.5 (abstract of arXiv 2605.10931):
+arXiv 2605.10931 (abstract only):
 :math:`W(\mu_t, P_\#\mu_0) \lesssim \sqrt{\log(\beta+1)/\beta}\,e^{Ct} + e^{-ct}` with a projection
 :math:`P` that is not known here.  Without :math:`P`, this module measures the Cauchy-type quantity
 
@@ -14,8 +14,8 @@ Theory notes 06-interpolation.md §6.5 (abstract of arXiv 2605.10931):
 
 References
 ----------
-arXiv 2605.10931 (abstract: low-temperature concentration); theory notes 06-interpolation.md §6.5,
-05-wasserstein.md (W2 computation).
+arXiv 2605.10931 (abstract: low-temperature concentration); :mod:`attnflow.numerics.wasserstein`
+(W2 computation).
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def lowtemp_distance(x0, beta: float, t: float, *, model: str = "sa", factor: fl
 
     References
     ----------
-    arXiv 2605.10931 (abstract); theory notes 06-interpolation.md §6.5, 01-models.md §1.1-1.2.
+    arXiv 2605.10931 (abstract); arXiv:2312.10794 (SA), arXiv:2512.01868 (USA).
     """
     from attnflow.numerics import simulate, wasserstein
 
@@ -90,7 +90,7 @@ def reference_exponent(betas) -> float:
 
     References
     ----------
-    arXiv 2605.10931 (abstract); theory notes 06-interpolation.md §6.5.
+    arXiv 2605.10931 (abstract).
     """
     b = np.asarray(betas, dtype=np.float64)
     return fit_power_law(b, np.sqrt(np.log(b + 1.0) / b))
@@ -120,7 +120,7 @@ def lowtemp_exponent(x0, betas, t: float, *, model: str = "sa", factor: float = 
 
     References
     ----------
-    arXiv 2605.10931 (abstract); theory notes 06-interpolation.md §6.5.
+    arXiv 2605.10931 (abstract).
     """
     b = np.asarray(betas, dtype=np.float64)
     if b.ndim != 1 or b.size < 2 or np.any(~np.isfinite(b)) or np.any(b <= 0) or np.unique(b).size < 2:

@@ -14,8 +14,8 @@ quadrature of a smooth initial law play the role of the mean-field limit.
 
 References
 ----------
-arXiv:2312.10794 (SA, USA), arXiv:2512.01868 (mean-field continuity equation); theory notes
-01-models.md §1.1-1.2, 05-wasserstein.md §5.3.
+arXiv:2312.10794 (SA, USA), arXiv:2512.01868 (mean-field continuity equation);
+arXiv:2605.16747 (abstract: propagation of chaos).
 """
 
 from __future__ import annotations
@@ -103,8 +103,7 @@ def weighted_velocity(x, w, *, beta, model: str) -> np.ndarray:
 
     References
     ----------
-    arXiv:2312.10794 (SA, USA), arXiv:2512.01868 (mean-field continuity equation); theory notes
-    01-models.md §1.1-1.2.
+    arXiv:2312.10794 (SA, USA), arXiv:2512.01868 (mean-field continuity equation).
     """
     x, w, mean = _check_flow_args(x, w, model)
     out = np.empty_like(x)
@@ -122,7 +121,7 @@ def weighted_attention_flow(x0, w, *, beta, model: str, dt: float, steps: int, s
 
     i.e. the characteristics of the continuity equation :math:`\partial_t\mu+\operatorname{div}(\mu\,v[\mu])=0`
     for :math:`\mu=\sum_j w_j\delta_{x_j}` (uniform :math:`w_j = 1/n` gives the particle systems SA/USA of
-    01 §1.1-1.2). A token with :math:`w_i = 0` is a test particle: it moves with the flow but exerts no
+    arXiv:2312.10794, arXiv:2512.01868). A token with :math:`w_i = 0` is a test particle: it moves with the flow but exerts no
     force. The field is :func:`weighted_velocity`; the steps are
     :func:`attnflow.numerics.integrators.integrate_fixed` (classical RK4 in the ambient space, each
     step followed by :math:`x_i\leftarrow x_i/|x_i|`).
@@ -144,7 +143,7 @@ def weighted_attention_flow(x0, w, *, beta, model: str, dt: float, steps: int, s
 
     References
     ----------
-    Theory notes 01-models.md §1.1-1.2, 05-wasserstein.md §5.3; arXiv:2312.10794 (SA, USA),
+    arXiv:2605.16747 (abstract: propagation of chaos); arXiv:2312.10794 (SA, USA),
     arXiv:2512.01868 (mean-field continuity equation).
     """
     x0, w, usa = _check_flow_args(x0, w, model)
@@ -180,7 +179,7 @@ def vmf_sample(rng: np.random.Generator, n: int, kappa: float, axis) -> np.ndarr
     References
     ----------
     A. T. A. Wood, "Simulation of the von Mises Fisher distribution", Comm. Stat. Sim. 23 (1994);
-    theory notes 05-wasserstein.md §5.3 (non-uniform initial law).
+    arXiv:2605.16747 (abstract: propagation of chaos; a non-uniform initial law for its check).
     """
     if int(n) != n or n < 1 or not (kappa > 0 and math.isfinite(kappa)):
         raise ValueError(f"n/kappa: need an integer n >= 1 and a finite kappa > 0, got n={n}, kappa={kappa}")

@@ -39,7 +39,7 @@ def default_method(dt: float | None, rtol: float | None) -> str:
 
     References
     ----------
-    Hairer–Nørsett–Wanner I, §II.1, §II.4–5; theory notes 01-models.md §1.5.
+    Hairer–Nørsett–Wanner I, §II.1, §II.4–5; arXiv:2605.09213 (RK4 for causal ALiBi).
     """
     if dt is not None and rtol is not None:
         raise ValueError(

@@ -41,7 +41,7 @@ def unit_directions(x: np.ndarray, manifold: str) -> np.ndarray:
 
     References
     ----------
-    Theory notes 01-models.md §1.4 (circle embedding) and §1.7 (x = r θ).
+    arXiv:2512.01868 (circle embedding, Kuramoto form); arXiv:2510.22026 (x = r θ).
     """
     x = np.asarray(x, dtype=np.float64)
     if manifold == "angles":
@@ -81,7 +81,7 @@ def cluster_labels(u: np.ndarray, tol: float = 1e-3, block: int = 1024) -> np.nd
 
     References
     ----------
-    Theory notes 03-clustering.md §3.1 (the ⟨x_i, x_j⟩ ≥ 0.999 criterion of 2512.01868).
+    arXiv:2512.01868 (the ⟨x_i, x_j⟩ ≥ 0.999 clustering criterion).
     """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
@@ -114,7 +114,7 @@ def min_pairwise_inner(u: np.ndarray, block: int = 1024) -> float:
 
     References
     ----------
-    Theory notes 03-clustering.md §3.1.
+    arXiv:2512.01868 (the ⟨x_i, x_j⟩ ≥ 0.999 clustering criterion).
     """
     n = u.shape[0]
     return float(min(np.min(u[s : s + block] @ u.T) for s in range(0, n, block)))
@@ -219,7 +219,7 @@ class Trajectory:
 
         References
         ----------
-        Theory notes 03-clustering.md §3.1.
+        arXiv:2512.01868 (the ⟨x_i, x_j⟩ ≥ 0.999 clustering criterion).
         """
         u = unit_directions(self._state(index), self.manifold)
         if u.ndim == 3:
@@ -238,7 +238,7 @@ class Trajectory:
 
         References
         ----------
-        Theory notes 03-clustering.md §3.1 item 8 (the P(⟨x_i,x_j⟩ ≥ 0.999) phase diagram).
+        arXiv:2512.01868 (the P(⟨x_i,x_j⟩ ≥ 0.999) phase diagram); arXiv:2312.10794 (high dimension).
         """
         tol = _check_tol(tol)
         if self.batched:

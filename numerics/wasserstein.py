@@ -21,8 +21,9 @@ unit vectors), ``"geodesic"`` :math:`d = \\arccos\\langle x, y\\rangle` on :math
 
 References
 ----------
-Theory notes ``05-wasserstein.md`` §5.1 (computation), §5.4 (coupling inequality);
-``03-clustering.md`` §3.1 item 9 (Dirac identity). POT: Flamary et al., JMLR 22 (2021).
+Peyré & Cuturi, *Computational Optimal Transport* (2019) (computation); arXiv:2411.04551, Lemma 5.2
+(coupling inequality); Dirac identity :math:`W_2^2(\mu,\delta_x) = 2(1-\langle m_\mu,x\rangle)` (used for
+arXiv:2504.14697 as restated in arXiv:2512.01868). POT: Flamary et al., JMLR 22 (2021).
 """
 
 from __future__ import annotations
@@ -158,7 +159,7 @@ def cost_matrix(x, y, p=2, metric: str = "chordal") -> np.ndarray:
 
     References
     ----------
-    Theory notes 05-wasserstein.md §5.1 (chordal vs geodesic: :math:`(2/\pi) d_g \le |x-y| \le d_g`).
+    Chordal vs geodesic: :math:`(2/\pi) d_g \le |x-y| \le d_g` (elementary: :math:`|x-y| = 2\sin(d_g/2)`).
     """
     metric = _check_metric(metric)
     p = _check_p(p)
@@ -223,7 +224,7 @@ def wasserstein(
     a, b : array_like, optional
         Nonnegative weights summing to 1 (default uniform).
     metric : {"chordal", "geodesic", "euclidean"}
-        Chordal :math:`|x-y|` (default, as in the theory notes), geodesic :math:`\arccos\langle x,y\rangle`,
+        Chordal :math:`|x-y|` (default, as in the cited sources), geodesic :math:`\arccos\langle x,y\rangle`,
         or Euclidean points of :math:`\mathbb{R}^d` without the unit-norm check.
     method : {"auto", "assignment", "emd", "dirac"}
         Force a solver (``"assignment"`` needs equal sizes and uniform weights, ``"dirac"`` a single
@@ -245,7 +246,7 @@ def wasserstein(
 
     References
     ----------
-    Theory notes 05-wasserstein.md §5.1; 03-clustering.md §3.1 item 9 (Dirac identity, from
+    Dirac identity :math:`W_2^2(\mu,\delta_x) = \int|y-x|^2d\mu` (used for
     arXiv:2504.14697 as restated in arXiv:2512.01868). Peyré & Cuturi, *Computational Optimal
     Transport* (2019), §3.
     """
@@ -351,7 +352,7 @@ def wasserstein_circle(theta, phi, p=2, a=None, b=None, *, eps: float = 1e-13) -
 
     References
     ----------
-    Theory notes 05-wasserstein.md §5.1. Delon, Salomon & Sobolevski, SIAM J. Appl. Math. 70 (2010);
+    Delon, Salomon & Sobolevski, SIAM J. Appl. Math. 70 (2010);
     Hundrieser, Klatt & Munk (2022), as implemented in POT (``ot.binary_search_circle``).
     """
     import ot
@@ -424,7 +425,7 @@ def sliced_wasserstein(
 
     References
     ----------
-    Theory notes 05-wasserstein.md §5.1. Bonneel, Rabin, Peyré & Pfister, J. Math. Imaging Vis. 51 (2015).
+    Bonneel, Rabin, Peyré & Pfister, J. Math. Imaging Vis. 51 (2015).
     """
     metric = _check_metric(metric)
     if metric == "geodesic":

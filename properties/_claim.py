@@ -93,7 +93,8 @@ class Claim:
     title : str
         One-line human description.
     source : str
-        arXiv id and label, plus the theory-notes section.
+        arXiv id and label (theorem, section, equation), or the result named in words;
+        ``derivations/<topic>.md`` where the result is derived there.
     hypotheses : hypothesis strategy
         Draws one example (the input of ``check``).
     check : callable
@@ -113,7 +114,7 @@ class Claim:
     describe : callable, optional
         ``describe(example) -> str`` for counterexamples (default: a truncated ``repr``).
     finding : str
-        Non-empty when attnflow has *refuted* the statement as written in the theory notes: the
+        Non-empty when attnflow has *refuted* the statement as written in its source: the
         claim is then kept with the printed statement and ``expect="fails"`` (the check is not
         loosened; it must keep finding the counterexample), and this text says what is wrong and
         where the corrected statement is registered.  Reports list findings separately.

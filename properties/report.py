@@ -96,11 +96,11 @@ def to_markdown(report: dict, runs: Sequence[ClaimRun] | None = None) -> str:
 
 
 def format_findings(runs: Sequence[ClaimRun]) -> str:
-    """The statements of the theory notes that attnflow refuted, one paragraph each ('' if none)."""
+    """The statements of the cited sources that attnflow refuted, one paragraph each ('' if none)."""
     rows = [r for r in runs if r.claim.finding]
     if not rows:
         return ""
-    lines = ["Findings (statements of the theory notes refuted by attnflow; kept as expect=fails):"]
+    lines = ["Findings (statements of the cited sources refuted by attnflow; kept as expect=fails):"]
     for r in rows:
         status = "counterexample found again" if r.outcome == "fails" else f"outcome {r.outcome}"
         lines.append(f"  - {r.claim.id} [{status}]: {r.claim.finding}")

@@ -2,8 +2,8 @@ r"""Equiangular reduction of SA and USA, and the reduced Pre-LN system.
 
 Everything is derived from the particle system: the velocity of token ``i`` is written in the span
 of ``x_i``, ``x_k`` and ``S = \sum_j x_j`` (general ``n``), the inner product
-``<x_i, x_k>`` is differentiated, and the result is compared with the ODEs stated in the theory
-notes (03-clustering.md section 3.2, 01-models.md section 1.7).  A second route differentiates the
+``<x_i, x_k>`` is differentiated, and the result is compared with the stated ODEs
+(arXiv 2512.01868, equiangular reduction; arXiv 2510.22026, Pre-LN).  A second route differentiates the
 explicit ``n x n`` Gram matrix for ``n = 3, 4``.
 
 Public API
@@ -11,7 +11,7 @@ Public API
 results
     the :class:`~attnflow.symbolic.result.Result` list of the ``equiangular`` document.
 rho_dot_derived, rho_dot_stated
-    the equiangular right-hand side obtained from the particles and the one stated in the notes.
+    the equiangular right-hand side obtained from the particles and the stated one.
 hitting_time_antiderivative
     the Ei formula :math:`F(s)` of the SA hitting time.
 """
@@ -72,7 +72,7 @@ def _softmax(kind: str) -> bool:
 
 
 def rho_dot_stated(kind: str, *, n_=n, beta_=beta, rho_=rho) -> sp.Expr:
-    r"""The equiangular ODE right-hand side as stated in the theory notes.
+    r"""The equiangular ODE right-hand side as stated (arXiv 2512.01868).
 
     .. math::
 
@@ -81,7 +81,7 @@ def rho_dot_stated(kind: str, *, n_=n, beta_=beta, rho_=rho) -> sp.Expr:
 
     References
     ----------
-    2512.01868 (equiangular reduction); theory notes 03-clustering.md section 3.2.
+    arXiv 2512.01868 (equiangular reduction); ``derivations/equiangular.md``.
     """
     core = 2 * sp.exp(beta_ * rho_) * (1 - rho_) * ((n_ - 1) * rho_ + 1)
     if _softmax(kind):
@@ -110,7 +110,7 @@ def rho_dot_derived(kind: str) -> sp.Expr:
 
     References
     ----------
-    2312.10794, 2512.01868; theory notes 03-clustering.md section 3.2.
+    arXiv 2312.10794, arXiv 2512.01868 (equiangular reduction); ``derivations/equiangular.md``.
     """
     _softmax(kind)  # ValueError unless plain self-attention
     span, vi, vk = _particle_velocities(kind)
@@ -126,7 +126,7 @@ def closed_form_beta0(n_=n, rho0_=rho0, t_=t) -> sp.Expr:
 
     References
     ----------
-    Theory notes 03-clustering.md section 3.2 [derived].
+    Derived in ``derivations/equiangular.md`` (equiangular ODE of arXiv 2512.01868).
     """
     k = (1 + (n_ - 1) * rho0_) / (1 - rho0_)
     return (k * sp.exp(2 * t_) - 1) / (k * sp.exp(2 * t_) + n_ - 1)
@@ -142,7 +142,7 @@ def hitting_time_antiderivative(s_=s, n_=n, beta_=beta) -> sp.Expr:
 
     References
     ----------
-    Theory notes 03-clustering.md section 3.2 [derived].
+    Derived in ``derivations/equiangular.md`` (equiangular ODE of arXiv 2512.01868).
     """
     return (
         -(n_ - 1) * sp.log(1 - s_)
@@ -410,7 +410,7 @@ def preln_r_dot_stated() -> sp.Expr:
 
     References
     ----------
-    2510.22026 (Pre-LN); theory notes 01-models.md section 1.7 [derived].
+    arXiv 2510.22026 (Pre-LN); reduced system derived in ``derivations/equiangular.md``.
     """
     return (sp.exp(beta) + (n - 1) * rho * sp.exp(beta * rho)) / (sp.exp(beta) + (n - 1) * sp.exp(beta * rho))
 
@@ -485,7 +485,7 @@ def results() -> list[Result]:
             topic=TOPIC,
             statement=r"\langle x_i(0),x_j(0)\rangle=\rho_0\ (i\neq j)\ \Longrightarrow\ "
                       r"\langle x_i(t),x_j(t)\rangle=\rho(t)\ \text{for all } i\neq j,\ \text{SA and USA}",
-            source=SRC + "; theory notes 03-clustering.md section 3.2",
+            source=SRC,
             prover=_prove_invariance,
             steps=span_steps + (
                 Step("The Gram matrix obeys a closed ODE: each velocity is a combination of the tokens "
@@ -501,7 +501,7 @@ def results() -> list[Result]:
             title="Equiangular ODE, SA",
             topic=TOPIC,
             statement=_eq(rd, f_sa),
-            source=SRC + "; theory notes 03-clustering.md section 3.2",
+            source=SRC,
             prover=lambda: _prove_ode("SA"),
             steps=span_steps + (
                 Step("Derived from the particle field (general n), after cancelling:",
@@ -513,7 +513,7 @@ def results() -> list[Result]:
             title="Equiangular ODE, USA",
             topic=TOPIC,
             statement=_eq(rd, f_usa),
-            source=SRC + "; theory notes 01-models.md section 1.2 and 03-clustering.md section 3.2",
+            source=SRC,
             prover=lambda: _prove_ode("USA"),
             steps=span_steps + (
                 Step("Same computation with the weight 1/n instead of 1/Z_i:",
@@ -526,7 +526,7 @@ def results() -> list[Result]:
             topic=TOPIC,
             statement=r"\dot\rho = 0 \iff \rho\in\{1,\,-\tfrac{1}{n-1}\};\qquad (n-1)\rho_0+1>0,\ "
                       r"\rho_0<1\ \Longrightarrow\ \rho(t)\uparrow 1",
-            source=SRC + "; theory notes 03-clustering.md section 3.2",
+            source=SRC,
             prover=_roots_and_sign,
             steps=(
                 Step("Factor the right-hand side (SA shown; USA has the constant denominator n).",
@@ -542,7 +542,7 @@ def results() -> list[Result]:
             title="Linearisation at consensus, SA: rate 2",
             topic=TOPIC,
             statement=r"\varepsilon = 1-\rho:\quad \dot\varepsilon = -2\varepsilon + O(\varepsilon^2)",
-            source=SRC + "; theory notes 03-clustering.md section 3.2",
+            source=SRC,
             prover=lambda: _prove_rate("SA", sp.Integer(2)),
             steps=(Step("Differentiate the derived right-hand side at rho = 1; the factor e^beta n "
                         "cancels between numerator and Z = n e^beta.",
@@ -554,7 +554,7 @@ def results() -> list[Result]:
             title="Linearisation at consensus, USA: rate 2 e^beta",
             topic=TOPIC,
             statement=r"\varepsilon = 1-\rho:\quad \dot\varepsilon = -2e^{\beta}\varepsilon + O(\varepsilon^2)",
-            source=SRC + "; theory notes 03-clustering.md section 3.2",
+            source=SRC,
             prover=lambda: _prove_rate("USA", 2 * sp.exp(beta)),
             steps=(Step("Differentiate the derived right-hand side at rho = 1.",
                         r"\frac{d}{d\varepsilon}\Big[-\dot\rho(1-\varepsilon)\Big]_{\varepsilon=0}"
@@ -565,7 +565,7 @@ def results() -> list[Result]:
             title="Closed form at beta = 0",
             topic=TOPIC,
             statement=r"\rho(t) = \frac{K e^{2t}-1}{K e^{2t}+n-1},\qquad K = \frac{1+(n-1)\rho_0}{1-\rho_0}",
-            source="theory notes 03-clustering.md section 3.2 [derived]; SA = USA at beta = 0 (01 section 1.2)",
+            source=SRC + "; closed form derived here; SA = USA at beta = 0",
             prover=_prove_closed_form,
             steps=(
                 Step("At beta = 0 both derived ODEs coincide; partial fractions:",
@@ -581,7 +581,7 @@ def results() -> list[Result]:
             title="SA hitting time through the exponential integral",
             topic=TOPIC,
             statement=r"t(\rho_0\to\rho) = F(\rho)-F(\rho_0),\quad F(s) = " + latex(hitting_time_antiderivative()),
-            source="theory notes 03-clustering.md section 3.2 [derived]",
+            source=SRC + "; Ei formula derived here",
             prover=_prove_hitting_time,
             steps=(
                 Step("Partial fractions of 1/rho-dot with E = e^{beta(1-s)} kept as a coefficient:",
@@ -607,7 +607,7 @@ def results() -> list[Result]:
             statement=r"1-\rho(t)\le C e^{-\lambda t},\quad C=\max(1-\rho_0,1),\ "
                       r"\lambda=\frac{q}{e^{\beta C}+n-1},\ q=\min((n-1)\rho_0+1,1),\ "
                       r"\text{for } -\tfrac{1}{n-1}<\rho_0<1",
-            source="arXiv 2512.01868 (explicit equiangular bound); theory notes 03-clustering.md section 3.2",
+            source="arXiv 2512.01868 (explicit equiangular bound)",
             prover=_prove_bound,
             steps=(
                 Step("With eps = 1 - rho the derived SA field reads",
@@ -626,10 +626,10 @@ def results() -> list[Result]:
             title="Reduced Pre-LN system for equiangular starts with a common radius",
             topic=TOPIC,
             statement=r"\dot\rho = \frac{F_{SA}(\rho)}{r},\qquad \dot r = " + latex(preln_r_dot_stated()),
-            source="arXiv 2510.22026 (Pre-LN dynamics); theory notes 01-models.md section 1.7 [derived]",
+            source="arXiv 2510.22026 (Pre-LN dynamics); reduced system derived here",
             prover=_prove_preln,
             steps=(
-                Step("Pre-LN in polar form (01 section 1.7): x_i = r_i theta_i with",
+                Step("Pre-LN in polar form (arXiv 2510.22026): x_i = r_i theta_i with",
                      r"\dot\theta_i = r_i^{-1}P_{\theta_i}A_i,\quad \dot r_i = \langle\theta_i, A_i\rangle,\quad "
                      r"A_i = Z_i^{-1}\sum_j e^{\beta\langle\theta_i,\theta_j\rangle}\theta_j"),
                 Step("For equiangular directions A_i is computed in the span of theta_i, theta_k, S as "
@@ -643,7 +643,7 @@ def results() -> list[Result]:
             topic=TOPIC,
             statement=r"-\tfrac{1}{n-1}<\rho_0<1,\ r_0>0:\quad t^2\,(1-\rho(t))\to L\in(0,\infty),\quad "
                       r"r(t)/t\to 1",
-            source="arXiv 2510.22026 (normalisation and clustering speed); theory notes 01-models.md section 1.7",
+            source="arXiv 2510.22026 (normalisation and clustering speed)",
             prover=_prove_preln_rate,
             steps=(
                 Step("Write the reduced system with eps = 1 - rho:",
@@ -660,8 +660,9 @@ def results() -> list[Result]:
                 Step("Hence log(eps r^2) converges, eps r^2 -> L in (0, infinity) and t^2 eps -> L. For "
                      "Post-LN (= SA) the rate is exponential, see equiangular.rate.sa."),
             ),
-            notes="The numerical constant t²(1−ρ) → 3.736 (n = 8, β = 2, ρ₀ = 0, r₀ = 1) quoted in the "
-                  "theory notes is re-measured in the tests by integrating the reduced system (scipy).",
+            notes="The numerical constant t²(1−ρ) → 3.736 (n = 8, β = 2, ρ₀ = 0, r₀ = 1), quoted from a "
+                  "numerical run made for this project, is re-measured in the tests by integrating the reduced "
+                  "system (scipy).",
         ),
     ]
     return out

@@ -1,10 +1,10 @@
 r"""One softmax attention layer on equiangular inputs, and its long-context limit beta = gamma log n.
 
 The output directions of one layer (V = I) are computed from the Gram structure of equiangular unit
-inputs for general ``n`` and compared with the finite-``n`` formula of the theory notes; the three
-limits ``n -> infinity`` at ``beta = gamma log n`` are then taken by reducing the ratio to a rational
+inputs for general ``n`` and compared with the stated finite-``n`` formula (derived for this project);
+the three limits ``n -> infinity`` at ``beta = gamma log n`` are then taken by reducing the ratio to a rational
 function of ``p = n^{-kappa}`` and ``m = n^{1-kappa}`` (``kappa = gamma(1-rho)``), continuous at the
-limit point (03-clustering.md section 3.3).
+limit point (arXiv 2510.05554, arXiv 2512.01868: the long-context transition).
 
 Public API
 ----------
@@ -45,7 +45,7 @@ _TOGETHER = (("together/cancel", lambda e: sp.cancel(sp.together(e)), 10**6),)
 
 
 def output_cosine_stated(n_=n, beta_=beta, rho_=rho) -> sp.Expr:
-    r"""Finite-``n`` cosine between two output directions, as stated in the theory notes.
+    r"""Finite-``n`` cosine between two output directions, as stated (derived for this project).
 
     .. math::
 
@@ -54,7 +54,8 @@ def output_cosine_stated(n_=n, beta_=beta, rho_=rho) -> sp.Expr:
 
     References
     ----------
-    2510.05554, 2512.01868; theory notes 03-clustering.md section 3.3 [derived].
+    arXiv 2510.05554, arXiv 2512.01868 (long context); finite-``n`` form derived in
+    ``derivations/long_context.md``.
     """
     r = sp.exp(beta_ * (1 - rho_))
     a = 1 + (n_ - 1) * rho_
@@ -81,7 +82,7 @@ def output_cosine_derived() -> sp.Expr:
 
     References
     ----------
-    2510.05554; theory notes 03-clustering.md section 3.3.
+    arXiv 2510.05554 (long-context limits); ``derivations/long_context.md``.
     """
     span, yi, yj = _outputs()
     return span.inner(yi, yj) / span.inner(yi, yi)
@@ -97,7 +98,7 @@ def long_context_limit(gamma_, rho_):
 
     References
     ----------
-    2510.05554, 2512.01868; theory notes 03-clustering.md section 3.3.
+    arXiv 2510.05554, arXiv 2512.01868 (long context); ``derivations/long_context.md``.
     """
     k = sp.nsimplify(gamma_) * (1 - sp.nsimplify(rho_))
     if k < 1:
@@ -234,7 +235,7 @@ def results() -> list[Result]:
             topic=TOPIC,
             statement=th + " = " + r"\frac{(r-1)^2\rho + (2(r-1)+n)a}{(r-1)^2 + (2(r-1)+n)a},"
                       r"\quad r = e^{\beta(1-\rho)},\ a = 1+(n-1)\rho",
-            source=SRC + "; theory notes 03-clustering.md section 3.3 [derived]",
+            source=SRC + "; finite-n form derived here",
             prover=_prove_finite_n,
             steps=(
                 Step("Equiangular unit inputs, V = I: the output of token i is a softmax average.",
@@ -254,7 +255,7 @@ def results() -> list[Result]:
             statement=r"\lim_{n\to\infty}" + th + r"\Big|_{\beta=\gamma\log n} = \begin{cases} 1 & "
                       r"\gamma < \frac{1}{1-\rho}\\ \frac{4\rho}{1+3\rho} & \gamma = \frac{1}{1-\rho}\\ "
                       r"\rho & \gamma > \frac{1}{1-\rho}\end{cases}\qquad (0<\rho<1)",
-            source=SRC + "; theory notes 03-clustering.md section 3.3",
+            source=SRC,
             prover=_prove_limits,
             steps=(
                 Step("With beta = gamma log n, r = e^{beta(1-rho)} = n^kappa, kappa = gamma (1-rho). "

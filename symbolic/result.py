@@ -41,7 +41,7 @@ class Result:
     Parameters
     ----------
     id : str
-        Dotted id; taken from ``claims.md`` where one fits (``energy.dissipation.sa``).
+        Dotted id; the id of the claim it supports where one fits (``energy.dissipation.sa``).
     title : str
         Short human title.
     topic : str
@@ -49,7 +49,7 @@ class Result:
     statement : str
         The statement in LaTeX (display math, no ``$``).
     source : str
-        Citation: arXiv id and label, plus the theory-notes section.
+        Citation: arXiv id and label (theorem, section, equation), or the result named in words.
     prover : callable
         ``() -> Proof``; called at most once, lazily (see :attr:`proof`).
     steps : tuple of Step

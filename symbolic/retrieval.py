@@ -1,7 +1,7 @@
 r"""Lost in the middle: the closed-form retrieval profile of causal ALiBi attention.
 
-Source: arXiv 2605.09213 (kinetic theory of causal attention and lost in the middle); theory notes
-01-models.md §1.5 and 04-retrieval.md.  Each result re-derives a formula of the notes with SymPy
+Source: arXiv 2605.09213 (kinetic theory of causal attention and lost in the middle);
+causal ALiBi attention on the circle.  Each result re-derives a stated formula with SymPy
 (exact reduction where SymPy closes it) and, where it cannot, with 50-digit mpmath evaluation; the
 proof method always says which.
 
@@ -415,7 +415,7 @@ def results() -> list[Result]:
             topic=TOPIC,
             statement=k_l + r",\qquad \int_0^\sigma k_\lambda(\sigma,\sigma')\,d\sigma' = 1\ (\lambda>0),\qquad "
                       r"\int_0^\sigma \sigma^{-1}\,d\sigma' = 1\ (\lambda=0)",
-            source=f"{SRC}; theory notes 04-retrieval.md §4.1 [paper]",
+            source=f"{SRC} (position graphon of the kinetic limit)",
             prover=_prove_graphon,
             steps=(
                 Step("The position weights Z_{N,j}^{-1} e^{-λ(j-k)/N}, k < j, converge (σ = j/N, σ' = k/N) to the graphon",
@@ -432,7 +432,7 @@ def results() -> list[Result]:
             statement=r"\partial_t g_a = a\Big(k_\lambda(\sigma,\sigma_0)+\int_{\sigma_0}^{\sigma}k_\lambda(\sigma,\sigma')g_a(t,\sigma';\sigma_0)\,d\sigma'\Big),"
                       r"\ g_a(0)=0,\quad a = a_n = n^2 I_n(\beta),\quad "
                       r"g_a = k_\lambda(\sigma,\sigma_0)\sqrt{\frac{at}{Y}}\,I_1\big(2\sqrt{atY}\big),\ " + Ydef,
-            source=f"{SRC}; theory notes 04-retrieval.md §4.1-4.3 [paper]",
+            source=f"{SRC} (Volterra-Hardy equation of a Fourier mode and its Bessel solution)",
             prover=_prove_volterra,
             steps=(
                 Step("Kinetic equation (no transport in σ): ∂_t f = -∂_θ(f V[f]) with "
@@ -466,7 +466,7 @@ def results() -> list[Result]:
             topic=TOPIC,
             statement=r"\psi_c(y) = \sum_{k\ge0}\frac{c^{k+1}y^k}{k!\,(k+1)!} = \sqrt{\frac{c}{y}}\,I_1\big(2\sqrt{cy}\big),"
                       r"\qquad \psi_c(0) = c,\qquad \psi_c' = \frac{c}{y}I_2(2\sqrt{cy})",
-            source=f"{SRC}; theory notes 04-retrieval.md §4.3 [paper]",
+            source=f"{SRC} (closed form for iid uniform tokens)",
             prover=_prove_psi,
             steps=(
                 Step("With I_1(z) = Σ (z/2)^{2k+1}/(k!(k+1)!) and z = 2√(cy):",
@@ -481,7 +481,7 @@ def results() -> list[Result]:
             topic=TOPIC,
             statement=r"\lim_{\lambda\to0}k_\lambda(\sigma,\sigma') = \frac1\sigma,\quad \lim_{\lambda\to0}Y_\lambda = \log\frac{\sigma}{\sigma_0},"
                       r"\quad \lim_{\lambda\to0}\kappa = 1,\quad \lim_{\lambda\to0}\kappa c(\lambda-\kappa c/2) = -\frac{c^2}{2},\quad \lim_{\lambda\to0} t_{crit} = 0",
-            source=f"{SRC}; theory notes 04-retrieval.md §4.1, §4.3 [paper]",
+            source=f"{SRC} (graphon and closed form, lambda > 0 and lambda = 0)",
             prover=_prove_lambda0,
             steps=(Step("κ = λ/(1-e^{-λ}); the limits are computed by sympy.limit. Since ψ is entire, g_a depends "
                         "continuously on (k_λ, Y_λ), so g_a with λ > 0 tends to the λ = 0 closed form."),),
@@ -492,7 +492,7 @@ def results() -> list[Result]:
             topic=TOPIC,
             statement=r"\partial_{\sigma_0}g_a(t,1;\sigma_0)\big|_{\sigma_0=1^-} = \kappa c\Big(\lambda-\frac{\kappa c}{2}\Big),"
                       r"\quad \kappa=\frac{\lambda}{1-e^{-\lambda}},\ c = at;\quad >0 \iff at < 2(1-e^{-\lambda})",
-            source=f"{SRC}; theory notes 04-retrieval.md §4.4 [derived]",
+            source=f"{SRC} (U-shape theorem); this consequence derived here",
             prover=_prove_right_slope,
             steps=(
                 Step("At σ = 1: g_a(t,1;s) = p(s) ψ_c(Y(s)), p(s) = λe^{λs}/(e^λ-1), Y(s) = log((e^λ-1)/(e^{λs}-1)); "
@@ -506,11 +506,11 @@ def results() -> list[Result]:
             topic=TOPIC,
             statement=r"\mathcal S_t'(1^-) = \sum_n\omega_n\kappa a_nt\Big(\lambda-\frac{\kappa a_nt}{2}\Big) = \frac{\kappa^2S_2t}{2}\,(t_{crit}-t),"
                       r"\quad t_{crit} = 2(1-e^{-\lambda})\frac{S_1}{S_2},\ S_1=\sum_n\omega_na_n,\ S_2=\sum_n\omega_na_n^2",
-            source=f"{SRC}; theory notes 04-retrieval.md §4.4 [derived]",
+            source=f"{SRC} (U-shape theorem); this consequence derived here",
             prover=_prove_threshold,
             steps=(Step("Sum the right-end slopes of the modes with weights ω_n; the result is κt(λS_1 - κtS_2/2), "
                         "a positive multiple of (t_crit - t): recency (𝒮_t'(1^-) > 0) holds exactly for 0 < t < t_crit."),),
-            notes=f"Example (β = 1, λ = 1, M = 8, 20 modes): t_crit = {tcv:.4f} (notes: ≈ 2.457). The numerics tests "
+            notes=f"Example (β = 1, λ = 1, M = 8, 20 modes): t_crit = {tcv:.4f} (earlier independent computation: ≈ 2.457). The numerics tests "
                   "check the sign change of the finite-difference slope of the profile at t_crit.",
         ),
         Result(
@@ -518,7 +518,7 @@ def results() -> list[Result]:
             title="Value of the profile at the last position",
             topic=TOPIC,
             statement=r"\mathcal S_t(1) = \frac{\lambda t}{1-e^{-\lambda}}\sum_{n\ge1}\omega_na_n",
-            source=f"{SRC}; theory notes 04-retrieval.md §4.4 [derived]",
+            source=f"{SRC} (U-shape theorem); this consequence derived here",
             prover=_prove_end_value,
             steps=(Step("g_a(t,1;1^-) = k_λ(1,1) ψ_{at}(0) = κ a t; sum with weights ω_n (λ = 0: κ = 1, 𝒮_t(1) = t Σ ω_n a_n)."),),
         ),
@@ -528,7 +528,7 @@ def results() -> list[Result]:
             topic=TOPIC,
             statement=r"\lambda=0:\quad g_a(t,1;\sigma_0) = \psi_{at}(\log(1/\sigma_0)),\quad \partial_{\sigma_0}g_a = -\frac{\psi_{at}'(\log(1/\sigma_0))}{\sigma_0}<0"
                       r"\ \text{on }(0,1],\quad \partial_{\sigma_0}g_a\big|_{\sigma_0=1} = -\frac{(at)^2}{2}",
-            source=f"{SRC}; theory notes 04-retrieval.md §4.4 [derived]",
+            source=f"{SRC} (U-shape theorem); this consequence derived here",
             prover=_prove_no_recency,
             steps=(Step("ψ' has positive coefficients, so every mode (and the profile) is strictly decreasing in σ₀ for t > 0: "
                         "the minimum is at σ₀ = 1, no U-shape."),),
@@ -538,7 +538,7 @@ def results() -> list[Result]:
             title="Soft accuracy as a Fourier series (Poisson summation)",
             topic=TOPIC,
             statement=r"\sum_{k\in\mathbb Z}e^{-M^2(x-2\pi k)^2/(2\pi^2)} = \frac{\sqrt{\pi/2}}{M}\sum_{n\in\mathbb Z}e^{-\pi^2n^2/(2M^2)}e^{inx}",
-            source=f"{SRC}; theory notes 04-retrieval.md §4.2 [paper]",
+            source=f"{SRC} (soft accuracy, Poisson summation)",
             prover=_prove_poisson,
             steps=(Step("Periodise a Gaussian of standard deviation π/M; its Fourier coefficients are "
                         "(π/M)(2π)^{-1/2} e^{-π²n²/(2M²)}. Taking expectations with x = θ_N(t) - θ_{i*}(0) gives "
@@ -551,7 +551,7 @@ def results() -> list[Result]:
             topic=TOPIC,
             statement=r"t\sup_{n\ge1}a_n \le \min\{3-\sqrt3,\ 2(1-e^{-\lambda})\}\ \Longrightarrow\ "
                       r"\lambda-\frac{\kappa a_nt}{2}\ge0\ \forall n\ \Longrightarrow\ t\le t_{crit}\ \text{and}\ \mathcal S_t'(1^-)\ge0",
-            source=f"{SRC} (U-shape theorem hypothesis); theory notes 04-retrieval.md §4.4 [paper]; consequences [derived]",
+            source=f"{SRC} (U-shape theorem hypothesis); consequences derived here",
             prover=_prove_smallness,
             steps=(
                 Step("Write a_n t = 2ϑ(1-e^{-λ}) with 0 ≤ ϑ ≤ 1; then λ - κ a_n t/2 = λ(1 - ϑ) ≥ 0 (every mode has a "
@@ -559,7 +559,8 @@ def results() -> list[Result]:
                      r"t_{crit}-t = \frac{2}{\kappa S_2}\sum_n\omega_na_n\Big(\lambda-\frac{\kappa a_nt}{2}\Big)\ge0"),
             ),
             notes=f"The condition is sufficient, not necessary. Example β = 1, λ = 1, M = 8: sup_n a_n = a_1 = {sup:.6f}, "
-                  f"bound t ≤ {bound:.4f} (notes: 2.237), while recency persists up to t_crit = {tcv:.4f} (notes: ≈ 2.457); "
+                  f"bound t ≤ {bound:.4f} (earlier independent computation: 2.237), "
+                  f"while recency persists up to t_crit = {tcv:.4f} (earlier independent computation: ≈ 2.457); "
                   "`attnflow.numerics.retrieval.certify_ushape` certifies the U-shape beyond the bound (e.g. t = 2.4). "
                   "The origin of the constant 3 - √3 is not known here.",
         ),

@@ -1,6 +1,6 @@
 r"""Spectral selection for symmetric value matrices: pure-mode equilibria and their linearisation.
 
-Dynamics (03-clustering.md section 3.4, Q^T K = V = V^T, V = diag(lambda_1..lambda_d)):
+Dynamics (arXiv 2604.26085, spectral selection; Q^T K = V = V^T, V = diag(lambda_1..lambda_d)):
 
 .. math::
 
@@ -10,8 +10,9 @@ Dynamics (03-clustering.md section 3.4, Q^T K = V = V^T, V = diag(lambda_1..lamb
 The Jacobian at a pure-mode equilibrium x_i = s_i e_p is computed by differentiating the explicit
 particle field (n = 2, 3, 4; d = 3; symbolic lambda's and beta), shown to equal
 ``J_k = lambda_k K^0 - diag(m)`` on each eigen-direction ``e_k`` (k != p), and its eigenvalues are
-derived for consensus, balanced and unbalanced polarisation.  The stability criteria stated in the
-notes are compared with "all eigenvalues negative" on random draws.
+derived for consensus, balanced and unbalanced polarisation.  The stability criteria stated for
+arXiv 2604.26085 (derived for this project: only the abstract is known) are compared with "all
+eigenvalues negative" on random draws.
 
 Public API
 ----------
@@ -82,7 +83,7 @@ def particle_jacobian(signs: tuple[int, ...], d: int = 3) -> sp.Matrix:
 
     References
     ----------
-    2604.26085; theory notes 03-clustering.md section 3.4.
+    arXiv 2604.26085 (spectral selection; abstract only); ``derivations/spectral.md``.
     """
     if d < 2 or d > len(lam):
         raise ValueError(f"d: expected 2 <= d <= {len(lam)}, got {d}")
@@ -124,7 +125,7 @@ def predicted_block(signs: tuple[int, ...], lam_k: sp.Expr, lam_p: sp.Expr = lam
 
     References
     ----------
-    2604.26085; theory notes 03-clustering.md section 3.4 [derived].
+    arXiv 2604.26085 (spectral selection; abstract only); derived in ``derivations/spectral.md``.
     """
     n = len(signs)
     W = sp.Matrix(n, n, lambda i, j: e ** (signs[i] * signs[j]))
@@ -148,7 +149,7 @@ def polarization_block() -> tuple[sp.Matrix, sp.Expr, sp.Expr]:
 
     References
     ----------
-    2604.26085; theory notes 03-clustering.md section 3.4 [derived].
+    arXiv 2604.26085 (spectral selection; abstract only); derived in ``derivations/spectral.md``.
     """
     Zp, Zm = A * e + B / e, B * e + A / e
     M = sp.Matrix([[A * e / Zp, B / (e * Zp)], [A / (e * Zm), B * e / Zm]])
@@ -164,7 +165,7 @@ def unbalanced_sigma(c_, r_):
 
     References
     ----------
-    2604.26085; theory notes 03-clustering.md section 3.4 [derived].
+    arXiv 2604.26085 (spectral selection; abstract only); derived in ``derivations/spectral.md``.
     """
     return (c_ - r_) * (c_ * r_ - 1) / (r_ * (c_**2 - 1))
 
@@ -174,7 +175,7 @@ def unbalanced_sigma(c_, r_):
 
 
 def stated_stable(n_plus: int, n_minus: int, beta_: float, lam_p: float, lam_k: float) -> bool:
-    r"""Stability of ``n_plus`` tokens at +e_p and ``n_minus`` at -e_p as stated in the notes.
+    r"""Stability of ``n_plus`` tokens at +e_p and ``n_minus`` at -e_p as stated (criteria for arXiv 2604.26085).
 
     One other eigen-direction ``lam_k`` (the criteria are "for all k != p", one block per k):
 
@@ -190,7 +191,7 @@ def stated_stable(n_plus: int, n_minus: int, beta_: float, lam_p: float, lam_k: 
 
     References
     ----------
-    2604.26085 (abstract); theory notes 03-clustering.md section 3.4 [derived].
+    arXiv 2604.26085 (spectral selection; abstract only); derived in ``derivations/spectral.md``.
     """
     if n_plus < 0 or n_minus < 0 or n_plus + n_minus < 2:
         raise ValueError("n_plus, n_minus: need non-negative group sizes with n_plus + n_minus >= 2")
@@ -221,8 +222,8 @@ def corrected_stable(n_plus: int, n_minus: int, beta_: float, lam_p: float, lam_
 
     References
     ----------
-    Derived here (result ``spectral.polarization.unbalanced_corrected``); theory notes
-    03-clustering.md section 3.4.
+    Derived here (result ``spectral.polarization.unbalanced_corrected``, ``derivations/spectral.md``);
+    arXiv 2604.26085 (abstract only).
     """
     if n_plus != n_minus and min(n_plus, n_minus) == 1 and lam_p > 0:
         c_ = math.exp(2 * beta_ * lam_p)
@@ -254,7 +255,7 @@ def linear_stable(n_plus: int, n_minus: int, beta_: float, lam_p: float, lam_k: 
 
     References
     ----------
-    2604.26085; theory notes 03-clustering.md section 3.4 [derived here].
+    arXiv 2604.26085 (spectral selection; abstract only); derived in ``derivations/spectral.md``.
     """
     if n_plus < 0 or n_minus < 0 or n_plus + n_minus < 2:
         raise ValueError("n_plus, n_minus: need non-negative group sizes with n_plus + n_minus >= 2")
@@ -512,7 +513,7 @@ def _prove_small_beta() -> Proof:
 
 def results() -> list[Result]:
     """The results of the ``spectral`` document (proofs are computed lazily)."""
-    src = SRC + "; theory notes 03-clustering.md section 3.4 [derived criteria]"
+    src = SRC + "; stability criteria derived here"
     lin_steps = (
         Step("Perturb x_i = s_i e_p + u_i with u_i orthogonal to e_p. The logits change only at second "
              "order because <e_p, V u> = lambda_p <e_p, u> = 0, so K = K^0 + O(u^2).",

@@ -29,7 +29,8 @@ Example
 References
 ----------
 Used for the dissipation identities of 2312.10794 (§3, Lemma on the interaction energy) and
-2512.01868 (gradient-flow structure); theory notes ``02-energy.md`` §2.1, §2.3.
+2512.01868 (gradient-flow structure); ``derivations/energy.md`` (dissipation identities, first and second
+variation).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ def test_readme_python_example_runs_and_its_comments_hold():
     assert e0 < e1 and math.isclose(e1, 32**2 * math.e / 2, rel_tol=1e-9)
     assert float(lines[2]) > -1e-13  # relative energy steps: never below round-off
     assert lines[3] == "(32, 3)"
-    assert abs(float(lines[4]) - 2.457) < 1e-3  # t_crit quoted in the theory notes (04 §4.4)
+    assert abs(float(lines[4]) - 2.457) < 1e-3  # t_crit quoted in derivations/retrieval.md (retrieval.recency_threshold)
     assert lines[5] == "certified"
     assert lines[6].startswith("proved - ") and "combine exponentials" in lines[6]
 

@@ -57,7 +57,8 @@ Implementation modules: ``_catalogue`` (with the stored cases in ``_cases``), ``
 
 References
 ----------
-theory notes ``claims.md`` (the claims that verify the kernels).
+The claims that verify the kernels: ``attnflow check --list`` (each kernel's declaration names its
+claims in ``claims=``).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ The field :math:`v[\\mu](x) = P_x(V A_B[\\mu](x) + W(Ux + b)_+)` with piecewise-
 parameters (a :class:`Schedule` of :class:`Layer` s), the integration of N measures under ONE shared
 schedule (:func:`flow`), the three-phase construction of Theorem 1.1
 (:func:`construct_dirac_interpolation`), and the checks behind the claims
-``interpolation.*`` of the theory notes: :func:`gate_mass_moved` (gate sign erratum),
+``interpolation.*``: :func:`gate_mass_moved` (gate sign erratum),
 :func:`mass_concentration_family` (2√η vs the printed Cη), :func:`cluster_time` (log 1/ε).
 
 Public API
@@ -24,7 +24,7 @@ Experiments behind the claims
 Figures (matplotlib is imported only when a figure is drawn)
     plot_clouds, plot_w2_history
 
-References: arXiv 2411.04551; theory notes 06-interpolation.md, 05-wasserstein.md §5.4.
+References: arXiv 2411.04551 (Theorem 1.1; Lemma 5.2, the coupling inequality).
 """
 
 from ._construct import (

@@ -83,7 +83,7 @@ class InterpolationResult:
         ``d * N`` (the switch count is compared against ``c * d * N``).
     norm_inf : float
     legs : (N,) int array
-        Match-phase layers used for each cloud (the theory notes promise at most 6 switches per point).
+        Match-phase layers used for each cloud (the proof of arXiv 2411.04551, Theorem 1.1, uses at most 6 switches per point).
     hole, hole_radius :
         The common hole ``w0`` used and the radius of the empty cap around it.
     separation : float
@@ -164,7 +164,7 @@ def validate_instance(clouds, targets, hole=None, *, min_hole_radius: float = 0.
 
     References
     ----------
-    arXiv 2411.04551, Theorem 1.1 (hypotheses); theory notes 06-interpolation.md §6.2.
+    arXiv 2411.04551, Theorem 1.1 (hypotheses).
     """
     clouds = check_measures(clouds, name="clouds")
     d = clouds[0].shape[1]
@@ -436,8 +436,8 @@ def construct_dirac_interpolation(clouds, targets, *, T: float | None = None, ep
 
     References
     ----------
-    arXiv 2411.04551, Theorem 1.1 and its proof outline (phases), Lemma B.2 (gate, corrected);
-    theory notes 06-interpolation.md §6.2-6.3, 05-wasserstein.md §5.4.
+    arXiv 2411.04551, Theorem 1.1 and its proof outline (phases), Lemma B.2 (gate, corrected for
+    this project), Lemma 5.2 (coupling inequality).
     """
     for name, val in (("eps", eps), ("beta", beta), ("dt", dt)):
         if not (isinstance(val, (int, float)) and math.isfinite(val)) or val < 0 or (name != "beta" and val == 0):

@@ -44,7 +44,8 @@ def gate_layer(z, R: float, direction, *, sign: str = "corrected", duration: flo
 
     References
     ----------
-    arXiv 2411.04551, Lemma B.2 (printed signs); theory notes 06-interpolation.md §6.3 [erratum].
+    arXiv 2411.04551, Lemma B.2 (printed signs; an erratum found for this project: the printed gate
+    activates outside the ball).
     """
     z = np.asarray(z, dtype=np.float64)
     a = np.asarray(direction, dtype=np.float64)
@@ -103,7 +104,7 @@ def gate_mass_moved(cloud, z, R: float, sign: str = "corrected", *, direction=No
 
     References
     ----------
-    arXiv 2411.04551, Lemma B.2; theory notes 06-interpolation.md §6.3 (an independent experiment
+    arXiv 2411.04551, Lemma B.2 (an earlier independent experiment for this project
     moved 27 % of the intended mass with the printed sign, 100 % with the corrected one).
     """
     (x,) = check_measures([cloud], name="cloud")
@@ -164,8 +165,8 @@ def mass_concentration_family(eta, *, d: int = 3, n: int = 200, distance: float 
 
     References
     ----------
-    arXiv 2411.04551 (mass-concentration step of the proof, printed ``W_2 <= C eta``); theory
-    notes 06-interpolation.md §6.3 [erratum].
+    arXiv 2411.04551 (mass-concentration step of the proof, printed ``W_2 <= C eta``; an erratum
+    found for this project: moving mass eta gives ``W_2 <= 2 sqrt(eta)``, sharp in order).
     """
     from scipy.optimize import linear_sum_assignment
 
@@ -230,8 +231,8 @@ def cluster_time(cloud, beta: float, eps_list, *, dt: float = 0.02, t_max: float
 
     References
     ----------
-    arXiv 2411.04551, clustering step of Theorem 1.1; theory notes 06-interpolation.md §6.2,
-    05-wasserstein.md (wasserstein.dirac).
+    arXiv 2411.04551, clustering step of Theorem 1.1; Dirac distance as in the claim
+    ``wasserstein.dirac``.
     """
     (x,) = check_measures([cloud], name="cloud")
     d = x.shape[1]

@@ -47,7 +47,7 @@ def layer_field(layer):
 
     References
     ----------
-    arXiv 2411.04551, eq. (1.1)-(1.2); theory notes 06-interpolation.md §6.1.
+    arXiv 2411.04551, eq. (1.1)-(1.2).
     """
     return fields.make_field("interp", beta=_BETA, **_layer_params(layer))
 
@@ -77,7 +77,7 @@ def attention_average(x: np.ndarray, b_mat: np.ndarray) -> np.ndarray:
 
     References
     ----------
-    arXiv 2411.04551, §1 (the field ``v[mu]``); theory notes 06-interpolation.md §6.1.
+    arXiv 2411.04551, §1 (the field ``v[mu]``).
     """
     x = np.ascontiguousarray(x, dtype=np.float64)
     if x.ndim != 2 or x.shape[0] < 1:
@@ -115,8 +115,7 @@ def interp_velocity(x: np.ndarray, layer) -> np.ndarray:
 
     References
     ----------
-    arXiv 2411.04551, eq. (1.1)-(1.2) (field with perceptron block); theory notes
-    06-interpolation.md §6.1.
+    arXiv 2411.04551, eq. (1.1)-(1.2) (field with perceptron block).
     """
     x = np.ascontiguousarray(x, dtype=np.float64)
     if x.ndim != 2 or x.shape[1] != layer.V.shape[0]:

@@ -108,8 +108,8 @@ def flow(measures, schedule: Schedule, *, dt: float | None = None, steps=None,
 
     References
     ----------
-    arXiv 2411.04551, eq. (1.1) and Theorem 1.1 (one shared theta(t) for all inputs); theory notes
-    06-interpolation.md §6.1.
+    arXiv 2411.04551, eq. (1.1) and Theorem 1.1 (one shared theta(t) for all
+    inputs).
     """
     if not isinstance(schedule, Schedule):
         raise ValueError(f"schedule: expected a Schedule, got {type(schedule).__name__}")

@@ -40,7 +40,7 @@ def dirac_w2(cloud: np.ndarray, z: np.ndarray) -> float:
 
     References
     ----------
-    Theory notes 05-wasserstein.md (claim wasserstein.dirac); arXiv 2411.04551, Theorem 1.1.
+    Exact: :math:`W_2^2(\mu,\delta_z) = \int|x-z|^2d\mu` (claim ``wasserstein.dirac``); arXiv 2411.04551, Theorem 1.1.
     """
     diff = np.asarray(cloud, dtype=np.float64) - np.asarray(z, dtype=np.float64)
     return float(np.sqrt(np.mean(np.sum(diff * diff, axis=1))))
@@ -51,7 +51,7 @@ def best_dirac_w2(cloud: np.ndarray) -> float:
 
     References
     ----------
-    Theory notes 05-wasserstein.md (wasserstein.dirac), 06-interpolation.md §6.2.
+    Claim ``wasserstein.dirac`` (minimum over z: :math:`2(1-|m_\mu|)`); arXiv 2411.04551, Theorem 1.1.
     """
     m = np.mean(np.asarray(cloud, dtype=np.float64), axis=0)
     return float(np.sqrt(max(0.0, 2.0 * (1.0 - np.linalg.norm(m)))))

@@ -35,7 +35,7 @@ def plot_clouds(result, path: str | None = None):
 
     References
     ----------
-    arXiv 2411.04551, Theorem 1.1; theory notes 06-interpolation.md §6.2.
+    arXiv 2411.04551, Theorem 1.1.
     """
     if result.targets.shape[1] != 3:
         raise ValueError(f"result: cloud plots need d = 3, got d = {result.targets.shape[1]}")
@@ -70,7 +70,7 @@ def plot_w2_history(result, path: str | None = None):
 
     References
     ----------
-    arXiv 2411.04551, Theorem 1.1; theory notes 06-interpolation.md §6.2.
+    arXiv 2411.04551, Theorem 1.1.
     """
     if result.path is None:
         raise ValueError("result: no trajectory recorded; call construct_dirac_interpolation(..., record_stride=k)")

@@ -43,8 +43,7 @@ class Layer:
 
     References
     ----------
-    arXiv 2411.04551, §1 (piecewise-constant parameters, "switches"); theory notes
-    06-interpolation.md §6.1.
+    arXiv 2411.04551, §1 (piecewise-constant parameters, "switches").
     """
 
     duration: float
@@ -154,8 +153,7 @@ class Schedule:
 
     References
     ----------
-    arXiv 2411.04551, Theorem 1.1 (switch count ``O(dN)``, ``‖θ‖_∞``); theory notes
-    06-interpolation.md §6.1-6.2.
+    arXiv 2411.04551, Theorem 1.1 (switch count ``O(dN)``, ``‖θ‖_∞``).
     """
 
     layers: tuple = field(default_factory=tuple)

@@ -26,8 +26,7 @@ Shared
 
 References
 ----------
-Theory notes 01-models.md §1.8, 05-wasserstein.md §5.5; arXiv:2512.01868 §7 (independent noise),
-arXiv:2604.26898 (common noise, deep-and-wide limit).
+arXiv:2512.01868 §7 (independent noise), arXiv:2604.26898 (common noise, deep-and-wide limit).
 """
 
 from ._common_noise import (

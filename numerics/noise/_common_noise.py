@@ -77,7 +77,7 @@ def draw_layer_weights(L: int, m: int, d: int, sigma_U, sigma_W, seed=None) -> L
 
     References
     ----------
-    arXiv:2604.26898; theory notes 01-models.md §1.8.
+    arXiv:2604.26898 (random MLP layer of the discrete model).
     """
     if isinstance(L, bool) or int(L) != L or L < 1:
         raise ValueError(f"L: number of layers must be a positive integer, got {L!r}")
@@ -125,7 +125,7 @@ def deep_wide_step(x, weights: LayerWeights, *, h, beta, activation="relu", atte
 
     References
     ----------
-    arXiv:2604.26898; theory notes 01-models.md §1.8, 05-wasserstein.md §5.5.
+    arXiv:2604.26898 (discrete model: attention then random MLP, each followed by LN).
     """
     xx = _sphere_points(x, "x")
     return _deep_wide_step(xx, weights, _positive(h, "h"), _beta(beta), _resolve_activation(activation)[1], _att(attention))
@@ -210,8 +210,7 @@ def simulate_deep_wide(
 
     References
     ----------
-    arXiv:2604.26898 (stochastic scaling limits of deep and wide transformers); theory notes
-    01-models.md §1.8, 05-wasserstein.md §5.5.
+    arXiv:2604.26898 (stochastic scaling limits of deep and wide transformers).
     """
     x = _sphere_points(X0, "X0")
     n, d = x.shape
@@ -301,8 +300,7 @@ def euler_maruyama_common_noise(
 
     References
     ----------
-    arXiv:2604.26898 (common-noise limit and its Itô correction); theory notes 01-models.md §1.8,
-    05-wasserstein.md §5.5.
+    arXiv:2604.26898 (common-noise limit and its Itô correction).
     """
     x = _sphere_points(x0, "x0")
     n, d = x.shape

@@ -94,8 +94,8 @@ def kappa_relu(rho, d, sigma_U, sigma_W):
 
     References
     ----------
-    arXiv:2604.26898 (stochastic scaling limits); theory notes 05-wasserstein.md §5.5 and
-    01-models.md §1.8; Cho & Saul, *Kernel methods for deep learning* (NeurIPS 2009).
+    arXiv:2604.26898 (stochastic scaling limits); arXiv:2604.26898 closed forms for
+    ReLU; Cho & Saul, *Kernel methods for deep learning* (NeurIPS 2009).
     """
     d, sigma_U, sigma_W = _check_d_sigmas(d, sigma_U, sigma_W)
     r = _check_rho(rho)
@@ -134,7 +134,7 @@ def kappa_kernel(rho, d, sigma_U, sigma_W, activation="relu", *, activation_prim
 
     References
     ----------
-    arXiv:2604.26898; theory notes 05-wasserstein.md §5.5, 01-models.md §1.8.
+    arXiv:2604.26898 (kernel of the random MLP field).
     """
     name, f, _ = _resolve_activation(activation, activation_prime)
     if name == "relu":
@@ -210,8 +210,8 @@ def lambda_constants(d, sigma_U, sigma_W, activation="relu", *, activation_prime
 
     References
     ----------
-    arXiv:2604.26898 (noise-driven synchronisation: hypothesis :math:`\bar\lambda < 0`); theory
-    notes 05-wasserstein.md §5.5 (which also notes the paper's misprint :math:`1/d^2` for :math:`1/d`).
+    arXiv:2604.26898 (noise-driven synchronisation: hypothesis :math:`\bar\lambda < 0`); the paper
+    prints :math:`1/d^2` in one place where :math:`1/d` is right (checked for this project).
     """
     name, f, fp = _resolve_activation(activation, activation_prime)
     d, sigma_U, sigma_W = _check_d_sigmas(d, sigma_U, sigma_W)

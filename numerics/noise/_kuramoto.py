@@ -31,7 +31,7 @@ def order_parameter(theta) -> np.ndarray | float:
 
     References
     ----------
-    Theory notes 01-models.md §1.4, §1.8; Kuramoto (1975); arXiv:2512.01868 §7.
+    Kuramoto (1975); arXiv:2512.01868 §7 (noisy Kuramoto form).
     """
     th = np.asarray(theta, dtype=np.float64)
     if th.ndim < 1 or th.shape[-1] < 1:
@@ -73,7 +73,7 @@ def noisy_kuramoto(
     \sqrt{2/\kappa}dW_i = r\sin(\psi - \theta_i)dt + \sqrt{2/\kappa}dW_i` (evaluated in :math:`O(n)`
     through the order parameter :math:`re^{i\psi}`). The noise is additive, so Euler--Maruyama has
     strong order 1; it is Brownian motion on :math:`S^1` with generator :math:`\kappa^{-1}\partial_\theta^2`.
-    Expected behaviour (theory notes, [derived]): the uniform law is the only stationary state for
+    Expected behaviour (derived for this project; Bertini, Giacomin & Pakdaman 2010): the uniform law is the only stationary state for
     :math:`\kappa \le 2`; above, :math:`r = I_1(\kappa r)/I_0(\kappa r)`.
 
     Parameters
@@ -96,7 +96,7 @@ def noisy_kuramoto(
 
     References
     ----------
-    arXiv:2512.01868 §7; theory notes 01-models.md §1.4, §1.8; Bertini, Giacomin & Pakdaman,
+    arXiv:2512.01868 §7 (independent noise); Bertini, Giacomin & Pakdaman,
     J. Stat. Phys. 138 (2010) (noisy Kuramoto, phase transition at the critical coupling).
     """
     th = np.array(theta0, dtype=np.float64, copy=True)

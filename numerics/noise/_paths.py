@@ -141,7 +141,8 @@ def brownian_increments(n_steps: int, shape, dt, seed=None) -> np.ndarray:
 
     References
     ----------
-    Kloeden & Platen, *Numerical Solution of SDEs* (1992), §10.2; theory notes 01-models.md §1.8.
+    Kloeden & Platen, *Numerical Solution of SDEs* (1992), §10.2; arXiv:2512.01868 §7 (independent
+    noise), arXiv:2604.26898 (common noise).
     """
     if isinstance(n_steps, bool) or int(n_steps) != n_steps or n_steps < 0:
         raise ValueError(f"n_steps: must be an integer >= 0, got {n_steps!r}")

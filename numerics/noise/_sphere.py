@@ -69,7 +69,7 @@ def attention_drift(beta, model: str = "usa", *, backend: str = "numba") -> Call
 
     References
     ----------
-    Theory notes 01-models.md §1.1, §1.2, §1.8; arXiv:2312.10794, arXiv:2512.01868.
+    arXiv:2312.10794 (SA), arXiv:2512.01868 (USA; §7, noise).
     """
     kind = self_attention_kind(model)
     if backend not in ("numba", "numpy", "auto"):
@@ -147,7 +147,7 @@ def euler_maruyama_sphere(
 
     References
     ----------
-    arXiv:2512.01868 §7; theory notes 01-models.md §1.8. Hsu, *Stochastic Analysis on Manifolds*
+    arXiv:2512.01868 §7 (independent noise). Hsu, *Stochastic Analysis on Manifolds*
     (2002), §3.1 (Brownian motion on the sphere, Itô form); Kloeden & Platen (1992).
     """
     x = _sphere_points(x0, "x0")

@@ -1,6 +1,6 @@
 r"""The lost-in-the-middle retrieval profile of causal ALiBi attention, in closed form.
 
-Model (theory notes 01-models.md §1.5, 04-retrieval.md; arXiv 2605.09213): tokens are angles on the
+Model (arXiv 2605.09213; ``derivations/retrieval.md``): tokens are angles on the
 circle, token j attends to k < j with ALiBi position weights and content factor
 :math:`w_\beta(\theta) = e^{\beta\cos\theta}`.  For iid uniform prompts the correlation between the
 last token at depth t and the source token at relative position :math:`\sigma_0` is, per Fourier
@@ -27,12 +27,13 @@ Public API: :func:`profile`, :func:`profile_derivative`, :func:`mode_response`, 
 (:class:`Certificate`), :func:`solve_volterra_mode` (the independent reference solver); particles
 (from ``_particles``): :func:`simulate_causal_alibi` (fused RK4 kernel),
 :func:`causal_alibi_velocity`, :func:`fourier_field_coefficients`, :func:`mode_correlation_mc`
-(:class:`ParticleEstimate`, Monte Carlo with the variance reduction of 04 §4.5).
+(:class:`ParticleEstimate`, Monte Carlo with the variance reduction by rotation
+invariance, arXiv 2605.09213).
 """
 
 from ._certify import Certificate
 from ._closed import SmallnessCondition
-from ._particles import (  # particles and Monte Carlo (04 §4.2, §4.5)
+from ._particles import (  # particles and Monte Carlo
     ParticleEstimate,
     causal_alibi_velocity,
     fourier_field_coefficients,

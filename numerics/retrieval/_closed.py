@@ -2,7 +2,7 @@
 
 Everything here is float64 NumPy/SciPy, vectorised.  The public names are re-exported by
 :mod:`attnflow.numerics.retrieval`, which also documents them; see that module for the
-mathematics (theory notes 04-retrieval.md §4.3-4.4, arXiv 2605.09213).
+mathematics (``derivations/retrieval.md``, arXiv 2605.09213).
 
 Notation used throughout:
 

@@ -2,7 +2,7 @@ r"""Causal ALiBi particles on the circle and the Monte Carlo retrieval estimator
 
 The public names are re-exported by :mod:`attnflow.numerics.retrieval`.
 
-Model (theory notes 01-models.md §1.5; arXiv 2605.09213): angles :math:`\theta_1..\theta_N`,
+Model (arXiv 2605.09213, causal ALiBi attention on the circle): angles :math:`\theta_1..\theta_N`,
 
 .. math::
 
@@ -78,7 +78,7 @@ def fourier_field_coefficients(beta: float, tol: float = 1e-16) -> np.ndarray:
     References
     ----------
     Jacobi--Anger expansion :math:`e^{\beta\cos x} = I_0(\beta) + 2\sum_{n\ge1} I_n(\beta)\cos(nx)`
-    (DLMF 10.35.3); theory notes 01-models.md §1.5, 04-retrieval.md §4.3.
+    (DLMF 10.35.3); arXiv:2605.09213; ``derivations/retrieval.md``.
     """
     b = real("beta", beta)
     if b < 0:
@@ -406,7 +406,7 @@ def causal_alibi_velocity(theta, *, beta, lam) -> np.ndarray:
 
     References
     ----------
-    arXiv 2605.09213; theory notes 01-models.md §1.5.
+    arXiv 2605.09213.
     """
     a = _check_angles(theta)
     p = _c.check_params(beta=beta, lam=lam)
@@ -452,7 +452,7 @@ def simulate_causal_alibi(theta0, *, beta, lam, t, dt=_DT_DEFAULT, times=None, l
 
     References
     ----------
-    arXiv 2605.09213 (RK4, dt = 0.0025, N = 64, beta = lam = 1, T = 10); theory notes 01-models.md §1.5.
+    arXiv 2605.09213 (RK4, dt = 0.0025, N = 64, beta = lam = 1, T = 10).
     """
     a = _check_angles(theta0)
     p = _c.check_params(beta=beta, lam=lam, t=t)
@@ -497,7 +497,7 @@ class ParticleEstimate:
     estimate_imag, stderr_imag : ndarray (S, modes)
         The imaginary part (0 in expectation by reflection symmetry) and its standard error.
     closed_form : ndarray (S, modes)
-        :math:`g_{a_n}(t,1;\sigma_0)`, the N -> infinity limit (04-retrieval.md §4.3).
+        :math:`g_{a_n}(t,1;\sigma_0)`, the N -> infinity limit (``derivations/retrieval.md``).
     M : float or None
     soft_accuracy, soft_accuracy_stderr : ndarray (S,) or None
         :math:`\mathcal A_N(t,\sigma_0)` estimated from the wrapped-Gaussian score of the particles.
@@ -609,7 +609,7 @@ def mode_correlation_mc(sigma0, *, beta, lam, t, N, prompts, modes=3, phases=16,
         Vocabulary size for the soft accuracy (> 0); required for ``encoding="codeword"``.
     encoding : {"uniform", "codeword"}
         iid uniform angles (the closed form's case), or codewords :math:`2\pi m/M` with m uniform
-        in {0..M-1} (04-retrieval.md §4.2; needs an integer M, and K must divide M so that the
+        in {0..M-1} (retrieval task of arXiv 2605.09213; needs an integer M, and K must divide M so that the
         phases are codewords).
     variance_reduction : bool
     dt : float
@@ -621,8 +621,9 @@ def mode_correlation_mc(sigma0, *, beta, lam, t, N, prompts, modes=3, phases=16,
 
     References
     ----------
-    arXiv 2605.09213; theory notes 04-retrieval.md §4.2 (accuracy, Poisson summation), §4.3
-    (closed form), §4.5 (variance reduction, Monte Carlo trend N^{-0.6}).
+    arXiv 2605.09213 (accuracy, Poisson summation; closed form; variance reduction by rotation
+    invariance); ``derivations/retrieval.md``; an earlier Monte Carlo run for this project showed an error
+    trend ~ N^{-0.6}.
     """
     N = integer("N", N, minimum=2)
     prompts = integer("prompts", prompts, minimum=2)

@@ -51,7 +51,7 @@ def fourier_rates(beta: float, modes: int = 20) -> np.ndarray:
 
     References
     ----------
-    arXiv 2605.09213; theory notes 04-retrieval.md §4.3.
+    arXiv 2605.09213; ``derivations/retrieval.md``.
     """
     p = _c.check_params(beta=beta, modes=modes)
     return _c.fourier_rates(p["beta"], p["modes"])
@@ -64,7 +64,7 @@ def mode_weights(M: float, modes: int = 20) -> np.ndarray:
 
     References
     ----------
-    arXiv 2605.09213; theory notes 04-retrieval.md §4.2-4.3.
+    arXiv 2605.09213; ``derivations/retrieval.md``.
     """
     p = _c.check_params(M=M, modes=modes)
     return _c.mode_weights(p["M"], p["modes"])
@@ -98,7 +98,7 @@ def mode_response(sigma0, *, a, lam, t, sigma=1.0):
 
     References
     ----------
-    arXiv 2605.09213; theory notes 04-retrieval.md §4.3.
+    arXiv 2605.09213; ``derivations/retrieval.md``.
     """
     s = _c.check_sigma0(sigma0)
     sg = np.asarray(sigma, dtype=float)
@@ -144,7 +144,7 @@ def profile(sigma0, *, beta, lam, t, M, modes=20):
 
     References
     ----------
-    arXiv 2605.09213; theory notes 04-retrieval.md §4.3.
+    arXiv 2605.09213; ``derivations/retrieval.md``.
     """
     s = _c.check_sigma0(sigma0)
     p = _c.check_params(beta=beta, lam=lam, t=t, M=M, modes=modes)
@@ -166,7 +166,7 @@ def profile_derivative(sigma0, *, beta, lam, t, M, modes=20, order=1):
 
     References
     ----------
-    arXiv 2605.09213; theory notes 04-retrieval.md §4.4.
+    arXiv 2605.09213; ``derivations/retrieval.md``.
     """
     if order not in (1, 2):
         raise ValueError(f"order: must be 1 or 2, got {order!r}")
@@ -189,7 +189,7 @@ def t_crit(*, beta, lam, M, modes=20) -> float:
 
     References
     ----------
-    arXiv 2605.09213 (U-shape theorem); theory notes 04-retrieval.md §4.4 [derived].
+    arXiv 2605.09213 (U-shape theorem); derived in ``derivations/retrieval.md`` (retrieval.right_slope).
     """
     p = _c.check_params(beta=beta, lam=lam, M=M, modes=modes, beta_positive=True)
     a = _c.fourier_rates(p["beta"], p["modes"])
@@ -207,7 +207,7 @@ def smallness_condition(*, beta, lam, t) -> SmallnessCondition:
 
     References
     ----------
-    arXiv 2605.09213 (U-shape theorem); theory notes 04-retrieval.md §4.4.
+    arXiv 2605.09213 (U-shape theorem); ``derivations/retrieval.md``.
     """
     return _c.smallness_condition(beta=beta, lam=lam, t=t)
 
@@ -223,7 +223,7 @@ def soft_accuracy(sigma0, *, beta, lam, t, M, N, modes=20):
 
     References
     ----------
-    arXiv 2605.09213; theory notes 04-retrieval.md §4.2-4.3.
+    arXiv 2605.09213; ``derivations/retrieval.md``.
     """
     p = _c.check_params(M=M, N=N)
     S = profile(sigma0, beta=beta, lam=lam, t=t, M=M, modes=modes)
@@ -299,7 +299,7 @@ def argmin(*, beta, lam, t, M, modes=20, grid=2000) -> Argmin:
 
     References
     ----------
-    arXiv 2605.09213 (U-shape theorem); theory notes 04-retrieval.md §4.4 (location must be computed).
+    arXiv 2605.09213 (U-shape theorem); ``derivations/retrieval.md`` (location must be computed).
     """
     p = _c.check_params(beta=beta, lam=lam, t=t, M=M, modes=modes)
     tt = float(p["t"]) if np.ndim(p["t"]) == 0 else None
@@ -376,7 +376,7 @@ def certify_ushape(*, beta, lam, t, M, modes=20) -> Certificate:
 
     References
     ----------
-    arXiv 2605.09213 (U-shape theorem); theory notes 04-retrieval.md §4.4.
+    arXiv 2605.09213 (U-shape theorem); ``derivations/retrieval.md``.
     """
     p = _c.check_params(beta=beta, lam=lam, t=t, M=M, modes=modes)
     if np.ndim(p["t"]) != 0:
@@ -398,7 +398,7 @@ def solve_volterra_mode(sigma0, *, a, lam, t, sigma_end=1.0, nodes=48):
 
     References
     ----------
-    arXiv 2605.09213; theory notes 04-retrieval.md §4.3.
+    arXiv 2605.09213; ``derivations/retrieval.md``.
     """
     p = _c.check_params(lam=lam, t=t)
     av = real("a", a)

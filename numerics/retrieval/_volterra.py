@@ -6,7 +6,7 @@ the series psi_c: it discretises sigma on Chebyshev-Lobatto points in u = log(si
 integration, and integrates the resulting linear ODE system in t with scipy's DOP853 at tight
 tolerances.
 
-Equation (theory notes 04-retrieval.md §4.3, arXiv 2605.09213):
+Equation (``derivations/retrieval.md``, arXiv 2605.09213):
 
     d/dt g(t, sigma) = a ( k(sigma, sigma0) + int_{sigma0}^{sigma} k(sigma, sigma') g(t, sigma') dsigma' ),
     g(0, .) = 0,  sigma0 < sigma <= sigma_end,

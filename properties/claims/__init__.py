@@ -2,8 +2,8 @@
 
 ``claims/<prefix>.py`` holds exactly the claims whose id starts with ``<prefix>.`` (their strategies,
 tolerances and check bodies); the numerics and glue the checks share live in private modules named
-after their concept (``_energy``, ``_clustering``, ``_equiangular``, ``_preln``, ``_long_context``,
-``_experiments``, ``_stats``).  To add a family, create ``claims/<prefix>.py`` defining claims with
+after their concept (``_energy``, ``_multihead``, ``_clustering``, ``_equiangular``, ``_preln``,
+``_long_context``, ``_spectral``, ``_wasserstein``, ``_experiments``, ``_stats``, ``_noise``, ``_retrieval``).  To add a family, create ``claims/<prefix>.py`` defining claims with
 :func:`attnflow.properties.registry.claim` and append its module path to :data:`MODULES`.
 """
 

@@ -8,7 +8,7 @@ caps of the metastability experiment.
 References
 ----------
 arXiv:2312.10794 §2, §6 (hemisphere collapse, stationary configurations); arXiv:2410.06833
-(metastability); arXiv:2512.01868 (clustering diagram); theory notes 03-clustering.md §3.1, §3.5.
+(metastability); arXiv:2512.01868 (clustering diagram).
 """
 
 from __future__ import annotations
@@ -49,8 +49,7 @@ def wendel_probability(n: int, d: int) -> float:
 
     References
     ----------
-    J. G. Wendel, "A problem in geometric probability", Math. Scand. 11 (1962) 109-111;
-    theory notes 03-clustering.md §3.1 item 7.
+    J. G. Wendel, "A problem in geometric probability", Math. Scand. 11 (1962) 109-111.
     """
     if n < 1 or d < 1:
         raise ValueError(f"n, d: expected positive sizes, got n={n}, d={d}")
@@ -74,7 +73,7 @@ def in_open_hemisphere(x: np.ndarray, perceptron_steps: int = 30) -> bool:
     References
     ----------
     Gordan's theorem of the alternative (e.g. Schrijver, *Theory of Linear and Integer Programming*, §7.8);
-    theory notes 03-clustering.md §3.1 item 6 (hemisphere starts).
+    arXiv:2312.10794 (clustering from a hemisphere start).
     """
     x = np.asarray(x, dtype=float)
     if x.ndim != 2 or x.shape[0] < 1:
@@ -111,7 +110,7 @@ def stationary_configuration(kind: str, n: int, d: int, seed: int) -> np.ndarray
 
     References
     ----------
-    arXiv:2312.10794 §6; theory notes 03-clustering.md §3.1.
+    arXiv:2312.10794 §6.
     """
     rng = np.random.default_rng(seed)
     if kind == "antipodal":
@@ -139,7 +138,7 @@ def relative_speed(x: np.ndarray, model: str, beta: float) -> float:
 
     References
     ----------
-    arXiv:2312.10794 §2 (SA, USA); theory notes 01-models.md §1.4, 03-clustering.md §3.1.
+    arXiv:2312.10794 §2 (SA, USA); arXiv:2512.01868 (USA, Kuramoto form on the circle).
     """
     circle = MODELS[model].manifold == "angles" if model in MODELS else False
     if circle:  # the Kuramoto form on the circle (its NumPy field below)
@@ -197,8 +196,8 @@ def integrate_until(
 
     References
     ----------
-    Hairer–Nørsett–Wanner I, §II.4–5 (Dormand–Prince 5(4), step control); theory notes
-    03-clustering.md §3.5 (metastable plateaus make adaptive steps worthwhile).
+    Hairer–Nørsett–Wanner I, §II.4–5 (Dormand–Prince 5(4), step control);
+    arXiv:2410.06833 (metastable plateaus make adaptive steps worthwhile).
     """
     if not (first_chunk > 0 and t_max > 0):
         raise ValueError(f"first_chunk, t_max: need positive times, got {first_chunk}, {t_max}")
@@ -240,7 +239,7 @@ def diameter(states: np.ndarray) -> np.ndarray:
 
     References
     ----------
-    Theory notes README (chordal metric), 03-clustering.md §3.1 item 6.
+    Chordal metric :math:`|x-y|` of :math:`R^d`; arXiv:2312.10794 (exponential collapse from a hemisphere).
     """
     s = _stack(states)
     diff = s[..., :, None, :] - s[..., None, :, :]
@@ -255,7 +254,7 @@ def min_inner(states: np.ndarray) -> np.ndarray:
 
     References
     ----------
-    arXiv:2512.01868 (clustering diagram); theory notes 03-clustering.md §3.1 item 8.
+    arXiv:2512.01868 (clustering diagram); arXiv:2312.10794 (high-dimensional clustering).
     """
     s = _stack(states)
     return np.min(np.einsum("...id,...jd->...ij", s, s), axis=(-2, -1))
@@ -275,7 +274,7 @@ def hemisphere_speed_scale(model: str, beta: float, q: np.ndarray | None = None,
 
     References
     ----------
-    Theory notes 01-models.md §1.1–1.2.
+    arXiv:2312.10794 (self-attention on the sphere), arXiv:2512.01868 (unnormalised self-attention).
     """
     spec = MODELS[model] if model in MODELS else None
     if spec is not None and getattr(spec, "query", None) is not None and spec.normalization == "softmax":
@@ -293,7 +292,7 @@ def hemisphere_rate_bound(n: int, beta: float) -> float:
 
     References
     ----------
-    arXiv:2312.10794 (hemisphere collapse); theory notes 03-clustering.md §3.1 item 6.
+    arXiv:2312.10794 (hemisphere collapse).
     """
     return 1.0 / (2.0 * n * math.exp(2.0 * beta))
 
@@ -307,7 +306,7 @@ def d3_horizon(model: str, beta: float, n: int) -> float:
 
     References
     ----------
-    arXiv:2410.06833 (metastability); theory notes 03-clustering.md §3.5.
+    arXiv:2410.06833 (metastability).
     """
     t = 50.0 + 100.0 * math.exp(2.0 * beta)
     return t if self_attention_kind(model) == "softmax" else t * n * math.exp(-beta)
@@ -350,7 +349,7 @@ def cap_configuration(k: int, d: int, per_cap: int, theta: float, eps: float,
 
     References
     ----------
-    arXiv:2410.06833 (metastability from well-separated caps); theory notes 03-clustering.md §3.5.
+    arXiv:2410.06833 (metastability from well-separated caps).
     """
     if k < 2 or d < 3 or per_cap < 1 or not (0 < eps < 1) or not (0 < theta < math.pi):
         raise ValueError(f"k, d, per_cap, eps, theta: need k >= 2, d >= 3, per_cap >= 1, 0 < eps < 1, "
@@ -389,7 +388,7 @@ def cap_alpha(theta: float, eps: float) -> float:
 
     References
     ----------
-    arXiv:2410.06833; theory notes 03-clustering.md §3.5.
+    arXiv:2410.06833.
     """
     return math.cos(max(theta - 2.0 * math.acos(1.0 - 2.0 * eps), 0.0))
 
@@ -407,7 +406,7 @@ def escape_time(x0: np.ndarray, w: np.ndarray, labels: np.ndarray, beta: float, 
 
     References
     ----------
-    arXiv:2410.06833 (caps, escape time :math:`T_2`); theory notes 03-clustering.md §3.5.
+    arXiv:2410.06833 (caps, escape time :math:`T_2`).
     """
     scale = time_scale(model, beta)  # SA or USA (ValueError naming model otherwise)
     if not (0 < eps < 0.5):

@@ -1,12 +1,12 @@
 r"""Energy helpers of the ``energy.*`` and ``multihead.*`` checks (plain NumPy, independent of the kernels).
 
-Particle normalisation (theory notes 02-energy.md §2.1 table),
+Particle normalisation (``derivations/energy.md``, energy.dissipation.*),
 
 .. math:: E = \frac{1}{2\beta}\sum_{i,j=1}^n e^{\beta\langle x_i, A x_j\rangle},\qquad
           A = I\ (\text{SA, USA}),\quad A = V = Q^\top K = V^\top\ (\text{Q, K, V}),
 
 and the mean-field normalisation :math:`E_\beta(\mu)=\frac{1}{2\beta n^2}\sum_{i,j}e^{\beta\langle x_i,x_j\rangle}`
-for the variations (02 §2.3) and the bounds (02 §2.2).
+for the variations (energy.variation.*) and the bounds (energy.uniform, energy.dirac).
 
 Derivatives are finite differences of *energy increments* computed without cancellation,
 
@@ -21,7 +21,7 @@ with the displacement :math:`\delta` itself formed without cancellation (:func:`
 References
 ----------
 arXiv:2312.10794 §3 (energy, gradient flow), arXiv:2512.01868 (mean-field energy, USA);
-theory notes 02-energy.md §2.1-2.3; 01-models.md §1.1, §1.2.
+``derivations/energy.md`` (dissipation identities, bounds, first and second variation).
 """
 
 from __future__ import annotations
@@ -32,9 +32,11 @@ import numpy as np
 from scipy.integrate import quad
 from scipy.special import gammaln, ive
 
+from attnflow.numerics._reference import project
 from attnflow.properties.strategies import random_orthogonal, regular_simplex
 
 __all__ = [
+    "random_tangent",
     "particle_energy",
     "energy_increment",
     "sphere_curve_delta",
@@ -90,7 +92,7 @@ def particle_energy(x, beta: float, A=None) -> float:
 
     References
     ----------
-    arXiv:2312.10794 §3; theory notes 02-energy.md §2.1 (particle normalisation).
+    arXiv:2312.10794 §3; particle normalisation: ``derivations/energy.md``.
     """
     x, a = _check_xa(x, A)
     if beta == 0:
@@ -118,7 +120,7 @@ def energy_increment(x, delta, beta: float, A=None) -> float:
 
     References
     ----------
-    Theory notes 02-energy.md §2.1, §2.3 (energy; finite differences along curves).
+    ``derivations/energy.md`` (energy; dissipation and variations, checked by finite differences along curves).
     """
     x, a = _check_xa(x, A)
     delta = np.asarray(delta, dtype=float)
@@ -147,7 +149,7 @@ def sphere_curve_delta(x, v, h: float) -> np.ndarray:
 
     References
     ----------
-    Theory notes 01-models.md §1.1 (normalised layer); 02-energy.md §2.1.
+    arXiv:2312.10794 (normalised residual layer; interaction energy).
     """
     x = np.asarray(x, dtype=float)
     v = np.asarray(v, dtype=float)
@@ -165,7 +167,7 @@ def geodesic_delta(x, v, s: float) -> np.ndarray:
 
     References
     ----------
-    Theory notes 02-energy.md §2.3 (geodesic push-forward).
+    ``derivations/energy.md`` (energy.variation.*: geodesic push-forward).
     """
     x = np.asarray(x, dtype=float)
     v = np.asarray(v, dtype=float)
@@ -201,7 +203,7 @@ def central_second(f, h: float) -> float:
 
 
 def dissipation_formula(x, xdot, beta: float, A=None, mean: bool = False) -> float:
-    r"""Right side of the dissipation identity (02 §2.1), plain NumPy:
+    r"""Right side of the dissipation identity (``derivations/energy.md``), plain NumPy:
 
     .. math:: \mathcal D = \sum_i Z_i\|\dot x_i\|^2,\ Z_i=\sum_k e^{\beta\langle x_i,Ax_k\rangle}\ (\text{SA, Q,K,V}),\qquad
               \mathcal D = n\sum_i\|\dot x_i\|^2\ (\text{USA: } \texttt{mean=True}).
@@ -237,7 +239,7 @@ def qkv_energy_rate(x, Q, K, V, beta: float) -> np.ndarray:
 
     References
     ----------
-    Theory notes 01-models.md §1.1 (Q, K, V field), 02-energy.md §2.1 (not a gradient flow in general).
+    arXiv:2312.10794 (Q, K, V field; a gradient flow only for Q^T K = V = V^T).
     """
     x = np.asarray(x, dtype=float)
     single = x.ndim == 2
@@ -254,14 +256,14 @@ def qkv_energy_rate(x, Q, K, V, beta: float) -> np.ndarray:
 
 
 def variation_first(x, v, beta: float) -> float:
-    r"""First variation of the mean-field energy along the geodesic push-forward (02 §2.3):
+    r"""First variation of the mean-field energy along the geodesic push-forward (energy.variation.first):
 
     .. math:: \frac{d}{ds}E_\beta(T_s\#\mu)\Big|_{s=0}=\iint e^{\beta\langle x,y\rangle}\langle v(x),y\rangle\,d\mu\,d\mu
               =\frac1{n^2}\sum_{i,j}e^{\beta\langle x_i,x_j\rangle}\langle v_i,x_j\rangle .
 
     References
     ----------
-    arXiv:2312.10794 §3 (first variation :math:`\beta^{-1}Z_\mu`); theory notes 02-energy.md §2.3.
+    arXiv:2312.10794 §3 (first variation :math:`\beta^{-1}Z_\mu`); ``derivations/energy.md``.
     """
     x, v = np.asarray(x, float), np.asarray(v, float)
     n = x.shape[0]
@@ -269,14 +271,14 @@ def variation_first(x, v, beta: float) -> float:
 
 
 def variation_second_printed(x, v, beta: float) -> float:
-    r"""Second variation as printed in theory notes 02-energy.md §2.3 ([derived], Q = K = V = I):
+    r"""Second variation as stated in ``derivations/energy.md`` (derived, Q = K = V = I):
 
     .. math:: \frac{d^2}{ds^2}E_\beta(T_s\#\mu)\Big|_{0}=\iint e^{\beta\langle x,y\rangle}\bigl[\beta\langle v(x),y\rangle^2
               -\langle x,y\rangle|v(x)|^2+\beta\langle v(x),y\rangle\langle v(y),x\rangle+\langle v(x),v(y)\rangle\bigr]d\mu\,d\mu .
 
     References
     ----------
-    Theory notes 02-energy.md §2.3.
+    ``derivations/energy.md`` (energy.variation.second).
     """
     x, v = np.asarray(x, float), np.asarray(v, float)
     n = x.shape[0]
@@ -288,7 +290,7 @@ def variation_second_printed(x, v, beta: float) -> float:
 
 
 def variation_second_corrected(x, v, beta: float) -> float:
-    r"""Second variation differentiated twice by hand, in the unsymmetrised form (02 §2.3 check):
+    r"""Second variation differentiated twice by hand, in the unsymmetrised form (an independent check of energy.variation.second):
 
     with :math:`g_{ij}(s)=\langle T_sx_i,T_sx_j\rangle`, :math:`g'=\langle v_i,x_j\rangle+\langle x_i,v_j\rangle`,
     :math:`g''=2\langle v_i,v_j\rangle-(|v_i|^2+|v_j|^2)g_{ij}` (because :math:`(T_sx_i)''(0)=-|v_i|^2x_i`),
@@ -301,7 +303,7 @@ def variation_second_corrected(x, v, beta: float) -> float:
 
     References
     ----------
-    Theory notes 02-energy.md §2.3.
+    ``derivations/energy.md`` (energy.variation.second).
     """
     x, v = np.asarray(x, float), np.asarray(v, float)
     n = x.shape[0]
@@ -368,7 +370,7 @@ def general_qkv_search(ex):
 
     References
     ----------
-    Theory notes 02-energy.md §2.1 (general Q, K, V: a negative control).
+    arXiv:2312.10794 (gradient flow only for Q^T K = V = V^T); general Q, K, V is a negative control.
     """
     rng = np.random.default_rng(ex["seed"])
     n, d, beta = ex["n"], ex["d"], ex["beta"]
@@ -392,7 +394,7 @@ def _np_field(model):
 
 
 def discrete_layer_energies(x, beta: float, h: float, steps: int = N_LAYER_STEPS, model: str = "sa") -> np.ndarray:
-    r"""Energies :math:`E(x^{(0)}),\dots,E(x^{(k)})` of the discrete layer (01 §1.1)
+    r"""Energies :math:`E(x^{(0)}),\dots,E(x^{(k)})` of the discrete layer (arXiv:2312.10794)
 
     .. math:: x^{(k+1)}_i=\frac{x^{(k)}_i+hF_i(x^{(k)})}{|x^{(k)}_i+hF_i(x^{(k)})|},
 
@@ -400,7 +402,7 @@ def discrete_layer_energies(x, beta: float, h: float, steps: int = N_LAYER_STEPS
 
     References
     ----------
-    Theory notes 01-models.md §1.1 (discrete layer), 02-energy.md §2.1 (time-discrete monotonicity).
+    arXiv:2312.10794 (discrete layer; time-discrete monotonicity is a property to search).
     """
     f = _np_field(model)
     y = np.asarray(x, dtype=float)
@@ -429,7 +431,7 @@ def largest_safe_step(x, beta: float, model: str = "sa", steps: int = N_LAYER_ST
 
     References
     ----------
-    Theory notes 02-energy.md §2.1 (no source gives a safe step size: a property to search).
+    No source gives a safe step size: a property to search (arXiv:2312.10794, discrete layer).
     """
     lo = None
     for h in grid:
@@ -476,7 +478,7 @@ def log_uniform_mean_bessel(beta: float, d: int) -> float:
 
     References
     ----------
-    Theory notes 02-energy.md §2.2 (standard fact: the law of :math:`\langle x,y\rangle`).
+    Standard fact: the law of :math:`\langle x,y\rangle`; ``derivations/energy.md`` (energy.uniform).
     """
     nu = d / 2.0 - 1.0
     return float(gammaln(d / 2.0) + nu * math.log(2.0 / beta) + math.log(ive(nu, beta)) + beta)
@@ -490,7 +492,7 @@ def log_uniform_mean_quad(beta: float, d: int) -> float:
 
     References
     ----------
-    Theory notes 02-energy.md §2.2 (law of :math:`\langle x,y\rangle` for iid uniform points).
+    ``derivations/energy.md`` (energy.uniform: law of :math:`\langle x,y\rangle` for iid uniform points).
     """
     a = (d - 3) / 2.0
     kw = dict(weight="alg", wvar=(a, a), epsabs=0.0, epsrel=1e-13, limit=200)
@@ -518,3 +520,8 @@ def probe_measure(kind: str, n: int, d: int, rng: np.random.Generator) -> np.nda
     else:
         raise ValueError(f"kind: unknown measure kind {kind!r}")
     return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def random_tangent(rng, x, scale):
+    r"""Gaussian tangent vectors :math:`s\,P_{x_i}g_i`, :math:`g_i\sim N(0, I_d)`, at every row of ``x``."""
+    return scale * project(x, rng.standard_normal(x.shape))

@@ -9,7 +9,7 @@ equiangular and
 
 References
 ----------
-arXiv:2512.01868 (equiangular reduction); theory notes 03-clustering.md §3.2.
+arXiv:2512.01868 (equiangular reduction); ``derivations/equiangular.md``.
 """
 
 from __future__ import annotations
@@ -34,36 +34,36 @@ __all__ = [
 
 
 def rho_dot_sa(rho: float, n: int, beta: float) -> float:
-    r"""SA equiangular ODE right-hand side (03 §3.2), evaluated with :math:`e^{\beta(\rho-1)}` (no overflow):
+    r"""SA equiangular ODE right-hand side (arXiv:2512.01868), evaluated with :math:`e^{\beta(\rho-1)}` (no overflow):
 
     .. math:: \dot\rho = \frac{2e^{\beta\rho}(1-\rho)((n-1)\rho+1)}{e^\beta+(n-1)e^{\beta\rho}}.
 
     References
     ----------
-    arXiv:2512.01868 (equiangular reduction); theory notes 03-clustering.md §3.2.
+    arXiv:2512.01868 (equiangular reduction); ``derivations/equiangular.md``.
     """
     e = math.exp(beta * (rho - 1.0))
     return 2.0 * e * (1.0 - rho) * ((n - 1) * rho + 1.0) / (1.0 + (n - 1) * e)
 
 
 def rho_dot_usa(rho: float, n: int, beta: float) -> float:
-    r"""USA equiangular ODE right-hand side (03 §3.2):
+    r"""USA equiangular ODE right-hand side (arXiv:2512.01868):
 
     .. math:: \dot\rho = \tfrac2n e^{\beta\rho}(1-\rho)((n-1)\rho+1).
 
     References
     ----------
-    arXiv:2512.01868 (equiangular reduction); theory notes 03-clustering.md §3.2.
+    arXiv:2512.01868 (equiangular reduction); ``derivations/equiangular.md``.
     """
     return 2.0 / n * math.exp(beta * rho) * (1.0 - rho) * ((n - 1) * rho + 1.0)
 
 
 def rho_beta0(t, n: int, rho0: float):
-    r""":math:`\rho(t) = (Ke^{2t}-1)/(Ke^{2t}+n-1)`, :math:`K=(1+(n-1)\rho_0)/(1-\rho_0)` (03 §3.2, β = 0).
+    r""":math:`\rho(t) = (Ke^{2t}-1)/(Ke^{2t}+n-1)`, :math:`K=(1+(n-1)\rho_0)/(1-\rho_0)` (arXiv:2512.01868, β = 0).
 
     References
     ----------
-    arXiv:2512.01868 (equiangular reduction); theory notes 03-clustering.md §3.2.
+    arXiv:2512.01868 (equiangular reduction); ``derivations/equiangular.md``.
     """
     k = (1.0 + (n - 1) * rho0) / (1.0 - rho0)
     u = k * np.exp(2.0 * np.asarray(t, dtype=float))
@@ -71,14 +71,14 @@ def rho_beta0(t, n: int, rho0: float):
 
 
 def hitting_F(s: float, n: int, beta: float) -> float:
-    r"""The antiderivative :math:`F` of :math:`1/\dot\rho_{SA}` (03 §3.2):
+    r"""The antiderivative :math:`F` of :math:`1/\dot\rho_{SA}` (arXiv:2512.01868):
 
     .. math:: F(s) = \tfrac{1}{2n}\bigl[-(n-1)\log(1-s) + (n-1)\log(1+(n-1)s) - \mathrm{Ei}(\beta(1-s))
               + e^{\beta n/(n-1)}\,\mathrm{Ei}\bigl(-\beta\tfrac{1+(n-1)s}{n-1}\bigr)\bigr].
 
     References
     ----------
-    arXiv:2512.01868 (equiangular reduction); theory notes 03-clustering.md §3.2.
+    arXiv:2512.01868 (equiangular reduction); ``derivations/equiangular.md``.
     """
     m = n - 1
     return (
@@ -90,11 +90,11 @@ def hitting_F(s: float, n: int, beta: float) -> float:
 
 
 def bound_constants(n: int, beta: float, rho0: float) -> tuple[float, float]:
-    r""":math:`C=\max(1-\rho_0,1)`, :math:`\lambda = q/(e^{\beta C}+n-1)`, :math:`q=\min((n-1)\rho_0+1,1)` (03 §3.2).
+    r""":math:`C=\max(1-\rho_0,1)`, :math:`\lambda = q/(e^{\beta C}+n-1)`, :math:`q=\min((n-1)\rho_0+1,1)` (arXiv:2512.01868).
 
     References
     ----------
-    arXiv:2512.01868 (equiangular reduction); theory notes 03-clustering.md §3.2.
+    arXiv:2512.01868 (equiangular reduction); ``derivations/equiangular.md``.
     """
     c = max(1.0 - rho0, 1.0)
     q = min((n - 1) * rho0 + 1.0, 1.0)
@@ -114,7 +114,7 @@ def pair_eps(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     References
     ----------
-    Theory notes 03-clustering.md §3.2.
+    arXiv:2512.01868 (equiangular reduction); ``derivations/equiangular.md``.
     """
     s = np.asarray(states, dtype=float)
     if s.ndim < 2 or s.shape[-2] < 2:
@@ -129,7 +129,7 @@ def pair_eps(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def equiangular_ode(model: str, n: int, beta: float, rho0: float, t_final: float | None = None,
                     stop_eps: float | None = None):
-    r"""Solve the equiangular ODE of 03 §3.2 with ``solve_ivp`` (DOP853, rtol 1e-12, atol 1e-14):
+    r"""Solve the equiangular ODE of arXiv:2512.01868 with ``solve_ivp`` (DOP853, rtol 1e-12, atol 1e-14):
 
     .. math::
         \text{SA: }\dot\rho = \frac{2e^{\beta\rho}(1-\rho)((n-1)\rho+1)}{e^\beta+(n-1)e^{\beta\rho}},\qquad
@@ -140,7 +140,7 @@ def equiangular_ode(model: str, n: int, beta: float, rho0: float, t_final: float
 
     References
     ----------
-    arXiv:2512.01868; theory notes 03-clustering.md §3.2.
+    arXiv:2512.01868; ``derivations/equiangular.md``.
     """
     kind = self_attention_kind(model)  # SA or USA; ValueError naming model otherwise
     if n < 2 or not (-1.0 / (n - 1) <= rho0 <= 1.0):

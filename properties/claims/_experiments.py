@@ -7,7 +7,8 @@ empirical measures, needed for the quadrature reference of the chaos experiment)
 
 References
 ----------
-Theory notes 05-wasserstein.md §5.2-5.3, 03-clustering.md §3.1 item 9; arXiv:2504.14697 (as
+arXiv:2605.16747 (abstract: propagation of chaos; the n^{-1/2} rate check derived here);
+Fournier & Guillin, PTRF 162 (2015), Thm 1 (empirical rates); arXiv:2504.14697 (as
 restated in arXiv:2512.01868); Fournier & Guillin, PTRF 162 (2015).
 """
 
@@ -48,7 +49,7 @@ def two_sample_w2(rng: np.random.Generator, k: int, n: int) -> float:
 
     References
     ----------
-    Theory notes 05-wasserstein.md §5.1-5.2.
+    Fournier & Guillin, PTRF 162 (2015), Thm 1.
     """
     if int(k) != k or k < 1 or int(n) != n or n < 1:
         raise ValueError(f"k/n: need integers k >= 1 (S^k) and n >= 1, got k={k}, n={n}")
@@ -67,8 +68,8 @@ def empirical_theory_slope(k: int, sizes=EMPIRICAL_SIZES) -> float:
 
     References
     ----------
-    Fournier & Guillin, PTRF 162 (2015), Thm 1; Ajtai, Komlós & Tusnády (1984); theory notes
-    05-wasserstein.md §5.2, claims.md (wasserstein.empirical_rate).
+    Fournier & Guillin, PTRF 162 (2015), Thm 1; Ajtai, Komlós & Tusnády (1984); claim
+    ``wasserstein.empirical_rate``.
     """
     if k == 1:
         return -0.5
@@ -85,7 +86,7 @@ def empirical_rate_experiment(seed: int, replicates: int = 4, dims=EMPIRICAL_DIM
 
     References
     ----------
-    Theory notes 05-wasserstein.md §5.2.
+    Fournier & Guillin, PTRF 162 (2015), Thm 1.
     """
     rng = np.random.default_rng(seed)
     return {k: np.array([[two_sample_w2(rng, k, n) for n in sizes] for _ in range(replicates)]) for k in dims}
@@ -121,7 +122,7 @@ def chaos_reference(quad=CHAOS_QUAD) -> np.ndarray:
 
     References
     ----------
-    Theory notes 05-wasserstein.md §5.3; arXiv:2605.16747 [abstract].
+    arXiv:2605.16747 (abstract).
     """
     key = tuple(quad)
     if key not in _REF_CACHE:
@@ -139,7 +140,7 @@ def chaos_experiment(seed: int, replicates: int = CHAOS_REPLICATES, sizes=CHAOS_
 
     References
     ----------
-    Theory notes 05-wasserstein.md §5.3.
+    arXiv:2605.16747 (abstract: propagation of chaos).
     """
     rng = np.random.default_rng(seed)
     ref = chaos_reference()
@@ -164,12 +165,12 @@ def clustering_experiment(seed: int, replicates: int = MF_REPLICATES, n: int = M
     :math:`m_{\mu_0}\ne0`) on :math:`S^2` (random axis), RK4 with :math:`dt = 0.15` up to :math:`T = 9`:
     times and :math:`1-|m_{\mu_t}|` per replicate.
 
-    :math:`1-|m|` is evaluated as :math:`W_2^2(\mu,\delta_u)/2` with :math:`u=m/|m|` (03 §3.1 item 9),
+    :math:`1-|m|` is evaluated as :math:`W_2^2(\mu,\delta_u)/2` with :math:`u=m/|m|` (arXiv:2504.14697; chordal identity derived here),
     a sum of small squared distances that stays accurate down to :math:`10^{-15}` (unlike ``1 - norm``).
 
     References
     ----------
-    arXiv:2504.14697 (as restated in arXiv:2512.01868); theory notes 03-clustering.md §3.1 item 9.
+    arXiv:2504.14697 (as restated in arXiv:2512.01868).
     """
     rng = np.random.default_rng(seed)
     steps = int(round(MF_T / MF_DT))

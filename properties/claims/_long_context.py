@@ -1,4 +1,5 @@
-r"""Long-context helpers: one attention layer on equiangular inputs (theory notes 03-clustering.md §3.3).
+r"""Long-context helpers: one attention layer on equiangular inputs
+(arXiv:2510.05554; ``derivations/long_context.md``).
 
 For unit inputs with :math:`\langle x_i,x_j\rangle=\rho`, outputs :math:`\sum_j A_{ij}x_j=r_i\theta_i`
 (V = I) satisfy, with :math:`r=e^{\beta(1-\rho)}` and :math:`a=1+(n-1)\rho`,
@@ -7,7 +8,7 @@ For unit inputs with :math:`\langle x_i,x_j\rangle=\rho`, outputs :math:`\sum_j 
 
 References
 ----------
-arXiv:2510.05554, arXiv:2512.01868; theory notes 03-clustering.md §3.3.
+arXiv:2510.05554, arXiv:2512.01868; ``derivations/long_context.md``.
 """
 
 from __future__ import annotations
@@ -23,13 +24,13 @@ __all__ = ["finite_n_overlap", "explicit_overlaps", "stated_limit", "overlap_exp
 
 
 def finite_n_overlap(n: int, rho: float, beta: float) -> float:
-    r"""Finite-n output overlap :math:`\langle\theta_i,\theta_j\rangle` of 03 §3.3 (see module docstring).
+    r"""Finite-n output overlap :math:`\langle\theta_i,\theta_j\rangle` (``derivations/long_context.md``) (see module docstring).
 
     Valid while :math:`\beta(1-\rho) < 350` (so that :math:`r^2` is a finite float).
 
     References
     ----------
-    arXiv:2512.01868, arXiv:2510.05554; theory notes 03-clustering.md §3.3.
+    arXiv:2512.01868, arXiv:2510.05554; ``derivations/long_context.md``.
     """
     a = 1.0 + (n - 1) * rho
     r = math.exp(beta * (1.0 - rho))
@@ -43,7 +44,7 @@ def explicit_overlaps(n: int, rho: float, beta: float, d: int, seed: int) -> np.
 
     References
     ----------
-    arXiv:2512.01868, arXiv:2510.05554; theory notes 03-clustering.md §3.3.
+    arXiv:2512.01868, arXiv:2510.05554; ``derivations/long_context.md``.
     """
     g = (1.0 - rho) * np.eye(n) + rho * np.ones((n, n))
     x = np.linalg.cholesky(g)
@@ -57,7 +58,7 @@ def explicit_overlaps(n: int, rho: float, beta: float, d: int, seed: int) -> np.
 
 
 def stated_limit(gamma, rho):
-    r"""The stated limit of 03 §3.3 for rational ``gamma``, ``rho`` (SymPy numbers):
+    r"""The stated limit (``derivations/long_context.md``) for rational ``gamma``, ``rho`` (SymPy numbers):
 
     .. math:: \lim_{n\to\infty}\langle\theta_i,\theta_j\rangle = 1\ (\gamma<\tfrac1{1-\rho}),\quad
               \tfrac{4\rho}{1+3\rho}\ (\gamma=\tfrac1{1-\rho}),\quad \rho\ (\gamma>\tfrac1{1-\rho}).
@@ -66,7 +67,7 @@ def stated_limit(gamma, rho):
 
     References
     ----------
-    arXiv:2510.05554, arXiv:2512.01868; theory notes 03-clustering.md §3.3.
+    arXiv:2510.05554, arXiv:2512.01868; ``derivations/long_context.md``.
     """
     import sympy as sp
 
@@ -84,7 +85,7 @@ def stated_limit(gamma, rho):
 
 
 def overlap_expression(n, beta, rho):
-    r"""SymPy expression of the finite-n overlap of 03 §3.3, :math:`r=e^{\beta(1-\rho)}`, :math:`a=1+(n-1)\rho`:
+    r"""SymPy expression of the finite-n overlap (``derivations/long_context.md``), :math:`r=e^{\beta(1-\rho)}`, :math:`a=1+(n-1)\rho`:
 
     .. math:: \langle\theta_i,\theta_j\rangle = \frac{(r-1)^2\rho + (2(r-1)+n)a}{(r-1)^2 + (2(r-1)+n)a}.
 
@@ -92,7 +93,7 @@ def overlap_expression(n, beta, rho):
 
     References
     ----------
-    arXiv:2510.05554, arXiv:2512.01868; theory notes 03-clustering.md §3.3.
+    arXiv:2510.05554, arXiv:2512.01868; ``derivations/long_context.md``.
     """
     import sympy as sp
 

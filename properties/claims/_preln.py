@@ -8,7 +8,7 @@ with :math:`\varepsilon = 1-\rho` and the common radius :math:`r` of the tokens.
 
 References
 ----------
-arXiv:2510.22026 (Pre-LN); theory notes 01-models.md §1.7, 03-clustering.md §3.2.
+arXiv:2510.22026 (Pre-LN); arXiv:2512.01868 (equiangular reduction), ``derivations/equiangular.md``.
 """
 
 from __future__ import annotations
@@ -29,18 +29,19 @@ PRELN_REF = {"n": 8, "beta": 2.0, "rho0": 0.0, "r0": 1.0}
 
 
 def preln_reduced_rhs(t: float, y, n: int, beta: float):
-    r"""Reduced Pre-LN system of 01 §1.7 in :math:`\varepsilon = 1-\rho` and the common radius :math:`r`:
+    r"""Reduced Pre-LN system (``derivations/equiangular.md``) in :math:`\varepsilon = 1-\rho` and the common radius :math:`r`:
 
     .. math::
         \dot\varepsilon = -\frac{F_{SA}(1-\varepsilon)}{r},\qquad
         \dot r = \frac{e^\beta + (n-1)\rho e^{\beta\rho}}{e^\beta + (n-1)e^{\beta\rho}},
 
-    with :math:`F_{SA}` the SA equiangular right-hand side (03 §3.2), written with
+    with :math:`F_{SA}` the SA equiangular right-hand side (arXiv:2512.01868), written with
     :math:`e^{-\beta\varepsilon}` (no overflow, no cancellation near :math:`\rho=1`).
 
     References
     ----------
-    arXiv:2510.22026 (Pre-LN); theory notes 01-models.md §1.7 [derived], 03-clustering.md §3.2.
+    arXiv:2510.22026 (Pre-LN); reduced system derived in ``derivations/equiangular.md``
+    (normalization.preln_reduced).
     """
     eps, r = y
     e = math.exp(-beta * eps)
@@ -59,7 +60,7 @@ def solve_preln_reduced(n: int, beta: float, rho0: float, r0: float, t_final: fl
 
     References
     ----------
-    arXiv:2510.22026; theory notes 01-models.md §1.7.
+    arXiv:2510.22026.
     """
     if n < 2 or not (-1.0 / (n - 1) <= rho0 <= 1.0) or not r0 > 0 or not t_final > 0:
         raise ValueError(f"n, rho0, r0, t_final: need n >= 2, -1/(n-1) <= rho0 <= 1, r0 > 0, t_final > 0; "
@@ -90,7 +91,7 @@ def solve_preln_reduced(n: int, beta: float, rho0: float, r0: float, t_final: fl
 
 @functools.lru_cache(maxsize=1)
 def preln_reference() -> dict[str, float]:
-    r"""Reference case of 01 §1.7 (n = 8, β = 2, ρ₀ = 0, r₀ = 1): the constant :math:`C=\lim t^2(1-\rho)`.
+    r"""Reference case (n = 8, β = 2, ρ₀ = 0, r₀ = 1): the constant :math:`C=\lim t^2(1-\rho)`.
 
     :math:`C` is computed as :math:`r^2(1-\rho)` at :math:`t=10^7` (it converges much faster than
     :math:`t^2(1-\rho)` because :math:`r = t + O(\log t)`), next to :math:`t^2(1-\rho)` at
@@ -98,7 +99,8 @@ def preln_reference() -> dict[str, float]:
 
     References
     ----------
-    arXiv:2510.22026; theory notes 01-models.md §1.7 [derived: "t²(1−ρ) → 3.736"].
+    arXiv:2510.22026; ``derivations/equiangular.md`` (normalization.preln_rate; the quoted
+    "t²(1−ρ) → 3.736" comes from a numerical run made for this project).
     """
     n, beta, rho0, r0 = PRELN_REF["n"], PRELN_REF["beta"], PRELN_REF["rho0"], PRELN_REF["r0"]
     sol = solve_preln_reduced(n, beta, rho0, r0, 1e7)

@@ -3,7 +3,8 @@ bounded-differences replicate counts.
 
 References
 ----------
-Theory notes 05-wasserstein.md §5.2-5.3 (rates as log-log slopes, bounded differences); Efron &
+Rates measured as log-log slopes over independent replicates (Fournier & Guillin, PTRF 162 (2015),
+Thm 1; arXiv:2605.16747); Efron &
 Tibshirani, *An Introduction to the Bootstrap* (1993); McDiarmid (1989).
 """
 
@@ -38,7 +39,7 @@ def slope_ci(x, y_reps, level: float = 0.95) -> tuple[float, float, float]:
 
     References
     ----------
-    Theory notes 05-wasserstein.md §5.2 (rates as log-log slopes; intervals from independent replicates).
+    Student-t interval of a least-squares slope over independent replicates (rates as log-log slopes).
     """
     lx = np.log(np.asarray(x, dtype=float))
     ly = np.log(np.asarray(y_reps, dtype=float))
@@ -54,7 +55,7 @@ def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
 
     References
     ----------
-    Theory notes 05-wasserstein.md §5.2 (confidence intervals from independent replicates).
+    Student-t confidence interval from independent replicates.
     """
     v = np.asarray(values, dtype=float).ravel()
     if v.size < 2 or not np.all(np.isfinite(v)):
@@ -72,7 +73,7 @@ def rms_slope_bootstrap(sizes, err, rng: np.random.Generator, n_boot: int = 1000
 
     References
     ----------
-    Efron & Tibshirani, *An Introduction to the Bootstrap* (1993), §13; theory notes 05-wasserstein.md §5.3.
+    Efron & Tibshirani, *An Introduction to the Bootstrap* (1993), §13.
     """
     err = np.asarray(err, dtype=float)
     lx = np.log(np.asarray(sizes, dtype=float))
@@ -102,7 +103,7 @@ def bounded_difference_replicates(n: int, mean_w2sq: float, rel: float = 0.1, de
 
     References
     ----------
-    Theory notes 05-wasserstein.md §5.2 (bounded differences); McDiarmid (1989).
+    Bounded differences, McDiarmid (1989): :math:`P(|W_p^p - E W_p^p| \ge s) \le 2\exp(-2ns^2/\Delta^{2p})`.
     """
     s = rel * mean_w2sq
     return int(math.ceil(diameter**4 * math.log(2.0 / delta) / (n * s * s)))

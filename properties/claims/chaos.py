@@ -1,4 +1,4 @@
-r"""Propagation-of-chaos claim (theory notes 05-wasserstein.md §5.3).
+r"""Propagation-of-chaos claim (arXiv:2605.16747, abstract only).
 
 ``chaos.attention_rate``
     a distinguished token driven by ``n`` context tokens deviates from its mean-field path by
@@ -35,7 +35,7 @@ CHAOS_CEILING = -0.3
 @claim(
     id="chaos.attention_rate",
     title="propagation of chaos for attention: distinguished-token error vs context size n has slope <= -1/2 + tol",
-    source="arXiv:2605.16747 [abstract; rate for transformers derived]; theory notes 05-wasserstein.md §5.3",
+    source="arXiv:2605.16747 (abstract only; the rate for transformers derived here)",
     latex=r"\bigl(\mathbb E|x_0^{(n)}(T)-\bar x_0(T)|^2\bigr)^{1/2}\lesssim n^{-1/2}",
     hypotheses=st.fixed_dictionaries({"seed": seeds()}),
     expect="holds",

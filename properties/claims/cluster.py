@@ -1,4 +1,4 @@
-r"""Clustering claims (theory notes 03-clustering.md §3.1).
+r"""Clustering claims (arXiv:2312.10794: clustering of self-attention dynamics).
 
 ``cluster.wendel``
     Wendel's theorem for the probability that ``n`` iid uniform points on :math:`S^{d-1}` lie in an
@@ -21,8 +21,6 @@ check runs the numba kernels single-threaded (:func:`single_thread`): for the ti
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 from hypothesis import strategies as st
@@ -66,7 +64,7 @@ def _wendel_examples(draw):
 @claim(
     id="cluster.wendel",
     title="P(n iid uniform points on S^{d-1} lie in an open hemisphere) = 2^{-(n-1)} sum_{k<d} C(n-1,k)",
-    source="Wendel 1962 (Math. Scand. 11); used in arXiv:2312.10794 §6; theory notes 03-clustering.md §3.1 item 7",
+    source="Wendel 1962 (Math. Scand. 11); used in arXiv:2312.10794 §6",
     latex=r"\mathbb P\bigl(\exists w:\ \langle x_i,w\rangle>0\ \forall i\le n\bigr)=2^{-(n-1)}\sum_{k=0}^{d-1}\binom{n-1}{k}",
     hypotheses=_wendel_examples(),
     expect="holds",
@@ -117,7 +115,7 @@ def _stationary_examples(draw):
     id="cluster.stationary",
     title="antipodal pairs and regular simplices are stationary for SA and USA (regular polygons for "
     "Kuramoto on the circle) at every beta",
-    source="arXiv:2312.10794 §6 (stationary configurations); theory notes 03-clustering.md §3.1",
+    source="arXiv:2312.10794 §6 (stationary configurations)",
     latex=r"x=\{x,-x\}\ \text{or}\ \langle x_i,x_j\rangle=-\tfrac1{n-1}\ (i\ne j)\ \Longrightarrow\ "
     r"P_{x_i}\textstyle\sum_j A_{ij}x_j=0\ \ \forall i,\ \forall\beta\ge0",
     hypotheses=_stationary_examples(),
@@ -158,8 +156,8 @@ def _monotone_examples(draw):
 @claim(
     id="cluster.hemisphere.monotone",
     title="from a hemisphere start, min_i <x_i(t), w> is non-decreasing (SA, USA, any Q, K with V = I)",
-    source="arXiv:2312.10794 (hemisphere argument behind the single-cluster theorems, Part 2); theory "
-    "notes 02-energy.md §2.5 [paper for SA; derived for USA and Q, K with V = I], 03-clustering.md §3.1 item 6",
+    source="arXiv:2312.10794 (hemisphere argument behind the single-cluster theorems, Part 2) for SA; "
+    "the extension to USA and to Q, K with V = I derived here (the argument only needs positive weights)",
     latex=r"\langle x_i(0),w\rangle>0\ \forall i\ \Longrightarrow\ t\mapsto\min_i\langle x_i(t),w\rangle"
     r"\ \text{is non-decreasing (SA, USA, and }e^{\beta\langle Qx_i,Kx_j\rangle}\text{ weights with }V=I)",
     hypotheses=_monotone_examples(),
@@ -211,7 +209,7 @@ def _rate_examples(draw):
 @claim(
     id="cluster.hemisphere.rate",
     title="hemisphere starts collapse exponentially, with rate >= 1/(2 n e^{2 beta})",
-    source="arXiv:2312.10794 (hemisphere collapse, Part 2); theory notes 03-clustering.md §3.1 item 6 [paper]",
+    source="arXiv:2312.10794 (hemisphere collapse, Part 2)",
     latex=r"\langle x_i(0),w\rangle>0\ \forall i\ \Longrightarrow\ |x_i(t)-x^*|\le Ce^{-\lambda t},\quad "
     r"\lambda\ge\frac{1}{2ne^{2\beta}}",
     hypotheses=_rate_examples(),
@@ -272,7 +270,7 @@ def _d3_examples(draw):
     id="cluster.d3.single",
     title="d >= 3: a generic start ends in a single cluster (SA and USA)",
     source="arXiv:2312.10794 (single cluster for every beta when d >= 3: Łojasiewicz inequality + strict "
-    "saddles; Markdahl et al., Criscitiello et al.); theory notes 03-clustering.md §3.1 item 4 [paper]",
+    "saddles; Markdahl et al., Criscitiello et al.)",
     latex=r"d\ge3,\ \beta\ge0,\ \text{a.e. }x(0)\in(S^{d-1})^n:\ \ \exists x^*:\ x_i(t)\to x^*\ \forall i",
     hypotheses=_d3_examples(),
     expect="holds",

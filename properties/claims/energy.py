@@ -2,7 +2,7 @@ r"""Energy claims: bounds, dissipation identities, monotonicity, first and secon
 
 ``energy.bounds``
     :math:`E_\beta(\sigma)\le E_\beta(\mu)\le e^\beta/(2\beta)` in the mean-field normalisation, the
-    uniform value by its Bessel closed form (theory notes 02-energy.md §2.2).  The lower bound is
+    uniform value by its Bessel closed form (``derivations/energy.md``, energy.uniform).  The lower bound is
     stated for probability measures; it also holds for every *empirical* measure, because
     :math:`e^{\beta\langle x,y\rangle}` is a positive-definite kernel on the sphere (all its
     Gegenbauer coefficients :math:`a_\ell` are positive), so
@@ -10,11 +10,11 @@ r"""Energy claims: bounds, dissipation identities, monotonicity, first and secon
     check probes this with hard empirical measures whose low harmonics vanish (regular polygons,
     simplices, cross-polytopes), where the gap is exponentially small.
 ``energy.dissipation.*``, ``energy.monotone.*``
-    particle normalisation (02 §2.1),
+    particle normalisation (``derivations/energy.md``, energy.dissipation.*),
     :math:`E = \frac{1}{2\beta}\sum_{i,j} e^{\beta\langle x_i, A x_j\rangle}`, :math:`A = I` (SA, USA),
     :math:`A = V = Q^\top K = V^\top` (Q, K, V).
 ``energy.variation.*``
-    mean-field normalisation along geodesic push-forwards (02 §2.3).
+    mean-field normalisation along geodesic push-forwards (``derivations/energy.md``, energy.variation.*).
 
 Independent routes: energies are plain NumPy (:mod:`attnflow.properties.claims._energy`), never the
 numba kernels under test; derivatives are finite differences of energy increments computed without
@@ -23,7 +23,7 @@ cancellation (see that module).
 References
 ----------
 arXiv:2312.10794 §3 (energy, gradient flow), arXiv:2512.01868 (mean-field energy, USA);
-theory notes 02-energy.md §2.1-2.3; 01-models.md §1.1, §1.2.
+``derivations/energy.md`` (dissipation identities, bounds, first and second variation).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from attnflow.numerics import single_thread
-from attnflow.numerics._reference import energy_ref, project
+from attnflow.numerics._reference import energy_ref
 from attnflow.properties import strategies as afs
 from attnflow.properties.claims._energy import (
     DISS_TOL,
@@ -51,6 +51,7 @@ from attnflow.properties.claims._energy import (
     log_uniform_mean_quad,
     particle_energy,
     probe_measure,
+    random_tangent,
     round_off_slack,
     variation_first,
     variation_scales,
@@ -75,7 +76,7 @@ def _bounds_examples(draw):
 @claim(
     id="energy.bounds",
     title="E(uniform) <= E(mu) <= e^beta/(2 beta); uniform value by the Bessel closed form",
-    source="arXiv:2312.10794 §3 and arXiv:2512.01868 (extremisers of E_beta); theory notes 02-energy.md §2.2",
+    source="arXiv:2312.10794 §3 and arXiv:2512.01868 (extremisers of E_beta); uniform value: derivations/energy.md",
     latex=r"\tfrac1{2\beta}\Gamma(\tfrac d2)(\tfrac2\beta)^{\frac d2-1}I_{\frac d2-1}(\beta)=E_\beta(\sigma)"
     r"\le E_\beta(\mu)\le\frac{e^\beta}{2\beta}",
     hypotheses=_bounds_examples(),
@@ -102,13 +103,9 @@ def bounds(ex):
 
 
 SRC_DISS = ("arXiv:2312.10794 §3 (SA as a gradient flow of E_beta), arXiv:2512.01868 (USA, Q,K,V with "
-            "Q^T K = V = V^T); theory notes 02-energy.md §2.1 (particle rows [derived])")
-SRC_VAR = ("arXiv:2312.10794 §3 (first variation beta^{-1} Z_mu); second variation [derived]; "
-           "theory notes 02-energy.md §2.3")
-
-
-def _rand_tangent(rng, x, scale):
-    return scale * project(x, rng.standard_normal(x.shape))
+            "Q^T K = V = V^T); particle normalisation: derivations/energy.md")
+SRC_VAR = ("arXiv:2312.10794 §3 (first variation beta^{-1} Z_mu); second variation derived in "
+           "derivations/energy.md")
 
 
 _DISS_TOL_TEXT = (
@@ -303,7 +300,7 @@ def _general_qkv_examples(draw):
 @claim(
     id="energy.monotone.general_qkv",
     title="general Q, K, V (Q^T K != V or V != V^T): E = (1/2b) sum e^{b<Qx_i,Kx_j>} can decrease (negative control)",
-    source="theory notes 02-energy.md §2.1 (not a gradient flow without Q^T K = V = V^T); arXiv:2312.10794 §3",
+    source="arXiv:2312.10794 §3 (a gradient flow needs Q^T K = V = V^T; general Q, K, V is not one)",
     latex=r"\frac{d}{dt}\,\frac1{2\beta}\sum_{i,j}e^{\beta\langle Qx_i,Kx_j\rangle}\ge0\ \text{for all }Q,K,V"
     r"\quad(\text{expected false})",
     hypotheses=_general_qkv_examples(),
@@ -358,8 +355,8 @@ def _layer_examples(draw):
 @claim(
     id="energy.monotone.discrete_step",
     title="discrete layer x <- normalise(x + h field): E non-decreasing for every h (negative control: fails for large h)",
-    source="theory notes 01-models.md §1.1 (discrete layer), 02-energy.md §2.1 (time-discrete: a property "
-    "to search, no source gives a safe step); arXiv:2312.10794",
+    source="arXiv:2312.10794 (discrete layer x <- normalise(x + h Attention(x)); time-discrete monotonicity: "
+    "a property to search, no source gives a safe step)",
     latex=r"\forall h>0:\ E\bigl(\operatorname{normalise}(x+hF(x))\bigr)\ge E(x)\quad(\text{expected false for large }h)",
     hypotheses=_layer_examples(),
     expect="fails",
@@ -401,7 +398,7 @@ def _variation_examples(draw):
     else:
         x = rng.standard_normal((n, d))
         x /= np.linalg.norm(x, axis=1, keepdims=True)
-        v = _rand_tangent(rng, x, amp)
+        v = random_tangent(rng, x, amp)
         if zero_some:
             v[0] = 0.0
     return {"kind": kind, "x": x, "v": v, "beta": beta}
@@ -413,7 +410,7 @@ _VAR_TOL_TEXT = (
     "value cancels, e.g. at a Dirac mass under a rotation, where both sides must vanish): FD of accurate "
     "energy increments along T_s with h = 1e-3/max(1, |v|(1+beta)); truncation h^4 f^(5)/30 (first) and "
     "h^4 f^(6)/90 (second) <= ~1e-11 S, round-off ~1e-13 S (second derivative: eps f(h)/h^2 ~ eps (S/h)); "
-    "the notes claim agreement to 1e-8")
+    "the second variation was derived with finite-difference agreement to 1e-8")
 
 
 def _variation_check(ex, which):
@@ -463,8 +460,8 @@ def variation_first_claim(ex):
 
 @claim(
     id="energy.variation.second",
-    title="second variation as printed in 02 §2.3 (beta<v(x),y>^2 - <x,y>|v(x)|^2 + beta<v(x),y><v(y),x> + <v(x),v(y)>)",
-    source=SRC_VAR + " [derived, printed form]",
+    title="second variation as stated in derivations/energy.md (beta<v(x),y>^2 - <x,y>|v(x)|^2 + beta<v(x),y><v(y),x> + <v(x),v(y)>)",
+    source=SRC_VAR + " (stated form)",
     latex=r"\frac{d^2}{ds^2}E_\beta(T_s\#\mu)\Big|_{s=0}=\iint e^{\beta\langle x,y\rangle}\bigl[\beta\langle v(x),y\rangle^2"
     r"-\langle x,y\rangle|v(x)|^2+\beta\langle v(x),y\rangle\langle v(y),x\rangle+\langle v(x),v(y)\rangle\bigr]d\mu\,d\mu",
     hypotheses=_variation_examples(),

@@ -1,4 +1,4 @@
-r"""Equiangular claims (theory notes 03-clustering.md §3.2).
+r"""Equiangular claims (arXiv:2512.01868, equiangular reduction; ``derivations/equiangular.md``).
 
 If :math:`\langle x_i(0),x_j(0)\rangle=\rho_0` for all :math:`i\ne j`, the configuration stays
 equiangular and
@@ -43,7 +43,7 @@ from attnflow.properties.claims._equiangular import (
 from attnflow.properties.registry import Measurement, claim, fit_exponential_rate, rate_measurement, require
 
 
-SRC = "arXiv:2512.01868 (equiangular reduction); theory notes 03-clustering.md §3.2 [derived]"
+SRC = "arXiv:2512.01868 (equiangular reduction); derived in derivations/equiangular.md"
 
 
 def _rho_range(n: int, margin: float) -> tuple[float, float]:
@@ -175,14 +175,10 @@ def bound(ex):
                        extra={"min ratio for t >= 1": float(np.min((b / eps)[ts >= 1.0]))})
 
 
-SRC_EQ = "arXiv:2512.01868 (equiangular reduction); theory notes 03-clustering.md §3.2 [paper; closed forms derived]"
+SRC_EQ = "arXiv:2512.01868 (equiangular reduction); closed forms derived in derivations/equiangular.md"
 INV_TOL = 1e-9
 INV_RTOL = 1e-12
 INV_STOP = 1e-3
-
-
-def _speed(model: str, beta: float) -> float:
-    return time_scale(model, beta)
 
 
 @st.composite
@@ -255,7 +251,7 @@ def _rate_examples(beta_max: float):
 def _equiangular_rate(model: str, ex: dict) -> Measurement:
     n, d, beta, rho0 = ex["n"], ex["d"], ex["beta"], ex["rho0"]
     x0 = equiangular(n, d, rho0, seed=ex["seed"])
-    s = _speed(model, beta)
+    s = time_scale(model, beta)
     lo, hi = RATE_WINDOW
 
     def stop(times, states):

@@ -1,4 +1,4 @@
-r"""Claims of theory notes 06-interpolation.md: measure-to-measure interpolation and its errata.
+r"""Claims of arXiv:2411.04551: measure-to-measure interpolation and its errata.
 
 ``interpolation.dirac_targets``
     the three-phase construction (:func:`attnflow.numerics.interpolation.construct_dirac_interpolation`)
@@ -19,7 +19,7 @@ r"""Claims of theory notes 06-interpolation.md: measure-to-measure interpolation
 
 References
 ----------
-arXiv 2411.04551 (Theorem 1.1, Lemma B.2); theory notes 06-interpolation.md §6.1-6.3, claims.md.
+arXiv 2411.04551 (Theorem 1.1, Lemma B.2).
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def dirac_instances(draw):
 
     References
     ----------
-    arXiv 2411.04551 Theorem 1.1 (hypotheses); theory notes 06-interpolation.md §6.2.
+    arXiv 2411.04551 Theorem 1.1 (hypotheses).
     """
     d = draw(st.sampled_from([3, 4]))
     N = draw(st.integers(2, 3))
@@ -86,7 +86,7 @@ def _describe_instance(ex) -> str:
     title="one shared piecewise-constant theta(t) steers N measures within eps of their Dirac targets with "
     "<= 1*d*N switches (drawn instances; same-barycentre pairs, the construction's documented "
     "limitation, are not drawn)",
-    source="arXiv 2411.04551 Theorem 1.1 (O(dN) switches); theory notes 06-interpolation.md §6.2",
+    source="arXiv 2411.04551 Theorem 1.1 (O(dN) switches)",
     latex=r"\exists\,\theta(\cdot)\ \text{piecewise constant}:\ W_2(\mu_i(T),\delta_{x^i})\le\varepsilon\ \forall i,"
     r"\quad \#\text{switches}\le c\,dN,\ c = 1"
     r"\quad(\text{hypotheses: } d\in\{3,4\},\ \text{common hole},\ \text{distinct targets},\ m_{\mu_i}\ne m_{\mu_j})",
@@ -130,7 +130,7 @@ def _cluster_examples(draw):
     id="interpolation.cluster_time",
     title="time for the clustering layer (V, B, W) = (I, beta I, 0) to reach W2(mu(t), delta_z) <= eps grows "
     "like log(1/eps), slope 1",
-    source="arXiv 2411.04551, clustering step of Theorem 1.1; theory notes 06-interpolation.md §6.2",
+    source="arXiv 2411.04551, clustering step of Theorem 1.1",
     latex=r"\tau(\varepsilon)=\inf\{t: \min_z W_2(\mu(t),\delta_z)\le\varepsilon\} = a\log(1/\varepsilon)+c+o(1),\ a = 1",
     hypotheses=_cluster_examples(),
     expect="holds",
@@ -155,7 +155,7 @@ def gate_instances(draw):
 
     References
     ----------
-    arXiv 2411.04551 Lemma B.2; theory notes 06-interpolation.md §6.3.
+    arXiv 2411.04551 Lemma B.2.
     """
     d = draw(st.integers(3, 5))
     n = draw(st.integers(40, 120))
@@ -187,7 +187,7 @@ def _gate_check(ex, sign):
 
 
 _GATE_COMMON = dict(
-    source="arXiv 2411.04551 Lemma B.2 (printed signs); theory notes 06-interpolation.md §6.3 [erratum]",
+    source="arXiv 2411.04551 Lemma B.2 (printed signs; erratum found for this project)",
     hypotheses=gate_instances(),
     tolerance="exact: an atom counts as moved if it is displaced by > 1e-9 after time 0.5 (a gated atom moves "
     "by ~1e-2 or more; an ungated one by exactly 0)",
@@ -244,7 +244,7 @@ def _family(ex):
 @claim(
     id="interpolation.mass_concentration.sqrt",
     title="moving mass eta a chordal distance D <= 2 gives W2 = D sqrt(eta) <= 2 sqrt(eta)",
-    source="theory notes 06-interpolation.md §6.3 [erratum] (corrected mass-concentration bound); "
+    source="corrected mass-concentration bound (erratum found for this project); "
     "arXiv 2411.04551 (printed form)",
     latex=r"W_2\bigl((1-\eta)\delta_x+\eta\delta_y,\ \delta_x\bigr) = |x-y|\sqrt\eta \le 2\sqrt\eta",
     hypotheses=_mass_examples(),
@@ -263,8 +263,8 @@ def mass_concentration_sqrt(ex):
     id="interpolation.mass_concentration.linear",
     title="printed bound W2 <= C eta with C = 2 = diam(S^{d-1}) (true for W1) for moving mass eta: "
     "fails, W2/eta = D/sqrt(eta) is unbounded (negative control)",
-    source="arXiv 2411.04551 (mass-concentration step, printed W2 <= C eta); theory notes "
-    "06-interpolation.md §6.3 [erratum]",
+    source="arXiv 2411.04551 (mass-concentration step, printed W2 <= C eta; erratum found for this "
+    "project)",
     latex=r"W_2\bigl((1-\eta)\delta_x+\eta\delta_y,\ \delta_x\bigr)\le C\eta,\ C = 2",
     hypotheses=_mass_examples(),
     expect="fails",

@@ -1,4 +1,4 @@
-r"""Localisation claim of theory notes 06-interpolation.md §6.4.
+r"""Localisation claim of arXiv:2601.21366 (perceptrons and localisation).
 
 ``localization.circle_mass`` (explore)
     largest mass within width :math:`1/(2\sqrt\beta)` at second-order stable critical points of the
@@ -6,7 +6,7 @@ r"""Localisation claim of theory notes 06-interpolation.md §6.4.
 
 References
 ----------
-arXiv 2601.21366 (localisation); theory notes 06-interpolation.md §6.4, claims.md.
+arXiv 2601.21366 (localisation).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def _particles(interaction: str, beta: float) -> int:
     id="localization.circle_mass",
     title="largest mass within angular width 1/(2 sqrt(beta)) at second-order stable critical points of "
     "sigma E_beta + perceptron potential on the circle, against 0.5742 (model of attnflow.numerics.localization)",
-    source="arXiv 2601.21366 (via transcription; normalisation not recovered); theory notes 06-interpolation.md §6.4",
+    source="arXiv 2601.21366 (via transcription; normalisation not recovered)",
     latex=r"\max_\phi \mu\bigl([\phi,\phi+\tfrac{1}{2\sqrt\beta}]\bigr) \le 0.5742 + O(e^{-\beta}),\quad "
     r"F_\sigma = \frac{\sigma}{2\beta n^2}\sum_{i,j}e^{\beta\cos(\theta_i-\theta_j)} + \frac1n\sum_i (a\cos\theta_i+b)_+",
     hypotheses=_localization_examples(),

@@ -1,4 +1,5 @@
-r"""Long-context claims: one attention layer on equiangular inputs (theory notes 03-clustering.md §3.3).
+r"""Long-context claims: one attention layer on equiangular inputs (arXiv:2510.05554, arXiv:2512.01868;
+``derivations/long_context.md``).
 
 For unit inputs with :math:`\langle x_i,x_j\rangle=\rho`, outputs :math:`\sum_j A_{ij}x_j=r_i\theta_i`
 (V = I) satisfy, with :math:`r=e^{\beta(1-\rho)}` and :math:`a=1+(n-1)\rho`,
@@ -45,8 +46,8 @@ def _examples(draw):
 @claim(
     id="long_context.finite_n",
     title="finite-n output overlap of one softmax layer on equiangular inputs matches the closed form",
-    source="arXiv:2512.01868, arXiv:2510.05554 (long context, beta = gamma log n); theory notes "
-    "03-clustering.md §3.3 [derived finite-n form]",
+    source="arXiv:2512.01868, arXiv:2510.05554 (long context, beta = gamma log n); finite-n form "
+    "derived in derivations/long_context.md",
     latex=r"\langle\theta_i,\theta_j\rangle=\frac{(r-1)^2\rho+(2(r-1)+n)a}{(r-1)^2+(2(r-1)+n)a},\ "
     r"r=e^{\beta(1-\rho)},\ a=1+(n-1)\rho",
     hypotheses=_examples(),
@@ -82,8 +83,8 @@ def _lc_examples(draw):
 @claim(
     id="long_context.limits",
     title="one layer at beta = gamma log n: output overlap -> 1, 4 rho/(1 + 3 rho), rho across gamma = 1/(1 - rho)",
-    source="arXiv:2510.05554, arXiv:2512.01868 (long context, beta = gamma log n); theory notes "
-    "03-clustering.md §3.3 [paper]",
+    source="arXiv:2510.05554, arXiv:2512.01868 (long context, beta = gamma log n); "
+    "derivations/long_context.md",
     latex=r"\beta=\gamma\log n:\ \lim_{n\to\infty}\langle\theta_i,\theta_j\rangle=\begin{cases}1&\gamma<\frac1{1-\rho}\\"
     r"\frac{4\rho}{1+3\rho}&\gamma=\frac1{1-\rho}\\ \rho&\gamma>\frac1{1-\rho}\end{cases}",
     hypotheses=_lc_examples(),

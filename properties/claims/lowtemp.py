@@ -1,11 +1,11 @@
-r"""Low-temperature claim of theory notes 06-interpolation.md §6.5.
+r"""Low-temperature claim of arXiv:2605.10931 (abstract only: low-temperature concentration).
 
 ``lowtemp.concentration`` (explore)
     fitted exponent of :math:`W_2(\mu_t^\beta, \mu_t^{4\beta})` in :math:`\beta`, beside :math:`-1/2`.
 
 References
 ----------
-arXiv 2605.10931 (low temperature); theory notes 06-interpolation.md §6.5, claims.md.
+arXiv 2605.10931 (low temperature).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def _lowtemp_examples(draw):
 @claim(
     id="lowtemp.concentration",
     title="W2(mu_t^beta, mu_t^{4 beta}) shrinks with beta at fixed t (SA on S^2): fitted exponent beside -1/2",
-    source="arXiv 2605.10931 (abstract: sqrt(log(beta+1)/beta)); theory notes 06-interpolation.md §6.5",
+    source="arXiv 2605.10931 (abstract: sqrt(log(beta+1)/beta))",
     latex=r"W_2(\mu_t^\beta,\mu_t^{4\beta}) \approx C\beta^{p},\quad p \overset{?}{\approx} -\tfrac12",
     hypotheses=_lowtemp_examples(),
     expect="explore",

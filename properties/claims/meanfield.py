@@ -1,4 +1,4 @@
-r"""Mean-field clustering claim (theory notes 03-clustering.md §3.1 item 9).
+r"""Mean-field clustering claim (arXiv:2504.14697, quantitative clustering in mean field; restated in arXiv:2512.01868).
 
 ``meanfield.clustering_rate``
     USA from an :math:`L^2` density at small :math:`\beta`: :math:`\log(1-|m_{\mu_t}|)` decays at least
@@ -27,8 +27,7 @@ MF_WINDOW = (1e-9, 1e-2)
 @claim(
     id="meanfield.clustering_rate",
     title="USA from an L2 density at small beta: log(1 - |m_t|) decays at least linearly (proven rate >= 1/100)",
-    source="arXiv:2504.14697 (quantitative clustering, mean field), restated in arXiv:2512.01868; theory "
-    "notes 03-clustering.md §3.1 item 9",
+    source="arXiv:2504.14697 (quantitative clustering, mean field), restated in arXiv:2512.01868",
     latex=r"|\beta|<\beta_0:\ W_2(\mu_t,\delta_{x_\infty})\le C_0e^{-t/100}\ (t\ge T_0);\quad"
     r"\min_x W_2^2(\mu_t,\delta_x)=2(1-|m_{\mu_t}|)",
     hypotheses=st.fixed_dictionaries({"seed": seeds()}),

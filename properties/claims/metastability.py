@@ -1,4 +1,4 @@
-r"""Metastability claim (theory notes 03-clustering.md §3.5).
+r"""Metastability claim (arXiv:2410.06833: metastability of self-attention dynamics).
 
 ``metastability.escape``
     (explore) the time at which :math:`k` well-separated clusters start to interact grows like
@@ -42,8 +42,7 @@ def _meta_examples(draw):
 @claim(
     id="metastability.escape",
     title="escape time from k well-separated caps: log T_esc grows linearly in beta (slope vs 1 - alpha)",
-    source="arXiv:2410.06833 (metastability: T_2 >= (eps/n) e^{(1-alpha) beta}); arXiv:2512.01868; theory "
-    "notes 03-clustering.md §3.5 [paper]",
+    source="arXiv:2410.06833 (metastability: T_2 >= (eps/n) e^{(1-alpha) beta}); arXiv:2512.01868",
     latex=r"T_2\ \ge\ \frac{\varepsilon}{n}e^{(1-\alpha)\beta},\qquad \alpha=\max\{\langle x,y\rangle:"
     r"x\in S_i(2\varepsilon),\,y\in S_j(2\varepsilon),\,i\ne j\}\quad(\text{slope of }\log T_{\rm esc}"
     r"\text{ in }\beta\ \text{vs}\ 1-\alpha)",

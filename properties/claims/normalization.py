@@ -48,8 +48,8 @@ def _preln_examples(draw):
 @claim(
     id="normalization.preln_rate",
     title="equiangular tokens: Pre-LN 1 - rho ~ C/t^2 (reduced ODE and particles), Post-LN 1 - rho ~ C e^{-2t}",
-    source="arXiv:2510.22026 (normalisation schemes), arXiv:2512.01868; theory notes 01-models.md §1.7 "
-    "[paper for the rates; reduced Pre-LN system derived]",
+    source="arXiv:2510.22026 (normalisation schemes), arXiv:2512.01868 "
+    "(rates); reduced Pre-LN system derived in derivations/equiangular.md",
     latex=r"\text{Pre-LN: }1-\rho(t)\sim\frac{C}{t^2},\qquad \text{Post-LN: }1-\rho(t)\sim Ce^{-2t}",
     hypotheses=_preln_examples(),
     expect="holds",
@@ -62,7 +62,7 @@ def _preln_examples(draw):
     "t = 1e8 for starts near the simplex rho0 -> -1/(n-1) with beta >= 2 (the power law holds only after it). "
     "Post-LN: log-linear rate of 1 - rho over 1e-12 <= 1 - rho <= 1e-6 equals 2 within 1e-3 relative "
     "(nonlinear corrections O((n+beta) eps) <= 1e-5). Reference n = 8, beta = 2, rho0 = 0, r0 = 1: C is "
-    "reported, not asserted against the notes' 3.736 (see detail: the limit is 3.73495; 3.736 is the value of "
+    "reported, not asserted against the previously quoted 3.736 (see detail: the limit is 3.73495; 3.736 is the value of "
     "t^2 (1 - rho) at t ~ 1e4)",
     measure="max |p - 2| (Pre-LN power)",
     describe=lambda ex: repr(ex),
@@ -136,7 +136,7 @@ SPEED_TOL = 1e-12
 @claim(
     id="normalization.periln_unit_speed",
     title="Peri-LN moves every token at unit speed: |dx_i/dt| = 1, so |x_i(t) - x_i(0)| <= t and | |x_i(t)| - |x_i(0)| | <= t",
-    source="arXiv:2510.22026 (Peri-LN, dx_i/dt = A_i/|A_i| in x = r theta) [derived: normalisation_checks]",
+    source="arXiv:2510.22026 (Peri-LN, dx_i/dt = A_i/|A_i| in x = r theta); derived here (normalisation_checks)",
     latex=r"\dot x_i=\frac{A_i}{\|A_i\|}\ \Rightarrow\ \|\dot x_i\|=1,\quad \|x_i(t)-x_i(0)\|\le t",
     hypotheses=_sphere_examples(),
     expect="holds",
@@ -202,7 +202,7 @@ SQRT_TOL = 1e-9
 @claim(
     id="normalization.sqrt_time_change",
     title="the sqrt scaling is SA on the clock tau = 2(sqrt(1 + t) - 1): x_sqrt(t) = x_SA(tau(t))",
-    source="arXiv:2510.22026 (time-dependent 1/sqrt(t + 1) scaling) [derived: dx/dtau = F_SA(x)]",
+    source="arXiv:2510.22026 (time-dependent 1/sqrt(t + 1) scaling); derived here (dx/dtau = F_SA(x))",
     latex=r"\dot x=\frac{F_{\mathrm{SA}}(x)}{\sqrt{t+1}}\ \Rightarrow\ x(t)=x_{\mathrm{SA}}\big(2(\sqrt{1+t}-1)\big)",
     hypotheses=_sphere_examples(n_max=8),
     expect="holds",

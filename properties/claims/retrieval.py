@@ -1,6 +1,7 @@
-r"""Lost-in-the-middle claims: the closed-form retrieval profile and the particles (04-retrieval.md).
+r"""Lost-in-the-middle claims: the closed-form retrieval profile and the particles (arXiv:2605.09213;
+``derivations/retrieval.md``).
 
-Model: causal ALiBi attention on the circle (theory notes 01-models.md §1.5, arXiv 2605.09213).
+Model: causal ALiBi attention on the circle (arXiv 2605.09213).
 Every check compares two independent routes: quadrature against the graphon formula, the
 closed form against the independent Volterra solver, 50-digit mpmath against float64, the
 interval-arithmetic certificate, the symbolic right-end slope against the analytic derivative,
@@ -18,11 +19,12 @@ from hypothesis import strategies as st
 from scipy import integrate
 
 from attnflow.numerics import retrieval as R
-from attnflow.numerics.retrieval._particles import _wrapped_score, mode_correlation_mc
+from attnflow.numerics.retrieval._particles import _wrapped_score
+from attnflow.properties.claims._retrieval import TREND_N, error_trend, fused_vs_public_api, g_mp, graphon
 from attnflow.properties.registry import Measurement, claim, require
 from attnflow.properties.strategies import seeds
 
-_SRC = "arXiv 2605.09213 (kinetic theory of lost in the middle); theory notes 04-retrieval.md"
+_SRC = "arXiv 2605.09213 (kinetic theory of lost in the middle)"
 
 
 def _f(lo, hi):
@@ -32,27 +34,10 @@ def _f(lo, hi):
 # -------------------------------------------------------------------------------- graphon
 
 
-def graphon(sigma: float, sp: float, lam: float) -> float:
-    r"""The ALiBi graphon of 04 §4.1, written independently of the toolkit.
-
-    .. math:: k_\lambda(\sigma,\sigma') = \frac{\lambda e^{-\lambda(\sigma-\sigma')}}{1-e^{-\lambda\sigma}}
-              \mathbf 1\{\sigma'<\sigma\},\qquad k_0(\sigma,\sigma') = \sigma^{-1}\mathbf 1\{\sigma'<\sigma\}
-
-    References
-    ----------
-    arXiv 2605.09213; theory notes 04-retrieval.md §4.1.
-    """
-    if sp >= sigma:
-        return 0.0
-    if lam == 0.0:
-        return 1.0 / sigma
-    return lam * math.exp(-lam * (sigma - sp)) / (-math.expm1(-lam * sigma))
-
-
 @claim(
     id="retrieval.graphon.normalised",
     title="the ALiBi graphon is a probability kernel in its second argument",
-    source=_SRC + " §4.1",
+    source=_SRC + " (ALiBi position graphon); derivations/retrieval.md",
     latex=r"\int_0^\sigma k_\lambda(\sigma,\sigma')\,d\sigma' = 1",
     hypotheses=st.fixed_dictionaries({"lam": st.one_of(st.just(0.0), _f(0.0, 20.0)), "sigma": _f(1e-4, 1.0)}),
     expect="holds",
@@ -76,7 +61,7 @@ def graphon_normalised(ex):
 @claim(
     id="retrieval.volterra",
     title="the closed form g_a = k_lam sqrt(at/Y) I_1(2 sqrt(atY)) solves the Volterra-Hardy equation",
-    source=_SRC + " §4.3",
+    source=_SRC + " (closed form for iid uniform tokens); derivations/retrieval.md",
     latex=r"\partial_t g_a = a\big(k_\lambda(\sigma,\sigma_0)+\int_{\sigma_0}^{\sigma}k_\lambda(\sigma,\sigma')g_a\,d\sigma'\big)",
     hypotheses=st.fixed_dictionaries({
         "a": _f(0.01, 3.0), "lam": st.one_of(st.just(0.0), _f(0.0, 5.0)), "t": _f(0.01, 3.0),
@@ -99,19 +84,10 @@ def volterra(ex):
 # -------------------------------------------------------------------------------- lambda -> 0
 
 
-def _g_mp(lam, a, t, s0):
-    """50-digit g_a(t, 1; s0) from the Bessel form (lam > 0)."""
-    with mpmath.workdps(50):
-        L, c, s = mpmath.mpf(lam), mpmath.mpf(a) * mpmath.mpf(t), mpmath.mpf(s0)
-        Y = mpmath.log(mpmath.expm1(L) / mpmath.expm1(L * s))
-        k = L * mpmath.exp(L * s) / mpmath.expm1(L)
-        return k * mpmath.sqrt(c / Y) * mpmath.besseli(1, 2 * mpmath.sqrt(c * Y))
-
-
 @claim(
     id="retrieval.lambda0_limit",
     title="the lam -> 0 limit of the lam > 0 closed form is the lam = 0 form",
-    source=_SRC + " §4.3",
+    source=_SRC + " (closed form for iid uniform tokens); derivations/retrieval.md",
     latex=r"\lim_{\lambda\to0}g^{(\lambda)}_a(t,1;\sigma_0) = \sqrt{at/\log(1/\sigma_0)}\,I_1\big(2\sqrt{at\log(1/\sigma_0)}\big)",
     hypotheses=st.fixed_dictionaries({"a": _f(0.01, 3.0), "t": _f(0.01, 3.0), "sigma0": _f(1e-3, 0.99)}),
     expect="holds",
@@ -123,7 +99,7 @@ def _g_mp(lam, a, t, s0):
 def lambda0_limit(ex):
     a, t, s0 = ex["a"], ex["t"], ex["sigma0"]
     g0 = float(R.mode_response(s0, a=a, lam=0.0, t=t))
-    gmp = float(_g_mp(mpmath.mpf(10) ** -25, a, t, s0))
+    gmp = float(g_mp(mpmath.mpf(10) ** -25, a, t, s0))
     e1 = abs(gmp / g0 - 1.0)
     require(e1 <= 1e-12, f"50-digit lam = 1e-25 form {gmp!r} vs lam = 0 form {g0!r}: {e1:.3e}")
     gs = float(R.mode_response(s0, a=a, lam=1e-6, t=t))
@@ -138,7 +114,7 @@ def lambda0_limit(ex):
 @claim(
     id="retrieval.no_recency_lambda0",
     title="without ALiBi decay (lam = 0) the profile decreases on (0, 1]: no recency",
-    source=_SRC + " §4.4",
+    source=_SRC + " (U-shape theorem); derivations/retrieval.md",
     latex=r"\lambda=0:\ \partial_{\sigma_0}\mathcal S_t<0\ \text{on }(0,1],\quad \mathcal S_t'(1)=-\tfrac12\sum_n\omega_n(a_nt)^2",
     hypotheses=st.fixed_dictionaries({"beta": _f(0.05, 5.0), "t": _f(0.01, 5.0), "M": _f(1.0, 64.0)}),
     expect="holds",
@@ -169,7 +145,7 @@ def no_recency_lambda0(ex):
 @claim(
     id="retrieval.poisson",
     title="the wrapped-Gaussian retrieval score equals its Fourier (Poisson) series",
-    source=_SRC + " §4.2",
+    source=_SRC + " (soft accuracy, Poisson summation); derivations/retrieval.md",
     latex=r"\sum_{k}e^{-M^2(x-2\pi k)^2/(2\pi^2)} = \frac{\sqrt{\pi/2}}{M}\sum_{n}e^{-\pi^2n^2/(2M^2)}e^{inx}",
     hypotheses=st.fixed_dictionaries({"M": st.one_of(st.integers(1, 64), _f(0.5, 64.0)), "seed": seeds(),
                                       "spread": _f(0.0, 1.0)}),
@@ -210,7 +186,7 @@ def _ushape_examples(draw):
 @claim(
     id="retrieval.ushape",
     title="under the smallness condition the profile is U-shaped: primacy, recency, unique interior minimum",
-    source=_SRC + " §4.4 (U-shape theorem)",
+    source=_SRC + " (U-shape theorem)",
     latex=r"t\sup_n a_n\le\min\{3-\sqrt3,2(1-e^{-\lambda})\}\Rightarrow \mathcal S_t(0^+)=\infty,\ "
     r"\mathcal S_t'(1^-)>0,\ \exists!\ \text{interior minimum}",
     hypotheses=_ushape_examples(),
@@ -239,7 +215,7 @@ def ushape(ex):
 @claim(
     id="retrieval.recency_threshold",
     title="the right-end slope of the (truncated) profile changes sign exactly at t_crit",
-    source=_SRC + " §4.4 [derived]",
+    source=_SRC + " (U-shape theorem); this consequence derived in derivations/retrieval.md",
     latex=r"\mathcal S_t'(1^-) = \frac{\kappa^2S_2t}{2}(t_{crit}-t),\quad t_{crit}=2(1-e^{-\lambda})\frac{\sum\omega_na_n}{\sum\omega_na_n^2}",
     hypotheses=st.fixed_dictionaries({"beta": _f(0.1, 4.8), "lam": _f(0.05, 6.0), "M": _f(1.0, 64.0),
                                       "delta": _f(1e-3, 0.5)}),
@@ -275,56 +251,6 @@ def recency_threshold(ex):
 
 # -------------------------------------------------------------------------------- particles
 
-#: Prompt lengths of the Monte Carlo trend (N = 32 ... 256).
-TREND_N = (32, 64, 128, 256)
-
-
-def error_trend(*, beta, lam, t, sigma0, prompts, seed, Ns=TREND_N, phases=4, dt=0.01, boot=2000):
-    r"""Monte Carlo error :math:`|N\widehat E[e^{i(\theta_N(t)-\theta_{i^*}(0))}] - g_{a_1}(t,1;\sigma_0)|` versus N.
-
-    For every N, ``prompts`` independent prompts (each at ``phases`` equispaced phases of the
-    fact, 04 §4.5) give the estimate of mode n = 1 and its error against the closed form.  The
-    log-log slope is fitted by least squares,
-
-    .. math:: \log e_N = c + p\log N,
-
-    and its 95% confidence interval is the percentile interval of a nonparametric bootstrap that
-    resamples the prompts independently for every N (``boot`` resamples, seeded).
-
-    Returns
-    -------
-    dict
-        ``Ns``, ``errors``, ``stderr`` (per N), ``slope``, ``ci`` (lo, hi), ``closed_form``,
-        ``seconds`` (simulation wall time).
-
-    References
-    ----------
-    arXiv 2605.09213; theory notes 04-retrieval.md §4.5 (error ~ N^{-0.6} at sigma0 = 0.5 observed).
-    """
-    from attnflow.properties._rates import fit_power_law
-
-    errs, ses, samples, g, secs = [], [], [], None, 0.0
-    for i, N in enumerate(Ns):
-        r = mode_correlation_mc(sigma0, beta=beta, lam=lam, t=t, N=N, prompts=prompts, modes=1, phases=phases,
-                                seed=seed + 7919 * i, dt=dt)
-        g = float(r.closed_form[0, 0])
-        errs.append(abs(float(r.estimate[0, 0]) - g))
-        ses.append(float(r.stderr[0, 0]))
-        samples.append(r.samples[0, :, 0].real)
-        secs += r.seconds
-    lN = np.log(np.asarray(Ns, dtype=float))
-    slope = fit_power_law(Ns, np.maximum(errs, 1e-300))
-    rng = np.random.default_rng(seed)
-    lc = lN - lN.mean()
-    slopes = np.empty(boot)
-    for b in range(boot):
-        le = np.array([math.log(max(abs(float(x[rng.integers(0, x.size, x.size)].mean()) - g), 1e-300))
-                       for x in samples])
-        slopes[b] = float(lc @ (le - le.mean()) / (lc @ lc))
-    ci = (float(np.quantile(slopes, 0.025)), float(np.quantile(slopes, 0.975)))
-    return {"Ns": tuple(Ns), "errors": errs, "stderr": ses, "slope": slope, "ci": ci, "closed_form": g,
-            "seconds": secs}
-
 
 @st.composite
 def _particle_examples(draw):
@@ -338,46 +264,12 @@ def _particle_examples(draw):
             "sigma0": draw(st.sampled_from([0.25, 0.375, 0.5, 0.625, 0.75])), "seed": draw(seeds())}
 
 
-#: Cross-check of the fused simulator: prompts, tokens and RK4 steps integrated both ways.
-CROSS_CHECK_SHAPE = (4, 16)
-CROSS_CHECK_STEPS = 300
 #: Both routes are the same RK4 scheme with the same step; they differ only in how the field is
 #: summed (direct sum over k < j in the generated kernel vs the Fourier recursion, truncated at
 #: 1e-16 relative), i.e. by rounding, ~1e-15 per evaluation; over t <= 3 the flow amplifies it
 #: little (measured 3e-15 .. 1e-14 rad after 300-400 steps), so 1e-12 rad leaves two orders of
 #: magnitude while any wrong coefficient, weight or step shows up at >= 1e-6.
 CROSS_CHECK_TOL = 1e-12
-
-
-def fused_vs_public_api(*, beta, lam, t, seed, shape=CROSS_CHECK_SHAPE, steps=CROSS_CHECK_STEPS) -> float:
-    r"""Max angle difference between the fused simulator and the public RK4 route on one batch.
-
-    The same initial angles (``shape = (P, N)``, uniform on :math:`[-\pi, \pi)`, seeded) are
-    integrated to time ``t`` with ``steps`` classical RK4 steps of :math:`h = t/\mathrm{steps}` by
-    (a) :func:`attnflow.numerics._retrieval_particles.simulate_causal_alibi` (fused Fourier-mode
-    kernel) and (b) :func:`attnflow.numerics.simulate` with ``model="causal_alibi"``, whose field
-    :func:`attnflow.numerics.fields.make_field` calls the generated kernel
-    ``causal_alibi_velocity_batched``; the first prompt alone (a 1-D state, generated kernel
-    ``causal_alibi_velocity``) is integrated both ways too:
-
-    .. math:: \max_{b,j}\,|\theta^{\rm fused}_{b,j}(t) - \theta^{\rm api}_{b,j}(t)|.
-
-    References
-    ----------
-    arXiv 2605.09213 (RK4 for the causal ALiBi particles); theory notes 01-models.md §1.5.
-    """
-    from attnflow.numerics import simulate
-    from attnflow.numerics.retrieval._particles import simulate_causal_alibi
-
-    theta0 = np.random.default_rng(seed).uniform(-np.pi, np.pi, shape)
-    h = float(t) / steps
-    worst = 0.0
-    for state in (theta0, theta0[0]):  # P prompts (batched kernel), one prompt (1-D kernel)
-        api = simulate("causal_alibi", state, beta=beta, t_final=t, dt=h, method="rk4", lam=lam,
-                       save_every=steps).states[-1]
-        fused = simulate_causal_alibi(state, beta=beta, lam=lam, t=t, dt=h)[-1]
-        worst = max(worst, float(np.max(np.abs(api - fused))))
-    return worst
 
 
 #: Independent prompts per N in the particles claim (each simulated at 4 phases).
@@ -387,11 +279,11 @@ PARTICLE_PROMPTS = 256
 @claim(
     id="retrieval.particles",
     title="simulated particles approach the closed form: N E[e^{i(theta_N(t) - theta_i*(0))}] -> g_{a_1}(t,1;sigma0)",
-    source=_SRC + " §4.2, §4.5",
+    source=_SRC + " (soft accuracy; correlation estimates)",
     latex=r"N\,E\big[e^{in(\theta_N(t)-\theta_{i^*}(0))}\big]\to g_{a_n}(t,1;\sigma_0),\quad i^*=\lfloor\sigma_0N\rfloor",
     hypotheses=_particle_examples(),
     expect="holds",
-    tolerance="no fixed tolerance (04 §4.5: test trends in N): the log-log slope of the Monte Carlo error "
+    tolerance="no fixed tolerance (arXiv 2605.09213 correlation estimates: test trends in N): the log-log slope of the Monte Carlo error "
     "over N = 32, 64, 128, 256 must be < 0 with its 95% bootstrap interval below 0; 256 prompts x 4 "
     "phases per N, RK4 with dt = 0.01 (time error O(dt^4), far below the standard errors); sigma0 N is "
     "an integer for every N, so i*/N = sigma0 exactly; drawn a_1 t in [1, 2], where this budget resolves "

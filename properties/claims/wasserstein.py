@@ -1,13 +1,13 @@
-r"""Wasserstein claims: solver identities and empirical rates (theory notes 05-wasserstein.md).
+r"""Wasserstein claims: solver identities and empirical rates.
 
 ``wasserstein.coupling``
-    :math:`W_2(S_\#\mu,\psi_\#\mu)\le\|S-\psi\|_{L^2(\mu)}` for drawn maps and points (05 §5.4).
+    :math:`W_2(S_\#\mu,\psi_\#\mu)\le\|S-\psi\|_{L^2(\mu)}` for drawn maps and points (arXiv:2411.04551, Lemma 5.2).
 ``wasserstein.dirac``
     :math:`W_2^2(\mu,\delta_x)=2(1-\langle m_\mu,x\rangle)`: assignment and POT network simplex vs the
-    formula (05 §5.1, 03 §3.1 item 9).
+    formula (chordal identity derived here; used for arXiv:2504.14697).
 ``wasserstein.empirical_rate``
     two-sample mean :math:`W_2` between uniform samples on :math:`S^{k}` decays like :math:`n^{-1/2}`
-    (:math:`k=1`), :math:`\sqrt{\log n/n}` (:math:`k=2`), :math:`n^{-1/k}` (:math:`k\ge3`) (05 §5.2).
+    (:math:`k=1`), :math:`\sqrt{\log n/n}` (:math:`k=2`), :math:`n^{-1/k}` (:math:`k\ge3`) (Fournier & Guillin 2015, Thm 1).
 
 The rate claim reports the fitted slope, a 95 % confidence interval from the replicates and the
 theoretical value.  Cost and profiles: the registry does not pass the profile to a check, so the rate
@@ -28,6 +28,7 @@ from scipy.optimize import linear_sum_assignment
 from attnflow.numerics.wasserstein import wasserstein
 from attnflow.properties.claims._experiments import EMPIRICAL_SIZES, empirical_rate_experiment, empirical_theory_slope
 from attnflow.properties.claims._stats import bounded_difference_replicates, slope_ci
+from attnflow.properties.claims._wasserstein import sphere_map
 from attnflow.properties.registry import Measurement, claim, require
 from attnflow.properties.strategies import seeds
 
@@ -45,21 +46,10 @@ def _coupling_examples(draw):
             "seed": draw(seeds())}
 
 
-def _sphere_map(rng, d, scale):
-    a = np.eye(d) + scale * rng.standard_normal((d, d))
-    b = scale * rng.standard_normal(d)
-
-    def f(x):
-        y = x @ a.T + b
-        return y / np.linalg.norm(y, axis=1, keepdims=True)
-
-    return f
-
-
 @claim(
     id="wasserstein.coupling",
     title="W2(S#mu, psi#mu) <= ||S - psi||_{L2(mu)} for any maps S, psi (couple x -> (Sx, psi x))",
-    source="arXiv:2411.04551, Lemma 5.2; theory notes 05-wasserstein.md §5.4",
+    source="arXiv:2411.04551, Lemma 5.2",
     latex=r"W_2(S_\#\mu,\psi_\#\mu)\le\|S-\psi\|_{L^2(\mu)}=\Big(\int|S(x)-\psi(x)|^2d\mu(x)\Big)^{1/2}",
     hypotheses=_coupling_examples(),
     expect="holds",
@@ -73,9 +63,9 @@ def coupling(ex):
     x = rng.standard_normal((n, d))
     x /= np.linalg.norm(x, axis=1, keepdims=True)
     a = rng.dirichlet(np.ones(n)) if ex["weighted"] and n > 1 else None
-    s_map = _sphere_map(rng, d, 1.0)
+    s_map = sphere_map(rng, d, 1.0)
     # "near": psi = small perturbation of S, where the identity pairing is often optimal (equality case)
-    psi_map = (lambda y, _s=s_map, _p=_sphere_map(rng, d, 0.01): _p(_s(y))) if ex["near"] else _sphere_map(rng, d, 1.0)
+    psi_map = (lambda y, _s=s_map, _p=sphere_map(rng, d, 0.01): _p(_s(y))) if ex["near"] else sphere_map(rng, d, 1.0)
     sx, px = s_map(x), psi_map(x)
     w = np.full(n, 1.0 / n) if a is None else a
     l2 = math.sqrt(float(w @ np.sum((sx - px) ** 2, axis=1)))
@@ -93,8 +83,8 @@ def _dirac_examples(draw):
 @claim(
     id="wasserstein.dirac",
     title="W2^2(mu, delta_x) = 2(1 - <m_mu, x>) on the sphere (chordal): assignment and POT vs the formula",
-    source="arXiv:2504.14697 as restated in arXiv:2512.01868; theory notes 03-clustering.md §3.1 item 9, "
-    "05-wasserstein.md §5.1 [derived]",
+    source="arXiv:2504.14697 as restated in arXiv:2512.01868; chordal identity "
+    "W2^2(mu, delta_x) = 2(1 - <m_mu, x>) derived here",
     latex=r"W_2^2(\mu,\delta_x)=\int|y-x|^2d\mu(y)=2\bigl(1-\langle m_\mu,x\rangle\bigr),\quad m_\mu=\int y\,d\mu",
     hypotheses=_dirac_examples(),
     expect="holds",
@@ -131,7 +121,7 @@ def dirac(ex):
 @claim(
     id="wasserstein.empirical_rate",
     title="two-sample mean W2 on S^k decays like n^{-1/2} (k = 1), sqrt(log n / n) (k = 2), n^{-1/k} (k >= 3)",
-    source="Fournier & Guillin 2015, Thm 1; Ajtai-Komlos-Tusnady 1984 (k = 2); theory notes 05-wasserstein.md §5.2",
+    source="Fournier & Guillin 2015, Thm 1; Ajtai-Komlos-Tusnady 1984 (k = 2)",
     latex=r"\mathbb E\,W_2(\mu_n,\nu_n)\asymp n^{-1/2}\ (k=1),\ \sqrt{\log n/n}\ (k=2),\ n^{-1/k}\ (k\ge3)"
     r"\quad\text{on }S^k",
     hypotheses=st.fixed_dictionaries({"seed": seeds()}),
@@ -141,7 +131,7 @@ def dirac(ex):
     "k = 2 the log factor's local slope drifts (-0.42..-0.44 over 64..1024), so the local slope over "
     "n = 64..1024 may deviate by a few hundredths; 0.08 is about a quarter of the gap between "
     "neighbouring theories (-1/3 vs -1/4) so a wrong dimension dependence still fails. Replicates: the "
-    "bounded-differences bound of 05 §5.2 asks for 1e2..1e6 replicates (reported as R_bd) - far beyond "
+    "bounded-differences bound (McDiarmid) asks for 1e2..1e6 replicates (reported as R_bd) - far beyond "
     f"budget - so {EMPIRICAL_REPLICATES} replicates per (k, n) are used and the CI comes from their spread",
     measure="max |fitted - theory| / (allowance + CI half-width)",
     examples=0.2,

@@ -281,7 +281,7 @@ def results() -> list[Result]:
     arXiv 2312.10794, 2512.01868, 2604.26898; ``derivations/energy.md``.
     """
     k = U.k
-    src_energy = "arXiv:2312.10794 (interaction energy) and arXiv:2512.01868 (survey); theory notes 02-energy.md §2.1"
+    src_energy = "arXiv:2312.10794 (interaction energy) and arXiv:2512.01868 (survey)"
     out = [
         Result(
             id="energy.definition",
@@ -294,7 +294,7 @@ def results() -> list[Result]:
                 r"n^2 E_\beta^{\mathrm{mf}};\quad d = 2:\ E_\beta^{\mathrm{mf}}(\theta) = "
                 r"\frac{1}{2\beta n^2}\sum_{i,j} e^{\beta\cos(\theta_i-\theta_j)}"
             ),
-            source=src_energy + ", §2.4 (circle)",
+            source=src_energy + "; circle form: arXiv:2512.01868 (Kuramoto form)",
             prover=_prove_definition,
             steps=(
                 Step(r"The empirical measure $\mu = \frac1n\sum_i\delta_{x_i}$ turns the double integral into "
@@ -314,7 +314,7 @@ def results() -> list[Result]:
                 r"\dot\theta_i = -\frac1n\sum_j e^{\beta\cos(\theta_i-\theta_j)}\sin(\theta_i-\theta_j) = "
                 r"n\,\frac{\partial E_\beta^{\mathrm{mf}}}{\partial\theta_i}"
             ),
-            source="arXiv:2512.01868 (circle/Kuramoto form); theory notes 01-models.md §1.4, 02-energy.md §2.4",
+            source="arXiv:2512.01868 (circle/Kuramoto form; USA on the circle as a gradient flow)",
             prover=_prove_circle_gradient,
             steps=(
                 Step("The USA velocity is tangent, so its angular speed is its component along "
@@ -340,13 +340,13 @@ def results() -> list[Result]:
                 r"\frac{1}{2\beta}\,\Gamma\!\left(\tfrac d2\right)\left(\tfrac{2}{\beta}\right)^{d/2-1}"
                 r"I_{d/2-1}(\beta)"
             ),
-            source="standard fact quoted in theory notes 02-energy.md §2.2 (not from the cited papers); "
-                   "series of I_nu: DLMF 10.25.2",
+            source="standard fact, not from the cited papers (uniform measure as the minimiser of E_beta: "
+                   "arXiv:2312.10794, arXiv:2512.01868); series of I_nu: DLMF 10.25.2",
             prover=_prove_uniform,
             steps=(
                 Step(r"For $x, y$ independent and uniform, $t = \langle x, y\rangle$ has density proportional to "
                      r"$(1-t^2)^{(d-3)/2}$ on $[-1,1]$; odd moments vanish and the even ones are Beta integrals, "
-                     r"equal to the notes' form (ratio reduced by `gammasimp` for symbolic $k$, $d$):",
+                     r"equal to the stated form (ratio reduced by `gammasimp` for symbolic $k$, $d$):",
                      latex(sp.Eq(sp.Symbol(r"\mathbb{E}\,t^{2k}"), U.moment_beta)) + r" = "
                      r"\frac{(2k-1)!!}{d(d+2)\cdots(d+2k-2)}."),
                 Step(r"Since $|t| \le 1$ the exponential series may be integrated term by term; the coefficient "
@@ -372,7 +372,7 @@ def results() -> list[Result]:
             topic=TOPIC,
             statement=r"E_\beta(\delta_x) = \frac{e^{\beta}}{2\beta},\qquad E^{\mathrm{part}}_\beta(x,\dots,x) = "
                       r"\frac{n^2 e^\beta}{2\beta}",
-            source="arXiv:2312.10794; theory notes 02-energy.md §2.2",
+            source="arXiv:2312.10794 (Dirac masses maximise E_beta)",
             prover=_prove_dirac,
             steps=(Step(r"Every pair contributes $e^{\beta\langle x,x\rangle} = e^\beta$ for a unit vector $x$."),),
             notes=r"That the Dirac masses are the global maximisers follows from $e^{\beta\langle x,y\rangle} "
@@ -388,8 +388,7 @@ def results() -> list[Result]:
                 r"\frac{d}{dt}\,\frac{1}{2\beta}\sum_{i,j}e^{\beta\langle x_i,x_j\rangle} = "
                 r"\sum_i Z_i\,|\dot x_i|^2 \ \ge 0"
             ),
-            source="arXiv:2312.10794 (gradient-flow structure of SA); theory notes 01-models.md §1.1, "
-                   "02-energy.md §2.1 (particle row, derived)",
+            source="arXiv:2312.10794 (gradient-flow structure of SA); particle normalisation derived here",
             prover=lambda: P.dissipation("sa"),
             steps=_dissipation_steps(r"$Z_i$", r"$k(a,b) = e^{\beta\langle a,b\rangle}$",
                                      r"\sum_j e^{\beta\langle x_i,x_j\rangle}x_j"),
@@ -402,7 +401,7 @@ def results() -> list[Result]:
                 r"\dot x_i = P_{x_i}\Big(\frac1n\sum_j e^{\beta\langle x_i,x_j\rangle}x_j\Big)\ \Longrightarrow\ "
                 r"\frac{d}{dt}\,\frac{1}{2\beta}\sum_{i,j}e^{\beta\langle x_i,x_j\rangle} = n\sum_i|\dot x_i|^2"
             ),
-            source="arXiv:2512.01868 (USA as a gradient flow); theory notes 01-models.md §1.2, 02-energy.md §2.1",
+            source="arXiv:2512.01868 (USA as a gradient flow); particle normalisation derived here",
             prover=lambda: P.dissipation("usa"),
             steps=_dissipation_steps(r"$n$", r"$k(a,b) = e^{\beta\langle a,b\rangle}$",
                                      r"\sum_j e^{\beta\langle x_i,x_j\rangle}x_j"),
@@ -416,7 +415,7 @@ def results() -> list[Result]:
                 r"\frac{dE}{dt} = \int |v[\mu]|^2\,d\mu \ \text{(USA)},\qquad \dot x_i = n\,"
                 r"\nabla_{x_i}E^{\mathrm{mf}}_\beta\ \text{(USA, Riemannian gradient on }(S^{d-1})^n)"
             ),
-            source="arXiv:2312.10794, arXiv:2512.01868; theory notes 01-models.md §1.3, 02-energy.md §2.1 (table)",
+            source="arXiv:2312.10794, arXiv:2512.01868 (mean-field continuity equation and its dissipation)",
             prover=_prove_meanfield,
             steps=(
                 Step(r"For the empirical measure, $Z_\mu(x_i) = Z_i/n$, $X[\mu](x_i)$ is the SA velocity (the "
@@ -439,7 +438,7 @@ def results() -> list[Result]:
                 r"e^{\beta\langle x_i,Vx_j\rangle} = \sum_i Z_i|\dot x_i|^2,\ Z_i = \sum_k e^{\beta\langle x_i,"
                 r"Vx_k\rangle}"
             ),
-            source="arXiv:2312.10794 (symmetric V case); theory notes 02-energy.md §2.1 (last row)",
+            source="arXiv:2312.10794 (symmetric V case, Q^T K = V = V^T)",
             prover=lambda: P.dissipation("qkv"),
             steps=(Step(r"$\langle Qx, Ky\rangle = \langle x, Q^{\top}Ky\rangle = \langle x, Vy\rangle$, so "
                         "the weights are those of the bilinear form V."),)
@@ -456,8 +455,7 @@ def results() -> list[Result]:
                 r"M_hx_j\rangle}M_hx_j\Big)\ \Longrightarrow\ \frac{d}{dt}\sum_h E_h = n\sum_i|\dot x_i|^2,\ "
                 r"E_h = \frac1{2\beta}\sum_{i,j}e^{\beta\langle x_i,M_hx_j\rangle}"
             ),
-            source="arXiv:2605.04279, arXiv:2605.18870 (abstracts only); form derived in theory notes "
-                   "01-models.md §1.6",
+            source="arXiv:2605.04279, arXiv:2605.18870 (abstracts only); shared-normalisation form derived here",
             prover=lambda: P.dissipation("multihead"),
             steps=_dissipation_steps(r"$n$", r"$\sum_h e^{\beta\langle a,M_hb\rangle}$",
                                      r"\sum_h f_{ih},\ f_{ih} = \sum_j e^{\beta\langle x_i,M_hx_j\rangle}M_hx_j"),
@@ -469,7 +467,8 @@ def results() -> list[Result]:
             title="Per-head energies are not monotone under shared normalisation (expected negative result)",
             topic=TOPIC,
             statement=r"\text{(would-be claim)}\quad \frac{dE_h}{dt} \ge 0\ \text{for each head }h",
-            source="theory notes 01-models.md §1.6 ('radial shadow'); claims.md multihead.per_head (expect: fails)",
+            source="arXiv:2605.04279, arXiv:2605.18870 (abstracts only: per-head energies may decrease); "
+                   "'radial shadow' terms derived here; claim multihead.per_head (expect: fails)",
             prover=_prove_per_head,
             steps=(
                 Step(r"With two heads, $\frac{dE_1}{dt} = \sum_i\langle f_{i1}, \dot x_i\rangle$ and "
@@ -494,8 +493,8 @@ def results() -> list[Result]:
                 r"\text{(would-be identity)}\quad \frac{d}{dt}\,\frac1{2\beta}\sum_{i,j}e^{\beta\langle Qx_i,"
                 r"Kx_j\rangle} = \sum_i Z_i|\dot x_i|^2 \ge 0\ \text{for all } Q, K, V"
             ),
-            source="theory notes 02-energy.md §2.1 (general Q, K, V: not a gradient flow); claims.md "
-                   "energy.monotone.general_qkv (expect: fails)",
+            source="arXiv:2312.10794 (gradient flow only for Q^T K = V = V^T; general Q, K, V: not a gradient "
+                   "flow); claim energy.monotone.general_qkv (expect: fails)",
             prover=_prove_general_qkv,
             steps=(
                 Step(r"Index-free: with a general score matrix $M = Q^{\top}K$ the kernel-symmetry step fails; "
@@ -518,7 +517,7 @@ def results() -> list[Result]:
                 r"\Big|_{s=0} = \iint e^{\beta\langle x,y\rangle}\langle v(x),y\rangle\,d\mu(x)d\mu(y);\qquad "
                 r"\frac{\delta E_\beta}{\delta\mu}(x) = \frac1\beta Z_\mu(x)"
             ),
-            source="arXiv:2312.10794, arXiv:2512.01868 (first variation); theory notes 02-energy.md §2.3",
+            source="arXiv:2312.10794, arXiv:2512.01868 (first variation)",
             prover=_prove_first_variation,
             steps=(
                 Step(r"$T_s$ maps the sphere to itself ($|T_sx|^2 = \cos^2 + \sin^2 = 1$ since "
@@ -546,7 +545,8 @@ def results() -> list[Result]:
                 r"v(x),y\rangle^2 - \langle x,y\rangle|v(x)|^2 + \beta\langle v(x),y\rangle\langle v(y),x\rangle + "
                 r"\langle v(x),v(y)\rangle\Big]d\mu(x)d\mu(y)"
             ),
-            source="derived (reconstruction) in theory notes 02-energy.md §2.3, Q = K = V = I",
+            source="derived here (reconstruction, Q = K = V = I) from the first variation of arXiv:2312.10794, "
+                   "arXiv:2512.01868",
             prover=_prove_second_variation,
             steps=(
                 Step(r"Along the geodesic, $\partial_sT_sx = a$ and $\partial_s^2T_sx = -|a|^2x$ at $s = 0$, "
@@ -573,7 +573,7 @@ def results() -> list[Result]:
                 r"\langle x_i,w\rangle = \min_j\langle x_j,w\rangle > 0 \Rightarrow \text{each bracket} \ge "
                 r"\langle x_i,w\rangle(1-\langle x_i,x_j\rangle) \ge 0"
             ),
-            source="arXiv:2312.10794 (clustering from a hemisphere); theory notes 02-energy.md §2.5",
+            source="arXiv:2312.10794 (clustering from a hemisphere)",
             prover=_prove_hemisphere,
             steps=(
                 Step(r"Linearity: $\frac{d}{dt}\langle x_i,w\rangle = \langle\dot x_i, w\rangle$ is the weighted sum of "
@@ -596,8 +596,7 @@ def results() -> list[Result]:
                 r"\frac{e^\beta}{2} - \beta E_\beta(\mu) \ge 0,\qquad |x-y|^2 \le \frac{2}{\sinh\beta}\big(e^\beta "
                 r"- e^{\beta\langle x,y\rangle}\big)\ (x,y\in S^{d-1},\ \beta>0)"
             ),
-            source="arXiv:2604.26898 (sign convention); theory notes 02-energy.md §2.2 (bound: 'derived from "
-                   "convexity')",
+            source="arXiv:2604.26898 (sign convention); bound derived here from convexity",
             prover=_prove_dissipative_form,
             steps=(
                 Step(r"Integrate the kernel identity $\tfrac12(e^\beta - e^{\beta u}) = \tfrac12e^\beta - "

@@ -44,7 +44,7 @@ beta = sp.Symbol("beta", positive=True)
 t = sp.Symbol("t", real=True)
 theta = sp.Symbol("theta", real=True)
 
-#: the moment formula as stated in the notes
+#: the stated moment formula (double factorials)
 moment_notes = sp.factorial2(2 * k - 1) / (2**k * sp.rf(d / 2, k))  # d(d+2)...(d+2k-2) = 2^k (d/2)_k
 #: the Beta-integral value of the moment
 moment_beta = sp.gamma(k + sp.Rational(1, 2)) * sp.gamma(d / 2) / (sp.sqrt(sp.pi) * sp.gamma(k + d / 2))
@@ -57,7 +57,7 @@ def uniform_energy_closed_form(dim=d, b=beta) -> sp.Expr:
 
 
 def moment_identity() -> Proof:
-    """Beta-integral moment = the notes' double-factorial moment, for general k, d."""
+    """Beta-integral moment = the stated double-factorial moment, for general k, d."""
     ratio = sp.gammasimp(sp.combsimp(moment_notes.rewrite(sp.gamma) / moment_beta))
     return prove_zero(ratio - 1)
 

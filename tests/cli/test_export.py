@@ -623,7 +623,8 @@ def test_retrieval_particles_cross_check_exercises_both_alibi_kernels(monkeypatc
     ALiBi kernels) next to its fused simulator; both kernels must be called and agree to rounding,
     and a fused simulator with a slightly wrong slope (lam * 1.001) must be caught."""
     from attnflow.numerics.retrieval import _particles as rp
-    from attnflow.properties.claims.retrieval import CROSS_CHECK_TOL, fused_vs_public_api
+    from attnflow.properties.claims._retrieval import fused_vs_public_api
+    from attnflow.properties.claims.retrieval import CROSS_CHECK_TOL
 
     kw = dict(beta=1.5, lam=1.0, t=1.2, seed=5, shape=(3, 12), steps=120)
     with export.trace_kernel_calls(["causal_alibi_velocity", "causal_alibi_velocity_batched"]) as counts:

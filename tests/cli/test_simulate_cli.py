@@ -35,7 +35,7 @@ def _number(pattern, text):
 
 
 def _sa_energy(x, beta):
-    # E = (1/(2 beta)) sum_{i,j} e^{beta <x_i, x_j>} (02-energy.md §2.1, SA particle row)
+    # E = (1/(2 beta)) sum_{i,j} e^{beta <x_i, x_j>} (derivations/energy.md, SA particle normalisation)
     return np.sum(np.exp(beta * (x @ x.T))) / (2 * beta)
 
 
@@ -56,7 +56,7 @@ def test_sa_summary_matches_saved_trajectory(capsys, tmp_path):
     mins = np.array([np.min(s @ s.T) for s in tr.states])
     clustered = np.nonzero(mins >= 1 - 1e-3)[0]
     count = int(_number(r"final cluster count: (\d+)", out))
-    if len(clustered):  # d = 3: one cluster for every beta (03-clustering.md §3.1 item 4)
+    if len(clustered):  # d = 3: one cluster for every beta (arXiv:2312.10794)
         assert count == 1
         assert float(_number(r"1 - 0\.001\): (\S+)", out)) == pytest.approx(tr.times[clustered[0]], rel=1e-5)
     else:

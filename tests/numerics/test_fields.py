@@ -2,7 +2,7 @@
 
 Expected values come from independent routes: the plain-NumPy references, finite differences of
 the energy along the flow (dissipation identities), and the radial/angular form of the
-normalisation schemes (theory notes §1.7 table).
+normalisation schemes (arXiv:2510.22026).
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def test_bad_states():
 
 
 def test_preln_periln_match_radial_angular_form():
-    """x = r theta with dr/dt, dtheta/dt from the notes' table: dx/dt = r' theta + r theta'."""
+    """x = r theta with dr/dt, dtheta/dt from the normalisation-scheme table (arXiv:2510.22026): dx/dt = r' theta + r theta'."""
     rng = np.random.default_rng([SEED, 3])
     theta = _sphere(rng, 25, 4)
     r = rng.uniform(0.5, 3.0, (25, 1))

@@ -1,7 +1,7 @@
 """Integrators: convergence orders (diffrax style), exactness on closed-form flows, step bookkeeping.
 
-The fields here are independent plain-NumPy implementations of 01-models.md §1.1 (SA) and §1.4
-(Kuramoto form of USA on the circle); references come from scipy's DOP853 at rtol = atol = 1e-13
+The fields here are independent plain-NumPy implementations of arXiv:2312.10794 (SA) and
+arXiv:2512.01868 (Kuramoto form of USA on the circle); references come from scipy's DOP853 at rtol = atol = 1e-13
 or from closed forms, never from the integrators under test.
 """
 

@@ -4,9 +4,9 @@ Two layers:
 - pipeline tests run ``simulate`` against a small plain-NumPy stand-in for
   ``attnflow.numerics.fields`` (same API), so they do not depend on the generated kernels;
 - model tests check the real (generated) models against
-  independent routes: the β = 0 equiangular closed form (03-clustering.md §3.2), scipy's DOP853 on a
-  plain-NumPy SA field, energy monotonicity of the gradient flows (02-energy.md §2.1), and
-  θ_1 fixed for causal ALiBi (01-models.md §1.5).
+  independent routes: the β = 0 equiangular closed form (``derivations/equiangular.md``), scipy's DOP853
+  on a plain-NumPy SA field, energy monotonicity of the gradient flows (``derivations/energy.md``), and
+  θ_1 fixed for causal ALiBi (arXiv:2605.09213).
 """
 
 import math
@@ -417,7 +417,7 @@ def test_real_causal_alibi_first_token_fixed():
 
 
 def test_real_sqrt_time_dependent_matches_independent_solution():
-    # sqrt-scaling: x' = P_x A / sqrt(t + 1) (01-models.md §1.7), plain NumPy + DOP853
+    # sqrt-scaling: x' = P_x A / sqrt(t + 1) (arXiv:2510.22026), plain NumPy + DOP853
     x0 = random_sphere(5, 3, seed=8)
     f = lambda t, y: _sa(y.reshape(5, 3), 1.5).ravel() / math.sqrt(t + 1.0)  # noqa: E731
     ref = solve_ivp(f, (0, 2.0), x0.ravel(), method="DOP853", rtol=1e-12, atol=1e-12).y[:, -1].reshape(5, 3)
@@ -447,7 +447,7 @@ def test_real_rk4_order_through_simulate():
     ],
 )
 def test_real_gradient_flows_increase_energy(model, params):
-    # 02-energy.md §2.1: dE/dt >= 0 for the gradient-flow rows; checked on the saved RK4 states
+    # derivations/energy.md (dissipation identities): dE/dt >= 0 for the gradient-flow rows; checked on the saved RK4 states
     tr = simulate(model, random_sphere(7, 3, seed=1), beta=2.0, t_final=3.0, dt=0.01, save_every=5, **params)
     assert tr.energy is not None
     assert np.all(np.diff(tr.energy) >= -1e-12 * np.abs(tr.energy[:-1])), np.diff(tr.energy).min()
@@ -473,7 +473,7 @@ def test_real_models_without_energy_and_batches():
 
 
 def test_real_preln_radii():
-    # Pre-LN on x = r theta: dr_i/dt = <theta_i, A_i> (01-models.md §1.7) and |A_i| <= 1 (A_i is a
+    # Pre-LN on x = r theta: dr_i/dt = <theta_i, A_i> (arXiv:2510.22026) and |A_i| <= 1 (A_i is a
     # convex combination of unit vectors), so r_i(t) <= r_i(0) + t; from this seed every token's
     # radius grows (all <theta_i, A_i> > 0 along the run).
     x0 = random_sphere(6, 3, seed=9)

@@ -3,7 +3,7 @@
 Independent routes: POT's network simplex on an independently built cost matrix, brute force over
 permutations, replication of rational weights into uniform clouds, the Dirac identity
 W_2^2(mu, delta_z) = 2(1 - <m_mu, z>), metric inequalities, and the coupling inequality
-W_2(S#mu, psi#mu) <= ||S - psi||_{L^2(mu)} (05-wasserstein.md §5.4).
+W_2(S#mu, psi#mu) <= ||S - psi||_{L^2(mu)} (arXiv:2411.04551, Lemma 5.2).
 """
 
 from __future__ import annotations
@@ -197,7 +197,7 @@ def test_sliced_reproducible_and_converges():
 
 @given(st.integers(2, 5), st.integers(1, 12), st.integers(0, 2**32 - 1), st.booleans())
 def test_coupling_inequality(d, n, seed, weighted):
-    """W_2(S#mu, psi#mu) <= ||S - psi||_{L^2(mu)} (2411.04551 Lemma 5.2; notes §5.4)."""
+    """W_2(S#mu, psi#mu) <= ||S - psi||_{L^2(mu)} (2411.04551 Lemma 5.2)."""
     rng = np.random.default_rng(seed)
     x = _unit(rng, n, d)
     a = rng.dirichlet(np.ones(n)) if weighted else None

@@ -187,7 +187,7 @@ def test_normalisation_schemes_reduce_to_euclidean_fields():
 
 
 def test_symbolic_and_reference_agree_for_usa_at_beta_zero():
-    """At beta = 0, SA = USA (notes §1.2): the SymPy expressions coincide exactly."""
+    """At beta = 0, SA = USA (arXiv:2512.01868): the SymPy expressions coincide exactly."""
     _, Vs = models.velocity_matrix("sa", 3, 2)
     _, Vu = models.velocity_matrix("usa", 3, 2)
     diff = (Vs - Vu).subs(models.beta, 0)

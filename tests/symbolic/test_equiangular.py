@@ -142,7 +142,7 @@ def test_bound_on_drawn_parameters():
         lam = q / (np.exp(beta * C) + n - 1)
         T = min(20.0 / lam, 40.0)  # SA rate <= 2 near consensus: eps(T) >= 1e-40, no underflow
         ts = np.linspace(0, T, 100)
-        # the stated SA ODE of 03 section 3.2 transcribed in eps = 1 - rho (e^{beta rho} divided out)
+        # the stated SA ODE (arXiv:2512.01868) transcribed in eps = 1 - rho (e^{beta rho} divided out)
         def rhs(t, y, n=n, beta=beta):
             e = y[0]
             return [-2 * e * ((n - 1) * (1 - e) + 1) / (np.exp(beta * e) + n - 1)]
@@ -208,7 +208,7 @@ def test_preln_algebraic_rate_and_constant():
     # eps r^2 converges much faster than t^2 eps; both have the same limit
     assert abs(eps[-2] * r[-2] ** 2 - L) < 1e-5
     assert t[-1] ** 2 * eps[-1] == pytest.approx(L, rel=1e-3)
-    # theory notes 01 section 1.7 quote 3.736; the limit is 3.7350 (3.736 is the t ~ 1e4 value)
+    # the previously quoted value is 3.736; the limit is 3.7350 (3.736 is the t ~ 1e4 value)
     assert L == pytest.approx(3.73495, abs=2e-4)
     assert abs(L - 3.736) < 2e-3
 

@@ -19,7 +19,7 @@ def test_cancel_step_closes_rational_identity():
 
 
 def test_ei_hitting_time_needs_exponents_combined():
-    # F'(s) * f(s) = 1 for the SA equiangular hitting time (theory 03 §3.2): plain expand and
+    # F'(s) * f(s) = 1 for the SA equiangular hitting time (derivations/equiangular.md): plain expand and
     # cancel fail, combining exponentials succeeds.
     F = (1 / (2 * n)) * (
         -(n - 1) * sp.log(1 - s)

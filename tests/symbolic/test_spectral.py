@@ -89,7 +89,7 @@ def predicted_eigenvalues(signs, lams, beta, p):
 
 
 CASES = [
-    ((1, 1, 1, 1), (3.0, 1.0, -2.0), 1.0, 0),  # consensus on the top mode (the notes' check)
+    ((1, 1, 1, 1), (3.0, 1.0, -2.0), 1.0, 0),  # consensus on the top mode (the check quoted when the criteria were derived)
     ((1, 1, 1, 1), (3.0, 1.0, -2.0), 1.0, 1),  # consensus on a middle mode (unstable)
     ((1, 1, -1, -1), (3.0, 1.0, -2.0), 1.0, 0),  # balanced, lambda_p > 0
     ((1, 1, -1, -1), (3.0, 1.0, -2.0), 1.0, 2),  # balanced, lambda_p < 0

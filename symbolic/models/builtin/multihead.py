@@ -22,10 +22,10 @@ from attnflow.symbolic.models._symbols import beta, s
 def _gradient_flow(p: dict) -> str | None:
     if p.get("normalization", "shared") != "shared":
         return ("normalization: the per-head multi-head model has no dissipation identity "
-                "(01-models.md §1.6); use normalization='shared'")
+                "(only the shared normalisation is a gradient flow); use normalization='shared'")
     M = p["M"]
     if not np.allclose(M, np.transpose(M, (0, 2, 1)), rtol=0, atol=1e-10 * max(1.0, float(np.max(np.abs(M))))):
-        return "M: the {what} of model 'multihead' requires symmetric M_h (01-models.md §1.6)"
+        return "M: the {what} of model 'multihead' requires symmetric M_h (gradient-flow case)"
     return None
 
 

@@ -22,7 +22,7 @@ def _gradient_flow(p: dict) -> str | None:
     Q, K, V = p["Q"], p["K"], p["V"]
     scale = max(1.0, float(np.max(np.abs(V))))
     if not np.allclose(Q.T @ K, V, rtol=0, atol=1e-10 * scale) or not np.allclose(V, V.T, rtol=0, atol=1e-10 * scale):
-        return ("V: the {what} of model 'qkv' requires Q^T K = V = V^T (02-energy.md §2.1); "
+        return ("V: the {what} of model 'qkv' requires Q^T K = V = V^T (arXiv:2312.10794); "
                 "general Q, K, V is not a gradient flow")
     return None
 

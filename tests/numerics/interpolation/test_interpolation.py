@@ -1,4 +1,4 @@
-"""Tests of attnflow.numerics.interpolation (arXiv 2411.04551; theory notes 06-interpolation.md).
+"""Tests of attnflow.numerics.interpolation (arXiv 2411.04551).
 
 Expected values come from independent routes: explicit softmax loops / mpmath for the field,
 closed forms (tanh push, Dirac W2) against the RK4 flow, POT's exact transport for W2.

@@ -1,5 +1,5 @@
 """Tests of attnflow.numerics.noise: reproducibility, shared-noise coupling, weak-order sanity,
-the random-MLP kernel and the constants of 05-wasserstein.md §5.5, by independent routes
+the random-MLP kernel and the constants of arXiv:2604.26898, by independent routes
 (spherical-harmonic eigenvalues, scipy quadrature, Monte Carlo over the random weights)."""
 
 from __future__ import annotations
@@ -162,7 +162,7 @@ def test_attention_drift_numpy_formulas():
 
 
 # -------------------------------------------------------------------------------------------------
-# kernel and constants (05-wasserstein.md §5.5)
+# kernel and constants (arXiv:2604.26898)
 # -------------------------------------------------------------------------------------------------
 _PHI = lambda z: np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)  # noqa: E731
 
@@ -256,7 +256,7 @@ def test_random_mlp_covariance_is_kappa(activation):
 
 
 def test_deep_wide_matches_common_noise_sde_drift():
-    """Two tokens, beta = 0, rho0 = 0, small T: the SDE of 01 §1.8 gives
+    """Two tokens, beta = 0, rho0 = 0, small T: the SDE of arXiv:2512.01868 §7 gives
     E<X_T, X_0> = exp(-kappa(1)(d-1)T/2) per token (Ito correction) and
     E rho_T = T (1 + (d-2) kappa(0)) + O(T^2) (attention + common-noise correlation)."""
     d, su, sw, m, L, T, R = 4, 1.0, 1.0, 64, 10, 0.02, 1500
@@ -389,7 +389,7 @@ def test_common_noise_em_moments_and_coupling():
 
 @pytest.mark.slow
 def test_lambda1_is_the_lyapunov_exponent_of_the_common_noise_flow():
-    """Derived interpretation: two nearby tokens separate at rate lambda_1 (two-point motion, 05 §5.5),
+    """Derived interpretation: two nearby tokens separate at rate lambda_1 (two-point motion, arXiv:2604.26898),
     plus -1 from softmax attention between the two tokens at beta = 0. Estimated from
     E log(|X_1 - X_2|(T) / |X_1 - X_2|(0)) / T over independent runs."""
     from attnflow.numerics.noise import euler_maruyama_common_noise

@@ -115,7 +115,7 @@ def test_estimator_is_unbiased_against_exact_quadrature_at_small_N():
 
 def test_estimator_against_closed_form_at_moderate_N():
     # N = 64: the difference to the N -> infinity closed form is the finite-N bias (measured ~1%,
-    # 04 §4.5 expects O(N^-zeta)) plus noise; require z < 4 after allowing a 3% bias.
+    # arXiv 2605.09213 expects O(N^-zeta)) plus noise; require z < 4 after allowing a 3% bias.
     r = R.mode_correlation_mc([0.25, 0.5], beta=1.0, lam=1.0, t=1.0, N=64, prompts=300, modes=2, phases=8, seed=2,
                               dt=0.01)
     g = r.closed_form

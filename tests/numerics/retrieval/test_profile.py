@@ -129,7 +129,7 @@ def test_derivatives_match_finite_differences():
 
 
 # ------------------------------------------------------------------------------------------------
-# t_crit, end value, smallness: example of 04 §4.4
+# t_crit, end value, smallness: example of derivations/retrieval.md (retrieval.smallness)
 
 
 def test_example_of_notes():

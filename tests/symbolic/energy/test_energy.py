@@ -1,7 +1,8 @@
 """Topic ``energy``: proof statuses, and the key identities re-checked by independent numerics.
 
 The numerical checks below never use the symbolic code: energies and velocity fields are written
-directly in NumPy from the model definitions (theory notes 01-models.md §1.1-§1.6), and time
+directly in NumPy from the model definitions (arXiv:2312.10794, arXiv:2512.01868, arXiv:2605.09213, and the
+multi-head forms of ``derivations/energy.md``), and time
 derivatives are finite differences along geodesics of the sphere (Richardson-extrapolated
 central differences).
 """
@@ -42,7 +43,7 @@ def results():
 def test_result_ids_and_topic(results):
     assert list(results) == list(EXPECTED_STATUS)
     assert all(r.topic == "energy" for r in results.values())
-    assert all("arXiv" in r.source or "theory notes" in r.source for r in results.values())
+    assert all("arXiv" in r.source for r in results.values())
 
 
 @pytest.mark.parametrize("rid", list(EXPECTED_STATUS))

@@ -1,8 +1,10 @@
-"""Energy and multi-head claims: each under the ``ci`` profile, plus independent checks of the helpers.
+"""The ``energy.*`` claims (properties/claims/energy.py and its helpers in ``claims/_energy.py``): each under
+the ``ci`` profile, plus independent checks of their pieces.
 
 Independent routes: 50-digit mpmath energies (increments, finite differences), direct normalisation
-and cos/sin geodesics, the numba kernels' fields against the NumPy rates, a negative control in
-which a wrong dissipation formula must be flagged.
+and cos/sin geodesics, the numba kernels' fields against the NumPy rates, sinh(b)/b on S^2 and Monte
+Carlo for the uniform energy, negative controls in which a wrong dissipation or second-variation formula
+must be flagged.
 """
 
 import math
@@ -13,17 +15,17 @@ import pytest
 
 from attnflow.numerics import fields
 from attnflow.properties import registry
-from attnflow.properties.claims import _energy
+from attnflow.properties.claims import _energy, energy
 from attnflow.properties.claims import energy as en
-from attnflow.properties.claims import multihead as mh
 from attnflow.properties.registry import Violation
+
 
 CLAIMS = [
     "energy.dissipation.sa", "energy.dissipation.usa", "energy.dissipation.qkv_symmetric",
     "energy.monotone.sa", "energy.monotone.usa", "energy.monotone.general_qkv",
     "energy.monotone.discrete_step", "energy.variation.first", "energy.variation.second",
-    "multihead.total.shared", "multihead.per_head", "multihead.total.per_head_softmax",
 ]
+REAL = ["energy.bounds"]
 
 
 @pytest.mark.parametrize("claim_id", CLAIMS)
@@ -40,11 +42,57 @@ def test_claim_meets_its_expectation_under_ci(claim_id):
         assert r.counterexample and r.replay and "counterexample" in r.detail
 
 
+@pytest.mark.parametrize("claim_id", REAL)
+def test_bounds_claim_meets_its_expectation_under_ci(claim_id):
+    c = registry.get_claim(claim_id)
+    r = registry.run_claim(c, profile="ci", seed=20260101)
+    assert r.outcome != "error", r.detail
+    assert r.ok, r.detail
+    assert r.examples >= c.max_examples("ci")
+    assert r.measurement is not None and r.measurement["n"] >= 1
+    assert c.tolerance and c.source and c.statement
+
+
 def test_discrete_step_reports_safe_steps():
     r = registry.run_claim(registry.get_claim("energy.monotone.discrete_step"), profile="quick", seed=3)
     assert r.ok
     assert "largest safe h for this start" in r.detail
     assert any(k.startswith("h_safe[") for k in (r.measurement or {}))
+
+
+# ------------------------------------------------------------------------------------ bounds
+def test_uniform_energy_on_s2_is_sinh():
+    # d = 3: <x,y> is uniform on [-1, 1], so E e^{b<x,y>} = sinh(b)/b
+    for b in (0.1, 1.0, 7.0):
+        assert _energy.log_uniform_mean_bessel(b, 3) == pytest.approx(math.log(math.sinh(b) / b), rel=1e-13)
+        assert _energy.log_uniform_mean_quad(b, 3) == pytest.approx(math.log(math.sinh(b) / b), rel=1e-12)
+
+
+def test_uniform_energy_by_monte_carlo():
+    rng = np.random.default_rng(0)
+    d, b, m = 4, 2.0, 200_000
+    x = rng.standard_normal((m, d))
+    y = rng.standard_normal((m, d))
+    u = np.sum(x * y, axis=1) / np.linalg.norm(x, axis=1) / np.linalg.norm(y, axis=1)
+    vals = np.exp(b * u)
+    assert abs(vals.mean() - math.exp(_energy.log_uniform_mean_bessel(b, d))) < 5 * vals.std() / math.sqrt(m)
+
+
+def test_empirical_energy_never_below_uniform_on_polygons():
+    # regular polygons kill all harmonics below n: the gap is 2 sum_k a_{kn} > 0 but below rounding
+    for n in (3, 8, 40):
+        ex = {"kind": "polygon", "n": n, "d": 2, "beta": 1.0, "seed": 0}
+        m = energy.bounds.check(ex)
+        assert m.value > -1e-12
+
+
+@pytest.mark.parametrize("kind", ["iid", "cap", "polygon", "simplex", "cross"])
+def test_energy_bounds_single_point_measures(kind):
+    # n = 1 (a Dirac mass) attains the upper bound e^beta/(2 beta); regression: simplex with n = 1 used to raise
+    m = energy.bounds.check({"kind": kind, "n": 1, "d": 3, "beta": 2.0, "seed": 0})
+    if kind in ("iid", "cap"):
+        assert m.extra["E(mu)/E_max"] == pytest.approx(1.0, abs=1e-15)
+    assert m.value > 0
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -147,19 +195,6 @@ def test_qkv_energy_rate_against_mpmath_and_identity():
         fields.dissipation(x, model="sa", beta=beta), rel=1e-12)
 
 
-@pytest.mark.parametrize("normalization", ["shared", "per_head"])
-def test_head_energy_rates_against_mpmath(normalization):
-    rng = np.random.default_rng(4)
-    d, n, beta = 3, 3, 0.9
-    M = mh.random_symmetric_heads(rng, (2,), d)
-    x = _sphere(rng, n, d)
-    xdot = fields.velocity(x, model="multihead", beta=beta, M=M, normalization=normalization)
-    expected = _mp_rate_along(x, xdot, beta, list(M))
-    np.testing.assert_allclose(mh.head_energy_rates(x, M, beta, normalization), expected, rtol=1e-9)
-    if normalization == "shared":
-        assert expected.sum() == pytest.approx(fields.dissipation(x, model="multihead", beta=beta, M=M), rel=1e-9)
-
-
 def test_second_variation_two_evaluations_and_mpmath():
     rng = np.random.default_rng(5)
     n, d, beta = 4, 3, 1.1
@@ -226,18 +261,6 @@ def test_variation_check_flags_a_wrong_second_variation(monkeypatch):
         en.variation_second_claim.check(ex)
 
 
-def test_shrink_counterexample_drops_what_is_not_needed():
-    x = np.arange(12.0).reshape(4, 3)
-    M = np.stack([np.eye(3), 2 * np.eye(3), 3 * np.eye(3)])
-
-    def value(y, N, b):  # "negative" iff row 0 and the 2I head are still present
-        return -1.0 if (np.any(np.all(y == x[0], axis=1)) and np.any(np.all(N == 2 * np.eye(3), axis=(1, 2)))) else 1.0
-
-    y, N = mh.shrink_counterexample(x, M, 1.0, value)
-    assert y.shape[0] == 2 and np.any(np.all(y == x[0], axis=1))
-    assert N.shape[0] == 1 and np.array_equal(N[0], 2 * np.eye(3))
-
-
 def test_helpers_reject_bad_input():
     with pytest.raises(ValueError, match="x:"):
         _energy.particle_energy(np.ones(3), 1.0)
@@ -247,5 +270,3 @@ def test_helpers_reject_bad_input():
         _energy.energy_increment(np.eye(3), np.zeros((2, 3)), 1.0)
     with pytest.raises(ValueError, match="beta:"):
         _energy.particle_energy(np.eye(3), 0.0)
-    with pytest.raises(ValueError, match="normalization:"):
-        mh.head_energy_rates(np.eye(3), np.eye(3)[None], 1.0, "both")
