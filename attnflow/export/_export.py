@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from . import _install
-from ._catalogue import KERNELS, resolve_kernels
+from ._catalogue import KERNELS, resolve_kernels, sync_user_kernels
 from ._manifest import build_package
 from ._verification import ExportRefused, verify_kernels
 
@@ -42,7 +42,9 @@ def export_kernels(names: Iterable[str] | None = None, out=None, *, all_kernels:
     Parameters
     ----------
     names : iterable of str, optional
-        Kernel names (keys of :data:`KERNELS`); every one must verify or nothing is written.
+        Kernel names (keys of :data:`KERNELS`) or model names (all of the model's kernels, e.g. a
+        user's model registered with ``attnflow.models.load``); every one must verify or nothing is
+        written.
     out : path
         The package folder; its last component is the import name.
     all_kernels : bool
@@ -74,6 +76,7 @@ def export_kernels(names: Iterable[str] | None = None, out=None, *, all_kernels:
         raise ValueError("names: give kernel names or all_kernels (--all), not both")
     if not all_kernels and not names:
         raise ValueError("names: name the kernels to export or pass --all (see `attnflow export --list`)")
+    sync_user_kernels()
     specs = list(KERNELS.values()) if all_kernels else resolve_kernels(names)
     path, package = _install.check_out(out, force)
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32):
