@@ -36,7 +36,7 @@ class ExportReport:
 
 def export_kernels(names: Iterable[str] | None = None, out=None, *, all_kernels: bool = False,
                    force: bool = False, profile: str = "quick", seed: int | None = None,
-                   progress: bool = False) -> ExportReport:
+                   progress: bool = False, command_args: str = "") -> ExportReport:
     """Verify kernels and write them as the self-contained package ``out`` (layout: :mod:`attnflow.export`).
 
     Parameters
@@ -58,6 +58,9 @@ def export_kernels(names: Iterable[str] | None = None, out=None, *, all_kernels:
         Hypothesis seed (a fresh one is drawn and recorded if omitted).
     progress : bool
         tqdm progress bar over the claims on stderr.
+    command_args : str
+        Further options of the recorded reproduce command (``" --models my_models.py"`` when the
+        kernels belong to a user's model), inserted after ``attnflow export``.
 
     Returns
     -------
@@ -96,7 +99,7 @@ def export_kernels(names: Iterable[str] | None = None, out=None, *, all_kernels:
         raise ExportRefused(refused)
 
     what = "--all" if all_kernels else " ".join(s.name for s in specs)
-    command = f"attnflow export {what} --out {package} --profile {profile} --seed {seed}"
+    command = f"attnflow export{command_args} {what} --out {package} --profile {profile} --seed {seed}"
     manifest, texts, arrays = build_package(package, specs, ver, refused, profile, seed, command)
 
     tmp = path.parent / f".{package}.tmp-{os.getpid()}-{secrets.token_hex(4)}"

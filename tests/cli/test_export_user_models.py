@@ -67,6 +67,7 @@ def test_export_sigmoid_and_run_its_selftest_in_process(user_models, tmp_path, c
     assert main(["export", "sigmoid", "--models", str(USER), "--out", str(out), "-q"]) == 0
     assert "2 kernel(s) [sigmoid_velocity, sigmoid_energy_rows], 6 claim(s)" in capsys.readouterr().out
     m = json.loads((out / "manifest.json").read_text())
+    assert m["command"].startswith(f"attnflow export --models {USER} sigmoid_velocity sigmoid_energy_rows --out")
     assert [k["name"] for k in m["kernels"]] == ["sigmoid_velocity", "sigmoid_energy_rows"]
     for k in m["kernels"]:
         assert k["models"] == ["sigmoid"] and "SymPy" in k["reference"]
