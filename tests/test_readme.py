@@ -68,3 +68,16 @@ def test_readme_models_file_end_to_end(tmp_path, monkeypatch, capsys):
         if "sigmoid" in am.names():
             am.unregister("sigmoid")
         registry.all_claims()
+
+
+def test_readme_claim_counts_are_the_registry_s():
+    from attnflow.properties import registry
+    from attnflow.symbolic.models import BUILTIN, MODELS
+
+    text = README.read_text(encoding="utf-8")
+    total = int(re.search(r"shows the (\d+) registered claims", text).group(1))
+    generic = int(re.search(r"and (\d+) generic claims `model\.<name>\.<family>`", text).group(1))
+    ids = [c.id for c in registry.all_claims() if not c.id.startswith("model.")
+           or c.id.split(".")[1] in BUILTIN]
+    assert set(MODELS) >= set(BUILTIN)
+    assert total == len(ids) and generic == sum(i.startswith("model.") for i in ids)
