@@ -54,7 +54,6 @@ Hairer, Norsett, Wanner, *Solving ODEs I*, II.1 (RK4, order 4).
 
 from __future__ import annotations
 
-
 import numpy as np
 from hypothesis import strategies as st
 
