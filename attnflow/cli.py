@@ -1,7 +1,9 @@
 """The ``attnflow`` command line.
 
 Each sub-command lives in ``attnflow/commands/<name>.py`` and defines ``register(subparsers)``
-(adds its parser and sets ``func``) so commands stay independent of each other.
+(adds its parser and sets ``func``) so commands stay independent of each other.  Every sub-command
+also takes ``--models FILE`` (:mod:`attnflow.commands._models`): the user's model declarations,
+loaded before the command runs (loading runs the file, like pytest's ``conftest.py``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import importlib
 import sys
 
 from attnflow._version import __version__
+from attnflow.commands._models import add_models_argument, load_models
 
 #: Sub-command modules, in the order ``attnflow --help`` lists them.
 COMMANDS = ["derive", "simulate", "check", "interpolate", "profile", "export", "sweep"]
@@ -25,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"attnflow.commands.{name}").register(sub)
+    for command in sub.choices.values():
+        add_models_argument(command)
     return parser
 
 
@@ -35,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        load_models(getattr(args, "models", None))
         return int(args.func(args) or 0)
     except ValueError as exc:
         print(f"attnflow {args.command}: error: {exc}", file=sys.stderr)

@@ -25,7 +25,11 @@ Example (sigmoid attention, arXiv 2409.04431)::
         source="arXiv 2409.04431",
     )
 
-The built-in models are declared the same way in :mod:`attnflow.symbolic.models.builtin`.
+The built-in models are declared the same way in :mod:`attnflow.symbolic.models.builtin`.  Every
+``attnflow`` command takes ``--models my_models.py`` (the same loading); every registered model gets
+the generic claims ``model.<name>.<family>`` of :mod:`attnflow.properties.claims.model` (its kernel
+against the SymPy field, the declared energy's dissipation identity and monotonicity, stationary
+configurations, RK4's order, clustering) and can be exported (``attnflow export NAME``).
 """
 
 from attnflow.symbolic.models import (

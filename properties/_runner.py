@@ -94,8 +94,8 @@ class ClaimRun:
         return row
 
 
-def _replay_command(claim_id: str, seed: int, profile: str) -> str:
-    cmd = f"attnflow check --claim {claim_id} --seed {seed}"
+def _replay_command(claim_id: str, seed: int, profile: str, extra: str = "") -> str:
+    cmd = f"attnflow check{extra} --claim {claim_id} --seed {seed}"
     return cmd if profile == "quick" else cmd + f" --profile {profile}"
 
 
@@ -146,7 +146,7 @@ def _summarise(claim: Claim, ms: list[Measurement]) -> tuple[str, dict | None, d
     return "; ".join(parts), measurement, fitted
 
 
-def run_claim(claim: Claim, profile: str = "quick", seed: int | None = None) -> ClaimRun:
+def run_claim(claim: Claim, profile: str = "quick", seed: int | None = None, *, replay_args: str = "") -> ClaimRun:
     """Run one claim through Hypothesis and classify the outcome.
 
     Parameters
@@ -157,6 +157,9 @@ def run_claim(claim: Claim, profile: str = "quick", seed: int | None = None) -> 
     seed : int, optional
         Hypothesis seed (``hypothesis.seed``); a random one is drawn and recorded if omitted, so
         every run can be replayed with ``attnflow check --claim ID --seed N``.
+    replay_args : str
+        Further options of the replay command (``" --models my_models.py"`` for a claim of a
+        user's model), inserted after ``attnflow check``.
 
     Returns
     -------
@@ -207,7 +210,7 @@ def run_claim(claim: Claim, profile: str = "quick", seed: int | None = None) -> 
     )(test)
     test = hypothesis_seed(seed)(test)
 
-    replay = _replay_command(claim.id, seed, profile)
+    replay = _replay_command(claim.id, seed, profile, replay_args)
     t0 = time.perf_counter()
     outcome, detail, counterexample = None, "", None
     try:
@@ -258,9 +261,13 @@ def run_claim(claim: Claim, profile: str = "quick", seed: int | None = None) -> 
 
 
 def run_claims(
-    claims: Iterable[Claim], profile: str = "quick", seed: int | None = None, progress: bool = False
+    claims: Iterable[Claim], profile: str = "quick", seed: int | None = None, progress: bool = False,
+    *, replay_args: str = "",
 ) -> list[ClaimRun]:
-    """Run several claims with one seed (drawn once if omitted); optional tqdm bar on stderr."""
+    """Run several claims with one seed (drawn once if omitted); optional tqdm bar on stderr.
+
+    ``replay_args`` is passed to :func:`run_claim` (options of the printed replay commands).
+    """
     claims = list(claims)
     if seed is None:
         seed = random_seed()
@@ -275,7 +282,7 @@ def run_claims(
     for c in it:
         if bar is not None:
             bar.set_postfix_str(c.id)
-        runs.append(run_claim(c, profile=profile, seed=seed))
+        runs.append(run_claim(c, profile=profile, seed=seed, replay_args=replay_args))
     if bar is not None:
         bar.close()
     return runs

@@ -33,6 +33,13 @@ Adding a claim is one decorated function in a module of :mod:`attnflow.propertie
         require(err <= 1e-12, f"|x_i| - 1 = {err:.2e}")
         return err
 
+Claims about *every model* (``model.<name>.<family>``, :mod:`attnflow.properties.claims.model`)
+are generated per declaration: a claim module registers a factory with :func:`model_claims`, and
+:func:`all_claims` calls each factory for every model of the model registry that has no claims yet
+-- built in, or a user's own registered (``attnflow.models.load``) after the claims were first
+loaded; the claims of a model that was unregistered or replaced are dropped (and regenerated for the
+replacement).
+
 The check returns a float (or a :class:`Measurement` with ``fitted``/``theory`` for rate claims,
 see :func:`rate_measurement`, :func:`fit_exponential_rate`, :func:`fit_power_law`) and raises
 :class:`Violation` through :func:`require` when the property fails; any other exception is reported
@@ -73,6 +80,7 @@ __all__ = [
     "claim",
     "register",
     "all_claims",
+    "model_claims",
     "get_claim",
     "select_claims",
     "fit_exponential_rate",
@@ -83,6 +91,10 @@ __all__ = [
 ]
 
 _REGISTRY: dict[str, Claim] = {}
+#: Factories ``factory(model) -> iterable of Claim`` called for every registered model.
+_MODEL_FACTORIES: list[Callable[[Any], Iterable[Claim]]] = []
+#: ``{model name: (declaration, ids of its generated claims)}``.
+_MODEL_CLAIMS: dict[str, tuple[Any, list[str]]] = {}
 
 
 def register(c: Claim) -> Claim:
@@ -109,11 +121,52 @@ def claim(**fields) -> Callable[[Callable[[Any], Any]], Claim]:
     return deco
 
 
+def model_claims(factory: Callable[[Any], Iterable[Claim]]) -> Callable[[Any], Iterable[Claim]]:
+    """Decorator: register ``factory(model) -> iterable of Claim`` for every model declaration.
+
+    The claims it returns are *not* registered by the factory itself: :func:`all_claims` calls the
+    factory once per registered model (``attnflow.symbolic.models.MODELS``), including models
+    registered later, and registers the result.
+    """
+    if not callable(factory):
+        raise ValueError("factory: expected a callable factory(model) -> iterable of Claim")
+    if factory not in _MODEL_FACTORIES:
+        _MODEL_FACTORIES.append(factory)
+        _MODEL_CLAIMS.clear()  # a new family: every model gets it at the next sync
+    return factory
+
+
+def _sync_model_claims() -> None:
+    """Bring the generated per-model claims in line with the model registry."""
+    from attnflow.symbolic.models import MODELS
+
+    current = dict(MODELS)
+    for name, (decl, ids) in list(_MODEL_CLAIMS.items()):
+        if current.get(name) is not decl:
+            for cid in ids:
+                _REGISTRY.pop(cid, None)
+            del _MODEL_CLAIMS[name]
+    for name, decl in current.items():
+        if name in _MODEL_CLAIMS:
+            continue
+        ids = []
+        for factory in _MODEL_FACTORIES:
+            for c in factory(decl):
+                if not isinstance(c, Claim):
+                    raise ValueError(f"factory: {factory.__qualname__} returned {type(c).__name__}, not a Claim")
+                _REGISTRY.pop(c.id, None)  # a stale claim of the same id (a replaced model)
+                _REGISTRY[c.id] = c
+                ids.append(c.id)
+        _MODEL_CLAIMS[name] = (decl, ids)
+
+
 def all_claims() -> list[Claim]:
-    """Every registered claim, in module order (``attnflow.properties.claims.MODULES``)."""
+    """Every registered claim, in module order (``attnflow.properties.claims.MODULES``), then the
+    generated per-model claims (:func:`model_claims`) of every currently registered model."""
     from attnflow.properties import claims as _claims
 
     _claims.load()
+    _sync_model_claims()
     return list(_REGISTRY.values())
 
 

@@ -39,3 +39,45 @@ def test_readme_own_model_example_runs(tmp_path):
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == ["(8, 3)"]
     assert len(list(tmp_path.glob("attnflow_kernels_sa_half_*.py"))) == 1  # generated on first use
+
+
+def test_readme_models_file_end_to_end(tmp_path, monkeypatch, capsys):
+    """The README's my_models.py runs through `attnflow simulate` and `attnflow check` as printed."""
+    import shlex
+
+    import attnflow.models as am
+    from attnflow.cli import main
+    from attnflow.properties import registry
+
+    text = README.read_text(encoding="utf-8")
+    block = next(b for b in _python_blocks(text) if 'name="sigmoid"' in b)
+    (tmp_path / "my_models.py").write_text(block, encoding="utf-8")
+    commands = [shlex.split(line.split("#")[0]) for line in re.findall(r"^attnflow .*--models my_models\.py.*$",
+                                                                      text, flags=re.M)]
+    run = [c for c in commands if c[1] in ("simulate", "check")]
+    assert {c[1] for c in run} == {"simulate", "check"}
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ATTNFLOW_KERNEL_CACHE", str(tmp_path / "cache"))
+    try:
+        for argv in run:
+            assert main(argv[1:] + (["-q"] if argv[1] == "check" and "--list" not in argv else [])) == 0, argv
+        out = capsys.readouterr().out
+        assert "model sigmoid (sphere)" in out and "model.sigmoid.dissipation" in out
+        assert "claims match their expectation (OK)" in out
+    finally:
+        if "sigmoid" in am.names():
+            am.unregister("sigmoid")
+        registry.all_claims()
+
+
+def test_readme_claim_counts_are_the_registry_s():
+    from attnflow.properties import registry
+    from attnflow.symbolic.models import BUILTIN, MODELS
+
+    text = README.read_text(encoding="utf-8")
+    total = int(re.search(r"shows the (\d+) registered claims", text).group(1))
+    generic = int(re.search(r"and (\d+) generic claims `model\.<name>\.<family>`", text).group(1))
+    ids = [c.id for c in registry.all_claims() if not c.id.startswith("model.")
+           or c.id.split(".")[1] in BUILTIN]
+    assert set(MODELS) >= set(BUILTIN)
+    assert total == len(ids) and generic == sum(i.startswith("model.") for i in ids)

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from attnflow.commands._models import models_flags
 from attnflow.commands._seeds import add_seed_argument
 from attnflow.properties.profiles import PROFILES
 
@@ -54,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     seed = args.seed
     progress = not args.quiet and sys.stderr.isatty()
-    runs = registry.run_claims(claims, profile=args.profile, seed=seed, progress=progress)
+    flags = models_flags(getattr(args, "models", None))
+    runs = registry.run_claims(claims, profile=args.profile, seed=seed, progress=progress, replay_args=flags)
     print(report.format_table(runs))
     findings = report.format_findings(runs)
     if findings:
@@ -65,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"\n{n_ok}/{len(runs)} claims match their expectation ({'OK' if ok else 'NOT OK'}); "
         f"profile {args.profile}, seed {seed}, {total:.1f} s. "
-        f"Reproduce: attnflow check --profile {args.profile} --seed {seed}"
+        f"Reproduce: attnflow check{flags} --profile {args.profile} --seed {seed}"
     )
     if args.report is not None:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from attnflow.commands._models import models_flags
 from attnflow.commands._seeds import add_seed_argument
 from attnflow.properties.profiles import PROFILES
 
@@ -25,7 +26,8 @@ def register(sub) -> None:
             "claims are refused. Exit 0 on success, 1 when refused, 2 on bad arguments."
         ),
     )
-    p.add_argument("names", nargs="*", metavar="NAME", help="kernel names (see --list)")
+    p.add_argument("names", nargs="*", metavar="NAME",
+                   help="kernel names, or model names standing for all their kernels (see --list)")
     p.add_argument("--all", action="store_true", dest="all_kernels",
                    help="export every kernel that verifies (refused ones are reported and recorded)")
     p.add_argument("--out", metavar="DIR", default=None,
@@ -63,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         report = export.export_kernels(
             args.names, args.out, all_kernels=args.all_kernels, force=args.force, profile=args.profile,
-            seed=args.seed, progress=not args.quiet and sys.stderr.isatty())
+            seed=args.seed, progress=not args.quiet and sys.stderr.isatty(),
+            command_args=models_flags(getattr(args, "models", None)))
     except ValueError as exc:
         raise ValueError(_cli_message(exc)) from None
     except export.ExportRefused as exc:

@@ -40,7 +40,9 @@ Public API
 ----------
 Catalogue
     :class:`KernelSpec`, :class:`Arg`, :class:`Case`, :data:`KERNELS`, :data:`RTOL`, :data:`ATOL`,
-    :func:`resolve_kernels`, :func:`matching_claims`, :func:`kernel_table`
+    :func:`resolve_kernels`, :func:`matching_claims`, :func:`kernel_table`, :func:`sync_user_kernels`
+    (the kernels of a user's model, generated into the kernel cache, verified by its generic claims
+    ``model.<name>.*`` and self-tested against the 50-digit SymPy route)
 Sources
     :func:`import_problems`, :func:`generated_functions`
 Tracing
@@ -75,6 +77,7 @@ from ._catalogue import (
     kernel_table,
     matching_claims,
     resolve_kernels,
+    sync_user_kernels,
 )
 from ._export import ExportReport, export_kernels
 from ._install import package_name
@@ -96,6 +99,7 @@ __all__ = [
     "ExportReport",
     "package_name",
     "resolve_kernels",
+    "sync_user_kernels",
     "matching_claims",
     "kernel_table",
     "import_problems",

@@ -5,7 +5,11 @@ plan: fixed seeds (derived from the kernel's name) and sizes, inputs drawn with
 ``numpy.random.default_rng`` in the kernel's argument order, and expected outputs computed by the
 INDEPENDENT plain-NumPy implementation :mod:`attnflow.numerics._reference` (full ``n x n`` logit
 matrices, global shift, BLAS products; never the declarations, the code generator or the fused
-kernels).  Scalars are stored as 0-d arrays; a NaN in an expected output marks an entry the kernel
+kernels).  A model without a NumPy reference (a user's own declaration) gets its expected outputs
+from the small-``n`` SymPy field :func:`attnflow.symbolic.models.velocity_matrix` and the declared
+weight and energy, evaluated at 50 digits (the float64 inputs substituted exactly): explicit sums
+straight from the equations, sharing nothing with the kernel templates (no shift, no streaming,
+no CSE); its sizes are smaller (:data:`_SYMPY_SIZES`).  Scalars are stored as 0-d arrays; a NaN in an expected output marks an entry the kernel
 must leave untouched (the blocked path's rows outside ``start:stop``).  The cases include a large
 inverse temperature (shifted exponentials), a negative one, and a single token.
 """
@@ -95,11 +99,123 @@ def _velocity_inputs(decl, kernel, x, beta, p, t):
     return inputs
 
 
+#: (n, d, beta) of the cases computed by the SymPy route (explicit sums: kept small).
+_SYMPY_SIZES = ((4, 3, 2.0), (3, 4, -3.0), (5, 3, 40.0), (1, 2, 1.5))
+_DIGITS = 50
+
+
+def _mp(v):
+    import sympy as sp
+
+    return sp.Float(float(v), _DIGITS)
+
+
+def _sympy_velocity(decl, x: np.ndarray, beta: float, p: dict, t: float) -> np.ndarray:
+    """The declared field at ``x`` from the explicit SymPy sums (50 digits)."""
+    import sympy as sp
+
+    from attnflow.symbolic.models import Choice, velocity_matrix
+
+    if x.ndim == 2 and decl.manifold == "angles":  # P independent configurations
+        return np.stack([_sympy_velocity(decl, row, beta, p, t) for row in x])
+    heads = p[decl.heads].shape[0] if getattr(decl, "heads", None) else 2
+    hidden = p[decl.perceptron.W].shape[1] if getattr(decl, "perceptron", None) else 2
+    choice = p.get("normalization") if isinstance(decl.param("normalization"), Choice) else None
+    n = x.shape[0]
+    d = x.shape[1] if x.ndim == 2 else 2
+    syms, vel = velocity_matrix(decl, n, d, normalization=choice, heads=heads, hidden=hidden)
+    sub = {}
+    for name, val in syms.items():
+        value = x if name in ("x", "theta") else beta if name == "beta" else t if name == "t" else p[name]
+        if isinstance(val, sp.MatrixBase):
+            symbols = list(val)
+        elif isinstance(val, list) and val and isinstance(val[0], sp.MatrixBase):  # heads
+            symbols = [e for m in val for e in m]
+        elif isinstance(val, list):
+            symbols = list(val)
+        else:
+            symbols = [val]
+        values = np.asarray(value, dtype=np.float64).ravel()
+        sub.update({sym: _mp(v) for sym, v in zip(symbols, values)})
+    return np.array([float(e.xreplace(sub).evalf(_DIGITS)) for e in vel], dtype=np.float64).reshape(x.shape)
+
+
+def _scores(a: np.ndarray, b: np.ndarray):
+    """``[[<a_i, b_j>]]`` as 50-digit SymPy Floats (the float64 inputs exactly, exact products)."""
+    import sympy as sp
+
+    return [[sp.Add(*(_mp(u) * _mp(v) for u, v in zip(ai, bj))) for bj in b] for ai in a]
+
+
+def _real_subs(decl, p: dict) -> dict:
+    return {r.sym(): _mp(p[r.name]) for r in decl.real_params}
+
+
+def _sympy_log_partition(decl, inputs: dict, beta: float, p: dict) -> np.ndarray:
+    """``log sum_j w(s_ij)`` with ``s_ij = <qx_i, kx_j>`` (50 digits)."""
+    import sympy as sp
+
+    from attnflow.symbolic.models import beta as B
+    from attnflow.symbolic.models import s as S
+
+    q = inputs.get("qx", inputs.get("x"))
+    k = inputs.get("kx", inputs.get("x"))
+    subs = {B: _mp(beta), **_real_subs(decl, p)}
+    w = decl.weight.xreplace(subs)
+    rows = [sp.log(sp.Add(*(w.xreplace({S: sij}) for sij in row))).evalf(_DIGITS) for row in _scores(q, k)]
+    return np.array([float(r) for r in rows], dtype=np.float64)
+
+
+def _sympy_energy_case(decl, kernel, x, beta, p) -> Case:
+    """Row sums of the pair energy: ``m_out = max_j L(s_ij)``, ``z_out = sum_j e^{L - m}`` for
+    :math:`F = C e^{L}`; ``m_out = 0``, ``z_out = sum_j F(s_ij)`` for an energy summed directly."""
+    import sympy as sp
+
+    from attnflow.symbolic.models import beta as B
+    from attnflow.symbolic.models import s as S
+
+    inputs = {"x" if decl.manifold != "angles" else "theta": x, "beta": _f(beta)}
+    if decl.manifold == "angles":
+        c = [[sp.cos(_mp(a) - _mp(b)) for b in x] for a in x]
+    else:
+        M = np.eye(x.shape[1])
+        if decl.heads is not None:
+            M = p[decl.heads][0]
+        elif getattr(decl, "energy_score", None) is not None:
+            M = p[decl.energy_score]
+        if any(a.name == "kx" for a in kernel.args):
+            inputs["kx"] = x @ M.T
+        c = _scores(x, inputs.get("kx", x))
+    for a in kernel.args:
+        if a.kind == "float" and a.name != "beta":
+            inputs[a.name] = _f(p[a.name])
+    subs = {B: _mp(beta), **_real_subs(decl, p)}
+    form = decl.pair_energy()
+    m_out, z_out = [], []
+    for row in c:
+        if form is None:
+            f = decl.energy.xreplace(subs)
+            m_out.append(0.0)
+            z_out.append(float(sp.Add(*(f.xreplace({S: sij}) for sij in row)).evalf(_DIGITS)))
+        else:
+            logit = form[1].xreplace(subs)
+            ls = [logit.xreplace({S: sij}).evalf(_DIGITS) for sij in row]
+            m = max(ls)
+            m_out.append(float(m))
+            z_out.append(float(sp.Add(*(sp.exp(li - m) for li in ls)).evalf(_DIGITS)))
+    return Case(inputs, {"m_out": np.array(m_out), "z_out": np.array(z_out)})
+
+
 def cases(decl, kernel) -> list[Case]:
-    """Deterministic cases of ``kernel`` (an entry of ``kernel_plan(decl).kernels``)."""
+    """Deterministic cases of ``kernel`` (an entry of ``kernel_plan(decl).kernels``).
+
+    Expected outputs: :mod:`attnflow.numerics._reference` when the model has a NumPy reference,
+    else the 50-digit SymPy route (see the module docstring).
+    """
     seed = zlib.crc32(kernel.name.encode())
+    sympy_route = decl.name not in ref.REFERENCES
     out = []
-    for k, (n, d, beta) in enumerate(_SIZES):
+    for k, (n, d, beta) in enumerate(_SYMPY_SIZES if sympy_route else _SIZES):
         rng = np.random.default_rng([seed, k])
         t = 0.7
         if decl.manifold == "angles":
@@ -108,13 +224,18 @@ def cases(decl, kernel) -> list[Case]:
             x = _sphere(rng, n, d)  # Euclidean models' kernels take the directions theta_i = x_i / |x_i|
         if kernel.role == "energy_rows":
             p = _params(decl, rng, d, None, symmetric=True)
-            out.append(_energy_case(decl, kernel, x, beta, p))
+            out.append(_sympy_energy_case(decl, kernel, x, beta, p) if sympy_route
+                       else _energy_case(decl, kernel, x, beta, p))
             continue
         p = _params(decl, rng, d, kernel.variant, symmetric=False)
         inputs = _velocity_inputs(decl, kernel, x, beta, p, t)
-        expected = {"out": ref.velocity_ref(x, decl.name, beta, t=t, **p)}
+        if sympy_route:
+            expected = {"out": _sympy_velocity(decl, x, beta, p, t)}
+        else:
+            expected = {"out": ref.velocity_ref(x, decl.name, beta, t=t, **p)}
         if any(a.name == "logz" for a in kernel.args):
-            expected["logz"] = ref.log_partition_ref(x, decl.name, beta, **p)
+            expected["logz"] = (_sympy_log_partition(decl, inputs, beta, p) if sympy_route
+                                else ref.log_partition_ref(x, decl.name, beta, **p))
         if kernel.role == "velocity_blocked":
             start, stop, rows = ((0, n, 4), (1, n, 3), (0, max(1, n - 1), 16), (0, n, 2))[k]
             for name, full in list(expected.items()):

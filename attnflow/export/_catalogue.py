@@ -27,7 +27,7 @@ from . import _cases
 from ._cases import Case
 
 __all__ = ["Arg", "Case", "KernelSpec", "KERNELS", "RTOL", "ATOL", "TOLERANCE_RULE", "TOLERANCE_RATIONALE",
-           "resolve_kernels", "matching_claims", "kernel_table"]
+           "resolve_kernels", "matching_claims", "kernel_table", "sync_user_kernels"]
 
 #: Self-test tolerance: per output array, ``max|kernel - reference| <= RTOL * max|reference| + ATOL``.
 RTOL = 1e-10
@@ -95,6 +95,10 @@ class KernelSpec:
         The serial twin ``<name>_serial`` (same body, ``parallel=False``) in the same module, which
         the public API calls for small problems; traced, self-tested and exported with the kernel.
         None for kernels without one (the pure-NumPy ``sa_attention_blocked``).
+    cached_module : str or None
+        For a model without a checked-in module (a user's declaration): the import name of its
+        module generated into the kernel cache (``attnflow.numerics.fields``); ``file`` is then the
+        nominal path the module would have in the repository (the exported file's name).
     """
 
     name: str
@@ -106,6 +110,7 @@ class KernelSpec:
     equation: str
     cases: Callable[[], list[Case]]
     twin: str | None = None
+    cached_module: str | None = None
 
     @property
     def functions(self) -> tuple[str, ...]:
@@ -114,7 +119,9 @@ class KernelSpec:
 
     @property
     def module(self) -> str:
-        """Import path of the generated module inside attnflow."""
+        """Import path of the generated module (inside attnflow, or in the kernel cache)."""
+        if self.cached_module is not None:
+            return self.cached_module
         stem = self.file.rsplit("/", 1)[-1][: -len(".py")]
         return f"attnflow.numerics._generated.{stem}"
 
@@ -131,7 +138,7 @@ class KernelSpec:
 # the catalogue, derived from the model declarations and their kernel plans
 
 
-def _spec(decl, kernel) -> KernelSpec:
+def _spec(decl, kernel, cached_module: str | None = None) -> KernelSpec:
     from attnflow.symbolic.codegen import kernel_plan
     from attnflow.symbolic.models import kernel_variants
 
@@ -145,9 +152,11 @@ def _spec(decl, kernel) -> KernelSpec:
                                 "untouched)",
             "energy_rows": "row sums of the pair energy, sum_j F(s_ij) = ce exp(m_out_i) z_out_i"}[kernel.role]
     equation = f"{decl.name}: {role}; {decl.description}"
-    registered = decl.name in _registered_names()
-    return KernelSpec(kernel.name, plan.path, family, (decl.name,) if registered else (), tuple(decl.claims), args,
-                      equation, functools.partial(_cases.cases, decl, kernel), kernel.twin)
+    registered = cached_module is not None or decl.name in _registered_names()
+    # a user's model is verified by its generic claims model.<name>.* (and any it names itself)
+    claims = tuple(decl.claims) if cached_module is None else (f"model.{decl.name}", *decl.claims)
+    return KernelSpec(kernel.name, plan.path, family, (decl.name,) if registered else (), claims, args,
+                      equation, functools.partial(_cases.cases, decl, kernel), kernel.twin, cached_module)
 
 
 def _registered_names() -> set[str]:
@@ -168,8 +177,39 @@ def _catalogue() -> dict[str, KernelSpec]:
 
 
 #: ``{kernel name: KernelSpec}`` in a fixed order (the order of ``attnflow export --list``): every
-#: public function of the generated modules, derived from the model declarations.
+#: public function of the generated modules, derived from the model declarations; the kernels of
+#: user-registered models are added (and dropped again) by :func:`sync_user_kernels`.
 KERNELS: dict[str, KernelSpec] = _catalogue()
+
+#: ``{model name: (declaration, its kernel names)}`` of the user models in :data:`KERNELS`.
+_USER_KERNELS: dict[str, tuple[object, list[str]]] = {}
+
+
+def sync_user_kernels() -> None:
+    """Bring :data:`KERNELS` in line with the model registry: add the kernels of every registered
+    model without a checked-in module (a user's declaration; its module is generated into the kernel
+    cache now if needed), drop those of models unregistered or replaced since."""
+    from attnflow.numerics.fields._compile import load_kernel_module
+    from attnflow.symbolic.codegen import generated_models, kernel_plan
+    from attnflow.symbolic.models import MODELS
+
+    checked_in = {d.name for d in generated_models()}
+    current = {n: d for n, d in MODELS.items() if n not in checked_in}
+    for name, (decl, names) in list(_USER_KERNELS.items()):
+        if current.get(name) is not decl:
+            for k in names:
+                KERNELS.pop(k, None)
+            del _USER_KERNELS[name]
+    for name, decl in current.items():
+        if name in _USER_KERNELS:
+            continue
+        module = load_kernel_module(decl).__name__
+        names = []
+        for kernel in kernel_plan(decl).kernels:
+            if kernel.role != "energy_scale" and kernel.name not in KERNELS:
+                KERNELS[kernel.name] = _spec(decl, kernel, module)
+                names.append(kernel.name)
+        _USER_KERNELS[name] = (decl, names)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -179,12 +219,13 @@ KERNELS: dict[str, KernelSpec] = _catalogue()
 def resolve_kernels(names: Iterable[str]) -> list[KernelSpec]:
     """Catalogue entries for kernel ``names`` (order kept, duplicates dropped).
 
-    Raises ``ValueError`` naming each unknown name with close matches (a model name is answered with
-    the kernels that model uses).
+    A model name stands for every kernel of that model (``sigmoid`` -> ``sigmoid_velocity``,
+    ``sigmoid_energy_rows``).  Raises ``ValueError`` naming each unknown name with close matches.
     """
     names = list(names)
     if not names:
         raise ValueError("names: give at least one kernel name (see `attnflow export --list`)")
+    sync_user_kernels()
     out: dict[str, KernelSpec] = {}
     problems = []
     for n in names:
@@ -193,7 +234,8 @@ def resolve_kernels(names: Iterable[str]) -> list[KernelSpec]:
             continue
         used_by = [k for k, s in KERNELS.items() if n in s.models]
         if used_by:
-            problems.append(f"{n!r} is a model, not a kernel; model {n!r} uses the kernel(s) {', '.join(used_by)}")
+            for k in used_by:
+                out[k] = KERNELS[k]
             continue
         close = difflib.get_close_matches(n, list(KERNELS), n=3, cutoff=0.5)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
@@ -227,6 +269,7 @@ def kernel_table() -> list[dict]:
     """
     from attnflow.properties import registry
 
+    sync_user_kernels()
     claims = registry.all_claims()
     rows = []
     for spec in KERNELS.values():

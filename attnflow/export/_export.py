@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from . import _install
-from ._catalogue import KERNELS, resolve_kernels
+from ._catalogue import KERNELS, resolve_kernels, sync_user_kernels
 from ._manifest import build_package
 from ._verification import ExportRefused, verify_kernels
 
@@ -36,13 +36,15 @@ class ExportReport:
 
 def export_kernels(names: Iterable[str] | None = None, out=None, *, all_kernels: bool = False,
                    force: bool = False, profile: str = "quick", seed: int | None = None,
-                   progress: bool = False) -> ExportReport:
+                   progress: bool = False, command_args: str = "") -> ExportReport:
     """Verify kernels and write them as the self-contained package ``out`` (layout: :mod:`attnflow.export`).
 
     Parameters
     ----------
     names : iterable of str, optional
-        Kernel names (keys of :data:`KERNELS`); every one must verify or nothing is written.
+        Kernel names (keys of :data:`KERNELS`) or model names (all of the model's kernels, e.g. a
+        user's model registered with ``attnflow.models.load``); every one must verify or nothing is
+        written.
     out : path
         The package folder; its last component is the import name.
     all_kernels : bool
@@ -56,6 +58,9 @@ def export_kernels(names: Iterable[str] | None = None, out=None, *, all_kernels:
         Hypothesis seed (a fresh one is drawn and recorded if omitted).
     progress : bool
         tqdm progress bar over the claims on stderr.
+    command_args : str
+        Further options of the recorded reproduce command (``" --models my_models.py"`` when the
+        kernels belong to a user's model), inserted after ``attnflow export``.
 
     Returns
     -------
@@ -74,6 +79,7 @@ def export_kernels(names: Iterable[str] | None = None, out=None, *, all_kernels:
         raise ValueError("names: give kernel names or all_kernels (--all), not both")
     if not all_kernels and not names:
         raise ValueError("names: name the kernels to export or pass --all (see `attnflow export --list`)")
+    sync_user_kernels()
     specs = list(KERNELS.values()) if all_kernels else resolve_kernels(names)
     path, package = _install.check_out(out, force)
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32):
@@ -93,7 +99,7 @@ def export_kernels(names: Iterable[str] | None = None, out=None, *, all_kernels:
         raise ExportRefused(refused)
 
     what = "--all" if all_kernels else " ".join(s.name for s in specs)
-    command = f"attnflow export {what} --out {package} --profile {profile} --seed {seed}"
+    command = f"attnflow export{command_args} {what} --out {package} --profile {profile} --seed {seed}"
     manifest, texts, arrays = build_package(package, specs, ver, refused, profile, seed, command)
 
     tmp = path.parent / f".{package}.tmp-{os.getpid()}-{secrets.token_hex(4)}"

@@ -47,8 +47,9 @@ def build_package(package: str, specs: list[KernelSpec], ver: dict[str, KernelVe
     """The manifest, the text files and the stored arrays of the package ``package`` for the verified
     kernels ``specs`` (``ver``: their verification records; ``refused``: kernel -> reason)."""
     from attnflow.symbolic import models
-    from attnflow.symbolic.codegen.kernels import source_expr
     from attnflow.symbolic.result import expr_hash, latex
+
+    from ._sources import source_expression
 
     texts: dict[str, str] = {}
     arrays: dict[str, np.ndarray] = {}
@@ -62,7 +63,7 @@ def build_package(package: str, specs: list[KernelSpec], ver: dict[str, KernelVe
             raise ExportRefused({m.name: f"{path} changed while exporting; export again" for m in members})
         rel = f"kernels/{members[0].stem}.py"
         texts[rel] = text
-        src = source_expr(path)
+        src = source_expression(members[0])
         module = importlib.import_module(members[0].module)
         public = sorted(generated_functions(module))
         exported = [f for m in members for f in m.functions]
@@ -111,10 +112,13 @@ def build_package(package: str, specs: list[KernelSpec], ver: dict[str, KernelVe
             "args": [dataclasses.asdict(a) for a in s.args],
             "models": list(s.models),
             "source_expression": {"family": s.family, "latex": latex(fam), "expr_hash": expr_hash(fam)},
-            "file_expr_hash": expr_hash(source_expr(s.file)),
+            "file_expr_hash": expr_hash(source_expression(s)),
             "claim_globs": list(s.claims),
             "claims": v.claims,
-            "reference": "attnflow.numerics._reference (plain NumPy: full n x n logit matrix, global shift)",
+            "reference": ("attnflow.numerics._reference (plain NumPy: full n x n logit matrix, global shift)"
+                          if s.cached_module is None else
+                          "attnflow.symbolic.models.velocity_matrix and the declared weight and energy "
+                          "(explicit SymPy sums evaluated at 50 digits)"),
             "cases": cases,
         })
     manifest = {

@@ -74,22 +74,45 @@ def template_import_problems(text: str) -> list[str]:
 
 
 def kernel_source(spec: KernelSpec) -> str:
-    """The checked-in source text of the kernel's generated module (as attnflow imports it)."""
+    """The source text of the kernel's generated module as attnflow imports it (checked in, or the
+    kernel cache's file for a user's model)."""
     module = importlib.import_module(spec.module)
     with open(module.__file__, encoding="utf-8") as fh:
         return fh.read()
 
 
+def rendered_source(spec: KernelSpec) -> str:
+    """What the code generator renders for the kernel's module from the SymPy source now."""
+    if spec.cached_module is not None:
+        from attnflow.symbolic.codegen.backends.numba import render_model
+        from attnflow.symbolic.models import get
+
+        return render_model(get(spec.models[0]))
+    from attnflow.symbolic.codegen.kernels import render_file
+
+    return render_file(spec.file)
+
+
+def source_expression(spec: KernelSpec):
+    """The SymPy source expression of the kernel's module (what its header hash covers)."""
+    if spec.cached_module is not None:
+        from attnflow.symbolic.codegen.backends.numba._generate import source_expr as model_source_expr
+        from attnflow.symbolic.models import get
+
+        return model_source_expr(get(spec.models[0]))
+    from attnflow.symbolic.codegen.kernels import source_expr
+
+    return source_expr(spec.file)
+
+
 def source_problem(spec: KernelSpec, text: str) -> str | None:
     """Why the generated module ``text`` of ``spec`` may not be exported (not standalone, not current),
     or None."""
-    from attnflow.symbolic.codegen.kernels import render_file
-
     bad = import_problems(text)
     if bad:
         return (f"{spec.file} is not standalone ({'; '.join(bad)}); the export copies sources verbatim and "
                 "will not rewrite them - fix the code generator's template")
-    if text != render_file(spec.file):
+    if text != rendered_source(spec):
         return (f"{spec.file} differs from what attnflow.symbolic.codegen renders from the SymPy source now "
                 "(stale or edited by hand); run `attnflow derive` first")
     return None
