@@ -18,6 +18,7 @@ import zlib
 import numpy as np
 
 from attnflow.numerics import _reference as ref
+from attnflow.symbolic.codegen import ENSEMBLE_SHAPES
 
 __all__ = ["Case", "cases"]
 
@@ -104,6 +105,8 @@ def cases(decl, kernel) -> list[Case]:
         t = 0.7
         if decl.manifold == "angles":
             x = rng.uniform(-np.pi, np.pi, (3, n) if kernel.role == "velocity_batched" else n)
+        elif kernel.role == "velocity_ensemble":  # three independent systems
+            x = np.stack([_sphere(rng, n, d) for _ in range(3)])
         else:
             x = _sphere(rng, n, d)  # Euclidean models' kernels take the directions theta_i = x_i / |x_i|
         if kernel.role == "energy_rows":
@@ -111,10 +114,17 @@ def cases(decl, kernel) -> list[Case]:
             out.append(_energy_case(decl, kernel, x, beta, p))
             continue
         p = _params(decl, rng, d, kernel.variant, symmetric=False)
-        inputs = _velocity_inputs(decl, kernel, x, beta, p, t)
-        expected = {"out": ref.velocity_ref(x, decl.name, beta, t=t, **p)}
-        if any(a.name == "logz" for a in kernel.args):
-            expected["logz"] = ref.log_partition_ref(x, decl.name, beta, **p)
+        if kernel.role == "velocity_ensemble":  # per-system inputs and references, stacked
+            per = [_velocity_inputs(decl, kernel, xb, beta, p, t) for xb in x]
+            inputs = {k: np.stack([q[k] for q in per]) if k in ENSEMBLE_SHAPES else v for k, v in per[0].items()}
+            expected = {"out": np.stack([ref.velocity_ref(xb, decl.name, beta, t=t, **p) for xb in x])}
+            if any(a.name == "logz" for a in kernel.args):
+                expected["logz"] = np.stack([ref.log_partition_ref(xb, decl.name, beta, **p) for xb in x])
+        else:
+            inputs = _velocity_inputs(decl, kernel, x, beta, p, t)
+            expected = {"out": ref.velocity_ref(x, decl.name, beta, t=t, **p)}
+            if any(a.name == "logz" for a in kernel.args):
+                expected["logz"] = ref.log_partition_ref(x, decl.name, beta, **p)
         if kernel.role == "velocity_blocked":
             start, stop, rows = ((0, n, 4), (1, n, 3), (0, max(1, n - 1), 16), (0, n, 2))[k]
             for name, full in list(expected.items()):
