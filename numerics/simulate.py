@@ -310,11 +310,11 @@ def _authors_field(spec, model, beta, dt, params):
     import dataclasses
 
     from attnflow.numerics import fields
-    from attnflow.symbolic.models import TANGENT, SphereModel
+    from attnflow.numerics.fields._dispatch import has_dissipation
+    from attnflow.symbolic.models import SphereModel
     from attnflow.symbolic.models import _symbols as S
 
-    if not isinstance(spec, SphereModel) or spec.manifold != "sphere" or spec.output != TANGENT \
-            or spec.readout is not None or spec.perceptron is not None:
+    if not isinstance(spec, SphereModel) or spec.manifold != "sphere" or not has_dissipation(spec):
         raise ValueError(f"method: 'authors' is the normalised residual layer x <- normalise(x + h a) of sphere "
                          f"models whose field is the tangent projection of the attention a; model {spec.name!r} "
                          "is not one (use 'euler' or 'rk4')")
