@@ -147,7 +147,7 @@ def _check_blocked(ex):
     """n = 256 >= sqrt(PARALLEL_MIN_PAIRS): self-attention models take their BLAS-blocked path."""
     x = _sphere(ex["seed"], 256, ex["d"])
     worst = 0.0
-    for name in ("sa", "usa", "preln", "periln", "ngpt", "sqrt"):
+    for name in ("sa", "usa", "preln", "periln", "ngpt", "sqrt", "usa_rescaled"):
         err = _rel_err(fields.velocity(x, model=name, beta=ex["beta"], t=0.3), ref.velocity_ref(x, name, ex["beta"], t=0.3))
         require(err <= 1e-10, f"blocked {name} vs reference {err:.3e}")
         worst = max(worst, err)
