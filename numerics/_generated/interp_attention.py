@@ -117,9 +117,9 @@ def interp_attention_velocity_serial(x, qx, kx, vx, beta, out):
 def interp_attention_velocity_ensemble(x, qx, kx, vx, beta, out):
     """The velocities of B independent systems (``x[b]``, shape (B, n, d)): ``out[b]`` of system b.
 
-    Each system runs ``interp_attention_velocity_serial`` (the one-system computation, no inner thread pool); the loop over
-    the systems is the parallel one.  Every system is computed exactly as a one-system call of
-    ``interp_attention_velocity_serial``, so the result equals that call bit for bit.
+    Each system runs ``interp_attention_velocity_serial`` (the one-system computation, no inner thread pool): the
+    threads, if any, split the systems between them.  Every system is computed exactly as a
+    one-system call of ``interp_attention_velocity_serial``, so the result equals that call bit for bit.
     """
     systems = x.shape[0]
     for system in prange(systems):
@@ -130,9 +130,9 @@ def interp_attention_velocity_ensemble(x, qx, kx, vx, beta, out):
 def interp_attention_velocity_ensemble_serial(x, qx, kx, vx, beta, out):
     """The velocities of B independent systems (``x[b]``, shape (B, n, d)): ``out[b]`` of system b.
 
-    Each system runs ``interp_attention_velocity_serial`` (the one-system computation, no inner thread pool); the loop over
-    the systems is the serial one.  Every system is computed exactly as a one-system call of
-    ``interp_attention_velocity_serial``, so the result equals that call bit for bit.
+    Each system runs ``interp_attention_velocity_serial`` (the one-system computation, no inner thread pool): the
+    threads, if any, split the systems between them.  Every system is computed exactly as a
+    one-system call of ``interp_attention_velocity_serial``, so the result equals that call bit for bit.
     """
     systems = x.shape[0]
     for system in range(systems):

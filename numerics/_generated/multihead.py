@@ -135,9 +135,9 @@ def multihead_shared_velocity_serial(x, mx, beta, out):
 def multihead_shared_velocity_ensemble(x, mx, beta, out):
     """The velocities of B independent systems (``x[b]``, shape (B, n, d)): ``out[b]`` of system b.
 
-    Each system runs ``multihead_shared_velocity_serial`` (the one-system computation, no inner thread pool); the loop over
-    the systems is the parallel one.  Every system is computed exactly as a one-system call of
-    ``multihead_shared_velocity_serial``, so the result equals that call bit for bit.
+    Each system runs ``multihead_shared_velocity_serial`` (the one-system computation, no inner thread pool): the
+    threads, if any, split the systems between them.  Every system is computed exactly as a
+    one-system call of ``multihead_shared_velocity_serial``, so the result equals that call bit for bit.
     """
     systems = x.shape[0]
     for system in prange(systems):
@@ -148,9 +148,9 @@ def multihead_shared_velocity_ensemble(x, mx, beta, out):
 def multihead_shared_velocity_ensemble_serial(x, mx, beta, out):
     """The velocities of B independent systems (``x[b]``, shape (B, n, d)): ``out[b]`` of system b.
 
-    Each system runs ``multihead_shared_velocity_serial`` (the one-system computation, no inner thread pool); the loop over
-    the systems is the serial one.  Every system is computed exactly as a one-system call of
-    ``multihead_shared_velocity_serial``, so the result equals that call bit for bit.
+    Each system runs ``multihead_shared_velocity_serial`` (the one-system computation, no inner thread pool): the
+    threads, if any, split the systems between them.  Every system is computed exactly as a
+    one-system call of ``multihead_shared_velocity_serial``, so the result equals that call bit for bit.
     """
     systems = x.shape[0]
     for system in range(systems):
@@ -265,9 +265,9 @@ def multihead_per_head_velocity_serial(x, mx, beta, out):
 def multihead_per_head_velocity_ensemble(x, mx, beta, out):
     """The velocities of B independent systems (``x[b]``, shape (B, n, d)): ``out[b]`` of system b.
 
-    Each system runs ``multihead_per_head_velocity_serial`` (the one-system computation, no inner thread pool); the loop over
-    the systems is the parallel one.  Every system is computed exactly as a one-system call of
-    ``multihead_per_head_velocity_serial``, so the result equals that call bit for bit.
+    Each system runs ``multihead_per_head_velocity_serial`` (the one-system computation, no inner thread pool): the
+    threads, if any, split the systems between them.  Every system is computed exactly as a
+    one-system call of ``multihead_per_head_velocity_serial``, so the result equals that call bit for bit.
     """
     systems = x.shape[0]
     for system in prange(systems):
@@ -278,9 +278,9 @@ def multihead_per_head_velocity_ensemble(x, mx, beta, out):
 def multihead_per_head_velocity_ensemble_serial(x, mx, beta, out):
     """The velocities of B independent systems (``x[b]``, shape (B, n, d)): ``out[b]`` of system b.
 
-    Each system runs ``multihead_per_head_velocity_serial`` (the one-system computation, no inner thread pool); the loop over
-    the systems is the serial one.  Every system is computed exactly as a one-system call of
-    ``multihead_per_head_velocity_serial``, so the result equals that call bit for bit.
+    Each system runs ``multihead_per_head_velocity_serial`` (the one-system computation, no inner thread pool): the
+    threads, if any, split the systems between them.  Every system is computed exactly as a
+    one-system call of ``multihead_per_head_velocity_serial``, so the result equals that call bit for bit.
     """
     systems = x.shape[0]
     for system in range(systems):

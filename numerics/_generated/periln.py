@@ -243,9 +243,9 @@ def periln_velocity_serial(x, beta, out):
 def periln_velocity_ensemble(x, beta, out):
     """The velocities of B independent systems (``x[b]``, shape (B, n, d)): ``out[b]`` of system b.
 
-    Each system runs ``periln_velocity_serial`` (the one-system computation, no inner thread pool); the loop over
-    the systems is the parallel one.  Every system is computed exactly as a one-system call of
-    ``periln_velocity_serial``, so the result equals that call bit for bit.
+    Each system runs ``periln_velocity_serial`` (the one-system computation, no inner thread pool): the
+    threads, if any, split the systems between them.  Every system is computed exactly as a
+    one-system call of ``periln_velocity_serial``, so the result equals that call bit for bit.
     """
     systems = x.shape[0]
     for system in prange(systems):
@@ -256,9 +256,9 @@ def periln_velocity_ensemble(x, beta, out):
 def periln_velocity_ensemble_serial(x, beta, out):
     """The velocities of B independent systems (``x[b]``, shape (B, n, d)): ``out[b]`` of system b.
 
-    Each system runs ``periln_velocity_serial`` (the one-system computation, no inner thread pool); the loop over
-    the systems is the serial one.  Every system is computed exactly as a one-system call of
-    ``periln_velocity_serial``, so the result equals that call bit for bit.
+    Each system runs ``periln_velocity_serial`` (the one-system computation, no inner thread pool): the
+    threads, if any, split the systems between them.  Every system is computed exactly as a
+    one-system call of ``periln_velocity_serial``, so the result equals that call bit for bit.
     """
     systems = x.shape[0]
     for system in range(systems):

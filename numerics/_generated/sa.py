@@ -247,9 +247,9 @@ def sa_velocity_serial(x, beta, out, logz):
 def sa_velocity_ensemble(x, beta, out, logz):
     """The velocities of B independent systems (``x[b]``, shape (B, n, d)): ``out[b]`` (and ``logz[b]``) of system b.
 
-    Each system runs ``sa_velocity_serial`` (the one-system computation, no inner thread pool); the loop over
-    the systems is the parallel one.  Every system is computed exactly as a one-system call of
-    ``sa_velocity_serial``, so the result equals that call bit for bit.
+    Each system runs ``sa_velocity_serial`` (the one-system computation, no inner thread pool): the
+    threads, if any, split the systems between them.  Every system is computed exactly as a
+    one-system call of ``sa_velocity_serial``, so the result equals that call bit for bit.
     """
     systems = x.shape[0]
     for system in prange(systems):
@@ -260,9 +260,9 @@ def sa_velocity_ensemble(x, beta, out, logz):
 def sa_velocity_ensemble_serial(x, beta, out, logz):
     """The velocities of B independent systems (``x[b]``, shape (B, n, d)): ``out[b]`` (and ``logz[b]``) of system b.
 
-    Each system runs ``sa_velocity_serial`` (the one-system computation, no inner thread pool); the loop over
-    the systems is the serial one.  Every system is computed exactly as a one-system call of
-    ``sa_velocity_serial``, so the result equals that call bit for bit.
+    Each system runs ``sa_velocity_serial`` (the one-system computation, no inner thread pool): the
+    threads, if any, split the systems between them.  Every system is computed exactly as a
+    one-system call of ``sa_velocity_serial``, so the result equals that call bit for bit.
     """
     systems = x.shape[0]
     for system in range(systems):

@@ -248,9 +248,9 @@ def sqrt_velocity_serial(x, beta, t, out):
 def sqrt_velocity_ensemble(x, beta, t, out):
     """The velocities of B independent systems (``x[b]``, shape (B, n, d)): ``out[b]`` of system b.
 
-    Each system runs ``sqrt_velocity_serial`` (the one-system computation, no inner thread pool); the loop over
-    the systems is the parallel one.  Every system is computed exactly as a one-system call of
-    ``sqrt_velocity_serial``, so the result equals that call bit for bit.
+    Each system runs ``sqrt_velocity_serial`` (the one-system computation, no inner thread pool): the
+    threads, if any, split the systems between them.  Every system is computed exactly as a
+    one-system call of ``sqrt_velocity_serial``, so the result equals that call bit for bit.
     """
     systems = x.shape[0]
     for system in prange(systems):
@@ -261,9 +261,9 @@ def sqrt_velocity_ensemble(x, beta, t, out):
 def sqrt_velocity_ensemble_serial(x, beta, t, out):
     """The velocities of B independent systems (``x[b]``, shape (B, n, d)): ``out[b]`` of system b.
 
-    Each system runs ``sqrt_velocity_serial`` (the one-system computation, no inner thread pool); the loop over
-    the systems is the serial one.  Every system is computed exactly as a one-system call of
-    ``sqrt_velocity_serial``, so the result equals that call bit for bit.
+    Each system runs ``sqrt_velocity_serial`` (the one-system computation, no inner thread pool): the
+    threads, if any, split the systems between them.  Every system is computed exactly as a
+    one-system call of ``sqrt_velocity_serial``, so the result equals that call bit for bit.
     """
     systems = x.shape[0]
     for system in range(systems):

@@ -162,11 +162,10 @@ def _ensemble(vel: Kernel, kernel: Kernel, ctx: dict) -> str:
     call = ", ".join(f"{a.name}[system]" if a.name in per_system else a.name for a in vel.args)
     signature = ", ".join(a.name for a in kernel.args)
     out = []
-    for parallel, rng, name, loop in (("True", "prange", kernel.name, "parallel"),
-                                      ("False", "range", kernel.twin, "serial")):
+    for parallel, rng, name in (("True", "prange", kernel.name), ("False", "range", kernel.twin)):
         out.append(render("ensemble.py.tmpl", {
             "NAME": name, "SIGNATURE": signature, "SERIAL": vel.twin, "CALL": call, "PARALLEL": parallel,
-            "RANGE": rng, "LOOP": loop, "LOGZ_DOC": " (and ``logz[b]``)" if ctx["LOGZ_ARG"] else ""}).strip("\n"))
+            "RANGE": rng, "LOGZ_DOC": " (and ``logz[b]``)" if ctx["LOGZ_ARG"] else ""}).strip("\n"))
     return "\n\n\n".join(out)
 
 
