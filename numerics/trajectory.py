@@ -122,6 +122,17 @@ def min_pairwise_inner(u: np.ndarray, block: int = 1024) -> float:
     return float(min(np.min(u[s : s + block] @ u.T) for s in range(0, n, block)))
 
 
+def _min_inner_per_system(u: np.ndarray, entries: int = 2**22) -> np.ndarray:
+    r""":math:`\min_{i,j}\langle u_i, u_j\rangle` of every system of ``u`` (B, n, k), in chunks of systems
+    holding at most ``entries`` inner products (large systems: row blocks of :func:`min_pairwise_inner`)."""
+    B, n = u.shape[:2]
+    if n * n > entries:
+        return np.array([min_pairwise_inner(ub) for ub in u])
+    step = max(1, entries // (n * n))
+    return np.concatenate([np.einsum("bik,bjk->bij", u[a:a + step], u[a:a + step]).min(axis=(1, 2))
+                           for a in range(0, B, step)])
+
+
 @dataclass
 class Trajectory:
     r"""Saved states of one simulation run.
@@ -272,7 +283,7 @@ class Trajectory:
                 if todo.size == 0:
                     break
                 u = unit_directions(self.states[k, todo], self.manifold)
-                done = np.array([min_pairwise_inner(ub) >= 1 - tol for ub in u], dtype=bool)
+                done = _min_inner_per_system(u) >= 1 - tol
                 out[todo[done]] = t
                 todo = todo[~done]
             return out
