@@ -152,7 +152,9 @@ class Trajectory:
     nfev, steps, rejected : int
         Field evaluations, accepted steps, rejected steps (adaptive only).
     dt, rtol : float or None
-        Step or tolerance of the run.
+        Step or tolerance of the run (``method="authors"``: the step actually taken, ``dt`` divided
+        by the scripts' factor for the unnormalised models, see
+        :func:`attnflow.numerics.simulate.authors_step_scale`).
     wall_time : float
         Seconds spent integrating.
     energy_note : str
