@@ -38,7 +38,8 @@ __all__ = ["ensemble_models", "batch_vs_loop", "rescaled_field_mpmath"]
 #: system, so the difference is 0 except for the parameter products of the keyed/heads models (one
 #: BLAS call for the batch vs one per system), which may round differently.
 BATCH_TOL = 1e-14
-#: Rescaled vs e^{-beta} * unrescaled at moderate beta (both kernels shifted; rounding of beta*s).
+#: Rescaled vs e^{-beta} * unrescaled at moderate beta, absolute (the rescaled attention is a mean of
+#: terms of size <= 1; the logits beta*s - beta and beta*(s - 1) round differently, by ~beta ulps).
 CLOCK_TOL = 1e-12
 #: Rescaled kernel vs the 50-digit mpmath sum, relative to max |F| (absolute where F underflows).
 MPMATH_TOL = 1e-11
@@ -98,7 +99,7 @@ def _batch_examples(draw):
     hypotheses=_batch_examples(),
     expect="holds",
     tolerance=f"relative {BATCH_TOL:g} (bit for bit except the BLAS products of the parameter matrices), "
-              "for every generated model and normalisation variant; RK4 (10 steps) of sa and usa",
+              "for every generated model and normalisation variant; RK4 (10 steps of 0.05 e^{-max(beta, 0)}) of sa and usa",
     measure="max relative difference batch vs loop",
     describe=lambda ex: repr(ex),
 )
@@ -117,10 +118,11 @@ def batch_equals_loop(ex):
             require(err <= BATCH_TOL, f"{decl.name} {p.get('normalization', '')}: batch vs loop {err:.3e}")
             worst = max(worst, err)
     x = _states(ensemble_models()[0], rng, ex["B"], ex["n"], ex["d"])
+    dt = 0.05 * math.exp(-max(ex["beta"], 0.0))  # the USA field is of size e^beta: keep RK4 stable
     for model in ("sa", "usa"):
-        run = simulate(model, x, beta=ex["beta"], t_final=0.5, dt=0.05, energy=False)
+        run = simulate(model, x, beta=ex["beta"], t_final=10 * dt, dt=dt, energy=False)
         for b in range(ex["B"]):
-            one = simulate(model, x[b], beta=ex["beta"], t_final=0.5, dt=0.05, energy=False)
+            one = simulate(model, x[b], beta=ex["beta"], t_final=10 * dt, dt=dt, energy=False)
             err = float(np.max(np.abs(run.states[:, b] - one.states)))
             require(err <= BATCH_TOL, f"{model}: RK4 batch vs system {b}: {err:.3e}")
             worst = max(worst, err)
@@ -167,7 +169,8 @@ def _clock_examples(draw):
     latex=r"F^{\mathrm{resc}}_\beta = e^{-\beta}F_\beta,\qquad x^{\mathrm{resc}}(t) = x(e^{-\beta}t)",
     hypotheses=_clock_examples(),
     expect="holds",
-    tolerance=f"e^beta F_resc = F and e^beta E_resc = E within {CLOCK_TOL:g} relative for beta in [0.05, 20] (and "
+    tolerance=f"F_resc = e^-beta F within {CLOCK_TOL:g} absolute (the rescaled attention is a mean of terms <= 1) and "
+              f"e^beta E_resc = E within {CLOCK_TOL:g} relative, for beta in [0.05, 20] (and "
               "n = 256 on the sphere: the blocked BLAS path); F_resc equals the 50-digit mpmath sum within "
               f"{MPMATH_TOL:g} (relative to max |F|) for beta up to 4000, all entries finite",
     measure="max relative error",
@@ -184,10 +187,12 @@ def rescaled_clock(ex):
     big_x /= np.linalg.norm(big_x, axis=1, keepdims=True)
     for resc, base, state in (("usa_rescaled", "usa", x), ("kuramoto_rescaled", "kuramoto", th),
                               ("usa_rescaled", "usa", big_x)):
-        got = math.exp(beta) * fields.velocity(state, model=resc, beta=beta)
-        want = fields.velocity(state, model=base, beta=beta)
-        err = float(np.max(np.abs(got - want)) / max(1e-300, float(np.max(np.abs(want))), 1e-12 * math.exp(beta)))
-        require(err <= CLOCK_TOL, f"{resc}: e^beta F_resc vs {base} at beta={beta}: {err:.3e}")
+        got = fields.velocity(state, model=resc, beta=beta)
+        want = math.exp(-beta) * fields.velocity(state, model=base, beta=beta)
+        # absolute: the rescaled attention sums terms of size <= 1 (weights e^{beta(s-1)} <= 1, mean); the
+        # tangent projection may cancel most of it, so a relative error of F itself is not meaningful
+        err = float(np.max(np.abs(got - want)))
+        require(err <= CLOCK_TOL, f"{resc}: F_resc vs e^-beta F_{base} at beta={beta}: {err:.3e}")
         worst = max(worst, err)
         e_resc, e_base = fields.energy(state, model=resc, beta=beta), fields.energy(state, model=base, beta=beta)
         err = abs(math.exp(beta) * e_resc - e_base) / abs(e_base)
