@@ -165,6 +165,22 @@ reference("usa", velocity=_usa, energy=_particle_energy(_eye),
           energy_logits=_sphere_logits(_eye))
 
 
+def _usa_rescaled(x, beta, t=0.0, **p):
+    # e^{beta (s - 1)} <= 1 for beta >= 0: the plain exponential, no shift needed
+    W = np.exp(beta * (x @ x.T - 1.0))
+    return project(x, W @ x / x.shape[0])
+
+
+def _rescaled_logits(x, beta, **p):
+    return [beta * (x @ x.T - 1.0)]
+
+
+reference("usa_rescaled", velocity=_usa_rescaled,
+          energy=lambda x, beta, **p: _shift_sum(_rescaled_logits(x, beta)) / (2 * beta),
+          dissipation=lambda x, beta, **p: float(x.shape[0] * np.sum(_usa_rescaled(x, beta) ** 2)),
+          energy_logits=_rescaled_logits)
+
+
 def _qkv(x, beta, t=0.0, **p):
     return project(x, softmax_attention(x, beta, p["Q"], p["K"], p["V"])[0])
 
@@ -259,6 +275,27 @@ reference("kuramoto", velocity=_kuramoto,
           energy=lambda x, beta, **p: _shift_sum(_circle_logits(x, beta)) / (2 * beta * x.shape[0] ** 2),
           dissipation=lambda x, beta, **p: float(np.sum(_kuramoto(x, beta) ** 2) / x.shape[0]),
           energy_logits=_circle_logits)
+
+
+def _kuramoto_rescaled(x, beta, t=0.0, **p):
+    if x.ndim == 2:
+        return np.stack([_kuramoto_rescaled(row, beta) for row in x])
+    # the tangential component of the embedded field, with the weights e^{beta (cos - 1)} <= 1
+    e = _embed(x)
+    W = np.exp(beta * (e @ e.T - 1.0))
+    v = project(e, W @ e / x.shape[0])
+    tangent = np.stack([-np.sin(x), np.cos(x)], axis=-1)
+    return np.sum(v * tangent, axis=1)
+
+
+def _circle_rescaled_logits(x, beta, **p):
+    return [beta * (np.cos(x[:, None] - x[None, :]) - 1.0)]
+
+
+reference("kuramoto_rescaled", velocity=_kuramoto_rescaled,
+          energy=lambda x, beta, **p: _shift_sum(_circle_rescaled_logits(x, beta)) / (2 * beta * x.shape[0] ** 2),
+          dissipation=lambda x, beta, **p: float(np.sum(_kuramoto_rescaled(x, beta) ** 2) / x.shape[0]),
+          energy_logits=_circle_rescaled_logits)
 
 
 def _causal_alibi(x, beta, t=0.0, **p):

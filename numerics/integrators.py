@@ -20,10 +20,12 @@ Schemes (``METHODS``):
 =============  =====================================================================  =======
 name           scheme                                                                 order
 =============  =====================================================================  =======
-``euler``      explicit Euler + renormalisation (what the papers' scripts do)          1
+``euler``      explicit Euler on the (projected) field + renormalisation                1
+``authors``    the papers' scripts' layer: Euler on the *unprojected* attention +      1
+               renormalisation (a different clock, see :func:`authors_step`)
 ``lie_euler``  geodesic (exponential-map) Euler step on the sphere                     1
 ``rk4``        classical Runge–Kutta 4 in the ambient space + retraction               4
-``adaptive``   Dormand–Prince 5(4) with error control + retraction                     5
+``adaptive``   Dormand–Prince 5(4) with error control + retraction, dense output      5
 =============  =====================================================================  =======
 
 Default (chosen by :func:`attnflow.numerics.simulate` when ``method`` is not given): **``rk4`` when a
@@ -39,7 +41,15 @@ length ~ e^β during which the step can grow by orders of magnitude), so asking 
 selects it.
 
 Every driver hits ``t_final`` exactly (the last step is shortened) and saves every ``save_every``-th
-step plus the initial and the final state.
+step plus the initial and the final state, or, given ``t_eval``, exactly the requested times: the
+fixed-step driver shortens the step before each requested time so that it lands on it, the adaptive
+driver evaluates its dense output (the 4th-order continuous extension of Dormand–Prince 5(4)).
+
+Batches: the drivers act on arrays of any shape, so ``(B, n, d)`` (or ``(P, n)`` angles) integrates
+B independent systems with one field call per stage.  With ``batch=True`` the adaptive error norm
+is the largest of the systems' own norms, so every system meets the tolerance; the systems then
+share one step sequence (a batch is not bit-identical to its systems run alone, the fixed-step
+drivers are).
 
 References
 ----------
@@ -47,8 +57,10 @@ References
   Springer 1993: §II.1 (RK4), §II.4 (step-size control, starting step), §II.5 (Dormand–Prince 5(4)).
 - E. Hairer, C. Lubich, G. Wanner, *Geometric Numerical Integration*, 2nd ed., Springer 2006, §IV.4
   (projection methods) and §IV.8 (Lie group methods; the Lie–Euler step).
+- E. Hairer, S. P. Nørsett, G. Wanner, *Solving Ordinary Differential Equations I*, §II.6 (dense
+  output of Dormand–Prince 5(4), the continuous extension of order 4 by Shampine).
 - Geshkovski, Letrouit, Polyanskiy, Rigollet, arXiv:2312.10794, §1 (the normalised discrete layer
-  that explicit Euler + renormalisation reproduces); arXiv:2605.09213 (causal ALiBi, RK4).
+  :math:`x \leftarrow (x + h\,a)/|x + h\,a|` that ``authors`` reproduces); arXiv:2605.09213 (causal ALiBi, RK4).
 """
 
 from __future__ import annotations
@@ -65,10 +77,14 @@ __all__ = [
     "IntegrationResult",
     "retract",
     "euler_step",
+    "authors_step",
     "lie_euler_step",
     "rk4_step",
     "dopri5_step",
+    "dopri5_dense",
     "fixed_step_grid",
+    "fixed_step_grid_eval",
+    "check_t_eval",
     "integrate_fixed",
     "integrate_adaptive",
     "integrate",
@@ -79,8 +95,8 @@ Field = Callable[[float, np.ndarray], np.ndarray]
 #: State manifolds the integrators understand.
 MANIFOLDS = ("sphere", "angles", "euclidean")
 #: Method names accepted by :func:`integrate` and :func:`attnflow.numerics.simulate`.
-METHODS = ("euler", "rk4", "lie_euler", "adaptive")
-FIXED_METHODS = ("euler", "rk4", "lie_euler")
+METHODS = ("euler", "rk4", "lie_euler", "adaptive", "authors")
+FIXED_METHODS = ("euler", "rk4", "lie_euler", "authors")
 
 
 def _check_manifold(manifold: str) -> None:
@@ -124,9 +140,10 @@ def euler_step(f: Field, t: float, x: np.ndarray, h: float, manifold: str = "sph
 
         x_{k+1} = R\bigl(x_k + h\, f(t_k, x_k)\bigr),
 
-    with :math:`R` the row normalisation on the sphere (identity on angles / flat space). On the
-    sphere this is exactly the residual layer ``X ← normalise(X + h·Attention(X))`` used by the
-    papers' scripts; it is first order.
+    with :math:`R` the row normalisation on the sphere (identity on angles / flat space) and
+    :math:`f` the model's field, i.e. the *projected* attention :math:`P_{x_i}a_i` for the sphere
+    models; it is first order.  This is not the papers' scripts' layer, which adds the unprojected
+    attention :math:`a_i` (see :func:`authors_step`).
 
     Parameters
     ----------
@@ -145,10 +162,45 @@ def euler_step(f: Field, t: float, x: np.ndarray, h: float, manifold: str = "sph
 
     References
     ----------
-    arXiv:2312.10794 §1 (normalised residual layer);
-    Hairer–Nørsett–Wanner I, §I.7 (Euler's method).
+    Hairer–Nørsett–Wanner I, §I.7 (Euler's method); Hairer–Lubich–Wanner §IV.4 (projection).
     """
     return retract(x + h * f(t, x), manifold)
+
+
+def authors_step(attention: Field, t: float, x: np.ndarray, h: float, manifold: str = "sphere") -> np.ndarray:
+    r"""One step of the papers' scripts: the residual layer ``x ← normalise(x + h·Attention(x))``.
+
+    .. math::
+
+        x_{i,k+1} = rac{x_i + h\,a_i}{|x_i + h\,a_i|},\qquad a_i = rac{1}{N_i}\sum_j w(s_{ij})\,x_j,
+
+    with ``attention(t, x)`` returning the *unprojected* attention :math:`a_i` (no tangent
+    projection).  Since :math:`x_i + h a_i = (1 + h\langle x_i,a_i
+angle)\,x_i + h\,P_{x_i}a_i`, this
+    is the projected Euler step :func:`euler_step` with the per-token step
+
+    .. math::
+
+        h_i = rac{h}{1 + h\langle x_i, a_i
+angle},
+
+    a first-order scheme of :math:`\dot x_i = P_{x_i}a_i` on a different clock: per token, the time
+    that elapses is :math:`h_i`, not :math:`h` (smaller where tokens align, :math:`\langle x_i,
+    a_i
+angle > 0`).  :func:`attnflow.numerics.simulate` (``method="authors"``) additionally divides
+    the step of the unnormalised (mean) models by :math:`\max(\sqrteta e^{eta-1/2}, 1)`, as the
+    scripts do.
+
+    References
+    ----------
+    arXiv:2312.10794 §1 (the normalised discrete layer); the authors' script ``phase-diagrams.py``
+    (repository borjanG/2023-transformers-rotf: ``M ← normalize(M + η·softmax(βMMᵀ)M)``, with
+    ``η = step / max(√β e^{β−1/2}, 1)`` without softmax).
+    """
+    _check_manifold(manifold)
+    if manifold != "sphere":
+        raise ValueError(f"manifold: the authors' step normalises tokens on the sphere; got {manifold!r}")
+    return retract(x + h * attention(t, x), manifold)
 
 
 def _geodesic_update(x: np.ndarray, v: np.ndarray, h: float) -> np.ndarray:
@@ -285,6 +337,17 @@ def dopri5_step(
     J. R. Dormand, P. J. Prince, J. Comput. Appl. Math. 6 (1980) 19–26;
     Hairer–Nørsett–Wanner I, §II.5, Table 5.2.
     """
+    x_new, err, ks = _dopri5_stages(f, t, x, h, k1)
+    return x_new, err, ks[6]
+
+
+# Dense output of Dormand–Prince 5(4): the continuous extension of order 4 (Shampine 1986;
+# Hairer–Nørsett–Wanner I, §II.6, and the coefficients of their code DOPRI5, CONTD5).
+_DP_D = (-12715105075 / 11282082432, 0.0, 87487479700 / 32700410799, -10690763975 / 1880347072,
+         701980252875 / 199316789632, -1453857185 / 822651844, 69997945 / 29380423)
+
+
+def _dopri5_stages(f: Field, t: float, x: np.ndarray, h: float, k1: np.ndarray | None):
     ks = [f(t, x) if k1 is None else k1]
     for s in range(1, 7):
         y = x.copy()
@@ -293,12 +356,55 @@ def dopri5_step(
                 y += (h * a) * ks[r]
         ks.append(f(t + _DP_C[s] * h, y))
     # stage 7 was evaluated at y = x + h Σ b_s k_s (row 7 of A equals b): that is x_new
-    x_new = y
     err = np.zeros_like(x)
     for e, k in zip(_DP_E, ks):
         if e != 0.0:
             err += (h * e) * k
-    return x_new, err, ks[6]
+    return y, err, ks
+
+
+def dopri5_dense(x: np.ndarray, x_new: np.ndarray, ks, h: float, theta) -> np.ndarray:
+    r"""The dense output of one Dormand–Prince 5(4) step at :math:`t + 	heta h`, :math:`0\le	heta\le1`.
+
+    With :math:`\Delta = x_{new} - x`, :math:`b = h k_1 - \Delta`, :math:`c = \Delta - h k_7 - b` and
+    :math:`e = h\sum_s d_s k_s` (the coefficients :math:`d_s` of Shampine's extension):
+
+    .. math::
+
+        u(	heta) = x + 	heta\Bigl(\Delta + (1-	heta)igl(b + 	heta\,(c + (1-	heta)\,e)igr)\Bigr),
+
+    a polynomial of degree 4 with :math:`u(0) = x`, :math:`u(1) = x_{new}`, :math:`u'(0) = h k_1`,
+    :math:`u'(1) = h k_7`, and local error :math:`O(h^5)` (order 4) at every :math:`	heta`.
+
+    Parameters
+    ----------
+    x, x_new : ndarray
+        The state at the start of the step and the step's fifth-order solution (before retraction).
+    ks : sequence of 7 ndarray
+        The stages :math:`k_1..k_7` of the step (``k_7 = f(t + h, x_new)``).
+    h : float
+    theta : float
+        Fraction of the step.
+
+    Returns
+    -------
+    ndarray
+        :math:`u(	heta)` (the caller retracts it onto the sphere).
+
+    References
+    ----------
+    L. F. Shampine, Math. Comp. 46 (1986) 135–150; Hairer–Nørsett–Wanner I, §II.6 (dense output,
+    continuous Dormand–Prince of order 4).
+    """
+    diff = x_new - x
+    bspl = h * ks[0] - diff
+    c = diff - h * ks[6] - bspl
+    e = np.zeros_like(x)
+    for dcoef, k in zip(_DP_D, ks):
+        if dcoef != 0.0:
+            e += (h * dcoef) * k
+    s1 = 1.0 - theta
+    return x + theta * (diff + s1 * (bspl + theta * (c + s1 * e)))
 
 
 @dataclass
@@ -327,14 +433,74 @@ def _check_common(x0, t_final, save_every, manifold):
     x0 = np.array(x0, dtype=np.float64)  # copy: never mutate the caller's array
     if not np.all(np.isfinite(x0)):
         raise ValueError("x0: contains NaN or inf; pass finite initial states")
-    if manifold == "sphere" and (x0.ndim != 2 or x0.shape[1] < 1):
-        raise ValueError(f"x0: sphere states must have shape (n, d), got {x0.shape}")
+    if manifold == "sphere" and (x0.ndim not in (2, 3) or x0.shape[-1] < 1):
+        raise ValueError(f"x0: sphere states must have shape (n, d), or (B, n, d) for B systems, got {x0.shape}")
     t_final = float(t_final)
     if not math.isfinite(t_final) or t_final < 0:
         raise ValueError(f"t_final: must be finite and >= 0, got {t_final}")
     if isinstance(save_every, bool) or int(save_every) != save_every or save_every < 1:
         raise ValueError(f"save_every: must be a positive integer, got {save_every!r}")
     return x0, t_final, int(save_every)
+
+
+def check_t_eval(t_eval, t_final: float, t0: float = 0.0) -> np.ndarray | None:
+    r"""``t_eval`` as a float64 array of strictly increasing times in :math:`[t_0, t_0 + T]` (None stays None).
+
+    Raises
+    ------
+    ValueError
+        Naming ``t_eval``: not 1-D, empty, non-finite, not strictly increasing, or outside the run.
+    """
+    if t_eval is None:
+        return None
+    try:
+        te = np.array(t_eval, dtype=np.float64).reshape(-1) if np.ndim(t_eval) <= 1 else None
+    except (TypeError, ValueError):
+        raise ValueError("t_eval: must be a 1-D array of times") from None
+    if te is None:
+        raise ValueError(f"t_eval: must be a 1-D array of times, got shape {np.shape(t_eval)}")
+    if te.size == 0:
+        raise ValueError("t_eval: give at least one time (or leave t_eval=None to save every step)")
+    if not np.all(np.isfinite(te)):
+        raise ValueError("t_eval: contains NaN or inf")
+    if np.any(np.diff(te) <= 0):
+        raise ValueError("t_eval: times must be strictly increasing")
+    end = t0 + t_final
+    if te[0] < t0 or te[-1] > end:
+        raise ValueError(f"t_eval: times must lie in [{t0:g}, {end:g}] (the run), got [{te[0]:g}, {te[-1]:g}]")
+    return te
+
+
+def fixed_step_grid_eval(t_final: float, dt: float, t_eval: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r"""The fixed-step grid with every requested time inserted, and which points are saved.
+
+    .. math::
+
+        \{t_k = \min(k\,dt, T)\} \cup t_{\mathrm{eval}},
+
+    so the step before a requested time is shortened to land on it exactly, and the steps after it
+    continue on the original grid :math:`k\,dt`.  A grid point within :math:`10^{-9} dt` of a
+    requested time is replaced by it (no round-off sized steps); ``t_final`` is always kept.
+
+    Returns
+    -------
+    (grid, save) : ndarray of float, ndarray of bool
+        Step times from 0 to T and the mask of the requested ones (``grid[save] == t_eval``).
+
+    References
+    ----------
+    Hairer–Nørsett–Wanner I, §II.1.
+    """
+    base = fixed_step_grid(t_final, dt)
+    near = np.zeros(len(base), dtype=bool)
+    idx = np.clip(np.searchsorted(t_eval, base), 0, len(t_eval) - 1)
+    for off in (0, -1):
+        j = np.clip(idx + off, 0, len(t_eval) - 1)
+        near |= np.abs(t_eval[j] - base) <= 1e-9 * dt
+    near[0] = near[-1] = False  # 0 and T stay (T merges with a requested T below)
+    grid = np.union1d(base[~near], t_eval)
+    save = np.isin(grid, t_eval)
+    return grid, save
 
 
 def _progress_bar(progress, total, desc):
@@ -379,6 +545,7 @@ def integrate_fixed(
     save_every: int = 1,
     t0: float = 0.0,
     progress: bool = False,
+    t_eval=None,
 ) -> IntegrationResult:
     r"""Integrate with a fixed step, landing exactly on ``t_final``.
 
@@ -386,7 +553,9 @@ def integrate_fixed(
 
         x_{k+1} = \Phi_{h_k}(t_k, x_k),\qquad h_k = t_{k+1} - t_k,\qquad t_k = \min(k\,dt, T),
 
-    with :math:`\Phi` one of :func:`euler_step`, :func:`lie_euler_step`, :func:`rk4_step`.
+    with :math:`\Phi` one of :func:`euler_step`, :func:`authors_step`, :func:`lie_euler_step`,
+    :func:`rk4_step`; with ``t_eval`` the grid is :func:`fixed_step_grid_eval` (the step before each
+    requested time is shortened to land on it).
 
     Parameters
     ----------
@@ -397,7 +566,8 @@ def integrate_fixed(
         Final time :math:`T \ge 0` (measured from ``t0``).
     dt : float
         Step, > 0. The last step is shortened to hit ``t_final``.
-    method : {"euler", "rk4", "lie_euler"}
+    method : {"euler", "rk4", "lie_euler", "authors"}
+        ``"authors"`` expects ``f`` to be the unprojected attention (see :func:`authors_step`).
     manifold : {"sphere", "angles", "euclidean"}
     save_every : int
         Save every ``save_every``-th step; the initial and final states are always saved.
@@ -405,6 +575,9 @@ def integrate_fixed(
         Initial time passed to ``f`` (time-dependent fields).
     progress : bool
         Show a tqdm progress bar.
+    t_eval : array_like, optional
+        Save exactly these times (strictly increasing, in ``[t0, t0 + t_final]``) and no others;
+        excludes ``save_every``.
 
     Returns
     -------
@@ -418,26 +591,39 @@ def integrate_fixed(
     dt = float(dt)
     if not math.isfinite(dt) or dt <= 0:
         raise ValueError(f"dt: must be a finite step > 0, got {dt}")
-    steppers = {"euler": euler_step, "rk4": rk4_step, "lie_euler": lie_euler_step}
+    steppers = {"euler": euler_step, "rk4": rk4_step, "lie_euler": lie_euler_step, "authors": authors_step}
     if method not in steppers:
         raise ValueError(f"method: fixed-step methods are {', '.join(steppers)}; got {method!r}")
     step = steppers[method]
+    t_eval = check_t_eval(t_eval, t_final, t0)
+    if t_eval is not None and save_every != 1:
+        raise ValueError("save_every: t_eval already says which times to save; drop save_every")
     fc = _Counted(f)
-    grid = fixed_step_grid(t_final, dt)
-    n_steps = len(grid) - 1
-    n_saved = 1 + n_steps // save_every + (1 if n_steps % save_every else 0)
+    if t_eval is None:
+        grid = fixed_step_grid(t_final, dt)
+        n_steps = len(grid) - 1
+        save = np.zeros(n_steps + 1, dtype=bool)
+        save[0] = save[-1] = True
+        save[save_every::save_every] = True
+    else:
+        grid, save = fixed_step_grid_eval(t_final, dt, t_eval - t0)
+        grid[save] = t_eval - t0
+        n_steps = len(grid) - 1
+    n_saved = int(np.count_nonzero(save))
     states = np.empty((n_saved,) + x0.shape)
     times = np.empty(n_saved)
-    states[0], times[0] = x0, t0
-    x, j = x0, 1
+    x, j = x0, 0
+    if save[0]:
+        states[0], times[0] = x0, t0
+        j = 1
     bar = _progress_bar(progress, n_steps, f"{method}")
     try:
         for k in range(n_steps):
             x = step(fc, t0 + grid[k], x, grid[k + 1] - grid[k], manifold)
             if not np.all(np.isfinite(x)):
                 raise FloatingPointError(f"non-finite state at t = {t0 + grid[k + 1]:.6g}; reduce dt")
-            if (k + 1) % save_every == 0 or k + 1 == n_steps:
-                states[j], times[j] = x, t0 + grid[k + 1]
+            if save[k + 1]:
+                states[j], times[j] = x, (t_eval[j] if t_eval is not None else t0 + grid[k + 1])
                 j += 1
             if bar is not None:
                 bar.update(1)
@@ -448,9 +634,12 @@ def integrate_fixed(
     return IntegrationResult(times=times, states=states, nfev=fc.n, steps=n_steps)
 
 
-def _error_norm(err, y0, y1, rtol, atol):
+def _error_norm(err, y0, y1, rtol, atol, batch: bool = False):
     scale = atol + rtol * np.maximum(np.abs(y0), np.abs(y1))
-    return float(np.sqrt(np.mean((err / scale) ** 2)))
+    q = (err / scale) ** 2
+    if batch:  # the largest of the systems' own RMS norms (axis 0 indexes the systems)
+        return float(np.sqrt(np.max(np.mean(q.reshape(q.shape[0], -1), axis=1))))
+    return float(np.sqrt(np.mean(q)))
 
 
 def _initial_step(f, t0, x0, k1, rtol, atol, order=5):
@@ -481,6 +670,8 @@ def integrate_adaptive(
     max_steps: int = 1_000_000,
     t0: float = 0.0,
     progress: bool = False,
+    t_eval=None,
+    batch: bool = False,
 ) -> IntegrationResult:
     r"""Dormand–Prince 5(4) with error control and retraction, landing exactly on ``t_final``.
 
@@ -500,6 +691,10 @@ def integrate_adaptive(
     ``t_final``. On the sphere the retraction breaks first-same-as-last, so the first stage is
     re-evaluated at the retracted point (7 field calls per step; 6 in flat space).
 
+    With ``t_eval`` the states at the requested times come from the step's dense output
+    (:func:`dopri5_dense`, order 4, retracted onto the sphere), not from interpolating saved steps;
+    the step sequence is the same as without ``t_eval``.
+
     Parameters
     ----------
     f : callable ``f(t, x) -> ndarray``
@@ -518,6 +713,12 @@ def integrate_adaptive(
         Raise ``RuntimeError`` after this many attempted steps.
     t0 : float
     progress : bool
+    t_eval : array_like, optional
+        Save exactly these times (strictly increasing, in ``[t0, t0 + t_final]``), by dense output;
+        excludes ``save_every``.
+    batch : bool
+        ``x0`` holds independent systems along axis 0: the error norm is the largest of the
+        systems' own norms (each system meets the tolerance; all share the step sequence).
 
     Returns
     -------
@@ -525,8 +726,9 @@ def integrate_adaptive(
 
     References
     ----------
-    Hairer–Nørsett–Wanner I, §II.4 (error norm (4.11), controller (4.13), starting step) and §II.5
-    (Dormand–Prince 5(4)); Hairer–Lubich–Wanner §IV.4 (projection after each step).
+    Hairer–Nørsett–Wanner I, §II.4 (error norm (4.11), controller (4.13), starting step), §II.5
+    (Dormand–Prince 5(4)) and §II.6 (dense output); Hairer–Lubich–Wanner §IV.4 (projection after each
+    step).
     """
     x0, t_final, save_every = _check_common(x0, t_final, save_every, manifold)
     rtol = float(rtol)
@@ -537,10 +739,22 @@ def integrate_adaptive(
     atol = rtol * 1e-3 if atol is None else float(atol)
     if not math.isfinite(atol) or atol < 0:
         raise ValueError(f"atol: must be finite and >= 0, got {atol}")
+    t_eval = check_t_eval(t_eval, t_final, t0)
+    if t_eval is not None and save_every != 1:
+        raise ValueError("save_every: t_eval already says which times to save; drop save_every")
     fc = _Counted(f)
     t, x = t0, x0
     t_end = t0 + t_final
-    times, states = [t], [x0.copy()]
+    if t_eval is None:
+        times, states = [t], [x0.copy()]
+        pending = 0
+    else:
+        times, states = [], []
+        pending = 0
+        while pending < len(t_eval) and t_eval[pending] <= t0:
+            times.append(float(t_eval[pending]))
+            states.append(x0.copy())
+            pending += 1
     steps = rejected = 0
     if t_final == 0.0:
         return IntegrationResult(np.array(times), np.array(states), 0, 0, 0)
@@ -561,19 +775,31 @@ def integrate_adaptive(
             h_try = t_end - t if last else h
             if h_try <= 1e-14 * max(1.0, abs(t)):
                 raise RuntimeError(f"step size underflow at t = {t:.6g}; the problem is too stiff for rtol={rtol}")
-            x_new, err, k7 = dopri5_step(fc, t, x, h_try, k1)
-            enorm = _error_norm(err, x, x_new, rtol, atol) if np.all(np.isfinite(x_new)) else math.inf
+            x_new, err, ks = _dopri5_stages(fc, t, x, h_try, k1)
+            enorm = _error_norm(err, x, x_new, rtol, atol, batch) if np.all(np.isfinite(x_new)) else math.inf
             if enorm <= 1.0:
+                t_old, x_old = t, x
                 t = t_end if last else t + h_try
                 steps += 1
                 if manifold == "sphere":
                     x = retract(x_new, manifold)
                     k1 = fc(t, x) if t < t_end else None
                 else:
-                    x, k1 = x_new, k7
-                if steps % save_every == 0 or t >= t_end:
-                    times.append(t)
-                    states.append(x.copy())
+                    x, k1 = x_new, ks[6]
+                if t_eval is None:
+                    if steps % save_every == 0 or t >= t_end:
+                        times.append(t)
+                        states.append(x.copy())
+                else:
+                    while pending < len(t_eval) and t_eval[pending] <= t:  # requested times in (t_old, t]
+                        te = float(t_eval[pending])
+                        if te == t:
+                            u = x.copy()
+                        else:
+                            u = retract(dopri5_dense(x_old, x_new, ks, h_try, (te - t_old) / h_try), manifold)
+                        times.append(te)
+                        states.append(u)
+                        pending += 1
                 fac = 0.9 * enorm ** (-0.2) if enorm > 0 else fac_max
                 h = h_try * min(fac_max, max(0.2, fac))
                 fac_max = 5.0
@@ -587,9 +813,10 @@ def integrate_adaptive(
     finally:
         if bar is not None:
             bar.close()
-    if times[-1] != t_end:  # final state always saved (loop saves it; guard for clarity)
+    if t_eval is None and times[-1] != t_end:  # final state always saved (loop saves it; guard for clarity)
         times.append(t_end)
         states.append(x.copy())
+    assert t_eval is None or len(times) == len(t_eval)
     return IntegrationResult(np.array(times), np.array(states), fc.n, steps, rejected)
 
 
@@ -606,17 +833,21 @@ def integrate(
     save_every: int = 1,
     t0: float = 0.0,
     progress: bool = False,
+    t_eval=None,
+    batch: bool = False,
 ) -> IntegrationResult:
-    r"""Dispatch to :func:`integrate_fixed` (``euler``, ``rk4``, ``lie_euler``; needs ``dt``) or
+    r"""Dispatch to :func:`integrate_fixed` (``euler``, ``rk4``, ``lie_euler``, ``authors``; needs ``dt``) or
     :func:`integrate_adaptive` (``adaptive``; needs ``rtol``, ``dt`` if given is the first step).
 
     Solves :math:`\dot x = f(t, x)`, :math:`x(t_0) = x_0` on ``[t0, t0 + t_final]``.
 
     Parameters
     ----------
-    f, x0, t_final, dt, rtol, atol, manifold, save_every, t0, progress
+    f, x0, t_final, dt, rtol, atol, manifold, save_every, t0, progress, t_eval
         As in the two drivers.
-    method : {"euler", "rk4", "lie_euler", "adaptive"}
+    batch : bool
+        Systems along axis 0 (adaptive error norm per system, see :func:`integrate_adaptive`).
+    method : {"euler", "rk4", "lie_euler", "adaptive", "authors"}
 
     Returns
     -------
@@ -633,12 +864,13 @@ def integrate(
             raise ValueError("rtol: method='adaptive' needs rtol= (e.g. 1e-8)")
         return integrate_adaptive(
             f, x0, t_final, rtol=rtol, atol=atol, manifold=manifold, save_every=save_every,
-            h0=dt, t0=t0, progress=progress,
+            h0=dt, t0=t0, progress=progress, t_eval=t_eval, batch=batch,
         )
     if dt is None:
         raise ValueError(f"dt: method={method!r} is fixed-step and needs dt= (e.g. 0.01)")
     if rtol is not None or atol is not None:
         raise ValueError(f"rtol: method={method!r} is fixed-step and takes no tolerance; drop rtol/atol or use method='adaptive'")
     return integrate_fixed(
-        f, x0, t_final, dt, method=method, manifold=manifold, save_every=save_every, t0=t0, progress=progress
+        f, x0, t_final, dt, method=method, manifold=manifold, save_every=save_every, t0=t0, progress=progress,
+        t_eval=t_eval,
     )

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from attnflow.numerics.integrators import FIXED_METHODS, METHODS, integrate_adaptive, integrate_fixed
+from attnflow.numerics.integrators import FIXED_METHODS, METHODS, check_t_eval, integrate_adaptive, integrate_fixed
 from attnflow.numerics.trajectory import Trajectory
 
-__all__ = ["simulate", "default_method"]
+__all__ = ["simulate", "default_method", "authors_step_scale"]
 
 
 def default_method(dt: float | None, rtol: float | None) -> str:
@@ -77,6 +77,8 @@ def simulate(
     seed: int | None = None,
     progress: bool = False,
     normalize: bool = False,
+    t_eval=None,
+    energy: bool | None = None,
     **params: Any,
 ) -> Trajectory:
     r"""Integrate the particle system ``model`` from ``x0`` over :math:`[0, T]`.
@@ -89,9 +91,17 @@ def simulate(
 
     with :math:`F` the velocity of :func:`attnflow.numerics.velocity` (e.g. for ``"sa"``
     :math:`\dot x_i = P_{x_i}(Z_i^{-1}\sum_j e^{\beta\langle x_i,x_j\rangle}x_j)`), and records the
-    interaction energy of each saved state when the model has one and its hypotheses hold (else
-    ``Trajectory.energy`` is None and ``Trajectory.energy_note`` says why: e.g. β = 0, general
-    Q, K, V, a batch of angle sequences, an energy beyond float64 at β ≳ 700).
+    interaction energy of each saved state when asked (``energy``), the model has one and its
+    hypotheses hold (else ``Trajectory.energy`` is None and ``Trajectory.energy_note`` says why: e.g.
+    β = 0, general Q, K, V, an energy beyond float64 at β ≳ 700).
+
+    **Ensembles.** ``x0`` of shape ``(B, n, d)`` (sphere and Euclidean models) or ``(B, n)`` (circle
+    models) holds B independent systems, integrated together: one kernel call per integrator stage
+    covers all of them (the generated ensemble kernel, parallel over systems), and
+    ``Trajectory.states`` has shape ``(len(times), B, n, d)`` / ``(len(times), B, n)``.  For the
+    circle models this is the existing ``(P, n)`` convention (``causal_alibi``: P prompts, each an
+    independent system).  Fixed-step methods give each system bit for bit the result of running it
+    alone; the adaptive method shares one step sequence whose error is controlled per system.
 
     Parameters
     ----------
@@ -99,8 +109,9 @@ def simulate(
         A key of ``attnflow.numerics.fields.MODELS`` (``sa``, ``usa``, ``qkv``, ``kuramoto``,
         ``causal_alibi``, ``multihead``, ``preln``, ``periln``, ``ngpt``, ``sqrt``).
     x0 : array_like
-        Initial state: ``(n, d)`` unit rows for sphere models, angles ``(n,)`` / ``(P, N)`` for the
-        circle models, ``(n, d)`` for the euclidean ``preln`` / ``periln`` state :math:`x_i=r_i\theta_i`.
+        Initial state: ``(n, d)`` unit rows for sphere models, angles ``(n,)`` for the circle
+        models, ``(n, d)`` for the euclidean ``preln`` / ``periln`` state :math:`x_i=r_i\theta_i`;
+        with a leading axis B (``(B, n, d)``, ``(B, n)``) a batch of B independent systems.
         Never modified.
     beta : float
         Inverse temperature (negative allowed where the model allows it).
@@ -110,11 +121,23 @@ def simulate(
         Fixed step (> 0). For ``method="adaptive"`` it is the first trial step.
     rtol, atol : float, optional
         Tolerances of the adaptive method (``atol`` defaults to ``rtol * 1e-3``).
-    method : {"euler", "rk4", "lie_euler", "adaptive"}, optional
+    method : {"euler", "rk4", "lie_euler", "adaptive", "authors"}, optional
         Default: ``"rk4"`` if ``dt`` is given, ``"adaptive"`` if ``rtol`` is (see
-        :func:`default_method`).
+        :func:`default_method`).  ``"authors"`` is the layer of the papers' scripts,
+        ``x ← normalise(x + h a)`` with the unprojected attention ``a`` (first order, a different
+        clock: :func:`attnflow.numerics.integrators.authors_step`), with the step of the
+        unnormalised exponential models (``usa``, shared ``multihead``) divided by
+        :math:`\max(\sqrt\beta e^{\beta-1/2}, 1)` as in their ``phase-diagrams.py``; sphere models
+        whose output map is the tangent projection only.
     save_every : int
         Save every ``save_every``-th (accepted) step; the initial and final states are always saved.
+    t_eval : array_like, optional
+        Save exactly these times (strictly increasing, within ``[0, t_final]``) instead: fixed-step
+        methods shorten the step before each one to land on it, the adaptive method evaluates its
+        dense output there (order 4).  Excludes ``save_every``.
+    energy : bool, optional
+        Record the energy of every saved state (array ``(len(times),)``, or ``(len(times), B)`` for a
+        batch).  Default: True for one system (today's behaviour), False for a batch.
     seed : int, optional
         Seeds the draw of missing random matrices: for ``qkv`` without ``Q``, ``K``, ``V`` and for
         ``multihead`` without ``M`` (then ``heads=H`` is required), see
@@ -178,48 +201,49 @@ def simulate(
     if not np.all(np.isfinite(x0)):
         raise ValueError("x0: contains NaN or inf; pass finite initial states")
     manifold = spec.manifold
-    if manifold == "sphere" and x0.ndim == 2 and normalize:
-        norms = np.linalg.norm(x0, axis=1, keepdims=True)
+    batch = x0.ndim == (2 if manifold == "angles" else 3)
+    if energy is None:
+        energy = not batch
+    elif not isinstance(energy, (bool, np.bool_)):
+        raise ValueError(f"energy: must be True or False, got {energy!r}")
+    if manifold == "sphere" and x0.ndim in (2, 3) and normalize:
+        norms = np.linalg.norm(x0, axis=-1, keepdims=True)
         if np.any(norms == 0):
             raise ValueError("x0: a zero row cannot be normalised onto the sphere")
         x0 = x0 / norms
 
     params = dict(params)
     _fill_random_matrices(spec, x0, seed, params)
+    t_eval = check_t_eval(t_eval, float(t_final))
+    if t_eval is not None and save_every != 1:
+        raise ValueError("save_every: t_eval already says which times to save; drop save_every")
     # validates model parameters, shapes and (sphere) unit norms once, with clear messages
     fields.velocity(x0, model=model, beta=beta, t=0.0, **params)
-    f = fields.make_field(model, beta=beta, **params)
+    step = None if dt is None else float(dt)
+    if method == "authors":
+        f, step = _authors_field(spec, model, beta, step, params)
+    else:
+        f = fields.make_field(model, beta=beta, **params)
 
     t0 = time.perf_counter()
     if method == "adaptive":
         res = integrate_adaptive(
             f, x0, float(t_final), rtol=rtol, atol=atol, manifold=manifold, save_every=save_every,
-            h0=dt, progress=progress,
+            h0=dt, progress=progress, t_eval=t_eval, batch=batch,
         )
     else:
         res = integrate_fixed(
-            f, x0, float(t_final), float(dt), method=method, manifold=manifold, save_every=save_every,
-            progress=progress,
+            f, x0, float(t_final), step, method=method, manifold=manifold, save_every=save_every,
+            progress=progress, t_eval=t_eval,
         )
     wall = time.perf_counter() - t0
-    energy, energy_note = None, ""
-    if spec.has_energy:
-        try:  # defined only under hypotheses (beta != 0, Q^T K = V = V^T, symmetric M_h, one sequence)
-            fields.energy(res.states[0], model=model, beta=beta, **params)
-        except ValueError as exc:
-            energy_note = f"energy not defined here: {exc}"
-        except OverflowError:  # e^{beta} beyond float64 (beta >~ 700)
-            energy_note = f"energy overflows float64 at beta={beta:g}"
-        else:
-            energy = np.array([fields.energy(s, model=model, beta=beta, **params) for s in res.states])
-    else:
-        energy_note = f"model {spec.name!r} has no interaction energy"
+    energies, energy_note = _energies(spec, model, beta, params, res.states, energy, batch)
     if seed is not None:
         params["seed"] = seed
     return Trajectory(
         times=res.times,
         states=res.states,
-        energy=energy,
+        energy=energies,
         energy_note=energy_note,
         model=spec.name,
         beta=beta,
@@ -229,17 +253,87 @@ def simulate(
         nfev=res.nfev,
         steps=res.steps,
         rejected=res.rejected,
-        dt=None if dt is None else float(dt),
+        dt=step,
         rtol=None if rtol is None else float(rtol),
         wall_time=wall,
     )
 
 
+def _energies(spec, model, beta, params, states, wanted: bool, batch: bool):
+    """``(energy array or None, note)`` for the saved ``states`` (``(k,)``, or ``(k, B)`` for a batch)."""
+    from attnflow.numerics import fields
+
+    if not wanted:
+        return None, "energy not computed (energy=False" + (", the default for a batch)" if batch else ")")
+    if not spec.has_energy:
+        return None, f"model {spec.name!r} has no interaction energy"
+    first = states[0][0] if batch else states[0]
+    try:  # defined only under hypotheses (beta != 0, Q^T K = V = V^T, symmetric M_h)
+        fields.energy(first, model=model, beta=beta, **params)
+    except ValueError as exc:
+        return None, f"energy not defined here: {exc}"
+    except OverflowError:  # e^{beta} beyond float64 (beta >~ 700)
+        return None, f"energy overflows float64 at beta={beta:g}"
+    if batch:
+        return np.array([[fields.energy(x, model=model, beta=beta, **params) for x in s] for s in states]), ""
+    return np.array([fields.energy(s, model=model, beta=beta, **params) for s in states]), ""
+
+
+def authors_step_scale(spec, beta: float) -> float:
+    r"""The factor by which ``method="authors"`` divides the step: :math:`\max(\sqrt\beta e^{\beta-1/2}, 1)`
+    for the unnormalised exponential models (mean normalisation, weight :math:`e^{\beta s}`: ``usa``,
+    shared ``multihead``), 1 otherwise.
+
+    .. math:: \eta = h / \max(\sqrt\beta\,e^{\beta-1/2}, 1)
+
+    The authors' ``phase-diagrams.py`` (repository borjanG/2023-transformers-rotf, class
+    ``simu_xform``) does this without softmax "so that we don't take more than 0.1 radian moves";
+    the clock advances by :math:`\eta` per step.
+
+    References
+    ----------
+    arXiv:2312.10794 (the experiments of the phase diagrams).
+    """
+    import sympy as sp
+
+    from attnflow.symbolic.models import beta as beta_symbol
+    from attnflow.symbolic.models import s as score
+
+    modes = set(spec.normalization_modes().values())
+    if modes != {"mean"} or sp.simplify(spec.weight - sp.exp(beta_symbol * score)) != 0 or beta <= 0:
+        return 1.0
+    return max(math.sqrt(beta) * math.exp(min(beta - 0.5, 700.0)), 1.0)
+
+
+def _authors_field(spec, model, beta, dt, params):
+    """The unprojected attention field of ``spec`` and the authors' step (see :func:`authors_step_scale`)."""
+    import dataclasses
+
+    from attnflow.numerics import fields
+    from attnflow.numerics.fields._dispatch import has_dissipation
+    from attnflow.symbolic.models import SphereModel
+    from attnflow.symbolic.models import _symbols as S
+
+    if not isinstance(spec, SphereModel) or spec.manifold != "sphere" or not has_dissipation(spec):
+        raise ValueError(f"method: 'authors' is the normalised residual layer x <- normalise(x + h a) of sphere "
+                         f"models whose field is the tangent projection of the attention a; model {spec.name!r} "
+                         "is not one (use 'euler' or 'rk4')")
+    raw = _RAW.get(id(spec))
+    if raw is None or raw[0] is not spec:
+        decl = dataclasses.replace(spec, name=f"{spec.name}_attention", output=S.A, energy=None, claims=(),
+                                   energy_condition=None, description=f"unprojected attention of {spec.name}")
+        raw = _RAW[id(spec)] = (spec, decl)
+    return fields.make_field(raw[1], beta=beta, **params), dt / authors_step_scale(spec, beta)
+
+
+_RAW: dict[int, tuple] = {}
+
+
 def _fill_random_matrices(spec, x0, seed, params) -> None:
     """Draw the missing matrix parameters of a model that declares ``draw_params`` from ``seed``
-    (``qkv``: Q, K, V; ``multihead``: M, with ``heads=H``), in place.  The options ``heads`` and
-    ``symmetric`` are consumed."""
-    if seed is None or x0.ndim != 2 or getattr(spec, "draw_params", None) is None:
+    (``qkv``: Q, K, V; ``multihead``: M, with ``heads=H``), in place, shared by every system of a
+    batch.  The options ``heads`` and ``symmetric`` are consumed."""
+    if seed is None or spec.manifold == "angles" or x0.ndim not in (2, 3) or getattr(spec, "draw_params", None) is None:
         return
     required = [m.name for m in spec.matrix_params if m.required]
     if any(name in params for name in required):
@@ -247,4 +341,4 @@ def _fill_random_matrices(spec, x0, seed, params) -> None:
     options = {k: params.pop(k) for k in ("heads", "symmetric") if k in params}
     if "symmetric" in options:
         options["symmetric"] = bool(options["symmetric"])
-    params.update(spec.draw_params(x0.shape[1], seed, **options))
+    params.update(spec.draw_params(x0.shape[-1], seed, **options))

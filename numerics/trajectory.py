@@ -7,6 +7,8 @@ model has one), the run's metadata, and helpers to read clustering off it:
   tokens are linked when :math:`1 - \langle u_i, u_j\rangle \le \mathrm{tol}` (single linkage);
 - :meth:`Trajectory.time_to_cluster` — first saved time at which *all* pairs satisfy
   :math:`\langle u_i, u_j\rangle \ge 1 - \mathrm{tol}` (one cluster);
+- batches of independent systems (``states`` of shape ``(k, B, n, d)``, or ``(k, B, n)`` for angles):
+  both give one value per system (never clustered: NaN), :meth:`Trajectory.system` extracts one;
 - :meth:`Trajectory.save_npz` / :meth:`Trajectory.load_npz` — atomic, pickle-free ``.npz`` files.
 
 Here :math:`u_i` is the unit direction of token i: :math:`x_i` on the sphere,
@@ -120,6 +122,17 @@ def min_pairwise_inner(u: np.ndarray, block: int = 1024) -> float:
     return float(min(np.min(u[s : s + block] @ u.T) for s in range(0, n, block)))
 
 
+def _min_inner_per_system(u: np.ndarray, entries: int = 2**22) -> np.ndarray:
+    r""":math:`\min_{i,j}\langle u_i, u_j\rangle` of every system of ``u`` (B, n, k), in chunks of systems
+    holding at most ``entries`` inner products (large systems: row blocks of :func:`min_pairwise_inner`)."""
+    B, n = u.shape[:2]
+    if n * n > entries:
+        return np.array([min_pairwise_inner(ub) for ub in u])
+    step = max(1, entries // (n * n))
+    return np.concatenate([np.einsum("bik,bjk->bij", u[a:a + step], u[a:a + step]).min(axis=(1, 2))
+                           for a in range(0, B, step)])
+
+
 @dataclass
 class Trajectory:
     r"""Saved states of one simulation run.
@@ -129,16 +142,19 @@ class Trajectory:
     times : ndarray (k,)
         Saved times; ``times[0]`` is the start, ``times[-1]`` the final time.
     states : ndarray (k, *x0.shape)
-        Saved states; ``states[-1]`` is the final state.
-    energy : ndarray (k,) or None
+        Saved states; ``states[-1]`` is the final state.  For a batch of B independent systems
+        ``(k, B, n, d)`` (sphere, Euclidean) or ``(k, B, n)`` (angles; ``causal_alibi``'s prompts).
+    energy : ndarray (k,) or (k, B), or None
         Interaction energy of each saved state (``attnflow.numerics.energy``), None when the model
-        has none.
+        has none or it was not asked for (``energy_note`` says which).
     model, beta, params, method, manifold
         What was integrated and how.
     nfev, steps, rejected : int
         Field evaluations, accepted steps, rejected steps (adaptive only).
     dt, rtol : float or None
-        Step or tolerance of the run.
+        Step or tolerance of the run (``method="authors"``: the step actually taken, ``dt`` divided
+        by the scripts' factor for the unnormalised models, see
+        :func:`attnflow.numerics.simulate.authors_step_scale`).
     wall_time : float
         Seconds spent integrating.
     energy_note : str
@@ -174,8 +190,10 @@ class Trajectory:
             )
         if self.energy is not None:
             self.energy = np.asarray(self.energy, dtype=np.float64)
-            if self.energy.shape != self.times.shape:
-                raise ValueError(f"energy: shape {self.energy.shape} does not match times {self.times.shape}")
+            want = self.times.shape + ((self.states.shape[1],) if self.batched else ())
+            if self.energy.shape != want:
+                raise ValueError(f"energy: shape {self.energy.shape} does not match times {self.times.shape}"
+                                 + (f" and {self.states.shape[1]} systems" if self.batched else ""))
 
     # ------------------------------------------------------------------ views
     @property
@@ -185,8 +203,25 @@ class Trajectory:
 
     @property
     def batched(self) -> bool:
-        """True for a ``(P, N)`` batch of angle sequences."""
-        return self.manifold == "angles" and self.states.ndim == 3
+        """True for a batch of independent systems: states ``(k, B, n, d)``, or ``(k, P, N)`` angles."""
+        return self.states.ndim == (3 if self.manifold == "angles" else 4)
+
+    @property
+    def n_systems(self) -> int:
+        """B, the number of independent systems (1 for a single system)."""
+        return int(self.states.shape[1]) if self.batched else 1
+
+    def system(self, b: int) -> "Trajectory":
+        """System ``b`` of a batch as a one-system :class:`Trajectory` (same times and metadata)."""
+        if not self.batched:
+            raise ValueError("b: this trajectory holds one system; index states directly")
+        if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or not -self.n_systems <= b < self.n_systems:
+            raise ValueError(f"b: must be an integer in [0, {self.n_systems}), got {b!r}")
+        return Trajectory(
+            times=self.times, states=self.states[:, b], energy=None if self.energy is None else self.energy[:, b],
+            model=self.model, beta=self.beta, params=dict(self.params), method=self.method, manifold=self.manifold,
+            nfev=self.nfev, steps=self.steps, rejected=self.rejected, dt=self.dt, rtol=self.rtol,
+            wall_time=self.wall_time, energy_note=self.energy_note)
 
     def __len__(self) -> int:
         return len(self.times)
@@ -215,7 +250,7 @@ class Trajectory:
 
         Returns
         -------
-        int, or ndarray of int (P,) for a batch of angle sequences.
+        int, or ndarray of int (B,) for a batch of systems.
 
         References
         ----------
@@ -233,8 +268,10 @@ class Trajectory:
 
             t^* = \min\{t_k :\ \langle u_i(t_k), u_j(t_k)\rangle \ge 1 - \mathrm{tol}\ \ \forall i, j\}.
 
-        Resolution is the saving grid (``save_every``). Returns None (or NaN entries for a batch)
-        when it never happens within the run.
+        Resolution is the saving grid (``save_every`` or ``t_eval``). For a batch: an array (B,)
+        with NaN for the systems that never form one cluster within the run.  For one system: None
+        when it never happens (kept for backwards compatibility; ``float("nan")`` is what the batch
+        form reports).
 
         References
         ----------
@@ -243,11 +280,14 @@ class Trajectory:
         tol = _check_tol(tol)
         if self.batched:
             out = np.full(self.states.shape[1], np.nan)
-            for p in range(self.states.shape[1]):
-                for k, t in enumerate(self.times):
-                    if min_pairwise_inner(unit_directions(self.states[k, p], "angles")) >= 1 - tol:
-                        out[p] = t
-                        break
+            todo = np.arange(self.states.shape[1])
+            for k, t in enumerate(self.times):
+                if todo.size == 0:
+                    break
+                u = unit_directions(self.states[k, todo], self.manifold)
+                done = _min_inner_per_system(u) >= 1 - tol
+                out[todo[done]] = t
+                todo = todo[~done]
             return out
         for k, t in enumerate(self.times):
             if min_pairwise_inner(unit_directions(self.states[k], self.manifold)) >= 1 - tol:

@@ -28,6 +28,8 @@ def test_readme_python_example_runs_and_its_comments_hold():
     assert abs(float(lines[4]) - 2.457) < 1e-3  # t_crit quoted in derivations/retrieval.md (retrieval.recency_threshold)
     assert lines[5] == "certified"
     assert lines[6].startswith("proved - ") and "combine exponentials" in lines[6]
+    assert lines[7] == "(3, 8, 32, 3) [1 1 1 1 1 1 1 1]"  # a batch of 8 systems, each in one cluster at t = 20
+    assert lines[8].startswith("[") and all(t in ("5.", "10.", "20.", "nan") for t in lines[8].strip("[]").split())
 
 
 def test_readme_own_model_example_runs(tmp_path):

@@ -22,6 +22,7 @@ import zlib
 import numpy as np
 
 from attnflow.numerics import _reference as ref
+from attnflow.symbolic.codegen import ENSEMBLE_SHAPES
 
 __all__ = ["Case", "cases"]
 
@@ -220,6 +221,8 @@ def cases(decl, kernel) -> list[Case]:
         t = 0.7
         if decl.manifold == "angles":
             x = rng.uniform(-np.pi, np.pi, (3, n) if kernel.role == "velocity_batched" else n)
+        elif kernel.role == "velocity_ensemble":  # three independent systems
+            x = np.stack([_sphere(rng, n, d) for _ in range(3)])
         else:
             x = _sphere(rng, n, d)  # Euclidean models' kernels take the directions theta_i = x_i / |x_i|
         if kernel.role == "energy_rows":
@@ -228,14 +231,21 @@ def cases(decl, kernel) -> list[Case]:
                        else _energy_case(decl, kernel, x, beta, p))
             continue
         p = _params(decl, rng, d, kernel.variant, symmetric=False)
-        inputs = _velocity_inputs(decl, kernel, x, beta, p, t)
-        if sympy_route:
-            expected = {"out": _sympy_velocity(decl, x, beta, p, t)}
+        def one(xb):  # inputs and expected outputs of one system
+            inp = _velocity_inputs(decl, kernel, xb, beta, p, t)
+            exp = {"out": _sympy_velocity(decl, xb, beta, p, t) if sympy_route
+                   else ref.velocity_ref(xb, decl.name, beta, t=t, **p)}
+            if any(a.name == "logz" for a in kernel.args):
+                exp["logz"] = (_sympy_log_partition(decl, inp, beta, p) if sympy_route
+                               else ref.log_partition_ref(xb, decl.name, beta, **p))
+            return inp, exp
+
+        if kernel.role == "velocity_ensemble":  # per-system inputs and references, stacked
+            per = [one(xb) for xb in x]
+            inputs = {k: np.stack([q[k] for q, _ in per]) if k in ENSEMBLE_SHAPES else v for k, v in per[0][0].items()}
+            expected = {k: np.stack([e[k] for _, e in per]) for k in per[0][1]}
         else:
-            expected = {"out": ref.velocity_ref(x, decl.name, beta, t=t, **p)}
-        if any(a.name == "logz" for a in kernel.args):
-            expected["logz"] = (_sympy_log_partition(decl, inputs, beta, p) if sympy_route
-                                else ref.log_partition_ref(x, decl.name, beta, **p))
+            inputs, expected = one(x)
         if kernel.role == "velocity_blocked":
             start, stop, rows = ((0, n, 4), (1, n, 3), (0, max(1, n - 1), 16), (0, n, 2))[k]
             for name, full in list(expected.items()):

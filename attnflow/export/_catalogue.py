@@ -134,6 +134,10 @@ class KernelSpec:
         return f"{self.name}({params}) -> None"
 
 
+#: The claim that verifies every ensemble kernel (a batch of systems equals the loop over them).
+ENSEMBLE_CLAIM = "ensemble.batch_equals_loop"
+
+
 # ----------------------------------------------------------------------------------------------
 # the catalogue, derived from the model declarations and their kernel plans
 
@@ -148,6 +152,7 @@ def _spec(decl, kernel, cached_module: str | None = None) -> KernelSpec:
     args = tuple(Arg(a.name, a.kind, a.shape.replace("(", "[").replace(")", "]").replace(",]", "]"), a.doc)
                  for a in kernel.args)
     role = {"velocity": "velocity", "velocity_batched": "velocity of P independent configurations",
+            "velocity_ensemble": "velocity of B independent systems (x[b] of shape (n, d))",
             "velocity_blocked": "velocity, rows start..stop-1 by BLAS blocks of rows rows (pure NumPy; other rows "
                                 "untouched)",
             "energy_rows": "row sums of the pair energy, sum_j F(s_ij) = ce exp(m_out_i) z_out_i"}[kernel.role]
@@ -155,6 +160,8 @@ def _spec(decl, kernel, cached_module: str | None = None) -> KernelSpec:
     registered = cached_module is not None or decl.name in _registered_names()
     # a user's model is verified by its generic claims model.<name>.* (and any it names itself)
     claims = tuple(decl.claims) if cached_module is None else (f"model.{decl.name}", *decl.claims)
+    if kernel.role == "velocity_ensemble" and ENSEMBLE_CLAIM not in claims:
+        claims += (ENSEMBLE_CLAIM,)  # the claim that runs every model's batch against its loop of systems
     return KernelSpec(kernel.name, plan.path, family, (decl.name,) if registered else (), claims, args,
                       equation, functools.partial(_cases.cases, decl, kernel), kernel.twin, cached_module)
 

@@ -11,8 +11,10 @@ overflows an intermediate.  How a call picks its kernel is described in
 State conventions
 -----------------
 * ``"sphere"`` models take ``x`` of shape ``(n, d)`` with unit rows (checked to 1e-10 unless
-  ``normalize=True``);
-* ``"euclidean"`` models (Pre-LN, Peri-LN) take ``x = r theta`` of shape ``(n, d)``, rows nonzero;
+  ``normalize=True``), or ``(B, n, d)`` for B independent systems (one kernel call for all of
+  them: the ensemble kernel ``<model>_velocity_ensemble``, parallel over systems);
+* ``"euclidean"`` models (Pre-LN, Peri-LN) take ``x = r theta`` of shape ``(n, d)`` or
+  ``(B, n, d)``, rows nonzero;
 * ``"angles"`` models take angles of shape ``(n,)``, or ``(P, n)`` for P independent prompts
   (batched kernel, parallel over prompts).
 
@@ -49,7 +51,7 @@ def _prepare(model, beta, x, params, normalize: bool = False):
     spec = model_spec(model)
     b = real("beta", beta)
     a = check_state(spec, x, normalize)
-    p = check_params(spec, params, None if spec.manifold == "angles" else a.shape[1])
+    p = check_params(spec, params, None if spec.manifold == "angles" else a.shape[-1])
     check_dims(spec, a, p)
     return spec, b, a, p
 
@@ -70,7 +72,8 @@ def velocity(x, *, model="sa", beta, t: float = 0.0, normalize: bool = False, **
     Parameters
     ----------
     x : array_like
-        State: ``(n, d)`` points, or angles ``(n,)`` / ``(P, n)`` for angle models.
+        State: ``(n, d)`` points or ``(B, n, d)`` for B independent systems, or angles ``(n,)`` /
+        ``(P, n)`` (P independent configurations) for angle models.
     model : str or Model
         A key of :data:`MODELS`, or a declaration.
     beta : float
@@ -156,6 +159,8 @@ def _energy_inputs(model, beta, x, params, what: str):
     spec, b, a, p = _prepare(spec, b, x, params)
     if spec.manifold == "angles" and a.ndim != 1:
         raise ValueError(f"x: {what} takes one configuration of shape (n,), got {a.shape}")
+    if spec.manifold != "angles" and a.ndim != 2:
+        raise ValueError(f"x: {what} takes one system of shape (n, d), got {a.shape}; evaluate a batch system by system")
     spec.check_energy(p, what)
     return spec, b, a, p
 

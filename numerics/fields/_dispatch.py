@@ -19,6 +19,13 @@ Kernel choice per call, on the problem size:
   oversubscribe the cores).  Measured faster than the fused kernel at every tested size, 1.3x
   (d = 3) to 3x (d = 64) at n = 1024..16384 (``bench/bench_kernels.py``).
 * otherwise the fused parallel kernel.
+
+A batch ``(B, n, d)`` of independent systems (sphere and Euclidean models) is one call of the
+ensemble kernel ``<kernel>_velocity_ensemble`` (a loop over systems around the serial twin: each
+system is computed exactly as alone), parallel over systems from :data:`PARALLEL_MIN_PAIRS` pairs
+``B n^2`` on; a system that is itself that large (``n^2 >= PARALLEL_MIN_PAIRS``) is run one after the
+other through the one-system path above.  Circle models take ``(P, n)`` through their batched
+kernel ``<kernel>_velocity_batched``.
 """
 
 from __future__ import annotations
@@ -159,6 +166,8 @@ class Field:
             return
         kern = plan.get("velocity", variant)
         self.kernels = (b.function(kern.name), b.function(kern.twin))
+        ens = plan.get("velocity_ensemble", variant)
+        self.ensemble = None if ens is None else (b.function(ens.name), b.function(ens.twin))
         self.template = kern.template
         self.euclidean = decl.manifold == "euclidean"
         blocked = plan.get("velocity_blocked", variant)
@@ -188,7 +197,13 @@ class Field:
             call(_choose(self.kernels if x.ndim == 1 else self.batched, pairs), x, self.beta, *extra, out)
             return out, None
         if self.euclidean:
-            x = np.ascontiguousarray(x / np.linalg.norm(x, axis=1, keepdims=True))
+            x = np.ascontiguousarray(x / np.linalg.norm(x, axis=-1, keepdims=True))
+        if x.ndim == 3:
+            return self._run_ensemble(x, extra)
+        return self._run_one(x, extra)
+
+    def _run_one(self, x: np.ndarray, extra: tuple):
+        """One system ``x`` (n, d) (directions already taken for Euclidean models)."""
         n, d = x.shape
         out = np.empty_like(x)
         logz = np.empty(n) if self.logz else None
@@ -207,6 +222,36 @@ class Field:
             kx = x if self.KT is None else np.ascontiguousarray(x @ self.KT)
             vx = x if self.VT is None else np.ascontiguousarray(x @ self.VT)
             call(_choose(self.kernels, n * n if self.attend else n), x, qx, kx, vx, self.beta, *self.mats,
+                 *extra, *outs)
+        return out, logz
+
+    def _run_ensemble(self, x: np.ndarray, extra: tuple):
+        """B independent systems ``x`` (B, n, d): one call of the ensemble kernel (parallel over systems,
+        each system serial) while one system is below :data:`PARALLEL_MIN_PAIRS` pairs; larger systems
+        run one after the other through the one-system path (parallel or blocked within each)."""
+        B, n, d = x.shape
+        out = np.empty_like(x)
+        logz = np.empty((B, n)) if self.logz else None
+        if self.ensemble is None or n * n >= PARALLEL_MIN_PAIRS:
+            for b in range(B):
+                v, lz = self._run_one(np.ascontiguousarray(x[b]), extra)
+                out[b] = v
+                if logz is not None:
+                    logz[b] = lz
+            return out, logz
+        outs = (out, logz) if self.logz else (out,)
+        template = self.template
+        pairs = B * n * n
+        if template == "sphere_self":
+            call(_choose(self.ensemble, pairs), x, self.beta, *extra, *outs)
+        elif template == "sphere_heads":
+            mx = np.ascontiguousarray(x[:, None] @ self.MT[None])  # mx[b, h, j] = M_h x_j of system b
+            call(_choose(self.ensemble, self.MT.shape[0] * pairs), x, mx, self.beta, *extra, *outs)
+        else:
+            qx = x if self.QT is None else np.ascontiguousarray(x @ self.QT)
+            kx = x if self.KT is None else np.ascontiguousarray(x @ self.KT)
+            vx = x if self.VT is None else np.ascontiguousarray(x @ self.VT)
+            call(_choose(self.ensemble, pairs if self.attend else B * n), x, qx, kx, vx, self.beta, *self.mats,
                  *extra, *outs)
         return out, logz
 

@@ -88,7 +88,7 @@ def check_dims(spec: Model, x: np.ndarray, p: dict) -> None:
     """The matrices' ``d`` matches the state (for parameters validated without the state)."""
     if spec.manifold == "angles":
         return
-    d = x.shape[1]
+    d = x.shape[-1]
     for m in spec.matrix_params:
         shape = p[m.name].shape
         for k, size in zip(m.shape, shape):
@@ -97,8 +97,17 @@ def check_dims(spec: Model, x: np.ndarray, p: dict) -> None:
                 raise ValueError(f"{m.name}: expected shape {want} to match x of shape {x.shape}, got {shape}")
 
 
+def _row_name(where: tuple) -> str:
+    """``i`` for one system, ``i of system b`` for a batch."""
+    return str(int(where[-1])) if len(where) == 1 else f"{int(where[-1])} of system {int(where[0])}"
+
+
 def check_state(spec: Model, x, normalize: bool) -> np.ndarray:
-    """The state as a C-contiguous float64 array, checked for the model's manifold."""
+    """The state as a C-contiguous float64 array, checked for the model's manifold.
+
+    Sphere and Euclidean models take ``(n, d)`` or ``(B, n, d)`` (B independent systems); circle
+    models take ``(n,)`` or ``(P, n)`` (P independent configurations, e.g. prompts of ``causal_alibi``).
+    """
     if np.iscomplexobj(x):
         raise ValueError("x: expected real points or angles, got complex values")
     try:
@@ -109,22 +118,24 @@ def check_state(spec: Model, x, normalize: bool) -> np.ndarray:
         if a.ndim not in (1, 2) or a.shape[-1] < 1 or a.size == 0:
             raise ValueError(f"x: model {spec.name!r} takes angles of shape (n,) or (P, n), got {a.shape}")
     else:
-        if a.ndim != 2 or a.shape[0] < 1 or a.shape[1] < 2:
-            raise ValueError(f"x: model {spec.name!r} takes points of shape (n, d) with n >= 1, d >= 2, got {a.shape}")
+        if a.ndim not in (2, 3) or a.shape[-2] < 1 or a.shape[-1] < 2 or a.size == 0:
+            raise ValueError(f"x: model {spec.name!r} takes points of shape (n, d), or (B, n, d) for B independent "
+                             f"systems, with n >= 1, d >= 2, got {a.shape}")
     if not np.all(np.isfinite(a)):
         raise ValueError("x: contains NaN or infinite entries")
     if spec.manifold in ("sphere", "euclidean"):
-        norms = np.linalg.norm(a, axis=1)
+        norms = np.linalg.norm(a, axis=-1)
         if np.any(norms == 0.0):
-            raise ValueError(f"x: row {int(np.argmin(norms))} is zero; points need a direction")
+            where = np.unravel_index(int(np.argmin(norms)), norms.shape)
+            raise ValueError(f"x: row {_row_name(where)} is zero; points need a direction")
         if spec.manifold == "sphere":
             if normalize:
-                a = a / norms[:, None]
+                a = a / norms[..., None]
             else:
                 err = np.abs(norms - 1.0)
                 if np.any(err > UNIT_NORM_TOL):
-                    i = int(np.argmax(err))
+                    where = np.unravel_index(int(np.argmax(err)), norms.shape)
                     raise ValueError(
-                        f"x: row {i} has norm {norms[i]!r}, not 1 within {UNIT_NORM_TOL}; "
+                        f"x: row {_row_name(where)} has norm {norms[where]!r}, not 1 within {UNIT_NORM_TOL}; "
                         "normalise the points or pass normalize=True")
     return np.ascontiguousarray(a)

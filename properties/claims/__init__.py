@@ -31,6 +31,7 @@ MODULES: list[str] = [
     "attnflow.properties.claims.interpolation",
     "attnflow.properties.claims.localization",
     "attnflow.properties.claims.lowtemp",
+    "attnflow.properties.claims.ensemble",
     "attnflow.properties.claims.model",  # model.<name>.<family>, generated for every registered model
 ]
 

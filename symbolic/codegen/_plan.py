@@ -6,7 +6,9 @@ of :mod:`attnflow.numerics` and the export catalogue).
 positional arguments -- without printing anything, so that the code that *calls* the kernels is
 derived from the same declaration as the code that *is* the kernels.
 
-Roles: ``velocity`` (one configuration), ``velocity_batched`` (circle: ``(P, n)`` angles),
+Roles: ``velocity`` (one configuration), ``velocity_batched`` (circle: ``(P, n)`` angles, P
+independent configurations), ``velocity_ensemble`` (sphere and Euclidean models: ``(B, n, d)``, B
+independent systems, a loop over systems around the serial twin of ``velocity``),
 ``velocity_blocked`` (the BLAS path of self-attention with an exponential weight, a NumPy function),
 ``energy_rows`` (row sums of the pair energy) and ``energy_scale`` (its prefactor, a Python
 function).  Every numba kernel except the per-token helpers has a serial twin ``<name>_serial``.
@@ -18,7 +20,7 @@ import dataclasses
 
 from attnflow.symbolic.models import CircleModel, Model, SphereModel, get, kernel_variants
 
-__all__ = ["Arg", "Kernel", "KernelPlan", "kernel_plan", "RESERVED_NAMES"]
+__all__ = ["Arg", "Kernel", "KernelPlan", "kernel_plan", "RESERVED_NAMES", "ENSEMBLE_SHAPES"]
 
 #: Variable names the templates use: a declared parameter may not take one of them.
 RESERVED_NAMES = frozenset({
@@ -26,7 +28,7 @@ RESERVED_NAMES = frozenset({
     "N", "i", "j", "k", "q", "a", "r", "s", "l", "m", "w", "z", "f", "g", "h", "u", "v", "p", "dl", "ti", "tj",
     "acc", "tot", "hv", "y", "xj", "blk", "ib", "nblocks", "heads", "hd", "row", "batch", "attend", "buf",
     "mbuf", "xb", "i0", "i1", "cA", "cH", "cX", "XA", "XH", "AA", "HH", "AH", "math", "np", "njit", "prange",
-    "beta", "t", "acc_a",
+    "beta", "t", "acc_a", "system", "systems",
 })
 
 
@@ -75,6 +77,19 @@ def _scalar_args(model: Model) -> list[Arg]:
     if model.time_dependent:
         args.append(Arg("t", "float", "", "time"))
     return args
+
+
+#: Per-system arrays of the velocity kernels, and their shapes with the leading system axis B.
+ENSEMBLE_SHAPES = {"x": "(B, n, d)", "qx": "(B, n, d)", "kx": "(B, n, d)", "vx": "(B, n, d)",
+                   "mx": "(B, H, n, d)", "out": "(B, n, d)", "logz": "(B, n)"}
+
+
+def _ensemble_arg(a: Arg) -> Arg:
+    """The argument of the ensemble kernel for the velocity kernel's argument ``a``: per-system arrays
+    gain the leading system axis, parameters are shared by all systems."""
+    if a.name not in ENSEMBLE_SHAPES:
+        return a
+    return Arg(a.name, a.kind, ENSEMBLE_SHAPES[a.name], f"{a.doc}, one block per system")
 
 
 def _check_names(model: Model) -> None:
@@ -140,6 +155,9 @@ def kernel_plan(model) -> KernelPlan:
                 args = (x, beta, *reals, *outs)
             kernels.append(Kernel(f"{kname}_velocity", "velocity", template, args, variant,
                                   twin=f"{kname}_velocity_serial"))
+            kernels.append(Kernel(f"{kname}_velocity_ensemble", "velocity_ensemble", "ensemble",
+                                  tuple(_ensemble_arg(a) for a in args), variant,
+                                  twin=f"{kname}_velocity_ensemble_serial"))
             if template == "sphere_self" and decl.pair_weight() is not None:
                 kernels.append(Kernel(f"{kname}_velocity_blocked", "velocity_blocked", "sphere_blocked",
                                       (*args, Arg("start", "int", "", "first row"), Arg("stop", "int", "", "row bound"),

@@ -106,11 +106,36 @@ def _check_all_models(ex):
 
     B = rng.standard_normal((d, d))
     pairs.append((attention_average(x, B), ref.velocity_ref(x, "interp_attention", 1.0, B=B)))
+    pairs += _ensemble_pairs(seed, n, d, beta)
     for got, want in pairs:
         err = _rel_err(got, want)
         require(err <= 1e-10, f"kernel vs reference {err:.3e}")
         worst = max(worst, err)
     return worst
+
+
+def _ensemble_pairs(seed, n, d, beta):
+    """(ensemble kernel value, stacked references) for every generated sphere / Euclidean declaration:
+    the batch path ``<kernel>_velocity_ensemble`` of the public API."""
+    from attnflow.symbolic.codegen import generated_models
+
+    rng = np.random.default_rng([seed, 1])
+    pairs = []
+    for decl in generated_models():
+        if decl.manifold == "angles":
+            continue
+        p = _gradient_flow_params(decl, rng, d)
+        variants = [{}] if not isinstance(decl.normalization, dict) else [{"normalization": c} for c in decl.normalization]
+        xs = np.stack([_sphere([seed, b], n, d) for b in range(3)])
+        if decl.manifold == "euclidean":
+            xs = 2.0 * xs
+        for v in variants:
+            q = {**p, **v}
+            if decl.name == "interp_attention":
+                q = {"B": rng.standard_normal((d, d))}
+            pairs.append((fields.velocity(xs, model=decl, beta=beta, t=0.3, **q),
+                          np.stack([ref.velocity_ref(xb, decl.name, beta, t=0.3, **q) for xb in xs])))
+    return pairs
 
 
 def _interp_params(rng, d, m=2):
@@ -122,7 +147,7 @@ def _check_blocked(ex):
     """n = 256 >= sqrt(PARALLEL_MIN_PAIRS): self-attention models take their BLAS-blocked path."""
     x = _sphere(ex["seed"], 256, ex["d"])
     worst = 0.0
-    for name in ("sa", "usa", "preln", "periln", "ngpt", "sqrt"):
+    for name in ("sa", "usa", "preln", "periln", "ngpt", "sqrt", "usa_rescaled"):
         err = _rel_err(fields.velocity(x, model=name, beta=ex["beta"], t=0.3), ref.velocity_ref(x, name, ex["beta"], t=0.3))
         require(err <= 1e-10, f"blocked {name} vs reference {err:.3e}")
         worst = max(worst, err)
@@ -220,6 +245,11 @@ def _model_calls():
                                     **params.get(model, {}))
                 if model == "multihead":
                     fields.velocity(x_, model=model, beta=1.3, M=M, normalization="per_head")
+                    fields.velocity(np.stack([x_, x_]), model=model, beta=1.3, M=M, normalization="per_head")
+                if spec.manifold != "angles":  # a batch of two systems: the ensemble kernel
+                    xs = np.stack([x_, x_[::-1]])
+                    fields.velocity(2.0 * xs if spec.manifold == "euclidean" else xs, model=model, beta=1.3,
+                                    **params.get(model, {}))
                 if spec.has_energy:
                     arg = th_[0] if spec.manifold == "angles" else x_
                     fields.energy(arg, model=model, beta=1.3, **params.get(model, {}))
@@ -376,10 +406,12 @@ def test_all_exports_only_verified_kernels_and_records_refusals(tmp_path, monkey
     manifest = json.loads((tmp_path / "only_usa" / "manifest.json").read_text())
     assert [k["name"] for k in manifest["kernels"]] == ["usa_velocity"]
     assert {r["name"] for r in manifest["refused"]} == set(report.refused)
-    # the copied module holds the blocked path and the energy rows too: present, recorded as not exported
+    # the copied module holds the blocked path, the ensemble kernel and the energy rows too: present,
+    # recorded as not exported
     (entry,) = manifest["files"]
     assert entry["kernels_exported"] == ["usa_velocity", "usa_velocity_serial"]
-    assert sorted(entry["functions_not_exported"]) == ["usa_energy_rows", "usa_energy_rows_serial", "usa_velocity_blocked"]
+    assert sorted(entry["functions_not_exported"]) == ["usa_energy_rows", "usa_energy_rows_serial", "usa_velocity_blocked",
+                                                       "usa_velocity_ensemble", "usa_velocity_ensemble_serial"]
 
 
 # ----------------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ def _sphere(rng, n, d):
 
 def test_registry_names_and_fields():
     assert list(MODELS) == ["sa", "usa", "qkv", "kuramoto", "causal_alibi", "multihead", "preln", "periln",
-                            "ngpt", "sqrt", "interp"]
+                            "ngpt", "sqrt", "interp", "usa_rescaled", "kuramoto_rescaled"]
     assert ModelSpec is models.Model and MODELS is models.MODELS  # the numerics view is the declaration registry
     for name, spec in MODELS.items():
         assert isinstance(spec, ModelSpec)

@@ -1,4 +1,4 @@
-r"""USA: unnormalised self-attention on the sphere.
+r"""USA: unnormalised self-attention on the sphere, and its time-rescaled form ``usa_rescaled``.
 
 .. math::
     \dot x_i = P_{x_i}\Big(\frac1n\sum_j e^{\beta\langle x_i,x_j\rangle}x_j\Big),\qquad
@@ -21,4 +21,15 @@ usa = SphereModel(
             "equiangular.invariance", "equiangular.rate.usa"),
     source="arXiv 2512.01868 (USA)",
     description="unnormalised self-attention: dx_i/dt = P_{x_i}((1/n) sum_j e^{beta<x_i,x_j>} x_j)",
+)
+
+usa_rescaled = SphereModel(
+    name="usa_rescaled",
+    weight=sp.exp(beta * (s - 1)),
+    normalization="mean",
+    energy=sp.exp(beta * (s - 1)) / beta,
+    claims=("ensemble.rescaled_clock", "ensemble.batch_equals_loop"),
+    source="arXiv 2512.01868 (USA), time-rescaled",
+    description="USA on the clock tau = e^{-beta} t: dx_i/dt = P_{x_i}((1/n) sum_j e^{beta(<x_i,x_j> - 1)} x_j); "
+                "weights <= 1, finite at any beta",
 )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from attnflow.symbolic.codegen._plan import Kernel, KernelPlan, kernel_plan
+from attnflow.symbolic.codegen._plan import ENSEMBLE_SHAPES, Kernel, KernelPlan, kernel_plan
 from attnflow.symbolic.codegen.backends.numba._render import render
 from attnflow.symbolic.codegen.backends.numba.config import NumbaConfig
 from attnflow.symbolic.codegen.backends.numba.printer import numba_code, numpy_code, numpy_inplace_code
@@ -155,6 +155,20 @@ def _twins(template: str, kernel: Kernel, ctx: dict) -> str:
     return par.strip("\n") + "\n\n\n" + ser.strip("\n")
 
 
+def _ensemble(vel: Kernel, kernel: Kernel, ctx: dict) -> str:
+    """The loop over B independent systems around the serial twin of the velocity kernel ``vel``
+    (per-system arrays are indexed by the system, parameters passed through)."""
+    per_system = set(ENSEMBLE_SHAPES)
+    call = ", ".join(f"{a.name}[system]" if a.name in per_system else a.name for a in vel.args)
+    signature = ", ".join(a.name for a in kernel.args)
+    out = []
+    for parallel, rng, name in (("True", "prange", kernel.name), ("False", "range", kernel.twin)):
+        out.append(render("ensemble.py.tmpl", {
+            "NAME": name, "SIGNATURE": signature, "SERIAL": vel.twin, "CALL": call, "PARALLEL": parallel,
+            "RANGE": rng, "LOGZ_DOC": " (and ``logz[b]``)" if ctx["LOGZ_ARG"] else ""}).strip("\n"))
+    return "\n\n\n".join(out)
+
+
 def _blocked(decl, printed: _Printed, kernel: Kernel, fused: str, ctx: dict) -> str:
     e = printed.e
     inner, _, terms = printed.coefficients()
@@ -231,6 +245,9 @@ def render_model(model, config: NumbaConfig | None = None) -> str:
                        HEADS_DOC=("A softmax per head; the heads' averages are summed." if per_head else
                                   "One shift over all (h, j); the heads share the normalisation."))
         body.append(_twins(vel.template + ".py.tmpl", vel, ctx))
+        ensemble = next((k for k in plan.kernels if k.name == f"{kname}_velocity_ensemble"), None)
+        if ensemble is not None:
+            body.append(_ensemble(vel, ensemble, ctx))
         blocked = next((k for k in plan.kernels if k.name == f"{kname}_velocity_blocked"), None)
         if blocked is not None:
             body.append(_blocked(decl, printed, blocked, vel.name, ctx))
