@@ -67,8 +67,9 @@ def register(sub) -> None:
     step = p.add_mutually_exclusive_group()
     step.add_argument("--dt", type=float, default=None, help="fixed step (default 0.01 unless --rtol)")
     step.add_argument("--rtol", type=float, default=None, help="tolerance: use the adaptive integrator")
-    p.add_argument("--method", choices=["euler", "rk4", "lie_euler", "adaptive"], default=None,
-                   help="integrator (default: rk4 with --dt, adaptive with --rtol)")
+    p.add_argument("--method", choices=["euler", "rk4", "lie_euler", "adaptive", "authors"], default=None,
+                   help="integrator (default: rk4 with --dt, adaptive with --rtol; 'authors': the papers' "
+                        "scripts' unprojected step + normalisation, first order, a different clock)")
     p.add_argument("--save-every", type=int, default=1, help="save every k-th step (default: 1)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random start (default: 0)")
     p.add_argument("--start", choices=["random", "equiangular"], default="random",
