@@ -13,7 +13,9 @@ hash is written into the generated file's header.  Variables:
 ``l``, ``w``
     for an exponential weight :math:`w = Ce^{L(s)}`: the logit :math:`l = L(s)` and the shifted
     weight :math:`Ce^{l-m}` (``m`` the row shift: the running maximum of ``l``); otherwise only
-    ``w`` = :math:`w(s)`;
+    ``w`` = :math:`w(s)`, evaluated unshifted in its stable form (a bounded weight such as the
+    logistic needs no shift; under ``"softmax"`` a row is 0/0 only if all its weights underflow,
+    e.g. the logistic with :math:`\beta s + b < -745` for every pair);
 ``f``
     the row factor of the normalisation: :math:`1/z` (softmax, ``z`` the row sum of weights; the
     causal row sum of position weights), :math:`e^{m}/n` or :math:`1/n` (mean);
