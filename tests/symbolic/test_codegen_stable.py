@@ -199,3 +199,21 @@ def test_naive_printing_fails_the_kernel_check(tmp_path, monkeypatch):
     with pytest.raises(OverflowError, match="exceeds the float64 range"):  # the true energy is 1.0e4
         fields.energy(pts, model=decl, beta=1.0, b=800.0)
     assert 1e4 < float(want) < 1.1e4
+
+
+def test_exponential_times_a_function_of_s_is_shifted(tmp_path, monkeypatch):
+    r""":math:`w = (1+s)e^{\beta s}` is not of the pure form :math:`Ce^{L}` but is still evaluated as
+    :math:`(1+s)e^{l-m}`: finite at :math:`\beta = 10^3` where :math:`e^{\beta s}` overflows (the
+    unshifted kernel gives inf/inf = nan).  Clustered points keep the field well-conditioned: each
+    weight carries the inherent relative error :math:`\beta\varepsilon` of the score."""
+    monkeypatch.setenv("ATTNFLOW_KERNEL_CACHE", str(tmp_path))
+    decl = public.SphereModel(name="linexp", weight=(1 + s) * sp.exp(beta * s), normalization="softmax")
+    p = np.array([1.0, 0.0, 0.0]) + 0.03 * np.random.default_rng(5).standard_normal((5, 3))
+    pts = p / np.linalg.norm(p, axis=1, keepdims=True)
+    oracle = _Oracle(decl, *pts.shape)
+    for B in (3.0, 1e3, 1e4):
+        v = fields.velocity(pts, model=decl, beta=B)
+        want, scale, _ = oracle(pts, B)
+        assert np.all(np.isfinite(v)) and np.max(np.abs(v - want)) <= 10 * B * 2.2e-16 * float(scale), B
+    exprs = models.kernel_expressions(decl)
+    assert exprs["l"] == beta * s and exprs["w"] == (1 + s) * sp.exp(models.l - models.m)
