@@ -217,3 +217,21 @@ def test_exponential_times_a_function_of_s_is_shifted(tmp_path, monkeypatch):
         assert np.all(np.isfinite(v)) and np.max(np.abs(v - want)) <= 10 * B * 2.2e-16 * float(scale), B
     exprs = models.kernel_expressions(decl)
     assert exprs["l"] == beta * s and exprs["w"] == (1 + s) * sp.exp(models.l - models.m)
+
+
+def test_circle_templates_print_the_stable_forms(tmp_path, monkeypatch):
+    """The sigmoid declaration on the circle (circle and circle-energy templates) against its oracle."""
+    monkeypatch.setenv("ATTNFLOW_KERNEL_CACHE", str(tmp_path))
+    decl = public.CircleModel(name="sigmoid_circle", weight=1 / (1 + sp.exp(-(beta * s + b))), normalization="mean",
+                              energy=sp.log(1 + sp.exp(beta * s + b)) / beta, params={b: 0.0})
+    theta = np.random.default_rng(0).uniform(0.0, 2 * np.pi, 5)
+    syms, V = models.velocity_matrix(decl, 5)
+    args = syms["theta"] + [syms["beta"], syms["b"]]
+    fv, fe = sp.lambdify(args, V, "mpmath"), sp.lambdify(args, models.energy_expr(decl, 5)[1], "mpmath")
+    for B, bb in [(1e3, 0.0), (1e5, 0.0), (1.0, 800.0), (1.0, -700.0)]:
+        v, e = fields.velocity(theta, model=decl, beta=B, b=bb), fields.energy(theta, model=decl, beta=B, b=bb)
+        with mpmath.workdps(DPS):
+            a = [mpmath.mpf(float(c)) for c in theta] + [mpmath.mpf(B), mpmath.mpf(bb)]
+            want, e_want = np.array([float(c) for c in fv(*a)]), float(fe(*a))
+        assert np.max(np.abs(v - want)) <= 1e-13 * np.max(np.abs(want)), (B, bb)
+        assert abs(e - e_want) <= 1e-13 * abs(e_want), (B, bb, e, e_want)
