@@ -9,6 +9,8 @@ What a declaration must satisfy (beyond the types and symbols checked by
 
 * **real expressions** -- the weight, energy and position weight are real-valued: no imaginary
   unit ``I``, no symbol declared complex or imaginary;
+* **printable functions** -- expressions use only :data:`FUNCTIONS` (``exp``, ``log``, ...,
+  ``Abs``, ``Max``) and powers: the functions the generated kernels evaluate;
 * **the weight depends on the score** ``s`` (a constant weight is no attention);
 * **positive softmax weights** -- a softmax normalisation divides by :math:`\sum_j w(s_{ij})`, so
   :math:`w > 0`.  Decided symbolically when SymPy can (``exp``, the logistic: positive; ``-exp``:
@@ -47,11 +49,19 @@ from __future__ import annotations
 import math
 
 import sympy as sp
+from sympy.codegen.cfunctions import expm1, log1p
 
 from attnflow.symbolic.models import _symbols as S
 from attnflow.symbolic.models._params import Choice, Real
 
-__all__ = ["check_real", "check_weight", "check_energy_meaning", "check_params", "probe_values"]
+__all__ = ["check_real", "check_functions", "check_weight", "check_energy_meaning", "check_params", "probe_values",
+           "FUNCTIONS"]
+
+#: The functions a declaration's expressions may use: those the kernel printer emits
+#: (:data:`attnflow.symbolic.codegen.backends.numba.printer.SUPPORTED_FUNCTIONS`; a test keeps the two
+#: in step) and ``cosh``, ``sinh``, which the printer's stable forms rewrite into exponentials.
+#: Powers and square roots are not functions here (``sp.Pow``).
+FUNCTIONS = (sp.exp, sp.log, sp.sin, sp.cos, sp.tan, sp.tanh, sp.cosh, sp.sinh, sp.Abs, sp.Max, log1p, expm1)
 
 #: Probe points of the numeric checks: scores (the self score of unit vectors is 1) and inverse temperatures.
 PROBE_S = (-1, sp.Rational(-1, 2), 0, sp.Rational(1, 2), 1)
@@ -67,6 +77,15 @@ def check_real(field: str, expr: sp.Expr) -> None:
     if expr.has(sp.I) or expr.is_extended_real is False:
         raise ValueError(f"{field}: must be real-valued, got {expr} (it contains the imaginary unit I); "
                          "write oscillations with cos/sin")
+
+
+def check_functions(field: str, expr: sp.Expr) -> None:
+    """``field``: only :data:`FUNCTIONS` (a kernel could not evaluate anything else)."""
+    for f in sorted(expr.atoms(sp.Function, sp.Min, sp.Max), key=sp.default_sort_key):
+        if not isinstance(f, FUNCTIONS):
+            names = ", ".join(getattr(c, "__name__", str(c)) for c in FUNCTIONS)
+            raise ValueError(f"{field}: the function {f.func.__name__} has no kernel implementation; "
+                             f"write the expression with {names} and powers")
 
 
 def probe_values(model) -> list[dict]:

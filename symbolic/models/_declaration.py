@@ -52,7 +52,13 @@ from typing import Any, ClassVar
 import sympy as sp
 
 from attnflow.symbolic.models import _symbols as S
-from attnflow.symbolic.models._consistency import check_energy_meaning, check_params, check_real, check_weight
+from attnflow.symbolic.models._consistency import (
+    check_energy_meaning,
+    check_functions,
+    check_params,
+    check_real,
+    check_weight,
+)
 from attnflow.symbolic.models._params import Choice, Matrix, Param, Real, as_params
 
 __all__ = ["Model", "SphereModel", "CircleModel", "EuclideanModel", "Perceptron", "TANGENT", "exp_form",
@@ -192,6 +198,7 @@ class Model:
                              f"{type(expr).__name__} (strings are never parsed)")
         expr = sp.sympify(expr)
         check_real(what, expr)
+        check_functions(what, expr)
         unknown = sorted((expr.free_symbols - self._scalar_symbols()), key=str)
         if unknown:
             raise ValueError(f"{what}: unknown symbol(s) {', '.join(map(str, unknown))}; declare them in params "
@@ -320,6 +327,7 @@ class SphereModel(Model):
     def __post_init__(self):
         super().__post_init__()
         object.__setattr__(self, "output", _check_output(self.output))
+        check_functions("output", self.output)
         unknown = self.output.free_symbols - {S.A, S.H, S.X, S.XA, S.XH, S.AA, S.HH, S.AH, S.t, S.beta} \
             - {p.sym() for p in self.real_params}
         if unknown:
@@ -343,6 +351,7 @@ class SphereModel(Model):
             act = sp.sympify(self.perceptron.activation)
             if act.free_symbols - {S.u}:
                 raise ValueError("perceptron: the activation is a function of u only")
+            check_functions("perceptron", act)
         elif self.output.has(S.H):
             object.__setattr__(self, "output", sp.expand(self.output.subs({S.H: 0, S.XH: 0, S.HH: 0, S.AH: 0})))
         check_energy_meaning(self)

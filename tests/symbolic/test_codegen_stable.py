@@ -45,6 +45,8 @@ PATTERNS = [
     (2 - 2 * sp.exp(x), (-1e-14, 1e-10), True),
     ((1 + sp.exp(x)) ** -2, (-800.0, 0.0, 800.0), False),
     (sp.sqrt(1 + sp.exp(x)), (-800.0, 0.0, 800.0), True),
+    (sp.log(sp.cosh(x)), (-800.0, -3.0, 0.7, 800.0), True),  # near 0: absolute accuracy only (LSE ~ 0)
+    (sp.sinh(x) / sp.cosh(x), (-30.0, 0.2, 30.0), False),
 ]
 
 
@@ -79,6 +81,20 @@ def test_stable_printing_matches_mpmath_where_naive_printing_fails(expr, values,
         if not _close(_eval(naive, v), want, 1e-8):
             bad_naive.append(v)
     assert bool(bad_naive) == naive_fails, (naive, bad_naive)
+
+
+def test_every_declarable_function_prints():
+    """The functions a declaration may use (attnflow.symbolic.models._consistency.FUNCTIONS) are
+    exactly those the printer can evaluate: each prints and gives the SymPy value."""
+    from attnflow.symbolic.models._consistency import FUNCTIONS
+
+    for f in FUNCTIONS:
+        expr = f(x, y) if f is sp.Max else f(x)
+        code = numba_code(expr)
+        want = float(expr.subs({x: 0.3, y: -0.2}).evalf(30))
+        got = float(eval(code, {"math": math, "x": 0.3, "y": -0.2}))  # noqa: S307 - our own printed code
+        assert got == pytest.approx(want, rel=1e-15), (f, code)
+    assert set(printer.SUPPORTED_FUNCTIONS) <= set(FUNCTIONS)
 
 
 def test_exact_limits_and_rewrites():

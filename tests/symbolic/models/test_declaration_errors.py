@@ -26,6 +26,8 @@ SPHERE_CASES = {
     "weight has an unknown symbol": (dict(weight=sp.exp(sp.Symbol("q") * s)), "weight: unknown symbol"),
     "weight contains I": (dict(weight=sp.exp(sp.I * beta * s)), "weight: must be real.*imaginary unit"),
     "weight uses a complex symbol": (dict(weight=sp.exp(sp.Symbol("c", complex=True) * s)), "weight: .*declared complex"),
+    "weight uses a function without kernel": (dict(weight=sp.besseli(0, beta * s)), "weight: the function besseli"),
+    "output uses a function without kernel": (dict(output=sp.erf(XA) * (A - XA * X)), "output: the function erf"),
     "weight independent of s": (dict(weight=sp.exp(beta)), "weight: must depend on the score s"),
     "softmax weight never positive": (dict(weight=-W), "weight: .*never positive"),
     "softmax weight changes sign": (dict(weight=s * W), "weight: .*must be positive; w = -"),
