@@ -191,6 +191,7 @@ def check_params(model) -> None:
                 raise ValueError(f"params: the default of {p.name!r} must be a finite real number, got {value}")
             if p.lo is not None and (value < p.lo or (p.lo_strict and value == p.lo)):
                 bound = ">" if p.lo_strict else ">="
-                raise ValueError(f"params: the default {value} of {p.name!r} violates its bound {p.name} {bound} {p.lo}")
+                raise ValueError(f"params: the default {value} of {p.name!r} violates its bound "
+                                 f"{p.name} {bound} {p.lo}")
         if isinstance(p, Choice) and not p.required and p.default not in p.choices:
             raise ValueError(f"params: the default {p.default!r} of {p.name!r} is not one of {p.choices}")

@@ -6,8 +6,8 @@ construction) and :mod:`._registry` (the checks that need the registry: register
 
 from __future__ import annotations
 
-import sympy as sp
 import pytest
+import sympy as sp
 
 from attnflow import models as public
 from attnflow.models import A, H, X, XA, CircleModel, EuclideanModel, Matrix, Perceptron, Real, SphereModel, beta, s
@@ -15,6 +15,7 @@ from attnflow.models import A, H, X, XA, CircleModel, EuclideanModel, Matrix, Pe
 b = sp.Symbol("b", real=True)
 W = sp.exp(beta * s)
 SA_OK = dict(name="ok", weight=W)
+PERCEPTRON = [Matrix("W", shape=("d", "m")), Matrix("U", shape=("m", "d")), Matrix("b", shape=("m",))]
 SIGMOID = dict(name="sigmoid_ok", weight=1 / (1 + sp.exp(-(beta * s + b))), normalization="mean",
                energy=sp.log(1 + sp.exp(beta * s + b)) / beta, params={b: 0.0}, source="arXiv 2409.04431")
 
@@ -25,7 +26,8 @@ SPHERE_CASES = {
     "weight is a string": (dict(weight="exp(beta*s)"), "weight: .*never parsed"),
     "weight has an unknown symbol": (dict(weight=sp.exp(sp.Symbol("q") * s)), "weight: unknown symbol"),
     "weight contains I": (dict(weight=sp.exp(sp.I * beta * s)), "weight: must be real.*imaginary unit"),
-    "weight uses a complex symbol": (dict(weight=sp.exp(sp.Symbol("c", complex=True) * s)), "weight: .*declared complex"),
+    "weight uses a complex symbol": (dict(weight=sp.exp(sp.Symbol("c", complex=True) * s)),
+                                     "weight: .*declared complex"),
     "weight uses a function without kernel": (dict(weight=sp.besseli(0, beta * s)), "weight: the function besseli"),
     "output uses a function without kernel": (dict(output=sp.erf(XA) * (A - XA * X)), "output: the function erf"),
     "weight independent of s": (dict(weight=sp.exp(beta)), "weight: must depend on the score s"),
@@ -34,11 +36,12 @@ SPHERE_CASES = {
     # field: energy
     "energy complex": (dict(energy=sp.exp(sp.I * beta * s) / beta), "energy: must be real"),
     "energy is not an antiderivative of the weight": (dict(energy=W), "energy: .*gradient-flow identity"),
-    "energy with an output map without attention": (dict(output=-XA * X, energy=W / beta), "energy: .*positive coefficient"),
-    "energy with a negative attention coefficient": (dict(output=-(A - XA * X), energy=W / beta), "energy: .*positive coefficient"),
-    "energy with the perceptron in the output": (dict(
-        perceptron=Perceptron(), energy=W / beta,
-        params=[Matrix("W", shape=("d", "m")), Matrix("U", shape=("m", "d")), Matrix("b", shape=("m",))]), "energy: .*perceptron"),
+    "energy with an output map without attention": (dict(output=-XA * X, energy=W / beta),
+                                                     "energy: .*positive coefficient"),
+    "energy with a negative attention coefficient": (dict(output=-(A - XA * X), energy=W / beta),
+                                                     "energy: .*positive coefficient"),
+    "energy with the perceptron in the output": (dict(perceptron=Perceptron(), energy=W / beta, params=PERCEPTRON),
+                                                 "energy: .*perceptron"),
     "energy with a read-out matrix": (dict(readout="R", params=[Matrix("R")], energy=W / beta), "energy: .*read-out"),
     "energy with query/key but no energy_score": (dict(query="Q", key="K", params=[Matrix("Q"), Matrix("K")],
                                                        energy=W / beta), "energy: .*energy_score"),
@@ -86,8 +89,7 @@ def test_good_declarations_pass():
                 output=sp.Symbol("alpha", nonnegative=True) * (A - XA * X))
     SphereModel(name="slowed", weight=W, energy=W / beta, output=(A - XA * X) / sp.sqrt(1 + public.t))
     CircleModel(name="causal_ok", weight=beta * W, normalization="causal", position_weight=1 / public.g)
-    SphereModel(name="with_h", weight=W, perceptron=Perceptron(), output=A - XA * X + H,
-                params=[Matrix("W", shape=("d", "m")), Matrix("U", shape=("m", "d")), Matrix("b", shape=("m",))])
+    SphereModel(name="with_h", weight=W, perceptron=Perceptron(), output=A - XA * X + H, params=PERCEPTRON)
 
 
 def test_register_refuses_a_builtin_name():
