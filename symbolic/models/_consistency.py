@@ -11,7 +11,8 @@ What a declaration must satisfy (beyond the types and symbols checked by
   unit ``I``, no symbol declared complex or imaginary;
 * **printable functions** -- expressions use only :data:`FUNCTIONS` (``exp``, ``log``, ...,
   ``Abs``, ``Max``) and powers: the functions the generated kernels evaluate;
-* **the weight depends on the score** ``s`` (a constant weight is no attention);
+* **the weight depends on the score** ``s`` (a constant weight is no attention), except under a
+  causal normalisation, where the position weight alone may carry the attention;
 * **positive softmax weights** -- a softmax normalisation divides by :math:`\sum_j w(s_{ij})`, so
   :math:`w > 0`.  Decided symbolically when SymPy can (``exp``, the logistic: positive; ``-exp``:
   refuted); otherwise *probed*: :math:`w` is evaluated at :math:`s\in\{-1,-\tfrac12,0,\tfrac12,1\}`,
@@ -115,7 +116,7 @@ def _where(at: dict) -> str:
 def check_weight(model) -> None:
     """The weight depends on ``s``; under a softmax normalisation it is positive (see the module docstring)."""
     w = model.weight
-    if not w.has(S.s):
+    if not w.has(S.s) and set(model.normalization_modes().values()) != {"causal"}:
         raise ValueError(f"weight: must depend on the score s, got {w}; a pair weight w(s) (e.g. exp(beta*s)) "
                          "decides how much token i attends to token j")
     if "softmax" not in model.normalization_modes().values() or w.is_positive:

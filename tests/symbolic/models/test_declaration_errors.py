@@ -82,13 +82,15 @@ def test_other_manifolds():
 
 def test_good_declarations_pass():
     """Positive controls: the README's sigmoid, signed weights under the mean, energies of rescaled
-    tangent fields (nGPT-like, time-changed), the causal model without energy."""
+    tangent fields (nGPT-like, time-changed), causal models without energy (a constant content weight:
+    purely positional attention)."""
     SphereModel(**SIGMOID)
     SphereModel(name="signed", weight=s * W, normalization="mean")
     SphereModel(name="ngpt_like", weight=W, energy=W / beta, params=[Real("alpha", default=1.0, lo=0.0)],
                 output=sp.Symbol("alpha", nonnegative=True) * (A - XA * X))
     SphereModel(name="slowed", weight=W, energy=W / beta, output=(A - XA * X) / sp.sqrt(1 + public.t))
     CircleModel(name="causal_ok", weight=beta * W, normalization="causal", position_weight=1 / public.g)
+    CircleModel(name="positional", weight=sp.Integer(1), normalization="causal", position_weight=1 / public.g)
     SphereModel(name="with_h", weight=W, perceptron=Perceptron(), output=A - XA * X + H, params=PERCEPTRON)
 
 
