@@ -18,6 +18,7 @@ and :math:`x_i/|x_i|` for the euclidean Pre-LN / Peri-LN state :math:`x_i = r_i\
 
 from __future__ import annotations
 
+import html
 import math
 import os
 from dataclasses import dataclass, field
@@ -194,6 +195,21 @@ class Trajectory:
             if self.energy.shape != want:
                 raise ValueError(f"energy: shape {self.energy.shape} does not match times {self.times.shape}"
                                  + (f" and {self.states.shape[1]} systems" if self.batched else ""))
+
+    def _summary(self) -> list[tuple[str, str]]:
+        e = "" if self.energy is None or not len(self.energy) else f"{self.energy[0]:.6g} -> {self.energy[-1]:.6g}"
+        return [("model", f"{self.model!r}, beta={self.beta:g}"), ("states", f"{len(self)} x {self.states.shape[1:]}"),
+                ("t", f"{self.times[0]:g} .. {self.times[-1]:g}" if len(self) else "-"),
+                ("method", f"{self.method!r}, {self.steps} steps, {self.nfev} evaluations"),
+                ("energy", e or self.energy_note or "none")]
+
+    def __repr__(self) -> str:
+        return "Trajectory(" + ", ".join(f"{k}: {v}" for k, v in self._summary()) + ")"
+
+    def _repr_html_(self) -> str:
+        rows = "".join(f"<tr><th style='text-align:left'>{k}</th><td style='text-align:left'>{html.escape(v)}</td></tr>"
+                       for k, v in self._summary())
+        return f"<table><caption>Trajectory</caption>{rows}</table>"
 
     # ------------------------------------------------------------------ views
     @property

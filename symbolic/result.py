@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import html
 from collections.abc import Callable
 
 import sympy as sp
@@ -34,7 +35,7 @@ class Step:
     equation: str = ""
 
 
-@dataclasses.dataclass(eq=False)
+@dataclasses.dataclass(eq=False, repr=False)
 class Result:
     """One derived result.
 
@@ -86,6 +87,31 @@ class Result:
     @property
     def status(self) -> str:
         return self.proof.status
+
+    # -- notebook display (never runs the prover: the status shows once the proof was computed) --
+
+    def _status_text(self) -> str:
+        proof = self.__dict__.get("proof")
+        if proof is None:
+            return "proof not computed yet (r.proof)"
+        return proof.status + (" (expected: negative control)" if self.expect == "fails" else "")
+
+    def __repr__(self) -> str:
+        return f"Result({self.id!r}, {self.title!r}, topic={self.topic!r}, {self._status_text()})"
+
+    def _repr_latex_(self) -> str:
+        """The statement as display math (Jupyter's ``text/latex``)."""
+        return f"$$ {self.statement} $$"
+
+    def _repr_html_(self) -> str:
+        """A short table: id, title, statement (typeset by the notebook's MathJax), status, source."""
+        rows = [("result", f"<code>{html.escape(self.id)}</code> &mdash; {html.escape(self.title)}"),
+                ("statement", f"\\[ {html.escape(self.statement)} \\]"),
+                ("status", html.escape(self._status_text())),
+                ("source", html.escape(self.source))]
+        body = "".join(f"<tr><th style='text-align:left'>{k}</th><td style='text-align:left'>{v}</td></tr>"
+                       for k, v in rows)
+        return f"<table>{body}</table>"
 
     @property
     def is_finding(self) -> bool:

@@ -52,6 +52,13 @@ from typing import Any, ClassVar
 import sympy as sp
 
 from attnflow.symbolic.models import _symbols as S
+from attnflow.symbolic.models._consistency import (
+    check_energy_meaning,
+    check_functions,
+    check_params,
+    check_real,
+    check_weight,
+)
 from attnflow.symbolic.models._params import Choice, Matrix, Param, Real, as_params
 
 __all__ = ["Model", "SphereModel", "CircleModel", "EuclideanModel", "Perceptron", "TANGENT", "exp_form",
@@ -114,7 +121,10 @@ class Model:
         ``"softmax"``, ``"mean"`` (``"causal"`` on the circle), or a dict ``{choice: mode}``
         selected by the :class:`Choice` parameter named ``"normalization"``.
     energy : sympy.Expr, optional
-        The pair energy :math:`F(s)`.
+        The pair energy :math:`F(s)`, with :math:`F' = w`; only where the field dissipates it (not
+        causal, no perceptron term or read-out, a positive attention coefficient of the output,
+        ``energy_score`` with query/key/value, not on :class:`EuclideanModel`; see
+        :mod:`attnflow.symbolic.models._consistency`, checked when the declaration is made).
     params : sequence of Param or dict
         The parameters (a dict ``{sympy.Symbol: default}`` declares real scalars).
     source : str
@@ -153,6 +163,7 @@ class Model:
         if not isinstance(self.name, str) or not _NAME.match(self.name):
             raise ValueError(f"name: a model name is a lower-case identifier (letters, digits, _), got {self.name!r}")
         object.__setattr__(self, "params", as_params(self.params))
+        check_params(self)
         object.__setattr__(self, "weight", self._expr("weight", self.weight))
         if self.energy is not None:
             object.__setattr__(self, "energy", self._expr("energy", self.energy))
@@ -166,6 +177,7 @@ class Model:
             if not isinstance(choice, Choice) or set(choice.choices) != set(self.normalization):
                 raise ValueError("normalization: a dict of normalisations needs a Choice parameter 'normalization' "
                                  "with exactly those choices")
+        check_weight(self)
         if not isinstance(self.source, str) or not isinstance(self.description, str):
             raise ValueError("source, description: must be strings")
         if isinstance(self.claims, str) or not all(isinstance(c, str) for c in self.claims):
@@ -185,6 +197,8 @@ class Model:
             raise ValueError(f"{what}: expected a SymPy expression in s, beta and the parameters, got "
                              f"{type(expr).__name__} (strings are never parsed)")
         expr = sp.sympify(expr)
+        check_real(what, expr)
+        check_functions(what, expr)
         unknown = sorted((expr.free_symbols - self._scalar_symbols()), key=str)
         if unknown:
             raise ValueError(f"{what}: unknown symbol(s) {', '.join(map(str, unknown))}; declare them in params "
@@ -313,6 +327,7 @@ class SphereModel(Model):
     def __post_init__(self):
         super().__post_init__()
         object.__setattr__(self, "output", _check_output(self.output))
+        check_functions("output", self.output)
         unknown = self.output.free_symbols - {S.A, S.H, S.X, S.XA, S.XH, S.AA, S.HH, S.AH, S.t, S.beta} \
             - {p.sym() for p in self.real_params}
         if unknown:
@@ -336,8 +351,10 @@ class SphereModel(Model):
             act = sp.sympify(self.perceptron.activation)
             if act.free_symbols - {S.u}:
                 raise ValueError("perceptron: the activation is a function of u only")
+            check_functions("perceptron", act)
         elif self.output.has(S.H):
             object.__setattr__(self, "output", sp.expand(self.output.subs({S.H: 0, S.XH: 0, S.HH: 0, S.AH: 0})))
+        check_energy_meaning(self)
 
     @functools.cached_property
     def time_dependent(self) -> bool:
@@ -392,3 +409,4 @@ class CircleModel(Model):
             object.__setattr__(self, "position_weight", self._expr("position_weight", self.position_weight))
         if self.weight.has(S.g, S.N):
             raise ValueError("weight: the content weight is a function of the score s (use position_weight for g, N)")
+        check_energy_meaning(self)

@@ -13,7 +13,9 @@ hash is written into the generated file's header.  Variables:
 ``l``, ``w``
     for an exponential weight :math:`w = Ce^{L(s)}`: the logit :math:`l = L(s)` and the shifted
     weight :math:`Ce^{l-m}` (``m`` the row shift: the running maximum of ``l``); otherwise only
-    ``w`` = :math:`w(s)`;
+    ``w`` = :math:`w(s)`, evaluated unshifted in its stable form (a bounded weight such as the
+    logistic needs no shift; under ``"softmax"`` a row is 0/0 only if all its weights underflow,
+    e.g. the logistic with :math:`\beta s + b < -745` for every pair);
 ``f``
     the row factor of the normalisation: :math:`1/z` (softmax, ``z`` the row sum of weights; the
     causal row sum of position weights), :math:`e^{m}/n` or :math:`1/n` (mean);
@@ -71,6 +73,22 @@ def output_coefficients(model: SphereModel) -> dict[str, sp.Expr]:
     return coeffs
 
 
+def _scaled_exp_form(weight: sp.Expr) -> tuple[sp.Expr, sp.Expr] | None:
+    r"""``(C, L)`` with :math:`w = C(s)\,e^{L(s)}` and no exponential of ``s`` in ``C``, or None.
+
+    A weight such as :math:`(1+s)e^{\beta s}` is not of the pure form :math:`Ce^{L}` that
+    :meth:`~attnflow.symbolic.models.Model.pair_weight` recognises (and the blocked BLAS path
+    needs), but it is still evaluated shifted, :math:`C(s)e^{l-m}`, so that it does not overflow
+    at large :math:`\beta`.
+    """
+    factors = sp.Mul.make_args(sp.powsimp(weight))
+    exps = [f for f in factors if isinstance(f, sp.exp) and f.has(S.s)]
+    rest = sp.Mul(*[f for f in factors if not (isinstance(f, sp.exp) and f.has(S.s))])
+    if len(exps) != 1 or any(isinstance(a, sp.exp) and a.has(S.s) for a in sp.preorder_traversal(rest)):
+        return None
+    return rest, exps[0].args[0]
+
+
 def kernel_expressions(model: Model, mode: str | None = None) -> dict[str, sp.Expr]:
     """The scalar expressions of ``model``'s kernel for normalisation ``mode`` (default: the model's)."""
     mode = mode or next(iter(model.normalization_modes().values()))
@@ -81,7 +99,7 @@ def kernel_expressions(model: Model, mode: str | None = None) -> dict[str, sp.Ex
         out["v"] = circle_tangent_component()
         if mode == "causal":
             out["p"] = model.position_weight
-    form = model.pair_weight()
+    form = model.pair_weight() or _scaled_exp_form(weight)
     shifted = form is not None and mode != "causal"
     if shifted:
         c, logit = form

@@ -110,7 +110,17 @@ def load(path, *, replace: bool = False) -> list[Model]:
     except BaseException:
         sys.modules.pop(modname, None)
         raise
-    found = [v for v in vars(module).values() if isinstance(v, Model)]
+    found = list({id(v): v for v in vars(module).values() if isinstance(v, Model)}.values())  # once per object
     if not found:
         raise ValueError(f"path: {str(path)!r} defines no model declaration (SphereModel(...), CircleModel(...))")
+    names_in_file = [m.name for m in found]
+    twice = sorted({n for n in names_in_file if names_in_file.count(n) > 1})
+    if twice:
+        raise ValueError(f"name: {str(path)!r} declares two different models named {twice[0]!r}")
+    for model in found:  # every clash is reported before any model of the file is registered
+        old = _REGISTRY.get(model.name)
+        if old is not None and old is not model and (model.name in BUILTIN or not replace):
+            why = "is a built-in model; choose another name" if model.name in BUILTIN else \
+                "is already registered; pass replace=True to replace it"
+            raise ValueError(f"name: the model {model.name!r} declared in {str(path)!r} {why}")
     return [register(model, replace=replace) if _REGISTRY.get(model.name) is not model else model for model in found]

@@ -4,8 +4,9 @@
 :mod:`._render`) with statements printed from the declaration's kernel expressions
 (:func:`attnflow.symbolic.models.kernel_expressions`) by :class:`.printer.NumbaPrinter` -- and,
 for the blocked BLAS path, by :func:`.printer.numpy_inplace_code` and :class:`.printer.NumpyArrayPrinter`
--- after common-subexpression elimination.  The header records the hash and operation count of
-exactly the expressions printed into this file, and the templates used.
+-- after rewriting them into stable forms (:func:`.stable.stable_form`: softplus, log-sum-exp,
+log1p, expm1, the logistic) and common-subexpression elimination.  The header records the hash and
+operation count of exactly the expressions printed into this file, and the templates used.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from attnflow.symbolic.codegen._plan import ENSEMBLE_SHAPES, Kernel, KernelPlan,
 from attnflow.symbolic.codegen.backends.numba._render import render
 from attnflow.symbolic.codegen.backends.numba.config import NumbaConfig
 from attnflow.symbolic.codegen.backends.numba.printer import numba_code, numpy_code, numpy_inplace_code
+from attnflow.symbolic.codegen.backends.numba.stable import stable_form
 from attnflow.symbolic.models import CircleModel, get, kernel_expressions, kernel_variants
 from attnflow.symbolic.models import _symbols as S
 from attnflow.symbolic.result import expr_hash
@@ -38,10 +40,10 @@ def _suffixed(expr: sp.Expr, suffix: str) -> sp.Expr:
 
 def _statements(assignments: list[tuple[str, sp.Expr]], config: NumbaConfig, *, printer=numba_code,
                 prefix: str = "_c") -> list[str]:
-    """``name = expr`` lines for ``assignments``, with shared subexpressions computed once."""
+    """``name = expr`` lines for the stable forms of ``assignments``, shared subexpressions computed once."""
     if not assignments:
         return []
-    exprs = [e for _, e in assignments]
+    exprs = [stable_form(e) for _, e in assignments]
     if config.cse:
         reps, reduced = sp.cse(exprs, symbols=sp.numbered_symbols(prefix), optimizations=None, order="canonical")
     else:

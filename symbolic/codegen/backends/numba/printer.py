@@ -8,6 +8,12 @@ division surprises), integer powers as repeated products for small exponents, an
 outside :data:`SUPPORTED_FUNCTIONS` is rejected (rather than silently printed as a call numba
 cannot compile).  Printing is deterministic: SymPy's canonical argument order, no hashing.
 
+:func:`numba_code` and :func:`numpy_code` print the *stable form* of an expression
+(:func:`.stable.stable_form`): softplus, log-sum-exp, ``log1p``, ``expm1`` and the logistic written
+so that no intermediate overflows (``log(1 + exp(x))`` prints as
+``max(0.0, x) + math.log1p(math.exp(-abs(x)))``); the generator applies the same rewrite before
+common-subexpression elimination, so shared subexpressions of the stable form are computed once.
+
 :func:`numpy_inplace_code` prints the same pair expressions for the blocked BLAS path of the
 kernels, where a pair quantity is a whole ``rows x n`` block: the expression becomes a sequence
 of NumPy ufunc calls that update one buffer in place (``np.multiply(g, beta, out=g)``,
@@ -19,11 +25,14 @@ from __future__ import annotations
 import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
 
+from attnflow.symbolic.codegen.backends.numba.stable import expm1, log1p, stable_form
+
 __all__ = ["NumbaPrinter", "NumpyArrayPrinter", "numba_code", "numpy_code", "numpy_inplace_code", "SUPPORTED_FUNCTIONS"]
 
 #: SymPy function classes the printer may emit (``math.<name>`` in numba; ``Abs`` and ``Max`` print
-#: as the builtins ``abs`` and ``max``, which numba compiles for floats).
-SUPPORTED_FUNCTIONS = (sp.exp, sp.log, sp.sin, sp.cos, sp.tan, sp.tanh, sp.Abs, sp.Max)  # sqrt is a Pow
+#: as the builtins ``abs`` and ``max``, which numba compiles for floats; ``log1p`` and ``expm1`` are
+#: those of ``sympy.codegen.cfunctions``, emitted by the stable forms).
+SUPPORTED_FUNCTIONS = (sp.exp, sp.log, sp.sin, sp.cos, sp.tan, sp.tanh, sp.Abs, sp.Max, log1p, expm1)  # sqrt: a Pow
 
 
 class NumbaPrinter(PythonCodePrinter):
@@ -71,8 +80,8 @@ class NumbaPrinter(PythonCodePrinter):
 
 
 def numba_code(expr) -> str:
-    """Print one scalar expression for a numba kernel (see :class:`NumbaPrinter`)."""
-    return NumbaPrinter().doprint_checked(sp.sympify(expr))
+    """Print the stable form of one scalar expression for a numba kernel (see :class:`NumbaPrinter`)."""
+    return NumbaPrinter().doprint_checked(stable_form(expr))
 
 
 def numpy_inplace_code(expr, streamed, target: str) -> list[str]:
@@ -155,5 +164,5 @@ class NumpyArrayPrinter(NumbaPrinter):
 
 
 def numpy_code(expr) -> str:
-    """Print one expression of row quantities for NumPy arrays (see :class:`NumpyArrayPrinter`)."""
-    return NumpyArrayPrinter().doprint_checked(sp.sympify(expr))
+    """Print the stable form of an expression of row quantities for NumPy arrays (see :class:`NumpyArrayPrinter`)."""
+    return NumpyArrayPrinter().doprint_checked(stable_form(expr))
