@@ -1,4 +1,4 @@
-"""Wasserstein distances between empirical measures on the sphere, on the circle and in R^d.
+r"""Wasserstein distances between empirical measures on the sphere, on the circle and in R^d.
 
 Every function returns :math:`W_p` itself (the metric), **not** the transport cost :math:`W_p^p`
 that POT's ``emd2`` returns.  The exact solvers are

@@ -6,7 +6,8 @@ after the claims were first loaded, e.g. by ``attnflow.models.load("my_models.py
 A family is registered only where it applies (:func:`attnflow.properties.claims._model.applicable_families`):
 
 ``kernel`` (every model)
-    the public field :func:`attnflow.numerics.velocity` (the generated kernel) equals the SymPy field
+    the public field :func:`attnflow.numerics.velocity` (the generated kernel, and for sphere and
+    Euclidean models its ensemble form on a batch of two systems) equals the SymPy field
     :func:`attnflow.symbolic.models.velocity_matrix` evaluated in mpmath (50 digits) at ``n = 3``
     tokens (4 angles), ``d = 3``, random parameters and :math:`|\beta| \le 4`; and stays finite at
     :math:`|\beta| = 500` (:math:`|\beta| = 1000` when every normalisation is a softmax, where it
@@ -118,6 +119,15 @@ def _kernel_check(name):
         err = float(np.max(np.abs(v - o)))
         require(err <= KERNEL_RTOL * scale, f"{name}: |kernel - SymPy field| = {err:.3e} > {KERNEL_RTOL:g} x {scale:.3g} "
                 f"at beta={b:.6g}")
+        if not isinstance(decl, CircleModel):
+            # the ensemble kernel: one call on a batch (x, y) of independent systems, each system against the oracle
+            y = M.state(decl, rng, KERNEL_N, d)
+            vb = _velocity(name, np.stack([x, y]), b, p, t)
+            for k, (xk, vk) in enumerate(zip((x, y), vb)):
+                ok = M.oracle_velocity(decl, xk, b, p, t)
+                errk = float(np.max(np.abs(vk - ok)))
+                require(errk <= KERNEL_RTOL * max(scale, float(np.max(np.abs(ok)))),
+                        f"{name}: batch of 2 systems, system {k}: |kernel - SymPy field| = {errk:.3e} at beta={b:.6g}")
         # large beta: the shifted evaluation must stay finite (and exact for a softmax)
         softmax = all(m == "softmax" for m in decl.normalization_modes().values())
         big = ex["sign"] * (1000.0 if softmax else 500.0) / M.score_bound(decl, p)

@@ -44,7 +44,7 @@ def test_catalogue_entries_of_user_models(user_models):
     export.sync_user_kernels()
     for name in user_models:
         specs = export.resolve_kernels([name])  # a model name stands for its kernels
-        assert [s.name for s in specs] == [f"{name}_velocity", f"{name}_energy_rows"]
+        assert [s.name for s in specs] == [f"{name}_velocity", f"{name}_velocity_ensemble", f"{name}_energy_rows"]
         for s in specs:
             assert s.models == (name,) and s.claims[0] == f"model.{name}"
             assert s.cached_module and s.module == s.cached_module and s.stem == name
@@ -65,15 +65,14 @@ def test_catalogue_entries_of_user_models(user_models):
 def test_export_sigmoid_and_run_its_selftest_in_process(user_models, tmp_path, capsys, monkeypatch):
     out = tmp_path / "sigmoid_kernels"
     assert main(["export", "sigmoid", "--models", str(USER), "--out", str(out), "-q"]) == 0
-    assert "2 kernel(s) [sigmoid_velocity, sigmoid_energy_rows], 6 claim(s)" in capsys.readouterr().out
+    assert "3 kernel(s) [sigmoid_velocity, sigmoid_velocity_ensemble, sigmoid_energy_rows], 7 claim(s)" in capsys.readouterr().out
     m = json.loads((out / "manifest.json").read_text())
-    assert m["command"].startswith(f"attnflow export --models {USER} sigmoid_velocity sigmoid_energy_rows --out")
-    assert [k["name"] for k in m["kernels"]] == ["sigmoid_velocity", "sigmoid_energy_rows"]
+    assert m["command"].startswith(f"attnflow export --models {USER} sigmoid_velocity sigmoid_velocity_ensemble sigmoid_energy_rows --out")
+    assert [k["name"] for k in m["kernels"]] == ["sigmoid_velocity", "sigmoid_velocity_ensemble", "sigmoid_energy_rows"]
     for k in m["kernels"]:
         assert k["models"] == ["sigmoid"] and "SymPy" in k["reference"]
-        assert {c["id"] for c in k["claims"]} == {f"model.sigmoid.{f}" for f in
-                                                  ("kernel", "dissipation", "monotone", "stationary", "order",
-                                                   "cluster")}
+        assert {c["id"] for c in k["claims"]} - {"ensemble.batch_equals_loop"} == {
+            f"model.sigmoid.{f}" for f in ("kernel", "dissipation", "monotone", "stationary", "order", "cluster")}
         assert all(c["ok"] for c in k["claims"]) and any(c["kernel_calls"] for c in k["claims"])
     text = (out / "kernels" / "sigmoid.py").read_text()
     assert text == export._sources.kernel_source(export.KERNELS["sigmoid_velocity"])  # copied verbatim
@@ -81,6 +80,7 @@ def test_export_sigmoid_and_run_its_selftest_in_process(user_models, tmp_path, c
     pkg = importlib.import_module("sigmoid_kernels")
     rows = pkg.selftest()
     assert {r["function"] for r in rows} == {"sigmoid_velocity", "sigmoid_velocity_serial",
+                                             "sigmoid_velocity_ensemble", "sigmoid_velocity_ensemble_serial",
                                              "sigmoid_energy_rows", "sigmoid_energy_rows_serial"}
     assert all(r["max_error"] <= r["bound"] for r in rows)
     # a corrupted stored reference output makes the self-test fail

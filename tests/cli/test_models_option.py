@@ -39,7 +39,7 @@ def test_every_subcommand_takes_models():
         opt = [a for a in p._actions if "--models" in a.option_strings]
         assert len(opt) == 1, name
         assert opt[0].dest == "models" and opt[0].metavar == "FILE" and "RUNS the file" in opt[0].help
-        assert p.parse_args(["--models", "a.py", "--models", "b.py"] + (["x"] if name == "export" else [])).models \
+        assert p.parse_args(["--models", "a.py", "--models", "b.py"] + {"export": ["x"], "sweep": ["spec.toml", "--out", "o.zarr"]}.get(name, [])).models \
             == ["a.py", "b.py"]
 
 
