@@ -25,6 +25,9 @@ Example (sigmoid attention, arXiv 2409.04431)::
         source="arXiv 2409.04431",
     )
 
+:func:`derive_model` derives a declaration's field, energy and dissipation identity with an honest
+proof status, :func:`model_document` renders them as Markdown (``attnflow derive --models FILE --out DIR``).
+
 The built-in models are declared the same way in :mod:`attnflow.symbolic.models.builtin`.
 """
 
@@ -39,6 +42,7 @@ from attnflow.symbolic.models import (
     A,
     Choice,
     CircleModel,
+    DeriveConfig,
     EuclideanModel,
     H,
     Matrix,
@@ -49,9 +53,11 @@ from attnflow.symbolic.models import (
     SphereModel,
     X,
     beta,
+    derive_model,
     g,
     get,
     load,
+    model_document,
     names,
     register,
     s,
@@ -64,4 +70,5 @@ __all__ = [
     "Model", "SphereModel", "CircleModel", "EuclideanModel", "Perceptron", "Matrix", "Real", "Choice",
     "TANGENT", "s", "beta", "t", "g", "N", "u", "A", "H", "X", "XA", "XH", "AA", "HH", "AH",
     "register", "unregister", "get", "names", "load", "MODELS",
+    "derive_model", "model_document", "DeriveConfig",
 ]
