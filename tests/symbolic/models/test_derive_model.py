@@ -105,6 +105,7 @@ def test_sigmoid_is_proved_for_general_n_d_and_agrees_with_finite_differences(us
     assert _statuses(results) == {"field": "proved", "energy": "proved", "dissipation": "proved"}
     diss = results[-1].proof
     assert "index-free" in diss.method and "generic weight" in diss.method and diss.timed_out == ()
+    assert "reduction modulo |x_i|^2 = 1 -> 0 (proved-for-sizes)" in diss.method  # the exact cross-check closed
     # independent: finite differences at a random configuration (n = 5, d = 4: beyond the sizes checked)
     rng = np.random.default_rng(1)
     x = rng.standard_normal((5, 4))
