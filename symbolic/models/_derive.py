@@ -171,7 +171,10 @@ def _structure(decl: SphereModel) -> _Structure:
     mode = decl.normalization_for()
     if type(decl) is not SphereModel:
         return _Structure(None, "", False, "a Euclidean model")
-    for field, why in (("heads", "several heads"), ("readout", "a read-out matrix"), ("perceptron", "a perceptron")):
+    if decl.heads is not None:
+        return _Structure(None, f"{decl.heads}_h = {decl.heads}_h^{{\\top}}\\ \\text{{for every head }} h", False,
+                          "the model has several heads")
+    for field, why in (("readout", "a read-out matrix"), ("perceptron", "a perceptron")):
         if getattr(decl, field) is not None:
             return _Structure(None, "", False, f"the model has {why}")
     if mode not in ("softmax", "mean"):
@@ -361,6 +364,10 @@ def _hypothesis_subs(decl: SphereModel, syms: dict, d: int) -> dict:
     """Symbols of Q, K, V satisfying the hypothesis: Q = I, K = V = M symmetric (the field depends on
     Q, K only through Q^T K)."""
     rep: dict = {}
+    if decl.heads is not None:  # the hypothesis of the heads: every M_h symmetric
+        for Mh in syms[decl.heads]:
+            rep.update({Mh[a, b]: Mh[min(a, b), max(a, b)] for a in range(d) for b in range(d)})
+        return rep
     M = decl.energy_score
     if M is None:
         Mm = sp.eye(d)  # no energy score: the hypothesis is Q^T K = V = I
@@ -557,13 +564,15 @@ def _field_statement(decl: Model) -> str:
         return (rf"\dot\theta_i = \frac{{1}}{{{Nc}}}\sum_j w(\cos(\theta_i-\theta_j))\,(-\sin(\theta_i-\theta_j)),"
                 rf"\quad {wl}")
     v = f"{decl.value} x_j" if getattr(decl, "value", None) else "x_j"
-    if decl.heads is not None:
-        v = f"{decl.heads}_h x_j"
     A = rf"A_i = \frac{{1}}{{{N}}}\sum_j w(s_{{ij}})\,{v}"
+    if decl.heads is not None:
+        H = decl.heads
+        A = rf"A_i = \sum_h \frac{{1}}{{{N}}}\sum_j w(s^h_{{ij}})\,{H}_h x_j"
     names = {S.A: "A_i", S.X: "x_i", S.H: "H_i", S.XA: r"\langle x_i, A_i\rangle", S.XH: r"\langle x_i, H_i\rangle",
              S.AA: r"|A_i|^2", S.HH: r"|H_i|^2", S.AH: r"\langle A_i, H_i\rangle"}
     out = r"\dot x_i = " + sp.latex(decl.output, order="lex", ln_notation=False, mul_symbol=None, symbol_names=names)
-    parts = [out, A, _score_latex(decl) if decl.heads is None else r"s_{ij} = \langle x_i, M_h x_j\rangle", wl]
+    parts = [out, A, _score_latex(decl) if decl.heads is None else rf"s^h_{{ij}} = \langle x_i, {decl.heads}_h x_j\rangle",
+             wl]
     if Ndef:
         parts.append(Ndef)
     return r",\quad ".join(parts)
@@ -571,6 +580,9 @@ def _field_statement(decl: Model) -> str:
 
 def _energy_statement(decl: Model) -> str:
     scale = r"\frac{1}{2n^2}" if isinstance(decl, CircleModel) else r"\frac12"
+    if getattr(decl, "heads", None) is not None:
+        return (rf"E = \frac12\sum_h\sum_{{i,j}} F(\langle x_i, {decl.heads}_h x_j\rangle),\quad F(s) = "
+                rf"{latex(decl.energy)},\qquad F'(s) = w(s) = {latex(decl.weight)}")
     sc = r"\cos(\theta_i-\theta_j)" if isinstance(decl, CircleModel) else (
         rf"\langle x_i, {decl.energy_score} x_j\rangle" if getattr(decl, "energy_score", None) else
         r"\langle x_i, x_j\rangle")
