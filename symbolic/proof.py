@@ -274,32 +274,35 @@ def _can_interrupt() -> bool:
 
 
 @contextlib.contextmanager
-def _deadline(seconds: float) -> Iterator[None]:
+def _deadline(seconds: float) -> Iterator[object | None]:
     """Raise :class:`_StepTimeout` in the block after ``seconds`` (main thread; no-op elsewhere).
 
-    An alarm timer already running (someone else's) is left in charge when it fires first, and is
-    re-armed with its remaining time afterwards.
+    Yields the token the exception will carry (``None`` when no timer was installed).  An alarm
+    timer already running (an outer step's, or someone else's) is left in charge when it fires
+    first, and is re-armed with its remaining time afterwards; so nested calls each catch only
+    their own timeout.
     """
     if not _can_interrupt():
-        yield
+        yield None
         return
+    old_handler = signal.getsignal(signal.SIGALRM)
+    old_delay, old_interval = signal.getitimer(signal.ITIMER_REAL)
+    if old_delay > 0 and old_delay <= seconds:  # an outer alarm fires first: leave it alone
+        yield None
+        return
+    token = object()
     armed = [True]
 
     def handler(signum, frame):
         if armed[0]:
             armed[0] = False
-            raise _StepTimeout()
+            raise _StepTimeout(token)
 
-    old_handler = signal.getsignal(signal.SIGALRM)
-    old_delay, old_interval = signal.getitimer(signal.ITIMER_REAL)
-    if old_delay > 0 and old_delay <= seconds:  # an outer alarm fires first: leave it alone
-        yield
-        return
     t0 = time.monotonic()
     signal.signal(signal.SIGALRM, handler)
     signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3))
     try:
-        yield
+        yield token
     finally:
         armed[0] = False
         signal.setitimer(signal.ITIMER_REAL, 0)
@@ -310,14 +313,17 @@ def _deadline(seconds: float) -> Iterator[None]:
 
 def _run_step(fn: Callable[[sp.Expr], sp.Expr], expr: sp.Expr, seconds: float) -> tuple[str, sp.Expr | None]:
     """``(outcome, result)`` of one rewrite step under a time limit."""
+    token = None
     try:
-        with _deadline(seconds):
+        with _deadline(seconds) as token:
             try:
                 reduced = fn(expr)
                 return ("zero" if _is_exact_zero(reduced) else "nonzero"), reduced
             except (NotImplementedError, RecursionError, TypeError, ValueError):
                 return "error", None
-    except _StepTimeout:
+    except _StepTimeout as exc:
+        if token is None or exc.args[0] is not token:  # an outer budget ran out: not ours to handle
+            raise
         return "timeout", None
 
 

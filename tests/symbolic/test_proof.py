@@ -141,3 +141,16 @@ def test_strings_are_refused_not_parsed(text):
 def test_bad_budgets_name_the_argument(kw):
     with pytest.raises(ValueError, match=next(iter(kw))):
         prove_zero(x - x + 1, **kw)
+
+
+def test_a_nested_proof_does_not_swallow_the_outer_steps_timeout():
+    # the outer step calls prove_zero itself; when the outer budget runs out inside it, the
+    # outer call must see its own timeout (not the inner call treating it as one of its steps)
+    expr, xs = _huge_zero()
+
+    def outer_step(e):
+        prove_zero(expr, domains={v: (-1, 1) for v in xs}, step_budget=30, budget=60)
+        return e
+
+    p = prove_zero(x + 1, domains={x: (0, 1)}, steps=(("nested", outer_step, 10**9),), step_budget=0.5, budget=0.5)
+    assert p.attempts[0].outcome == "timeout" and p.status == "refuted"
