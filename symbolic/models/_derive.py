@@ -57,7 +57,7 @@ from attnflow.symbolic.proof import BUDGET, STEP_BUDGET, Attempt, Proof, prove_z
 from attnflow.symbolic.result import Result, Step, latex
 from attnflow.symbolic.vectors import Space
 
-__all__ = ["derive_model", "model_document", "DeriveConfig", "SIZES"]
+__all__ = ["derive_model", "model_document", "DeriveConfig", "SIZES", "reduce_on_spheres", "sphere_residual"]
 
 #: The explicit sizes (n, d) of the size checks.
 SIZES = ((2, 2), (3, 2), (2, 3), (3, 3))
@@ -76,13 +76,13 @@ class DeriveConfig:
         step, and for all its steps).
     cross_check : tuple of (n, d)
         The sizes of the explicit cross-check run when the general proof closed (default
-        n = 2, d = 2, 3; ``()`` for none).
+        :data:`SIZES`; ``()`` for none).
     """
 
     sizes: tuple[tuple[int, int], ...] = SIZES
     step_budget: float = STEP_BUDGET
     budget: float = BUDGET
-    cross_check: tuple[tuple[int, int], ...] = ((2, 2), (2, 3))
+    cross_check: tuple[tuple[int, int], ...] = SIZES
 
     def __post_init__(self):
         sizes = tuple(tuple(sz) for sz in self.sizes)
@@ -329,6 +329,40 @@ def _canon_atoms(expr: sp.Expr):
     return out, back
 
 
+def reduce_on_spheres(expr: sp.Expr, X: list[sp.Matrix]) -> sp.Expr:
+    r"""Normal form of ``expr`` modulo :math:`|x_i|^2 = 1`, coefficient by coefficient.
+
+    ``expr`` is polynomial in the coordinates with coefficients free of them (transcendental atoms
+    already replaced by symbols).  Each power :math:`x_{i,d}^k` is replaced by
+    :math:`x_{i,d}^{k mod 2}(1-\sum_{k'<d}x_{i,k'}^2)^{\lfloor k/2
+floor}`: reduction by the
+    generators :math:`|x_i|^2-1`, whose leading terms :math:`x_{i,d}^2` (lex order, last coordinates
+    largest) are pairwise coprime -- a Gröbner basis, so the result is the unique normal form over the
+    field of the coefficients.  The coefficient of each remaining monomial is put over a common
+    denominator separately (small rational functions in the atoms), which is far cheaper than one
+    rational function of everything.  ``ValueError`` if a coordinate appears outside a monomial.
+    """
+    from collections import defaultdict
+
+    coords = [c for xi in X for c in xi]
+    lasts = {xi[len(xi) - 1]: [xi[k] for k in range(len(xi) - 1)] for xi in X}
+    groups: dict = defaultdict(list)
+    cache: dict = {}
+    for term in sp.Add.make_args(sp.expand(expr)):
+        coeff, mon = term.as_independent(*coords, as_Add=False)
+        if mon not in cache:
+            red = sp.Integer(1)
+            for v, k in (mon.as_powers_dict().items() if mon != 1 else ()):
+                if not (v in lasts or v in coords) or not (k.is_Integer and k >= 0):
+                    raise ValueError("a coordinate outside a monomial (e.g. in a denominator)")
+                red *= v ** (k % 2) * (1 - sum(c**2 for c in lasts[v])) ** (k // 2) if v in lasts else v**k
+            cache[mon] = [t.as_independent(*coords, as_Add=False) for t in sp.Add.make_args(sp.expand(red))]
+        for c2, m2 in cache[mon]:
+            groups[m2].append(coeff * c2)
+    out = [sp.cancel(sp.together(sp.Add(*cs))) * m for m, cs in groups.items()]
+    return sp.Add(*out)
+
+
 def _sphere_reduction_step(X: list[sp.Matrix]):
     from attnflow.symbolic.energy._coordinates import sphere_reduce
 
@@ -337,6 +371,12 @@ def _sphere_reduction_step(X: list[sp.Matrix]):
         if atomized.atoms(sp.Function) or any(isinstance(a, sp.Pow) and not a.exp.is_Integer
                                               for a in atomized.atoms(sp.Pow)):
             raise ValueError("non-rational atoms remain")
+        if _back:  # transcendental atoms: reduce coefficient by coefficient (small rational functions)
+            try:
+                return reduce_on_spheres(atomized, X)
+            except ValueError:  # coordinates in denominators
+                pass
+        # a rational function of the coordinates: sparse polynomial arithmetic on its numerator
         return sp.expand(sphere_reduce(sp.together(atomized), X))
 
     return step

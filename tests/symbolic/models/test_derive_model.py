@@ -197,3 +197,19 @@ def test_bad_config_names_the_field():
         DeriveConfig(step_budget=0)
     with pytest.raises(ValueError, match="config"):
         derive_model("sa", config={"sizes": ()})
+
+
+def test_reduction_on_the_spheres_is_the_normal_form():
+    import sympy as sp
+
+    from attnflow.symbolic.models._derive import reduce_on_spheres
+
+    X = [sp.Matrix(sp.symbols(f"x_{i}_0 x_{i}_1", real=True)) for i in range(2)]
+    T = sp.Symbol("T", positive=True)  # an atom: coefficients may be rational functions of it
+    (a0, a1), (b0, b1) = X
+    # a multiple of |x_0|^2 - 1 (with an atom coefficient) vanishes on the spheres ...
+    assert reduce_on_spheres(sp.expand((a0**2 + a1**2 - 1) * (b0 * a1**3 + T / (1 + T) * b1)), X) == 0
+    # ... and a1^4 reduces to (1 - a0^2)^2, checked against the expansion done by hand
+    got = reduce_on_spheres(a1**4 * T / (T + 1) + b1**3, X)
+    want = (1 - 2 * a0**2 + a0**4) * T / (T + 1) + b1 * (1 - b0**2)
+    assert sp.simplify(got - want) == 0
