@@ -573,7 +573,8 @@ def _dissipation(decl: Model, cfg: DeriveConfig) -> Proof:
     if pointwise.status == "refuted":
         why = f"F' = w fails pointwise ({pointwise.detail})"
     detail = "; ".join(x for x in (sizes.detail, why) if x)
-    return Proof(sizes.status, sizes.method, detail, sizes.attempts)
+    earlier = general.attempts if general is not None else pointwise.attempts
+    return Proof(sizes.status, sizes.method, detail, earlier + sizes.attempts)
 
 
 # --------------------------------------------------------------------------------------------
