@@ -213,3 +213,17 @@ def test_reduction_on_the_spheres_is_the_normal_form():
     got = reduce_on_spheres(a1**4 * T / (T + 1) + b1**3, X)
     want = (1 - 2 * a0**2 + a0**4) * T / (T + 1) + b1 * (1 - b0**2)
     assert sp.simplify(got - want) == 0
+
+
+def test_qk_model_whose_value_is_not_the_energy_matrix_is_not_proved(user_models):
+    text = """
+    import sympy as sp
+    from attnflow.models import Matrix, SphereModel, s, beta
+    t_qk_novalue = SphereModel(
+        name="t_qk_novalue", weight=sp.exp(beta * s), normalization="mean", query="Wq", key="Wk",
+        params=(Matrix("Wq"), Matrix("Wk"), Matrix("Wv")), energy=sp.exp(beta * s) / beta, energy_score="Wv",
+    )
+    """
+    (decl,) = user_models(text, "qk.py")
+    diss = derive_model(decl, config=FAST)[-1].proof
+    assert diss.status == "refuted" and "open: pair identity" in diss.detail and "theta_0=" in diss.detail
