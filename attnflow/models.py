@@ -25,6 +25,9 @@ Example (sigmoid attention, arXiv 2409.04431)::
         source="arXiv 2409.04431",
     )
 
+:func:`derive_model` derives a declaration's field, energy and dissipation identity with an honest
+proof status, :func:`model_document` renders them as Markdown (``attnflow derive --models FILE --out DIR``).
+
 The built-in models are declared the same way in :mod:`attnflow.symbolic.models.builtin`.  Every
 ``attnflow`` command takes ``--models my_models.py`` (the same loading); every registered model gets
 the generic claims ``model.<name>.<family>`` of :mod:`attnflow.properties.claims.model` (its kernel
@@ -43,6 +46,7 @@ from attnflow.symbolic.models import (
     A,
     Choice,
     CircleModel,
+    DeriveConfig,
     EuclideanModel,
     H,
     Matrix,
@@ -53,9 +57,11 @@ from attnflow.symbolic.models import (
     SphereModel,
     X,
     beta,
+    derive_model,
     g,
     get,
     load,
+    model_document,
     names,
     register,
     s,
@@ -68,4 +74,5 @@ __all__ = [
     "Model", "SphereModel", "CircleModel", "EuclideanModel", "Perceptron", "Matrix", "Real", "Choice",
     "TANGENT", "s", "beta", "t", "g", "N", "u", "A", "H", "X", "XA", "XH", "AA", "HH", "AH",
     "register", "unregister", "get", "names", "load", "MODELS",
+    "derive_model", "model_document", "DeriveConfig",
 ]

@@ -15,13 +15,29 @@ Every symbolic result in attnflow carries an honest :class:`Proof`:
 :func:`prove_zero` tries a fixed sequence of rewrites (each one is a named *step*) and, if none
 closes the identity, falls back to high-precision random evaluation.  It reports which step
 succeeded, so documents can say *how* an identity was established.
+
+Time budgets
+------------
+Every rewrite step runs under a time budget (``step_budget`` seconds, default
+:data:`STEP_BUDGET`) and all steps together under ``budget`` (default :data:`BUDGET`).  A step that
+runs out of time is abandoned, named in :attr:`Proof.attempts` and in the proof's detail, and the
+routine moves on -- in the end to the numerical check -- instead of hanging.  In the main thread
+the step is interrupted by ``SIGALRM`` (``signal.setitimer``; SymPy is pure Python, so the
+interruption lands between two bytecodes).  In any other thread (a Dask worker, a thread pool) and
+on platforms without ``setitimer`` no signal can be used: the budgets are then checked *between*
+steps only (a step that has started runs to its end; the steps after an exhausted budget are
+skipped).  An interrupted step leaves no state behind: SymPy caches results only on return.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import random
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 import mpmath
 import sympy as sp
@@ -34,10 +50,39 @@ __all__ = [
     "prove_all",
     "combine_exponentials",
     "DEFAULT_STEPS",
+    "Attempt",
+    "STEP_BUDGET",
+    "BUDGET",
 ]
+
+#: Default time budget of one rewrite step of :func:`prove_zero`, in seconds.
+STEP_BUDGET = 60.0
+#: Default time budget of all rewrite steps of one :func:`prove_zero` call, in seconds.
+BUDGET = 180.0
 
 #: Proof statuses from strongest to weakest.
 STATUSES = ("proved", "proved-for-sizes", "verified-numerically", "refuted")
+
+
+@dataclasses.dataclass(frozen=True)
+class Attempt:
+    """What one rewrite step of :func:`prove_zero` did.
+
+    Attributes
+    ----------
+    step : str
+        The step's name (e.g. ``"expand"``).
+    outcome : str
+        ``"zero"`` (closed the identity), ``"nonzero"`` (finished without reaching 0),
+        ``"skipped: too large"`` (more operations than the step's limit), ``"error"`` (SymPy
+        raised), ``"timeout"`` (ran out of its time budget), ``"skipped: budget exhausted"``.
+    seconds : float
+        Wall time spent in the step (not part of equality; never printed into documents).
+    """
+
+    step: str
+    outcome: str
+    seconds: float = dataclasses.field(default=0.0, compare=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,11 +98,21 @@ class Proof:
         residual to zero, or the numerical protocol with its seed).
     detail : str
         Extra information: residual size, counterexample point, sizes covered.
+    attempts : tuple of Attempt
+        The rewrite steps :func:`prove_zero` ran and their outcomes (a step that ran out of its
+        time budget has outcome ``"timeout"``); not part of equality.
     """
 
     status: str
     method: str
     detail: str = ""
+    attempts: tuple[Attempt, ...] = dataclasses.field(default=(), compare=False, repr=False)
+
+    @property
+    def timed_out(self) -> tuple[str, ...]:
+        """Names of the rewrite steps that ran out of their time budget (or were skipped because the
+        overall budget was exhausted)."""
+        return tuple(a.step for a in self.attempts if a.outcome in ("timeout", "skipped: budget exhausted"))
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -81,7 +136,8 @@ class Proof:
         details = "; ".join(d for d in dict.fromkeys(p.detail for p in proofs) if d)
         if worst.status == "refuted":
             details = worst.detail
-        return Proof(worst.status, methods, details)
+        attempts = tuple(a for p in proofs for a in p.attempts)
+        return Proof(worst.status, methods, details, attempts)
 
 
 # --------------------------------------------------------------------------------------------
@@ -165,6 +221,7 @@ def _numeric_check(
     digits: int,
     points: int,
     seed: int,
+    expand_seconds: float = STEP_BUDGET,
 ) -> Proof:
     symbols = sorted(expr.free_symbols, key=lambda s: s.name)
     missing = [s for s in symbols if s not in domains]
@@ -173,7 +230,10 @@ def _numeric_check(
             f"domains: no sampling range for symbol(s) {', '.join(map(str, missing))}; "
             "pass domains={symbol: (lo, hi)} for every free symbol"
         )
-    terms = sp.Add.make_args(sp.expand(expr)) if expr.is_Add else (expr,)
+    terms = (expr,)
+    if expr.is_Add:  # the scale is the largest expanded term; the top-level terms if expanding runs out of time
+        outcome, expanded = _run_step(sp.expand, expr, expand_seconds)
+        terms = sp.Add.make_args(expanded if outcome in ("zero", "nonzero") else expr)
     f_total = sp.lambdify(symbols, expr, modules="mpmath")
     f_terms = [sp.lambdify(symbols, t, modules="mpmath") for t in terms]
     rng = random.Random(seed)
@@ -203,6 +263,89 @@ def _numeric_check(
     )
 
 
+class _StepTimeout(BaseException):
+    """Raised by the ``SIGALRM`` handler inside a rewrite step (a BaseException, so that SymPy's own
+    ``except Exception`` clauses cannot swallow it)."""
+
+
+def _can_interrupt() -> bool:
+    return (hasattr(signal, "setitimer") and hasattr(signal, "SIGALRM")
+            and threading.current_thread() is threading.main_thread())
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float) -> Iterator[object | None]:
+    """Raise :class:`_StepTimeout` in the block after ``seconds`` (main thread; no-op elsewhere).
+
+    Yields the token the exception will carry (``None`` when no timer was installed).  An alarm
+    timer already running (an outer step's, or someone else's) is left in charge when it fires
+    first, and is re-armed with its remaining time afterwards; so nested calls each catch only
+    their own timeout.
+    """
+    if not _can_interrupt():
+        yield None
+        return
+    old_handler = signal.getsignal(signal.SIGALRM)
+    old_delay, old_interval = signal.getitimer(signal.ITIMER_REAL)
+    if old_delay > 0 and old_delay <= seconds:  # an outer alarm fires first: leave it alone
+        yield None
+        return
+    token = object()
+    armed = [True]
+
+    def handler(signum, frame):
+        if armed[0]:
+            armed[0] = False
+            raise _StepTimeout(token)
+
+    t0 = time.monotonic()
+    signal.signal(signal.SIGALRM, handler)
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3))
+    try:
+        yield token
+    finally:
+        armed[0] = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old_handler)
+        if old_delay > 0:
+            signal.setitimer(signal.ITIMER_REAL, max(old_delay - (time.monotonic() - t0), 1e-3), old_interval)
+
+
+def _run_step(fn: Callable[[sp.Expr], sp.Expr], expr: sp.Expr, seconds: float) -> tuple[str, sp.Expr | None]:
+    """``(outcome, result)`` of one rewrite step under a time limit."""
+    token = None
+    try:
+        with _deadline(seconds) as token:
+            try:
+                reduced = fn(expr)
+                return ("zero" if _is_exact_zero(reduced) else "nonzero"), reduced
+            except (NotImplementedError, RecursionError, TypeError, ValueError):
+                return "error", None
+    except _StepTimeout as exc:
+        if token is None or exc.args[0] is not token:  # an outer budget ran out: not ours to handle
+            raise
+        return "timeout", None
+
+
+def _as_expr(expr, what: str = "expr") -> sp.Basic:
+    """A SymPy object from ``expr`` without ever parsing text (numbers are converted, strings refused)."""
+    if isinstance(expr, str):
+        raise ValueError(f"{what}: expected a SymPy expression, got the string {expr[:40]!r}; strings are never "
+                         "parsed (sympify would execute them) -- build the expression with SymPy objects")
+    if isinstance(expr, sp.Basic):
+        return expr
+    try:
+        return sp.sympify(expr, strict=True)
+    except sp.SympifyError:
+        raise ValueError(f"{what}: expected a SymPy expression or a number, got {type(expr).__name__}") from None
+
+
+def _budget(value, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or value != value:
+        raise ValueError(f"{what}: a time budget is a positive number of seconds, got {value!r}")
+    return float(value)
+
+
 def prove_zero(
     expr: sp.Expr,
     *,
@@ -211,6 +354,8 @@ def prove_zero(
     digits: int = 50,
     points: int = 20,
     seed: int = 0,
+    step_budget: float = STEP_BUDGET,
+    budget: float = BUDGET,
 ) -> Proof:
     r"""Establish :math:`\mathrm{expr} \equiv 0`, by rewriting or by high-precision sampling.
 
@@ -221,10 +366,16 @@ def prove_zero(
     ``10**-(digits-15)`` relative to the largest term at every point gives
     ``"verified-numerically"``; otherwise ``"refuted"`` with the offending point.
 
+    Each step runs under a time budget (see the module docstring): a step that runs out of time
+    is abandoned and recorded (:attr:`Proof.attempts`, :attr:`Proof.timed_out`, and the detail
+    ``"step 'expand' exceeded its time budget (2 s)"``), so the call returns after about
+    ``budget`` seconds plus the numerical check instead of hanging.
+
     Parameters
     ----------
     expr : sympy.Expr
-        The residual (left side minus right side).
+        The residual (left side minus right side); a number is accepted, a ``str`` is refused with
+        ``ValueError`` (text is never parsed).
     domains : mapping, optional
         ``{symbol: (lo, hi)}`` (uniform draw) or ``{symbol: callable(rng) -> float}`` for each
         free symbol; required only if the numerical fallback is reached.
@@ -233,32 +384,59 @@ def prove_zero(
         than ``max_ops`` operations (keeps ``simplify`` from running for minutes).
     digits, points, seed : int
         Numerical fallback protocol (defaults: 50 digits, 20 points, seed 0).
+    step_budget : float
+        Seconds one rewrite step may run (default :data:`STEP_BUDGET`).  Interrupted by
+        ``SIGALRM`` in the main thread; elsewhere checked between steps only.
+    budget : float
+        Seconds all rewrite steps together may run (default :data:`BUDGET`); a step never gets
+        more than what is left of it, and the steps after it is exhausted are skipped.
 
     Returns
     -------
     Proof
     """
-    expr = sp.sympify(expr) if not isinstance(expr, sp.Basic) else expr
+    expr = _as_expr(expr)
+    step_budget = _budget(step_budget, "step_budget")
+    budget = _budget(budget, "budget")
     if _is_exact_zero(expr):
         return Proof("proved", "identically 0 as constructed")
+    t_start = time.monotonic()
     ops = sp.count_ops(expr)
+    attempts: list[Attempt] = []
     for name, fn, max_ops in steps:
         if ops > max_ops:
+            attempts.append(Attempt(name, "skipped: too large"))
             continue
-        try:
-            reduced = fn(expr)
-        except (NotImplementedError, RecursionError, TypeError, ValueError):
+        left = budget - (time.monotonic() - t_start)
+        if left <= 0:
+            attempts.append(Attempt(name, "skipped: budget exhausted"))
             continue
-        if _is_exact_zero(reduced):
-            return Proof("proved", f"{name} -> 0")
+        limit = min(step_budget, left)
+        t0 = time.monotonic()
+        outcome, _reduced = _run_step(fn, expr, limit)
+        attempts.append(Attempt(name, outcome, time.monotonic() - t0))
+        if outcome == "zero":
+            return Proof("proved", f"{name} -> 0", attempts=tuple(attempts))
     if domains is None:
         domains = {}
-    return _numeric_check(expr, domains, digits=digits, points=points, seed=seed)
+    p = _numeric_check(expr, domains, digits=digits, points=points, seed=seed, expand_seconds=step_budget)
+    notes = [f"step {a.step!r} ran out of time (budgets: {_seconds(step_budget)} per step, {_seconds(budget)} in all)"
+             for a in attempts if a.outcome == "timeout"]
+    skipped = [a.step for a in attempts if a.outcome == "skipped: budget exhausted"]
+    if skipped:
+        notes.append(f"overall budget ({_seconds(budget)}) exhausted before step(s) "
+                     + ", ".join(repr(s) for s in skipped))
+    detail = "; ".join([p.detail, *notes]) if p.detail else "; ".join(notes)
+    return Proof(p.status, p.method, detail, tuple(attempts))
+
+
+def _seconds(x: float) -> str:
+    return f"{x:g} s"
 
 
 def prove_equal(lhs: sp.Expr, rhs: sp.Expr, **kwargs) -> Proof:
-    """:func:`prove_zero` applied to ``lhs - rhs``."""
-    return prove_zero(sp.sympify(lhs) - sp.sympify(rhs), **kwargs)
+    """:func:`prove_zero` applied to ``lhs - rhs`` (strings are refused, as by :func:`prove_zero`)."""
+    return prove_zero(_as_expr(lhs, "lhs") - _as_expr(rhs, "rhs"), **kwargs)
 
 
 def prove_all(cases: Mapping[str, sp.Expr], **kwargs) -> Proof:

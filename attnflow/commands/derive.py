@@ -1,4 +1,14 @@
-"""``attnflow derive``: regenerate ``derivations/`` (and the generated kernels) from ``symbolic/``."""
+"""``attnflow derive``: regenerate ``derivations/`` (and the generated kernels) from ``symbolic/``.
+
+With ``--models FILE --out DIR`` it derives the models of a user's file instead: for each model the
+file defines, ``DIR/<name>.md`` (its derivation document,
+:func:`attnflow.symbolic.models.model_document`) and ``DIR/<name>.py`` (its generated kernel
+module, the numba backend's :func:`~attnflow.symbolic.codegen.backends.numba.render_model`).
+Loading the file runs it (it is the user's own Python code).  The output is byte-identical from
+run to run as long as no proof step runs out of its time budget (``--step-budget``, ``--budget``);
+a step that does is named in the document, whose status then comes from the next route (explicit
+sizes, then the 50-digit numerical check).
+"""
 
 from __future__ import annotations
 
@@ -26,11 +36,28 @@ def register(sub) -> None:
         help="repository root to write into (default: the source checkout attnflow runs from)",
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    if "--models" not in p._option_string_actions:  # the shared option may already be there
+        p.add_argument("--models", dest="models", action="append", metavar="FILE", default=argparse.SUPPRESS,
+                       help="a Python file of model declarations (runs it); repeatable; with --out, derive "
+                            "those models instead of the built-in documents")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR",
+                   help="with --models: write DIR/<model>.md (derivation) and DIR/<model>.py (kernel module)")
+    p.add_argument("--force", action="store_true", help="with --out: overwrite existing files")
+    p.add_argument("--step-budget", type=float, default=None, metavar="SECONDS",
+                   help="with --models: time budget of one rewrite step of every proof (default 60)")
+    p.add_argument("--budget", type=float, default=None, metavar="SECONDS",
+                   help="with --models: time budget of all rewrite steps of one proof (default 180)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from attnflow.symbolic import documents
+
+    models = getattr(args, "models", None)
+    if models:
+        return _run_models(args, models)
+    if args.out is not None:
+        raise ValueError("--out: only with --models FILE (the built-in documents go to derivations/; use --root)")
 
     root = args.root if args.root is not None else documents.repository_root()
     if root is None:
@@ -74,3 +101,48 @@ def _report_findings(results) -> None:
         print("refuted as expected (negative controls): " + ", ".join(controls))
     if findings:
         print("FINDINGS (theory-note formulas that did not survive, see the documents): " + ", ".join(findings))
+
+
+def _run_models(args: argparse.Namespace, paths: list) -> int:
+    """``attnflow derive --models FILE --out DIR``: a document and a kernel module per model."""
+    from attnflow._base.io import atomic_write_text
+    from attnflow.symbolic.codegen.backends.numba import render_model
+    from attnflow.symbolic.models import DeriveConfig, derive_model, load, model_document
+    from attnflow.symbolic.proof import BUDGET, STEP_BUDGET
+
+    if args.out is None:
+        raise ValueError("--out: required with --models (the folder that receives <model>.md and <model>.py)")
+    if args.check:
+        raise ValueError("--check: not with --models (compare the written files yourself, e.g. with diff)")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out: {out} exists and is not a folder")
+    step_budget = STEP_BUDGET if args.step_budget is None else args.step_budget
+    budget = BUDGET if args.budget is None else args.budget
+    for name, value in (("--step-budget", step_budget), ("--budget", budget)):
+        if not value > 0:
+            raise ValueError(f"{name}: a positive number of seconds, got {value}")
+    decls = []
+    for path in paths:
+        try:
+            found = load(path)  # loading a file twice returns its registered models
+        except ValueError as exc:
+            raise ValueError(f"--models: {exc}") from None
+        decls.extend(d for d in found if all(d is not e for e in decls))
+    targets = {d.name: (out / f"{d.name}.md", out / f"{d.name}.py") for d in decls}
+    existing = [str(p) for pair in targets.values() for p in pair if p.exists()]
+    if existing and not args.force:
+        raise ValueError("--out: refusing to overwrite " + ", ".join(existing) + "; pass --force to replace them")
+    config = DeriveConfig(step_budget=step_budget, budget=budget)
+    out.mkdir(parents=True, exist_ok=True)
+    for decl in decls:
+        t0 = time.perf_counter()
+        results = derive_model(decl, config=config)
+        doc = model_document(decl, config=config, results=results)
+        kernel = render_model(decl)
+        md, py = targets[decl.name]
+        atomic_write_text(md, doc, force=args.force)
+        atomic_write_text(py, kernel, force=args.force)
+        statuses = ", ".join(f"{r.id}: {r.status}" for r in results)
+        print(f"wrote {md} and {py} ({statuses}; {time.perf_counter() - t0:.1f} s)")
+    return 0

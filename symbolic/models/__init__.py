@@ -14,7 +14,10 @@ Derived from each declaration
 :func:`velocity_matrix`, :func:`energy_expr`
     the small-``n`` field and energy as explicit SymPy sums (the mpmath oracle of the tests);
 :meth:`Model.gradient_flow_proof`
-    the proof of :math:`F' = w`.
+    the proof of :math:`F' = w`;
+:func:`derive_model`, :func:`model_document`
+    the field, energy and dissipation identity of any declaration with an honest proof status
+    (``proved`` for general n, d where the argument closes), and its Markdown document.
 
 Proofs tying declarations to the equations: :func:`circle_derivation_checks`,
 :func:`normalisation_checks`.
@@ -41,6 +44,8 @@ from attnflow.symbolic.models._declaration import (
     SphereModel,
     exp_form,
 )
+from attnflow.symbolic.models._derive import SIZES as DERIVE_SIZES
+from attnflow.symbolic.models._derive import DeriveConfig, derive_model, model_document
 from attnflow.symbolic.models._kinds import self_attention_kind, time_scale
 from attnflow.symbolic.models._oracle import angle_symbols, energy_expr, matrix_symbols, point_symbols, velocity_matrix
 from attnflow.symbolic.models._pairs import (
@@ -92,6 +97,8 @@ __all__ = [
     "velocity_matrix", "energy_expr", "point_symbols", "angle_symbols", "matrix_symbols",
     "circle_inner_product", "circle_tangent_component",
     "circle_derivation_checks", "normalisation_checks", "self_attention_kind", "time_scale",
+    # derivation of a declared model
+    "derive_model", "model_document", "DeriveConfig", "DERIVE_SIZES",
 ]
 
 

@@ -90,6 +90,8 @@ def load(path, *, replace: bool = False) -> list[Model]:
 
     The file is executed as a module (it is the user's own code, like a pytest ``conftest.py``);
     its module-level :class:`Model` objects are registered in definition order and returned.
+    Loading the same unchanged file again returns the models registered by the first load
+    without running the file again.
     ``replace=True`` lets it replace models of the same name loaded before.
 
     Raises
@@ -102,8 +104,16 @@ def load(path, *, replace: bool = False) -> list[Model]:
         raise ValueError(f"path: expected an existing Python file (*.py) of model declarations, got {str(path)!r}")
     digest = hashlib.sha256(str(p.resolve()).encode()).hexdigest()[:12]
     modname = f"attnflow_user_models_{p.stem}_{digest}"
+    content = hashlib.sha256(p.read_bytes()).hexdigest()
+    loaded = sys.modules.get(modname)
+    if loaded is not None and getattr(loaded, "__attnflow_content__", None) == content:
+        # the same unchanged file again: return its models (still registered) without running it twice
+        found = [v for v in vars(loaded).values() if isinstance(v, Model)]
+        if all(_REGISTRY.get(m.name) is m for m in found):
+            return found
     spec = importlib.util.spec_from_file_location(modname, p)
     module = importlib.util.module_from_spec(spec)
+    module.__attnflow_content__ = content
     sys.modules[modname] = module
     try:
         spec.loader.exec_module(module)

@@ -61,3 +61,96 @@ def test_combine_weakest_status_wins():
     assert Proof.combine(ps).status == "verified-numerically"
     with pytest.raises(ValueError, match="status"):
         Proof("probably", "guess")
+
+
+# --------------------------------------------------------------------------------------------
+# time budgets and refusal of text
+
+
+def _huge_zero():
+    # (1 + x1 + ... + x6)^30 (x1 - 1) - (...)^30 x1 + (...)^30 is identically 0, but expanding
+    # it creates ~2 million terms: every rewrite step runs out of a small time budget.
+    xs = sp.symbols("x1:7", real=True)
+    a = sum(xs) + 1
+    return a**30 * (xs[0] - 1) - a**30 * xs[0] + a**30, xs
+
+
+def test_a_step_that_runs_out_of_time_is_named_and_the_numeric_check_decides():
+    import time
+
+    expr, xs = _huge_zero()
+    t0 = time.monotonic()
+    p = prove_zero(expr, domains={v: (-1, 1) for v in xs}, step_budget=0.5, budget=1.5)
+    elapsed = time.monotonic() - t0
+    assert p.status == "verified-numerically"
+    assert p.attempts[0].step == "expand" and p.attempts[0].outcome == "timeout"
+    assert "expand" in p.timed_out
+    assert "step 'expand' ran out of time" in p.detail
+    assert elapsed < 60  # generous: budget 1.5 s + the numerical check; without budgets this runs for minutes
+
+
+def test_budget_exhausted_skips_the_remaining_steps():
+    expr, xs = _huge_zero()
+    p = prove_zero(expr, domains={v: (-1, 1) for v in xs}, step_budget=0.4, budget=0.6)
+    outcomes = {a.step: a.outcome for a in p.attempts}
+    assert outcomes["expand"] == "timeout"
+    assert outcomes["simplify"] in ("skipped: budget exhausted", "skipped: too large")
+    assert "overall budget" in p.detail
+
+
+def test_a_wrong_huge_identity_is_still_refuted_after_timeouts():
+    expr, xs = _huge_zero()
+    p = prove_zero(expr + xs[0] * 1e-3, domains={v: (-1, 1) for v in xs}, step_budget=0.3, budget=0.6)
+    assert p.status == "refuted" and "x1=" in p.detail and p.timed_out
+
+
+def test_fast_identities_are_unaffected_by_budgets():
+    p = prove_zero((x + 1) ** 2 - x**2 - 2 * x - 1, step_budget=5, budget=5)
+    assert p.status == "proved" and p.method == "expand -> 0" and p.timed_out == ()
+
+
+def test_outside_the_main_thread_budgets_are_checked_between_steps():
+    import threading
+
+    out = {}
+    expr = 1 / (x - 1) - 1 / (x + 1) - 2 / (x**2 - 1)
+    th = threading.Thread(target=lambda: out.setdefault("p", prove_zero(expr, step_budget=5, budget=5)))
+    th.start()
+    th.join()
+    assert out["p"].status == "proved" and "cancel" in out["p"].method
+
+
+def test_alarm_handler_is_restored_after_a_step():
+    import signal
+
+    before = signal.getsignal(signal.SIGALRM)
+    prove_zero((x + 1) ** 2 - x**2 - 2 * x - 1)
+    assert signal.getsignal(signal.SIGALRM) is before
+    assert signal.getitimer(signal.ITIMER_REAL)[0] == 0
+
+
+@pytest.mark.parametrize("text", ["__import__('os').system('true')", "x - x"])
+def test_strings_are_refused_not_parsed(text):
+    with pytest.raises(ValueError, match="expr: .*string"):
+        prove_zero(text)
+    with pytest.raises(ValueError, match="lhs: .*string"):
+        prove_equal(text, x)
+
+
+@pytest.mark.parametrize("kw", [{"step_budget": 0}, {"budget": -1}, {"step_budget": "5"}])
+def test_bad_budgets_name_the_argument(kw):
+    with pytest.raises(ValueError, match=next(iter(kw))):
+        prove_zero(x - x + 1, **kw)
+
+
+def test_a_nested_proof_does_not_swallow_the_outer_steps_timeout():
+    # the outer step calls prove_zero itself; when the outer budget runs out inside it, the
+    # outer call must see its own timeout (not the inner call treating it as one of its steps)
+    expr, xs = _huge_zero()
+
+    def outer_step(e):
+        prove_zero(expr, domains={v: (-1, 1) for v in xs}, step_budget=30, budget=60)
+        return e
+
+    p = prove_zero(x + 1, domains={x: (0, 1)}, steps=(("nested", outer_step, 10**9),), step_budget=0.5, budget=0.5)
+    assert p.attempts[0].outcome == "timeout" and p.status == "refuted"
