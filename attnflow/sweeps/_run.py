@@ -12,6 +12,7 @@ from pathlib import Path
 
 from attnflow.sweeps._spec import SweepSpec, load_spec
 from attnflow.sweeps._store import ChunkWriter, create_or_open, require_extra
+from attnflow.symbolic.models import origin
 
 __all__ = ["sweep", "SweepResult"]
 
@@ -89,7 +90,7 @@ def _task(spec: SweepSpec, cell: dict, block: tuple[int, int]) -> dict:
         "params": {k: cell[k] for k in spec.param_names},
         "seeds": list(spec.seeds[block[0]:block[1]]), "times": list(spec.times), "dt": spec.dt,
         "method": spec.method, "observables": list(spec.observables), "delta": spec.delta,
-        "rank_eps": spec.rank_eps,
+        "rank_eps": spec.rank_eps, "model_file": origin(cell["model"]),
     }
 
 

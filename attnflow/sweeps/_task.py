@@ -54,29 +54,31 @@ def _simulate_batch(model: str, x0_batch: np.ndarray, *, beta: float, t_eval, dt
                     **params: Any) -> np.ndarray:
     """States of each system of ``x0_batch`` at the times ``t_eval``: shape ``(T, B, *x0.shape)``.
 
-    Today: one :func:`attnflow.numerics.simulate` per system. The fixed step ``dt`` lands on every
-    saved time (the spec checks that each is a multiple of ``dt``); the run saves every ``g``-th
-    step, ``g`` the gcd of the saved step indices, and the saved times are picked out of it.
-    This is the one place to switch to the batched ``simulate(model, x0_batch, ..., t_eval=...,
-    energy=False)`` once it exists.
+    One batched :func:`attnflow.numerics.simulate` (one kernel call per stage covers every system);
+    the fixed step ``dt`` lands on every saved time (the spec checks that each is a multiple of ``dt``).
     """
     from attnflow.numerics import simulate
 
     t_eval = np.asarray(t_eval, dtype=np.float64)
-    steps = np.rint(t_eval / dt).astype(np.int64)
-    total = int(steps[-1])
-    g = int(np.gcd.reduce(steps[steps > 0])) if np.any(steps > 0) else 1
-    out = np.empty((len(t_eval), x0_batch.shape[0]) + x0_batch.shape[1:], dtype=np.float64)
-    for b in range(x0_batch.shape[0]):
-        traj = simulate(model, x0_batch[b], beta=beta, t_final=float(t_eval[-1]), dt=dt, method=method,
-                        save_every=g, **params)
-        if traj.steps != total:
-            raise RuntimeError(f"dt: the integrator took {traj.steps} steps to t = {t_eval[-1]:g}, expected {total}")
-        idx = steps // g
-        if not np.allclose(traj.times[idx], t_eval, rtol=1e-9, atol=1e-12):
-            raise RuntimeError("t: saved times do not land on the step grid")
-        out[:, b] = traj.states[idx]
-    return out
+    traj = simulate(model, x0_batch, beta=beta, t_final=float(t_eval[-1]), dt=dt, method=method,
+                    t_eval=t_eval, energy=False, **params)
+    if not np.allclose(traj.times, t_eval, rtol=1e-9, atol=1e-12):
+        raise RuntimeError("t: saved times do not match the requested ones")
+    return traj.states
+
+
+def _ensure_model(task: dict) -> None:
+    """Load the user's models file of ``task["model"]`` in this process (a Dask worker) if needed.
+
+    Loading runs the file: it is the user's own Python code (``attnflow sweep --models FILE``).
+    """
+    from attnflow.numerics.fields import MODELS
+
+    path = task.get("model_file")
+    if task["model"] not in MODELS and path:
+        from attnflow.symbolic.models import load
+
+        load(path, replace=True)
 
 
 def run_chunk(task: dict) -> dict[str, np.ndarray]:
@@ -88,6 +90,7 @@ def run_chunk(task: dict) -> dict[str, np.ndarray]:
     from attnflow.numerics import observables as ob
     from attnflow.numerics.fields import MODELS
 
+    _ensure_model(task)
     model = task["model"]
     manifold = MODELS[model].manifold
     times = np.asarray(task["times"], dtype=np.float64)

@@ -56,7 +56,7 @@ from attnflow.symbolic.models._pairs import (
     output_coefficients,
 )
 from attnflow.symbolic.models._params import Choice, Matrix, Param, Real
-from attnflow.symbolic.models._registry import BUILTIN, MODELS, get, load, names, register, unregister
+from attnflow.symbolic.models._registry import BUILTIN, MODELS, get, load, names, origin, register, unregister
 from attnflow.symbolic.models._symbols import (
     AA,
     AH,
@@ -91,7 +91,7 @@ __all__ = [
     "s", "beta", "t", "g", "N", "u", "A", "H", "X", "XA", "XH", "AA", "HH", "AH",
     "l", "m", "z", "n", "dl", "ti", "tj", "lam", "SYMBOLS",
     # registry
-    "register", "unregister", "get", "names", "load", "MODELS", "BUILTIN",
+    "register", "unregister", "get", "names", "load", "origin", "MODELS", "BUILTIN",
     # derived
     "kernel_expressions", "kernel_variants", "output_coefficients", "kernel_source_expr", "KERNEL_EXPRESSIONS",
     "velocity_matrix", "energy_expr", "point_symbols", "angle_symbols", "matrix_symbols",

@@ -21,10 +21,11 @@ from types import MappingProxyType
 
 from attnflow.symbolic.models._declaration import Model
 
-__all__ = ["register", "unregister", "get", "names", "load", "MODELS", "BUILTIN"]
+__all__ = ["register", "unregister", "get", "names", "load", "origin", "MODELS", "BUILTIN"]
 
 _REGISTRY: dict[str, Model] = {}
 _LOCK = threading.Lock()
+_ORIGIN: dict[str, str] = {}  # model name -> the models file it was loaded from
 
 #: Read-only live view ``{name: declaration}`` of every registered model, in registration order.
 MODELS: Mapping[str, Model] = MappingProxyType(_REGISTRY)
@@ -49,6 +50,7 @@ def register(model: Model, *, replace: bool = False) -> Model:
             if not replace:
                 raise ValueError(f"name: a model {model.name!r} is already registered; pass replace=True to replace it")
         _REGISTRY[model.name] = model
+        _ORIGIN.pop(model.name, None)  # load() records the file after registering
     return model
 
 
@@ -133,4 +135,17 @@ def load(path, *, replace: bool = False) -> list[Model]:
             why = "is a built-in model; choose another name" if model.name in BUILTIN else \
                 "is already registered; pass replace=True to replace it"
             raise ValueError(f"name: the model {model.name!r} declared in {str(path)!r} {why}")
-    return [register(model, replace=replace) if _REGISTRY.get(model.name) is not model else model for model in found]
+    out = [register(model, replace=replace) if _REGISTRY.get(model.name) is not model else model for model in found]
+    for model in out:
+        _ORIGIN[model.name] = str(p.resolve())
+    return out
+
+
+def origin(name: str) -> str | None:
+    """The absolute path of the models file that declared ``name`` (:func:`load`), or None.
+
+    Other processes (e.g. the Dask workers of a sweep) load that file to know the model.
+    """
+    model = _REGISTRY.get(name)
+    path = _ORIGIN.get(name)
+    return path if model is not None and name not in BUILTIN else None

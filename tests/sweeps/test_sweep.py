@@ -218,6 +218,30 @@ def test_cli_on_the_embedded_cluster_is_bit_identical_to_another_cluster(clean, 
     assert capsys.readouterr().err.strip() == "attnflow sweep: error: sweep.n: must be an integer >= 2, got -6"
 
 
+def test_cli_sweeps_a_users_model_on_worker_processes(tmp_path, capsys):
+    """``--models FILE``: the embedded cluster's worker processes load the file to know the model."""
+    from pathlib import Path
+
+    models = Path(__file__).resolve().parents[1] / "data" / "user_models.py"
+    spec = tmp_path / "spec.toml"
+    spec.write_text('[sweep]\nmodel = "sigmoid"\nn = 5\nd = 3\nbeta = 2.0\nseeds = 2\n'
+                    't = { stop = 0.4, num = 3 }\ndt = 0.1\nobservables = ["gram_mean"]\n'
+                    '[sweep.params]\nb = [0.0, 1.5]\n')
+    out = tmp_path / "runs.zarr"
+    assert cli.main(["sweep", str(spec), "--out", str(out), "--workers", "1", "--no-progress",
+                     "--models", str(models)]) == 0
+    capsys.readouterr()
+    ds = _load(out)
+    for b in (0.0, 1.5):
+        for seed in (0, 1):
+            tr = simulate("sigmoid", random_sphere(5, 3, seed=seed), beta=2.0, t_final=0.4, dt=0.1, b=b)
+            g = np.einsum("tid,tjd->tij", tr.states, tr.states)
+            got = ds["gram_mean"].sel(b=b, seed=seed).values
+            iu = np.triu_indices(5, 1)
+            want = np.array([gt[iu].mean() for gt in g[::2]])  # saved every step; the spec saves t = 0, 0.2, 0.4
+            np.testing.assert_allclose(got, want, rtol=0, atol=1e-14)
+
+
 def test_core_imports_do_not_import_the_sweep_extra():
     code = ("import sys, attnflow, attnflow.sweeps, attnflow.commands.sweep, attnflow.numerics.observables; "
             "print(sorted(m for m in ('dask', 'distributed', 'xarray', 'zarr') if m in sys.modules)); "
