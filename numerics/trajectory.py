@@ -284,10 +284,10 @@ class Trajectory:
 
             t^* = \min\{t_k :\ \langle u_i(t_k), u_j(t_k)\rangle \ge 1 - \mathrm{tol}\ \ \forall i, j\}.
 
-        Resolution is the saving grid (``save_every`` or ``t_eval``). For a batch: an array (B,)
-        with NaN for the systems that never form one cluster within the run.  For one system: None
-        when it never happens (kept for backwards compatibility; ``float("nan")`` is what the batch
-        form reports).
+        Resolution is the saving grid (``save_every`` or ``t_eval``). "Never within the run" is NaN
+        everywhere: for one system a float (NaN if never), for a batch an array (B,) with NaN for
+        the systems that never form one cluster (the same convention as
+        :func:`attnflow.numerics.observables.time_to_cluster` and the sweeps).
 
         References
         ----------
@@ -308,7 +308,7 @@ class Trajectory:
         for k, t in enumerate(self.times):
             if min_pairwise_inner(unit_directions(self.states[k], self.manifold)) >= 1 - tol:
                 return float(t)
-        return None
+        return float("nan")
 
     # -------------------------------------------------------------------- I/O
     def save_npz(self, path, *, force: bool = False) -> Path:

@@ -201,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"energy: start {e0:.10g}, end {e1:.10g}, gain {e1 - e0:+.6g}")
     else:
         print(f"energy: {traj.energy_note}")
-    if t_cluster is None:
+    if math.isnan(t_cluster):
         print(f"time to cluster (all <u_i,u_j> >= 1 - {args.tol:g}): not reached by t = {traj.times[-1]:g}")
     else:
         print(f"time to cluster (all <u_i,u_j> >= 1 - {args.tol:g}): {t_cluster:.6g} (on the saved-time grid)")
@@ -244,7 +244,7 @@ def plot_trajectory(traj, path: Path, *, tol: float = 1e-3) -> None:
         ax1.set_title("no energy for this model: cluster diameter")
     ax1.set_xlabel("t")
     t_c = traj.time_to_cluster(tol)
-    if t_c is not None:
+    if not math.isnan(t_c):
         ax1.axvline(t_c, color="grey", ls="--", lw=0.8, label=f"time to cluster {t_c:.3g}")
         ax1.legend(loc="best")
     d = traj.states.shape[-1] if traj.states.ndim == 3 else 0
