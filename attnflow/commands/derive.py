@@ -36,10 +36,8 @@ def register(sub) -> None:
         help="repository root to write into (default: the source checkout attnflow runs from)",
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
-    if "--models" not in p._option_string_actions:  # the shared option may already be there
-        p.add_argument("--models", dest="models", action="append", metavar="FILE", default=argparse.SUPPRESS,
-                       help="a Python file of model declarations (runs it); repeatable; with --out, derive "
-                            "those models instead of the built-in documents")
+    # --models FILE is the option every command shares (attnflow.commands._models, added by the CLI):
+    # with --out, derive those models instead of the built-in documents
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="with --models: write DIR/<model>.md (derivation) and DIR/<model>.py (kernel module)")
     p.add_argument("--force", action="store_true", help="with --out: overwrite existing files")
