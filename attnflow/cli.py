@@ -34,11 +34,17 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from attnflow._base.io import Terminated, install_signal_handlers
+
+    install_signal_handlers()  # SIGTERM unwinds like Ctrl-C: temporary files are removed
     try:
         return int(args.func(args) or 0)
     except ValueError as exc:
         print(f"attnflow {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
