@@ -92,12 +92,12 @@ def check_output_path(path: str | os.PathLike, *, option: str, force: bool = Fal
     if path is None or str(path) == "":
         raise ValueError(f"{option}: give a file name")
     p = Path(os.fspath(path))
-    if suffixes is not None and p.suffix.lower() not in suffixes:
-        want = " or ".join(suffixes)
-        raise ValueError(f"{option}: {str(p)!r} must end in {want} (e.g. {option} out{suffixes[0]})")
     parent = p.parent if str(p.parent) else Path(".")
     if p.is_dir():
         raise ValueError(f"{option}: {p} is a directory; give a file name inside it, e.g. {p / ('out' + (suffixes[0] if suffixes else ''))}")
+    if suffixes is not None and p.suffix.lower() not in suffixes:
+        want = " or ".join(suffixes)
+        raise ValueError(f"{option}: {str(p)!r} must end in {want} (e.g. {option} out{suffixes[0]})")
     if not parent.exists():
         raise ValueError(f"{option}: folder {parent} does not exist; create it first (mkdir -p {parent})")
     if not parent.is_dir():

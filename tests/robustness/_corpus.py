@@ -477,7 +477,7 @@ def api_cases() -> list[Case]:
     from attnflow.numerics.interpolation import construct_dirac_interpolation, draw_instance
 
     add("draw_instance/targets-infeasible", lambda t: draw_instance(3, 100, 2), Err(r"^N:"))
-    add("draw_instance/N-one", lambda t: draw_instance(3, 1, 5), Err(r"^N:"))
+    add("interpolation/N-one", lambda t: construct_dirac_interpolation(*draw_instance(3, 1, 5)), Err(r"^clouds:.*N >= 2"))
     add("draw_instance/seed-negative", lambda t: draw_instance(3, 3, 5, seed=-1), Err(r"^seed:"))
     add("draw_instance/n-zero", lambda t: draw_instance(3, 3, 0), Err(r"^n:"))
     add("draw_instance/d-float", lambda t: draw_instance(3.5, 3, 5), Err(r"^d:"))
@@ -617,7 +617,8 @@ def cli_cases() -> list[Case]:
         add(f"cli/interpolate{opt}={val}", I + (opt, val), Err(re.escape(opt)))
     add("cli/interpolate--n-huge", ("interpolate", "--n", "100000000000"), Err(r"--n.*GiB"))
     add("cli/interpolate--plot-missing-dir", I + ("--plot", lambda t: t / "no" / "x.png"), Err(r"--plot"))
-    add("cli/interpolate--plot-is-dir", I + ("--plot", lambda t: t), Err(r"--plot"))
+    add("cli/interpolate--plot-is-dir", I + ("--plot", lambda t: (t / "x.png").mkdir() or t / "x.png"),
+        Err(r"--plot.*directory"))
     add("cli/interpolate--plot-readonly", I + ("--plot", _ro_dir() / "x.png"), Err(r"--plot"))
     add("cli/interpolate--plot-exists", I + ("--plot", lambda t: _write(t, "x.png", b"")), Err(r"--plot.*--force"))
 
