@@ -59,6 +59,8 @@ from typing import Callable
 
 import numpy as np
 
+from attnflow._base import validate
+
 __all__ = [
     "MANIFOLDS",
     "METHODS",
@@ -324,6 +326,8 @@ class _Counted:
 
 def _check_common(x0, t_final, save_every, manifold):
     _check_manifold(manifold)
+    if np.iscomplexobj(x0):
+        raise ValueError("x0: expected a real state, got complex values (pass the real part explicitly)")
     x0 = np.array(x0, dtype=np.float64)  # copy: never mutate the caller's array
     if not np.all(np.isfinite(x0)):
         raise ValueError("x0: contains NaN or inf; pass finite initial states")
@@ -423,9 +427,20 @@ def integrate_fixed(
         raise ValueError(f"method: fixed-step methods are {', '.join(steppers)}; got {method!r}")
     step = steppers[method]
     fc = _Counted(f)
-    grid = fixed_step_grid(t_final, dt)
-    n_steps = len(grid) - 1
+    # the step times of fixed_step_grid, computed one at a time (the grid is not allocated up front:
+    # only the saved states are, after a size check)
+    n_steps = 0 if t_final == 0.0 else max(1, math.ceil(t_final / dt - 1e-9))
+    if n_steps > 2**52:
+        raise ValueError(f"dt: {dt:g} is below the float64 resolution of t_final = {t_final:g} "
+                         f"({n_steps:.3g} steps); use a larger dt")
     n_saved = 1 + n_steps // save_every + (1 if n_steps % save_every else 0)
+    validate.memory("t_final", 8.0 * n_saved * (x0.size + 1),
+                    f"t_final/dt/save_every save {n_saved:.3g} states of shape {x0.shape}: raise save_every "
+                    f"(e.g. save_every={max(1, n_steps // 10000)}) or dt, or lower t_final")
+
+    def grid_time(k: int) -> float:
+        return t_final if k >= n_steps else k * dt
+
     states = np.empty((n_saved,) + x0.shape)
     times = np.empty(n_saved)
     states[0], times[0] = x0, t0
@@ -433,11 +448,12 @@ def integrate_fixed(
     bar = _progress_bar(progress, n_steps, f"{method}")
     try:
         for k in range(n_steps):
-            x = step(fc, t0 + grid[k], x, grid[k + 1] - grid[k], manifold)
+            tk, tk1 = grid_time(k), grid_time(k + 1)
+            x = step(fc, t0 + tk, x, tk1 - tk, manifold)
             if not np.all(np.isfinite(x)):
-                raise FloatingPointError(f"non-finite state at t = {t0 + grid[k + 1]:.6g}; reduce dt")
+                raise FloatingPointError(f"non-finite state at t = {t0 + tk1:.6g}; reduce dt")
             if (k + 1) % save_every == 0 or k + 1 == n_steps:
-                states[j], times[j] = x, t0 + grid[k + 1]
+                states[j], times[j] = x, t0 + tk1
                 j += 1
             if bar is not None:
                 bar.update(1)

@@ -150,6 +150,10 @@ def brownian_increments(n_steps: int, shape, dt, seed=None) -> np.ndarray:
     shape = tuple(int(s) for s in np.atleast_1d(shape))
     if any(s < 1 for s in shape):
         raise ValueError(f"shape: every size must be >= 1, got {shape}")
+    from attnflow._base import validate
+
+    validate.memory("n_steps", 16.0 * int(n_steps) * float(np.prod(shape)),
+                    f"{int(n_steps)} steps of shape {shape}: lower n_steps or draw the increments in blocks")
     return np.sqrt(dt) * _rng(seed).standard_normal((int(n_steps),) + shape)
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from attnflow._base.validate import real
+from attnflow._base.validate import real, real_array
 
 __all__ = [
     "check_params",
@@ -62,7 +62,7 @@ def check_params(*, beta=None, lam=None, t=None, M=None, modes=None, N=None, bet
             raise ValueError(f"lam: the ALiBi slope must be >= 0, got {lv}")
         out["lam"] = lv
     if t is not None:
-        ta = np.asarray(t, dtype=float)
+        ta = real_array("t", t)
         if not np.all(np.isfinite(ta)):
             raise ValueError("t: times must be finite (no NaN/inf)")
         if np.any(ta < 0):
@@ -85,7 +85,7 @@ def check_params(*, beta=None, lam=None, t=None, M=None, modes=None, N=None, bet
 
 
 def check_sigma0(sigma0) -> np.ndarray:
-    s = np.asarray(sigma0, dtype=float)
+    s = real_array("sigma0", sigma0)
     if s.size and not np.all(np.isfinite(s)):
         raise ValueError("sigma0: positions must be finite (no NaN/inf)")
     if s.size and (np.any(s <= 0) or np.any(s > 1)):
