@@ -558,6 +558,9 @@ def api_cases() -> list[Case]:
 # the CLI corpus
 
 
+_SPEC = b'[sweep]\nmodel = "sa"\nn = 4\nd = 3\nbeta = 1.0\nseeds = 2\nt = { stop = 0.1, num = 2 }\ndt = 0.05\nobservables = ["pair_fraction"]\n'
+
+
 def cli_cases() -> list[Case]:
     c = []
 
@@ -682,11 +685,11 @@ def cli_cases() -> list[Case]:
         Err(r"spec"))
     add("cli/sweep-unknown-key", ("sweep", lambda t: _write(t, "s.toml", b'[sweep]\nmodel="sa"\nfoo=1\n'),
                                   "--out", lambda t: t / "s.zarr"), Err(r"foo"))
-    add("cli/sweep--workers-zero", ("sweep", lambda t: _write(t, "s.toml", b'[sweep]\nmodel="sa"\n'), "--out",
+    add("cli/sweep--workers-zero", ("sweep", lambda t: _write(t, "s.toml", _SPEC), "--out",
                                     lambda t: t / "s.zarr", "--workers", "0"), Err(r"--workers"))
-    add("cli/sweep--out-is-file", ("sweep", lambda t: _write(t, "s.toml", b'[sweep]\nmodel="sa"\n'), "--out",
+    add("cli/sweep--out-is-file", ("sweep", lambda t: _write(t, "s.toml", _SPEC), "--out",
                                    lambda t: _write(t, "s.zarr", b"")), Err(r"--out|out"))
-    add("cli/sweep-beta-nan", ("sweep", lambda t: _write(t, "s.toml", b'[sweep]\nmodel="sa"\nbeta=nan\n'), "--out",
+    add("cli/sweep-beta-nan", ("sweep", lambda t: _write(t, "s.toml", _SPEC.replace(b'beta = 1.0', b'beta = nan')), "--out",
                                lambda t: t / "s.zarr"), Err(r"beta"))
     add("cli/unknown-command", ("simulat",), Err(r"simulat"))
     return c
