@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 __all__ = [
+    "OutputExistsError",
     "Terminated",
     "atomic_path",
     "atomic_write_text",
@@ -37,6 +38,11 @@ __all__ = [
 
 _UMASK_LOCK = threading.Lock()
 _SIGNALS = tuple(s for s in (getattr(signal, "SIGINT", None), getattr(signal, "SIGTERM", None)) if s is not None)
+
+
+class OutputExistsError(FileExistsError, ValueError):
+    """The output file exists and ``force`` was not given (both a ``FileExistsError``, as the API
+    documented, and a ``ValueError``, as every bad argument)."""
 
 
 class Terminated(KeyboardInterrupt):
@@ -103,7 +109,7 @@ def check_output_path(path: str | os.PathLike, *, option: str, force: bool = Fal
     if not parent.is_dir():
         raise ValueError(f"{option}: {parent} is not a folder")
     if p.exists() and not force:
-        raise ValueError(f"{option}: {p} exists; pass --force to overwrite it or choose another path")
+        raise OutputExistsError(f"{option}: {p} exists; pass --force to overwrite it or choose another path")
     # writable? try it (os.access is wrong for root and for read-only mounts)
     try:
         fd, probe = tempfile.mkstemp(dir=parent, prefix=f".{p.name}.", suffix=".probe")

@@ -79,8 +79,11 @@ def _run_and_interrupt(script: str, folder: Path, sig: int, delay: float = 0.0) 
     proc = subprocess.Popen([sys.executable, "-c", script, str(folder)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env, cwd=folder)
     try:
-        line = proc.stdout.readline()
-        assert line.strip() == "READY", proc.stderr.read()
+        for line in proc.stdout:  # the CLI prints its summary first
+            if line.strip() == "READY":
+                break
+        else:
+            raise AssertionError(f"never got ready: {proc.stderr.read()}")
         if delay:
             time.sleep(delay)
         proc.send_signal(sig)
