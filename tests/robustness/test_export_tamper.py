@@ -67,9 +67,22 @@ def _error(dst):
     return str(info.value)
 
 
-def test_untampered_copy_passes(exported, tmp_path):
-    dst, _ = _copy(exported, tmp_path)
-    assert _selftest(dst)()
+def test_untampered_copy_passes_the_checks(exported, tmp_path):
+    """Control: an unaltered copy passes every pre-check (running its kernels is tested in
+    tests/cli/test_export.py; compiling a copy's kernels here would cost ~10 s)."""
+    dst, manifest = _copy(exported, tmp_path)
+    sys.path.insert(0, str(dst.parent))
+    try:
+        st = importlib.import_module(dst.name + "._selftest")
+    finally:
+        sys.path.remove(str(dst.parent))
+    m = st.load_manifest()
+    listed = {e["path"] for e in m["files"]}
+    for k in m["kernels"]:
+        assert st._checked_kernel(k, listed) == k["functions"]
+        for ci, case in enumerate(k["cases"]):
+            args, outs = st._checked_case(k, ci, case)
+            assert len(args) == len(k["args"]) and outs
 
 
 def test_oversized_input_is_refused_before_the_kernel_runs(exported, tmp_path):
