@@ -54,15 +54,16 @@ def _raise_terminated(signum, frame):  # pragma: no cover - exercised through a 
     raise Terminated(f"terminated by signal {signum}")
 
 
-def install_signal_handlers() -> None:
-    """Make SIGTERM raise :class:`Terminated` in the main thread (no-op elsewhere).
+def install_signal_handlers():
+    """Make SIGTERM raise :class:`Terminated` in the main thread (no-op elsewhere); returns the
+    previous handler (``None`` if nothing was installed), for :func:`signal.signal` to restore.
 
     Python's default for SIGTERM kills the process without unwinding, so ``finally`` blocks (the
     removal of temporary files) never run; this turns it into an exception like Ctrl-C.
     """
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGTERM"):
-        return
-    signal.signal(signal.SIGTERM, _raise_terminated)
+        return None
+    return signal.signal(signal.SIGTERM, _raise_terminated)
 
 
 def file_mode() -> int:
