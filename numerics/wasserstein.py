@@ -31,10 +31,10 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-
-from attnflow._base.validate import real_array
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
+
+from attnflow._base.validate import real_array
 
 __all__ = [
     "METRICS",
