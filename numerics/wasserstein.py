@@ -389,6 +389,9 @@ def _quantile_cost(u: np.ndarray, v: np.ndarray, wa, wb, p: float) -> np.ndarray
 
 def _random_directions(d: int, n_projections: int, seed=None) -> np.ndarray:
     """Uniform random unit vectors of R^d as the columns of a (d, n_projections) array."""
+    from attnflow._base.validate import memory
+
+    memory("n_projections", 8.0 * 4 * d * n_projections, f"{n_projections} projections in R^{d}: use fewer")
     rng = np.random.default_rng(seed)
     g = rng.standard_normal((d, n_projections))
     return g / np.linalg.norm(g, axis=0, keepdims=True)

@@ -99,7 +99,7 @@ def noisy_kuramoto(
     arXiv:2512.01868 §7 (independent noise); Bertini, Giacomin & Pakdaman,
     J. Stat. Phys. 138 (2010) (noisy Kuramoto, phase transition at the critical coupling).
     """
-    th = np.array(theta0, dtype=np.float64, copy=True)
+    th = real_array("theta0", theta0).copy()
     if th.ndim != 1 or th.shape[0] < 1:
         raise ValueError(f"theta0: expected a 1-D array of n >= 1 angles, got shape {th.shape}")
     if not np.all(np.isfinite(th)):

@@ -510,6 +510,26 @@ def api_cases() -> list[Case]:
     add("order_parameter/complex", lambda t: order_parameter(np.ones(3) + 1j), Err(r"^theta:"))
     add("kappa_relu/rho-2", lambda t: kappa_relu(2.0, 3, 1.0, 1.0), Err(r"^rho:"))
 
+    from attnflow.numerics import euler_maruyama_sphere, kappa_kernel, noisy_kuramoto, random_matrices
+    from attnflow.numerics import meanfield as MF
+
+    add("euler_maruyama_sphere/grid-too-big",
+        lambda t: euler_maruyama_sphere(_x(), None, kappa=0.1, dt=1e-3, t_final=1e7, seed=0), Err(r"^t_final:.*GiB"))
+    add("euler_maruyama_sphere/x0-complex",
+        lambda t: euler_maruyama_sphere(_x() + 1j, None, kappa=0.1, dt=1e-2, t_final=0.1, seed=0), Err(r"^x0:"))
+    add("noisy_kuramoto/grid-too-big",
+        lambda t: noisy_kuramoto(np.zeros(5), kappa=1.0, dt=1e-3, t_final=1e7, seed=0), Err(r"^t_final:.*GiB"))
+    add("noisy_kuramoto/theta0-complex",
+        lambda t: noisy_kuramoto(np.zeros(5) + 1j, kappa=1.0, dt=1e-2, t_final=0.1, seed=0), Err(r"^theta0:"))
+    add("kappa_kernel/rho-complex", lambda t: kappa_kernel(0.5 + 1j, 3, 1.0, 1.0), Err(r"^rho:"))
+    add("random_matrices/d-huge", lambda t: random_matrices(10**6, seed=0), Err(r"^d:.*GiB"))
+    add("sliced_wasserstein/projections-huge", lambda t: sliced_wasserstein(_x(), _x(), n_projections=10**12),
+        Err(r"^n_projections:.*GiB"))
+    add("weighted_velocity/w-complex",
+        lambda t: MF.weighted_velocity(_x(), np.full(4, 0.25) + 1j, beta=1.0, model="sa"), Err(r"^w:"))
+    add("weighted_velocity/x-complex",
+        lambda t: MF.weighted_velocity(_x() + 1j, np.full(4, 0.25), beta=1.0, model="sa"), Err(r"^x0?:"))
+
     # integrators
     def _integrate(**kw):
         from attnflow.numerics import integrate
