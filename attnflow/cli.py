@@ -39,15 +39,32 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from attnflow._base.io import Terminated, install_signal_handlers
+
+    previous = install_signal_handlers()  # SIGTERM unwinds like Ctrl-C: temporary files are removed
     try:
         load_models(getattr(args, "models", None))
         return int(args.func(args) or 0)
     except ValueError as exc:
         print(f"attnflow {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # the file system refused a write (disk full, permissions changed meanwhile)
+        print(f"attnflow {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(f"attnflow {args.command}: error: out of memory; reduce the problem size (see --help)", file=sys.stderr)
+        return 1
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        if previous is not None:  # in-process callers (tests, notebooks) get their handler back
+            import signal
+
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from attnflow._base import validate
 from attnflow.symbolic.models._random import random_matrices
 
 __all__ = ["random_sphere", "equiangular", "random_angles", "random_matrices"]
@@ -64,6 +65,7 @@ def random_sphere(n: int, d: int, seed: int | None = 0) -> np.ndarray:
     """
     n = _positive_int(n, "n")
     d = _positive_int(d, "d", 2)
+    validate.memory("n", 8.0 * 2 * n * d, f"n x d = {n} x {d} points: lower n or d")
     rng = np.random.default_rng(_seed(seed))
     g = rng.standard_normal((n, d))
     norms = np.linalg.norm(g, axis=1, keepdims=True)
@@ -119,12 +121,16 @@ def equiangular(n: int, d: int, rho: float, *, seed: int | None = None) -> np.nd
     """
     n = _positive_int(n, "n", 2)
     d = _positive_int(d, "d", 2)
-    rho = float(rho)
+    validate.memory("n", 8.0 * 4 * n * max(n, d), f"n = {n} equiangular vectors: lower n")
+    rho = validate.real("rho", rho, allow_inf=True) if not isinstance(rho, float) else rho
     lo = -1.0 / (n - 1)
     if not math.isfinite(rho) or rho > 1.0 or rho < lo - 1e-15:
         raise ValueError(f"rho: an equiangular family of n={n} unit vectors needs {lo:.6g} <= rho <= 1, got {rho}")
     rho = max(rho, lo)
-    a = math.sqrt(max(0.0, (1.0 + (n - 1) * rho) / n))
+    q = 1.0 + (n - 1) * rho  # 0 for the regular simplex; -1/(n-1) is inexact in float64, so round within n eps
+    if abs(q) <= 4.0 * n * np.finfo(float).eps:
+        q = 0.0
+    a = math.sqrt(max(0.0, q / n))
     b = math.sqrt(1.0 - rho)
     x = b * np.eye(n) + (a / math.sqrt(n) - b / n) * np.ones((n, n))
     rank = 1 if b == 0.0 else (n - 1 if a == 0.0 else n)
@@ -170,5 +176,6 @@ def random_angles(n: int | tuple[int, int], seed: int | None = 0) -> np.ndarray:
         shape = (_positive_int(n[0], "n[0]"), _positive_int(n[1], "n[1]"))
     else:
         shape = (_positive_int(n, "n"),)
+    validate.memory("n", 8.0 * math.prod(shape), f"{math.prod(shape):.3g} angles: lower n")
     rng = np.random.default_rng(_seed(seed))
     return rng.uniform(0.0, 2.0 * np.pi, size=shape)

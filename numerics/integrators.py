@@ -71,6 +71,8 @@ from typing import Callable
 
 import numpy as np
 
+from attnflow._base import validate
+
 __all__ = [
     "MANIFOLDS",
     "METHODS",
@@ -172,7 +174,7 @@ def authors_step(attention: Field, t: float, x: np.ndarray, h: float, manifold: 
 
     .. math::
 
-        x_{i,k+1} = rac{x_i + h\,a_i}{|x_i + h\,a_i|},\qquad a_i = rac{1}{N_i}\sum_j w(s_{ij})\,x_j,
+        x_{i,k+1} = \frac{x_i + h\,a_i}{|x_i + h\,a_i|},\qquad a_i = \frac{1}{N_i}\sum_j w(s_{ij})\,x_j,
 
     with ``attention(t, x)`` returning the *unprojected* attention :math:`a_i` (no tangent
     projection).  Since :math:`x_i + h a_i = (1 + h\langle x_i,a_i
@@ -181,14 +183,14 @@ angle)\,x_i + h\,P_{x_i}a_i`, this
 
     .. math::
 
-        h_i = rac{h}{1 + h\langle x_i, a_i
+        h_i = \frac{h}{1 + h\langle x_i, a_i
 angle},
 
     a first-order scheme of :math:`\dot x_i = P_{x_i}a_i` on a different clock: per token, the time
     that elapses is :math:`h_i`, not :math:`h` (smaller where tokens align, :math:`\langle x_i,
     a_i
 angle > 0`).  :func:`attnflow.numerics.simulate` (``method="authors"``) additionally divides
-    the step of the unnormalised (mean) models by :math:`\max(\sqrteta e^{eta-1/2}, 1)`, as the
+    the step of the unnormalised (mean) models by :math:`\max(\sqrt\beta e^{\beta-1/2}, 1)`, as the
     scripts do.
 
     References
@@ -364,17 +366,17 @@ def _dopri5_stages(f: Field, t: float, x: np.ndarray, h: float, k1: np.ndarray |
 
 
 def dopri5_dense(x: np.ndarray, x_new: np.ndarray, ks, h: float, theta) -> np.ndarray:
-    r"""The dense output of one Dormand–Prince 5(4) step at :math:`t + 	heta h`, :math:`0\le	heta\le1`.
+    r"""The dense output of one Dormand–Prince 5(4) step at :math:`t + \theta h`, :math:`0\le\theta\le1`.
 
     With :math:`\Delta = x_{new} - x`, :math:`b = h k_1 - \Delta`, :math:`c = \Delta - h k_7 - b` and
     :math:`e = h\sum_s d_s k_s` (the coefficients :math:`d_s` of Shampine's extension):
 
     .. math::
 
-        u(	heta) = x + 	heta\Bigl(\Delta + (1-	heta)igl(b + 	heta\,(c + (1-	heta)\,e)igr)\Bigr),
+        u(\theta) = x + \theta\Bigl(\Delta + (1-\theta)\bigl(b + \theta\,(c + (1-\theta)\,e)\bigr)\Bigr),
 
     a polynomial of degree 4 with :math:`u(0) = x`, :math:`u(1) = x_{new}`, :math:`u'(0) = h k_1`,
-    :math:`u'(1) = h k_7`, and local error :math:`O(h^5)` (order 4) at every :math:`	heta`.
+    :math:`u'(1) = h k_7`, and local error :math:`O(h^5)` (order 4) at every :math:`\theta`.
 
     Parameters
     ----------
@@ -389,7 +391,7 @@ def dopri5_dense(x: np.ndarray, x_new: np.ndarray, ks, h: float, theta) -> np.nd
     Returns
     -------
     ndarray
-        :math:`u(	heta)` (the caller retracts it onto the sphere).
+        :math:`u(\theta)` (the caller retracts it onto the sphere).
 
     References
     ----------
@@ -430,6 +432,8 @@ class _Counted:
 
 def _check_common(x0, t_final, save_every, manifold):
     _check_manifold(manifold)
+    if np.iscomplexobj(x0):
+        raise ValueError("x0: expected a real state, got complex values (pass the real part explicitly)")
     x0 = np.array(x0, dtype=np.float64)  # copy: never mutate the caller's array
     if not np.all(np.isfinite(x0)):
         raise ValueError("x0: contains NaN or inf; pass finite initial states")
@@ -599,31 +603,54 @@ def integrate_fixed(
     if t_eval is not None and save_every != 1:
         raise ValueError("save_every: t_eval already says which times to save; drop save_every")
     fc = _Counted(f)
+    # the number of steps of fixed_step_grid, checked before anything is allocated
+    n_steps = 0 if t_final == 0.0 else max(1, math.ceil(t_final / dt - 1e-9))
+    if n_steps > 2**52:
+        raise ValueError(f"dt: {dt:g} is below the float64 resolution of t_final = {t_final:g} "
+                         f"({n_steps:.3g} steps); use a larger dt")
     if t_eval is None:
-        grid = fixed_step_grid(t_final, dt)
-        n_steps = len(grid) - 1
-        save = np.zeros(n_steps + 1, dtype=bool)
-        save[0] = save[-1] = True
-        save[save_every::save_every] = True
+        # the step times t_k = min(k dt, T), computed one at a time (the grid is not allocated up front:
+        # only the saved states are, after a size check)
+        n_saved = 1 + n_steps // save_every + (1 if n_steps % save_every else 0)
+        validate.memory("t_final", 8.0 * n_saved * (x0.size + 1),
+                        f"t_final/dt/save_every save {n_saved:.3g} states of shape {x0.shape}: raise save_every "
+                        f"(e.g. save_every={max(1, n_steps // 10000)}) or dt, or lower t_final")
+
+        def grid_time(k: int) -> float:
+            return t_final if k >= n_steps else k * dt
+
+        def saved(k: int) -> bool:
+            return k == 0 or k % save_every == 0 or k == n_steps
     else:
+        # the grid with the requested times inserted (fixed_step_grid_eval): allocated, after a size check
+        validate.memory("t_final", 17.0 * (n_steps + 1 + len(t_eval)) + 8.0 * len(t_eval) * (x0.size + 1),
+                        f"t_final/dt: a grid of {n_steps:.3g} steps with t_eval: raise dt or lower t_final")
         grid, save = fixed_step_grid_eval(t_final, dt, t_eval - t0)
         grid[save] = t_eval - t0
         n_steps = len(grid) - 1
-    n_saved = int(np.count_nonzero(save))
+        n_saved = len(t_eval)
+
+        def grid_time(k: int) -> float:
+            return float(grid[k])
+
+        def saved(k: int) -> bool:
+            return bool(save[k])
+
     states = np.empty((n_saved,) + x0.shape)
     times = np.empty(n_saved)
     x, j = x0, 0
-    if save[0]:
+    if saved(0):
         states[0], times[0] = x0, t0
         j = 1
     bar = _progress_bar(progress, n_steps, f"{method}")
     try:
         for k in range(n_steps):
-            x = step(fc, t0 + grid[k], x, grid[k + 1] - grid[k], manifold)
+            tk, tk1 = grid_time(k), grid_time(k + 1)
+            x = step(fc, t0 + tk, x, tk1 - tk, manifold)
             if not np.all(np.isfinite(x)):
-                raise FloatingPointError(f"non-finite state at t = {t0 + grid[k + 1]:.6g}; reduce dt")
-            if save[k + 1]:
-                states[j], times[j] = x, (t_eval[j] if t_eval is not None else t0 + grid[k + 1])
+                raise FloatingPointError(f"non-finite state at t = {t0 + tk1:.6g}; reduce dt")
+            if saved(k + 1):
+                states[j], times[j] = x, (t_eval[j] if t_eval is not None else t0 + tk1)
                 j += 1
             if bar is not None:
                 bar.update(1)

@@ -52,6 +52,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from attnflow._base.validate import real, real_array
+
 __all__ = [
     "SIGNS",
     "perceptron_potential",
@@ -80,7 +82,7 @@ def _sign(interaction: str) -> float:
 
 
 def _check(theta, beta, a, b) -> np.ndarray:
-    th = np.array(theta, dtype=np.float64, copy=True)
+    th = real_array("theta", theta).copy()
     if th.ndim != 1 or th.size < 1:
         raise ValueError(f"theta: expected a 1-D array of n >= 1 angles, got shape {th.shape}")
     if not np.all(np.isfinite(th)):
@@ -248,8 +250,9 @@ def merge_atoms(theta, masses=None, tol: float = 1e-6) -> tuple[np.ndarray, np.n
     ----------
     arXiv 2601.21366 (atoms of critical points).
     """
-    th = np.mod(np.asarray(theta, dtype=np.float64), 2 * np.pi)
-    m = np.full(th.size, 1.0 / th.size) if masses is None else np.asarray(masses, dtype=np.float64)
+    real("tol", tol, lo=0.0)
+    th = np.mod(real_array("theta", theta), 2 * np.pi)
+    m = np.full(th.size, 1.0 / th.size) if masses is None else real_array("masses", masses)
     order = np.argsort(th)
     th, m = th[order], m[order]
     groups = [[0]]

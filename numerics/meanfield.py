@@ -25,6 +25,7 @@ import math
 import numpy as np
 from numba import njit
 
+from attnflow._base.validate import real_array
 from attnflow.numerics.fields import self_attention_kind
 from attnflow.numerics.integrators import integrate_fixed
 
@@ -68,8 +69,8 @@ def _weighted_field(x, w, beta, usa, out):
 
 
 def _check_flow_args(x0, w, model):
-    x0 = np.ascontiguousarray(x0, dtype=np.float64)
-    w = np.ascontiguousarray(w, dtype=np.float64)
+    x0 = np.ascontiguousarray(real_array("x0", x0))
+    w = np.ascontiguousarray(real_array("w", w))
     if x0.ndim != 2 or w.shape != (x0.shape[0],):
         raise ValueError(f"w: expected one weight per row of x0 {x0.shape}, got shape {w.shape}")
     if np.any(w < 0) or not np.all(np.isfinite(w)):

@@ -46,6 +46,8 @@ import math
 
 import numpy as np
 
+from attnflow._base.validate import real_array
+
 __all__ = [
     "directions",
     "gram",
@@ -71,7 +73,7 @@ AUTHORS_RANK_EPS = 1e-4
 
 
 def _points(x, name: str = "x") -> np.ndarray:
-    a = np.asarray(x, dtype=np.float64)
+    a = real_array(name, x)
     if a.ndim < 2:
         raise ValueError(f"{name}: expected points of shape (..., n, d), got shape {a.shape}")
     if a.shape[-2] < 1 or a.shape[-1] < 1:

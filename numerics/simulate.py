@@ -52,7 +52,7 @@ def default_method(dt: float | None, rtol: float | None) -> str:
 
 
 def _check_beta(beta) -> float:
-    if isinstance(beta, bool):
+    if isinstance(beta, (bool, str, bytes)):
         raise ValueError(f"beta: must be a real number, got {beta!r}")
     try:
         b = float(beta)
@@ -194,6 +194,8 @@ def simulate(
     if isinstance(save_every, bool) or not isinstance(save_every, (int, np.integer)) or save_every < 1:
         raise ValueError(f"save_every: must be a positive integer, got {save_every!r}")
 
+    if np.iscomplexobj(x0):
+        raise ValueError("x0: expected real points or angles, got complex values (pass the real part explicitly)")
     try:
         x0 = np.array(x0, dtype=np.float64)
     except (TypeError, ValueError):

@@ -21,13 +21,14 @@ from __future__ import annotations
 import html
 import math
 import os
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from attnflow._base.io import atomic_path
+from attnflow._base.io import atomic_path, check_output_path
 
 __all__ = ["Trajectory", "unit_directions", "cluster_labels", "min_pairwise_inner"]
 
@@ -324,11 +325,7 @@ class Trajectory:
         pathlib.Path
             The path written.
         """
-        path = Path(path)
-        if path.exists() and not force:
-            raise FileExistsError(f"path: {path} exists; pass force=True (CLI: --force) to overwrite")
-        if not path.parent.is_dir():
-            raise ValueError(f"path: folder {path.parent} does not exist")
+        path = check_output_path(path, option="path", force=force)
         arrays: dict[str, np.ndarray] = {
             "format": np.array(_FORMAT),
             "times": self.times,
@@ -365,9 +362,25 @@ class Trajectory:
     def load_npz(cls, path) -> "Trajectory":
         """Read a file written by :meth:`save_npz` (``np.load(..., allow_pickle=False)``)."""
         path = Path(path)
+        try:
+            return cls._load_npz(path)
+        except (OSError, EOFError, KeyError, IndexError, TypeError, zipfile.BadZipFile) as exc:
+            raise ValueError(f"path: {path} cannot be read as an attnflow trajectory file "
+                             f"({type(exc).__name__}: {exc})") from None
+        except ValueError as exc:
+            if str(exc).startswith("path:"):
+                raise
+            raise ValueError(f"path: {path} is not an attnflow trajectory file ({exc})") from None
+
+    @classmethod
+    def _load_npz(cls, path: Path) -> "Trajectory":
         with np.load(path, allow_pickle=False) as z:
             if "format" not in z.files or str(z["format"]) != _FORMAT:
                 raise ValueError(f"path: {path} is not an attnflow trajectory file")
+            missing = [k for k in ("times", "states", "model", "beta", "method", "manifold", "nfev", "steps",
+                                   "rejected", "dt", "rtol", "wall_time") if k not in z.files]
+            if missing:
+                raise ValueError(f"path: {path} is an incomplete trajectory file (missing {', '.join(missing)})")
 
             def scalar(key):
                 return z[key].item()

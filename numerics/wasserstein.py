@@ -34,6 +34,8 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 
+from attnflow._base.validate import real_array
+
 __all__ = [
     "METRICS",
     "UNIT_NORM_TOL",
@@ -71,7 +73,7 @@ def _check_p(p) -> float:
 
 
 def _as_points(x, name: str, metric: str) -> np.ndarray:
-    arr = np.asarray(x, dtype=np.float64)
+    arr = real_array(name, x)
     if arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] < 1:
         raise ValueError(
             f"{name}: expected an array of shape (n, d) with n >= 1, d >= 1, got shape {arr.shape}; "
@@ -96,7 +98,7 @@ def _as_weights(a, n: int, name: str) -> np.ndarray | None:
     """Validated probability weights (renormalised to sum exactly 1), or None for uniform."""
     if a is None:
         return None
-    w = np.asarray(a, dtype=np.float64)
+    w = real_array(name, a)
     if w.shape != (n,):
         raise ValueError(f"{name}: expected weights of shape ({n},), got {w.shape}; one weight per point")
     if not np.all(np.isfinite(w)):
@@ -295,7 +297,7 @@ def wasserstein(
 # circle
 # ----------------------------------------------------------------------------------------------
 def _as_angles(t, name: str) -> np.ndarray:
-    arr = np.asarray(t, dtype=np.float64)
+    arr = real_array(name, t)
     if arr.ndim != 1 or arr.shape[0] < 1:
         raise ValueError(f"{name}: expected a 1-D array of angles (radians) with n >= 1, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
@@ -387,6 +389,9 @@ def _quantile_cost(u: np.ndarray, v: np.ndarray, wa, wb, p: float) -> np.ndarray
 
 def _random_directions(d: int, n_projections: int, seed=None) -> np.ndarray:
     """Uniform random unit vectors of R^d as the columns of a (d, n_projections) array."""
+    from attnflow._base.validate import memory
+
+    memory("n_projections", 8.0 * 4 * d * n_projections, f"{n_projections} projections in R^{d}: use fewer")
     rng = np.random.default_rng(seed)
     g = rng.standard_normal((d, n_projections))
     return g / np.linalg.norm(g, axis=0, keepdims=True)

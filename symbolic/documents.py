@@ -84,6 +84,9 @@ def all_results() -> list[Result]:
 
 def get_result(result_id: str) -> Result:
     """Look up one result by its dotted id (raises ``ValueError`` naming close matches)."""
+    if not isinstance(result_id, str):
+        raise ValueError(f"result_id: expected a dotted result id (a string such as 'energy.dissipation'), "
+                         f"got {type(result_id).__name__} {result_id!r}")
     for r in all_results():
         if r.id == result_id:
             return r

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 
-__all__ = ["real", "integer", "seed"]
+__all__ = ["real", "integer", "seed", "memory", "max_bytes", "real_array"]
 
 
 def real(name: str, value, *, lo: float | None = None, lo_strict: bool = False, hi: float | None = None,
@@ -57,3 +57,63 @@ def seed(value, name: str = "seed") -> int | None:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
         raise ValueError(f"{name}: must be a non-negative integer or None, got {value!r}")
     return int(value)
+
+
+#: Upper bound on one array allocation that :func:`memory` accepts, in bytes: the environment
+#: variable ``ATTNFLOW_MAX_BYTES`` if set, else half the physical memory (8 GiB if unknown).
+def max_bytes() -> int:
+    """The allocation limit used by :func:`memory` (``ATTNFLOW_MAX_BYTES`` or half the RAM)."""
+    import os
+
+    env = os.environ.get("ATTNFLOW_MAX_BYTES")
+    if env:
+        try:
+            return int(float(env))
+        except ValueError:
+            raise ValueError(f"ATTNFLOW_MAX_BYTES: expected a number of bytes, got {env!r}") from None
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")) // 2
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 8 * 2**30
+
+
+def _gib(nbytes: float) -> str:
+    return f"{nbytes / 2**30:.3g} GiB"
+
+
+def memory(name: str, nbytes: float, fix: str) -> None:
+    """Refuse an allocation of ``nbytes`` before it happens: ``ValueError`` naming ``name`` with ``fix``.
+
+    ``nbytes`` is an estimate computed from the arguments (e.g. saved steps x state size x 8); the
+    limit is :func:`max_bytes`.
+    """
+    limit = max_bytes()
+    if not math.isfinite(nbytes) or nbytes > limit:
+        raise ValueError(f"{name}: would allocate about {_gib(nbytes)} (limit {_gib(limit)}, "
+                         f"set ATTNFLOW_MAX_BYTES to change it); {fix}")
+
+
+def real_array(name: str, value):
+    """``value`` as a float64 ndarray; ``ValueError`` naming ``name`` for complex, non-numeric or
+    object input (never drops an imaginary part with only a warning)."""
+    import numpy as np
+
+    if np.iscomplexobj(value) or (isinstance(value, (list, tuple)) and _has_complex(value)):
+        raise ValueError(f"{name}: expected real values, got complex numbers (pass the real part explicitly)")
+    try:
+        a = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}: expected a numeric array ({exc})") from None
+    return a
+
+
+def _has_complex(seq) -> bool:
+    for v in seq:
+        if isinstance(v, (list, tuple)):
+            if _has_complex(v):
+                return True
+        elif isinstance(v, numbers.Complex) and not isinstance(v, numbers.Real):
+            return True
+        elif getattr(v, "dtype", None) is not None and v.dtype.kind == "c":
+            return True
+    return False

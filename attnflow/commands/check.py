@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from attnflow.commands._models import models_flags
 from attnflow.commands._seeds import add_seed_argument
@@ -29,6 +28,7 @@ def register(sub) -> None:
                    "repeatable")
     p.add_argument("--report", metavar="PATH", default=None,
                    help="also write a report: PATH ending in .json or .md")
+    p.add_argument("--force", action="store_true", help="overwrite an existing --report file")
     add_seed_argument(p, "the claims")
     p.add_argument("--list", action="store_true", help="list the claims (id, expectation, title) and exit")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
@@ -39,11 +39,9 @@ def run(args: argparse.Namespace) -> int:
     from attnflow.properties import registry, report
 
     if args.report is not None:
-        target = Path(args.report)
-        if target.suffix.lower() not in (".json", ".md"):
-            raise ValueError(f"--report: {args.report!r} must end in .json or .md (e.g. --report check.json)")
-        if not target.resolve().parent.is_dir():
-            raise ValueError(f"--report: directory {target.parent} does not exist; create it first")
+        from attnflow._base.io import check_output_path
+
+        check_output_path(args.report, option="--report", force=args.force, suffixes=(".json", ".md"))
     try:
         claims = registry.select_claims(args.claim)
     except ValueError as exc:

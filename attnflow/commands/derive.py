@@ -13,6 +13,7 @@ sizes, then the 50-digit numerical check).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -66,6 +67,13 @@ def run(args: argparse.Namespace) -> int:
     root = Path(root)
     if not root.is_dir():
         raise ValueError(f"--root: {root} is not a directory")
+    if not args.check:  # writes go to root/...: refuse an unwritable root before deriving anything
+        import tempfile
+
+        try:
+            os.rmdir(tempfile.mkdtemp(dir=root, prefix=".attnflow-probe-"))
+        except OSError as exc:
+            raise ValueError(f"--root: cannot write into {root} ({exc.strerror}); choose a writable checkout") from None
     t0 = time.perf_counter()
     files = documents.generated_files(progress=not args.quiet and sys.stderr.isatty())
     elapsed = time.perf_counter() - t0

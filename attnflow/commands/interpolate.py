@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from attnflow._base import validate
+from attnflow._base.io import check_output_path
 
 
 def register(sub) -> None:
@@ -28,6 +29,7 @@ def register(sub) -> None:
     p.add_argument("--schedule", action="store_true", help="print the layer table")
     p.add_argument("--plot", default=None, metavar="PNG",
                    help="write the clouds before/after (d = 3) to PNG and W2 against time to PNG with suffix _w2")
+    p.add_argument("--force", action="store_true", help="overwrite existing --plot files")
     p.set_defaults(func=run)
 
 
@@ -43,11 +45,30 @@ def run(args: argparse.Namespace) -> int:
         validate.integer(f"--{name}", getattr(args, name), minimum=1)
     if args.d < 3:
         raise ValueError(f"--d: Theorem 1.1 (arXiv 2411.04551) needs d >= 3, got {args.d}")
-    clouds, targets = draw_instance(args.d, args.N, args.n, seed=args.seed)
-    res = construct_dirac_interpolation(
-        clouds, targets, T=args.T, eps=args.eps, beta=args.beta, seed=args.seed,
-        record_stride=10 if args.plot else None,
-    )
+    if args.N < 2:
+        raise ValueError(f"--N: the construction steers N >= 2 measures, got {args.N}")
+    validate.integer("--seed", args.seed, minimum=0)
+    validate.real("--eps", args.eps, lo=0.0, lo_strict=True)
+    validate.real("--T", args.T, lo=0.0, lo_strict=True)
+    validate.real("--beta", args.beta, lo=0.0)
+    validate.memory("--n", 8.0 * 4 * args.N * args.n * args.d, f"lower --n (got {args.n}) or --N (got {args.N})")
+    if args.plot:
+        stem = args.plot[:-4] if args.plot.lower().endswith(".png") else args.plot
+        for path in ([f"{stem}.png"] if args.d == 3 else []) + [f"{stem}_w2.png"]:
+            check_output_path(path, option="--plot", force=args.force)
+    try:
+        clouds, targets = draw_instance(args.d, args.N, args.n, seed=args.seed)
+        res = construct_dirac_interpolation(
+            clouds, targets, T=args.T, eps=args.eps, beta=args.beta, seed=args.seed,
+            record_stride=10 if args.plot else None,
+        )
+    except ValueError as exc:
+        msg = str(exc)
+        for api in ("N", "n", "d", "seed", "eps", "T", "beta"):
+            if msg.startswith(api + ":"):
+                msg = "--" + msg
+                break
+        raise ValueError(msg) from None
     print(res.summary())
     if args.schedule:
         print(res.schedule.summary())

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from attnflow._base import validate
-from attnflow._base.io import save_figure
+from attnflow._base.io import check_output_path, save_figure
 
 SWEEP_TIMES = (0.25, 0.5, 1.0, 1.5, 2.0, 5.0)
 MC_PHASES = 8  # equispaced phases of the fact per prompt (variance reduction)
@@ -77,6 +77,7 @@ def _validate(args) -> None:
         raise ValueError(f"--t: time must be >= 0, got {args.t}")
     if args.modes < 1:
         raise ValueError(f"--modes: need at least 1 Fourier mode, got {args.modes}")
+    validate.memory("--modes", 8.0 * 800 * args.modes * 4, f"use fewer Fourier modes (got {args.modes}; 20 is plenty)")
     check_params(beta=args.beta, lam=args.lam, t=args.t, M=args.M, modes=args.modes)
     if getattr(args, "particles", None) is not None:
         if args.particles < 2:
@@ -86,16 +87,13 @@ def _validate(args) -> None:
         validate.integer("--seed", args.seed, minimum=0)
         if not (math.isfinite(args.dt) and args.dt > 0):
             raise ValueError(f"--dt: the RK4 step must be > 0, got {args.dt}")
+        # one RK4 state per simulated prompt: (positions x phases x prompts) rows of N angles
+        validate.memory("--particles/--prompts", 8.0 * 8 * MC_POSITIONS * MC_PHASES * args.prompts * args.particles,
+                        f"lower --particles (got {args.particles}) or --prompts (got {args.prompts})")
 
 
 def _output_path(path: Path, force: bool) -> Path:
-    if path.suffix.lower() != ".png":
-        raise ValueError(f"--plot: expected a .png file name, got {path}")
-    if path.exists() and not force:
-        raise ValueError(f"--plot: {path} exists; pass --force to overwrite it")
-    if not path.parent.exists():
-        raise ValueError(f"--plot: folder {path.parent} does not exist")
-    return path
+    return check_output_path(path, option="--plot", force=force, suffixes=(".png",))
 
 
 def report(*, beta, lam, t, M, modes) -> list[str]:

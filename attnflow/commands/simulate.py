@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from attnflow._base import validate
-from attnflow._base.io import save_figure
+from attnflow._base.io import check_output_path, save_figure
 
 CIRCLE_START_HELP = "circle models (kuramoto, causal_alibi) start from iid uniform angles"
 
@@ -120,6 +120,8 @@ def _initial_state(args, manifold: str):
         try:
             return equiangular(args.n, args.d, args.rho)
         except ValueError as exc:
+            if str(exc).startswith("rho:"):
+                raise ValueError(f"--rho:{str(exc)[4:]}") from None
             raise ValueError(f"--start equiangular: {exc}; increase --d or use --start random") from None
     return random_sphere(args.n, args.d, args.seed)
 
@@ -127,10 +129,36 @@ def _initial_state(args, manifold: str):
 def _check_output(path: Path | None, flag: str, force: bool) -> None:
     if path is None:
         return
-    if path.exists() and not force:
-        raise ValueError(f"{flag}: {path} exists; pass --force to overwrite or choose another path")
-    if not path.parent.is_dir():
-        raise ValueError(f"{flag}: folder {path.parent} does not exist")
+    suffixes = (".npz",) if flag == "--save" else (".png", ".pdf", ".svg")
+    check_output_path(path, option=flag, force=force, suffixes=suffixes)
+
+
+# API argument names -> command-line spelling, for error messages
+_ARG_NAMES = {"beta:": "--beta:", "t_final:": "--t-final:", "dt:": "--dt:", "rtol:": "--rtol:",
+              "save_every:": "--save-every:", "seed:": "--seed:"}
+
+
+def _cli_message(exc: ValueError) -> str:
+    msg = str(exc)
+    for api, cli in _ARG_NAMES.items():
+        if msg.startswith(api):
+            return cli + msg[len(api):]
+    return msg
+
+
+def _check_size(args, dt) -> None:
+    """Refuse runs whose state or saved grid would not fit in memory, before allocating anything."""
+    n, d = args.n, max(args.d, 1)
+    validate.memory("--n", 8.0 * n * d * 8, f"lower --n (got {n}) or --d (got {d})")
+    if dt is not None and math.isfinite(args.t_final) and args.t_final >= 0 and math.isfinite(dt) and dt > 0:
+        steps = math.ceil(args.t_final / dt)
+        if steps > 2**52:
+            raise ValueError(f"--dt: {dt:g} is below the float64 resolution of --t-final {args.t_final:g} "
+                             f"({steps:.3g} steps); raise --dt")
+        saved = steps // max(args.save_every, 1) + 2
+        validate.memory("--t-final/--dt/--save-every", 8.0 * saved * (n * d + 2),
+                        f"the saved grid has {saved:.3g} states of {n}x{d}: raise --save-every "
+                        f"(e.g. --save-every {max(1, steps // 10000)}) or --dt, or lower --t-final")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -146,6 +174,14 @@ def run(args: argparse.Namespace) -> int:
     if not (math.isfinite(args.tol) and 0 < args.tol < 2):
         raise ValueError(f"--tol: must lie in (0, 2), got {args.tol}")
     validate.integer("--seed", args.seed, minimum=0)
+    validate.integer("--save-every", args.save_every, minimum=1)
+    if args.qkv_seed is not None:
+        validate.integer("--qkv-seed", args.qkv_seed, minimum=0)
+    validate.real("--beta", args.beta)
+    validate.real("--t-final", args.t_final, lo=0.0)
+    for name, value in (("--dt", args.dt), ("--rtol", args.rtol)):
+        if value is not None:
+            validate.real(name, value, lo=0.0, lo_strict=True)
     _check_output(args.save, "--save", args.force)
     _check_output(args.plot, "--plot", args.force)
     dt, rtol = args.dt, args.rtol
@@ -158,6 +194,8 @@ def run(args: argparse.Namespace) -> int:
     if args.method == "adaptive" and dt is not None:
         raise ValueError("--dt: --method adaptive takes --rtol, not --dt")
 
+    validate.integer("--n", args.n, minimum=1)
+    _check_size(args, dt)
     params = _parse_params(args.param)
     if args.lam is not None:
         params["lam"] = args.lam
@@ -181,10 +219,13 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--qkv-seed: only for the models that draw matrices ({drawable}), not {args.model}")
 
     t0 = time.perf_counter()
-    traj = simulate(
-        args.model, x0, beta=args.beta, t_final=args.t_final, dt=dt, rtol=rtol, method=args.method,
-        save_every=args.save_every, progress=args.progress, **params,
-    )
+    try:
+        traj = simulate(
+            args.model, x0, beta=args.beta, t_final=args.t_final, dt=dt, rtol=rtol, method=args.method,
+            save_every=args.save_every, progress=args.progress, **params,
+        )
+    except ValueError as exc:
+        raise ValueError(_cli_message(exc)) from None
     wall = time.perf_counter() - t0
 
     n_clusters = traj.cluster_count(args.tol)

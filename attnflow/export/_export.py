@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
-import secrets
-import shutil
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -102,14 +99,9 @@ def export_kernels(names: Iterable[str] | None = None, out=None, *, all_kernels:
     command = f"attnflow export{command_args} {what} --out {package} --profile {profile} --seed {seed}"
     manifest, texts, arrays = build_package(package, specs, ver, refused, profile, seed, command)
 
-    tmp = path.parent / f".{package}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
-    tmp.mkdir()
-    try:
+    with _install.staging(path) as tmp:  # removed on any exception, Ctrl-C and SIGTERM included
         _install.write_package(tmp, texts, arrays)
         _install.check_out(out, force)  # re-check: the target may have changed while the claims ran
         _install.install(tmp, path, force)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return ExportReport(path=path, package=package, kernels=[s.name for s in specs], refused=refused,
                         profile=profile, seed=seed, seconds=time.perf_counter() - t0, manifest=manifest)

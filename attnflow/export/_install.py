@@ -8,19 +8,24 @@ earlier export (it holds a ``manifest.json`` written by ``attnflow export``: :fu
 
 from __future__ import annotations
 
+import contextlib
 import json
 import keyword
 import os
+import re
 import secrets
 import shutil
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from ._manifest import GENERATOR
 
-__all__ = ["package_name", "check_out", "write_package", "install"]
+__all__ = ["package_name", "check_out", "export_files", "write_package", "install", "staging"]
 
 _RESERVED_NAMES = frozenset({"attnflow", "numpy", "numba", "sympy", "scipy", "hypothesis", "llvmlite"})
 
@@ -57,23 +62,110 @@ def check_out(out, force: bool) -> tuple[Path, str]:
     path = Path(os.path.abspath(os.fspath(out)))
     if not path.parent.is_dir():
         raise ValueError(f"out: the parent directory {path.parent} does not exist; create it first")
+    if not os.access(path.parent, os.W_OK) or not _writable(path.parent):
+        raise ValueError(f"out: cannot write into {path.parent}; choose a writable folder")
     if path.exists() or path.is_symlink():
         if not force:
             raise ValueError(f"out: {path} already exists; pass --force to replace it")
         if path.is_symlink() or not path.is_dir():
             raise ValueError(f"out: {path} exists and is not a directory; refusing to replace it even with --force")
-        if any(path.iterdir()) and not _is_previous_export(path):
-            raise ValueError(f"out: {path} is not empty and is not an earlier attnflow export (no manifest.json "
-                             "written by attnflow export); refusing to delete it even with --force")
+        if any(path.iterdir()):
+            written = export_files(path)
+            if written is None:
+                raise ValueError(f"out: {path} is not empty and is not an earlier attnflow export (no manifest.json "
+                                 "written by attnflow export); refusing to delete it even with --force")
+            foreign = [p.relative_to(path).as_posix() for p in sorted(path.rglob("*"))
+                       if p.is_file() or p.is_symlink()]
+            foreign = [rel for rel in foreign if rel not in written and not _is_cache(rel)]
+            if foreign:
+                shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+                raise ValueError(f"out: {path} holds files an earlier export did not write ({shown}); "
+                                 "refusing to delete them even with --force: move them away first")
     return path, name
 
 
-def _is_previous_export(path: Path) -> bool:
+def _writable(folder: Path) -> bool:
+    import tempfile
+
+    try:
+        tmp = tempfile.mkdtemp(dir=folder, prefix=".attnflow-probe-")
+    except OSError:
+        return False
+    os.rmdir(tmp)
+    return True
+
+
+_KERNEL_FILE = re.compile(r"kernels/[A-Za-z_][A-Za-z0-9_]*\.py\Z")
+_DATA_FILE = re.compile(r"data/[A-Za-z_][A-Za-z0-9_]*/case[0-9]+\.[A-Za-z0-9_.]+\.npy\Z")
+_FIXED_FILES = ("__init__.py", "__main__.py", "_selftest.py", "README.md", "manifest.json", "kernels/__init__.py")
+
+
+def _is_cache(rel: str) -> bool:
+    """Files Python and numba write when the package is imported or run (``__pycache__/``)."""
+    parts = rel.split("/")
+    return len(parts) >= 2 and parts[-2] == "__pycache__" and parts[-1].endswith((".pyc", ".nbi", ".nbc"))
+
+
+def export_files(path: Path) -> set[str] | None:
+    """The files (relative POSIX paths) an earlier export wrote into ``path``, from its manifest; None if
+    ``path`` holds no manifest written by ``attnflow export``.  Only names an export can write count
+    (the fixed files, ``kernels/<name>.py``, ``data/<kernel>/case<i>.<arg>.npy``): a crafted manifest
+    cannot license the deletion of other files."""
     try:
         with open(path / "manifest.json", encoding="utf-8") as fh:
-            return json.load(fh).get("generator") == GENERATOR
-    except (OSError, ValueError, AttributeError):
-        return False
+            manifest = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or manifest.get("generator") != GENERATOR:
+        return None
+    out = set(_FIXED_FILES)
+    try:
+        for entry in manifest.get("files", []):
+            out.add(entry["path"])
+        for k in manifest.get("kernels", []):
+            for case in k.get("cases", []):
+                out.update(case.get("inputs", {}).values())
+                out.update(case.get("expected", {}).values())
+    except (TypeError, KeyError, AttributeError):
+        return None
+    return {rel for rel in out if isinstance(rel, str)
+            and (rel in _FIXED_FILES or _KERNEL_FILE.match(rel) or _DATA_FILE.match(rel))}
+
+
+def _block_signals():
+    if hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread():
+        return signal.pthread_sigmask(signal.SIG_BLOCK, (signal.SIGINT, signal.SIGTERM))
+    return None
+
+
+def _restore_signals(old) -> None:
+    if old is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+@contextlib.contextmanager
+def staging(path: Path) -> Iterator[Path]:
+    """A temporary sibling folder of ``path`` that is removed on any exception (Ctrl-C and SIGTERM
+    included: its creation and its removal run with SIGINT/SIGTERM deferred, so an interrupt can
+    neither leak it between ``mkdir`` and the ``try`` nor cut its removal short)."""
+    path = Path(path)
+    tmp = None
+    try:
+        old = _block_signals()
+        try:
+            tmp = path.parent / f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+            tmp.mkdir()
+        finally:
+            _restore_signals(old)
+        yield tmp
+    except BaseException:
+        if tmp is not None:
+            old = _block_signals()
+            try:
+                shutil.rmtree(tmp, ignore_errors=True)
+            finally:
+                _restore_signals(old)
+        raise
 
 
 def _write_text(root: Path, rel: str, text: str) -> None:

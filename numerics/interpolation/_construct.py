@@ -171,6 +171,10 @@ def validate_instance(clouds, targets, hole=None, *, min_hole_radius: float = 0.
     if d < 3:
         raise ValueError(f"clouds: dimension d = {d}; {THEOREM} needs d >= 3 (points on S^(d-1), d >= 3)")
     N = len(clouds)
+    if N < 2:
+        raise ValueError(f"clouds: the construction steers N >= 2 measures, got {N}")
+    if np.iscomplexobj(targets):
+        raise ValueError("targets: expected real unit vectors, got complex values")
     tg = np.array(targets, dtype=np.float64, copy=True)
     if tg.ndim != 2 or tg.shape != (N, d):
         raise ValueError(f"targets: expected shape (N, d) = ({N}, {d}) (one target per cloud), got {tg.shape}")

@@ -22,6 +22,9 @@ def check_measures(measures, name: str = "measures", d: int | None = None) -> li
     """Validate a list of point clouds on the sphere: shapes, finiteness, unit norm."""
     if isinstance(measures, np.ndarray) and measures.ndim == 2:
         raise ValueError(f"{name}: expected a list of (n_i, d) arrays (one per measure), got one array; wrap it in a list")
+    for k, c in enumerate(measures):
+        if np.iscomplexobj(c):
+            raise ValueError(f"{name}[{k}]: expected real points, got complex values")
     try:
         clouds = [np.array(c, dtype=np.float64, copy=True) for c in measures]
     except (TypeError, ValueError) as exc:

@@ -21,8 +21,13 @@ def draw_instance(d: int, N: int, n: int, *, seed: int = 0, spread: float = 0.5,
     ----------
     Hypotheses of arXiv 2411.04551, Theorem 1.1 (common hole, distinct targets).
     """
-    if d < 1 or N < 1 or n < 1:
-        raise ValueError("d, N, n: must be positive integers")
+    from attnflow._base import validate
+
+    d = validate.integer("d", d, minimum=1)
+    N = validate.integer("N", N, minimum=1)
+    n = validate.integer("n", n, minimum=1)
+    validate.seed(seed)
+    validate.memory("n", 8.0 * 3 * N * n * d, f"lower n (got {n}) or N (got {N})")
     rng = np.random.default_rng(seed)
     e = np.zeros(d)
     e[0] = 1.0
@@ -31,14 +36,27 @@ def draw_instance(d: int, N: int, n: int, *, seed: int = 0, spread: float = 0.5,
         c = e + 0.6 * rng.standard_normal(d)
         c /= np.linalg.norm(c)
         pts = np.empty((0, d))
-        while len(pts) < n:
+        for _ in range(_MAX_DRAWS):
+            if len(pts) >= n:
+                break
             x = c + spread * rng.standard_normal((n, d))
             x /= np.linalg.norm(x, axis=1, keepdims=True)
             pts = np.vstack([pts, x[x @ e > hole_cos]])
+        else:
+            raise ValueError(f"hole_cos: no atoms outside the hole after {_MAX_DRAWS} draws (hole_cos={hole_cos}); "
+                             "raise hole_cos")
         clouds.append(pts[:n])
-    while True:
+    for _ in range(_MAX_DRAWS):
         t = rng.standard_normal((N, d))
         t /= np.linalg.norm(t, axis=1, keepdims=True)
         g = np.linalg.norm(t[:, None] - t[None], axis=2) + 3 * np.eye(N)
-        if g.min() > 0.2:
+        if g.min() > _MIN_TARGET_GAP:
             return clouds, t
+    raise ValueError(f"N: could not draw {N} targets on S^{d - 1} pairwise farther apart than {_MIN_TARGET_GAP} "
+                     f"in {_MAX_DRAWS} draws; use fewer measures N or a larger dimension d")
+
+
+#: Redraws before :func:`draw_instance` gives up (the target condition is a rejection test).
+_MAX_DRAWS = 1000
+#: Minimal chordal distance between two drawn targets.
+_MIN_TARGET_GAP = 0.2

@@ -64,6 +64,8 @@ def _check_d_sigmas(d, sigma_U, sigma_W):
 
 
 def _check_rho(rho):
+    if np.iscomplexobj(rho):
+        raise ValueError("rho: expected real inner products, got complex values")
     r = np.asarray(rho, dtype=np.float64)
     if not np.all(np.isfinite(r)) or np.any(np.abs(r) > 1.0 + 1e-12):
         raise ValueError("rho: inner products must lie in [-1, 1]; clip <x, y> of unit vectors")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from attnflow._base.validate import real
+from attnflow._base.validate import real, real_array
 
 from ._paths import StochasticPath, _check_increments, _n_steps, _positive, _rng, _Saver, _save_every
 
@@ -33,7 +33,7 @@ def order_parameter(theta) -> np.ndarray | float:
     ----------
     Kuramoto (1975); arXiv:2512.01868 §7 (noisy Kuramoto form).
     """
-    th = np.asarray(theta, dtype=np.float64)
+    th = real_array("theta", theta)
     if th.ndim < 1 or th.shape[-1] < 1:
         raise ValueError(f"theta: expected angles with a last axis of size >= 1, got shape {th.shape}")
     if not np.all(np.isfinite(th)):
@@ -99,7 +99,7 @@ def noisy_kuramoto(
     arXiv:2512.01868 §7 (independent noise); Bertini, Giacomin & Pakdaman,
     J. Stat. Phys. 138 (2010) (noisy Kuramoto, phase transition at the critical coupling).
     """
-    th = np.array(theta0, dtype=np.float64, copy=True)
+    th = real_array("theta0", theta0).copy()
     if th.ndim != 1 or th.shape[0] < 1:
         raise ValueError(f"theta0: expected a 1-D array of n >= 1 angles, got shape {th.shape}")
     if not np.all(np.isfinite(th)):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from attnflow._base.validate import real
+from attnflow._base.validate import real, real_array
 
 __all__ = ["StochasticPath", "brownian_increments"]
 
@@ -52,7 +52,7 @@ def _rng(seed) -> np.random.Generator:
 
 
 def _sphere_points(x, name: str) -> np.ndarray:
-    arr = np.array(x, dtype=np.float64, copy=True)
+    arr = real_array(name, x).copy()
     if arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] < 2:
         raise ValueError(f"{name}: expected shape (n, d) with n >= 1 and d >= 2, got {arr.shape}")
     if not np.all(np.isfinite(arr)):
@@ -91,7 +91,7 @@ def _check_increments(increments, seed, shape: tuple, name: str = "increments"):
         return None
     if seed is not None:
         raise ValueError(f"{name}: pass either {name} or seed, not both (the increments already fix the noise)")
-    inc = np.asarray(increments, dtype=np.float64)
+    inc = real_array(name, increments)
     if inc.shape != shape:
         raise ValueError(f"{name}: expected shape {shape} (n_steps, ...), got {inc.shape}")
     if not np.all(np.isfinite(inc)):
@@ -101,7 +101,15 @@ def _check_increments(increments, seed, shape: tuple, name: str = "increments"):
 
 class _Saver:
     def __init__(self, n_steps: int, every: int, x0: np.ndarray, dt: float):
-        self.idx = sorted(set(range(0, n_steps + 1, every)) | {n_steps})
+        from attnflow._base import validate
+
+        n_saved = n_steps // every + 1 + (1 if n_steps % every else 0)
+        validate.memory("t_final", 8.0 * n_saved * (x0.size + 1) + 64.0 * n_saved,
+                        f"t_final/dt/save_every save {n_saved:.3g} states of shape {x0.shape}: raise save_every "
+                        f"(e.g. save_every={max(1, n_steps // 10000)}) or dt, or lower t_final")
+        self.idx = list(range(0, n_steps + 1, every))  # = sorted(set(range(0, n + 1, every)) | {n})
+        if self.idx[-1] != n_steps:
+            self.idx.append(n_steps)
         self.states = np.empty((len(self.idx),) + x0.shape)
         self.times = np.array(self.idx, dtype=np.float64) * dt
         self.states[0] = x0
@@ -150,6 +158,10 @@ def brownian_increments(n_steps: int, shape, dt, seed=None) -> np.ndarray:
     shape = tuple(int(s) for s in np.atleast_1d(shape))
     if any(s < 1 for s in shape):
         raise ValueError(f"shape: every size must be >= 1, got {shape}")
+    from attnflow._base import validate
+
+    validate.memory("n_steps", 16.0 * int(n_steps) * float(np.prod(shape)),
+                    f"{int(n_steps)} steps of shape {shape}: lower n_steps or draw the increments in blocks")
     return np.sqrt(dt) * _rng(seed).standard_normal((int(n_steps),) + shape)
 
 

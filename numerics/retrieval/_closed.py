@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from attnflow._base.validate import real
+from attnflow._base.validate import real, real_array
 
 __all__ = [
     "check_params",
@@ -62,7 +62,7 @@ def check_params(*, beta=None, lam=None, t=None, M=None, modes=None, N=None, bet
             raise ValueError(f"lam: the ALiBi slope must be >= 0, got {lv}")
         out["lam"] = lv
     if t is not None:
-        ta = np.asarray(t, dtype=float)
+        ta = real_array("t", t)
         if not np.all(np.isfinite(ta)):
             raise ValueError("t: times must be finite (no NaN/inf)")
         if np.any(ta < 0):
@@ -85,7 +85,7 @@ def check_params(*, beta=None, lam=None, t=None, M=None, modes=None, N=None, bet
 
 
 def check_sigma0(sigma0) -> np.ndarray:
-    s = np.asarray(sigma0, dtype=float)
+    s = real_array("sigma0", sigma0)
     if s.size and not np.all(np.isfinite(s)):
         raise ValueError("sigma0: positions must be finite (no NaN/inf)")
     if s.size and (np.any(s <= 0) or np.any(s > 1)):
@@ -158,7 +158,8 @@ def position_Y(s: np.ndarray, lam: float, sigma=1.0) -> np.ndarray:
     if lam == 0.0:
         return np.maximum(np.log(sigma) - np.log(s), 0.0)
     out = np.empty(s.shape)
-    near = s > 0.5 * sigma
+    # the log1p form only where lam (sigma - s) is small: beyond, expm1(lam (s - sigma)) rounds to -1
+    near = (s > 0.5 * sigma) & (lam * (sigma - s) < 1.0)
     # e^{lam s} - 1 = (e^{lam sigma} - 1) (1 + expm1(lam (s - sigma)) / (1 - e^{-lam sigma}))
     q = np.expm1(lam * (s[near] - sigma[near])) / (-np.expm1(-lam * sigma[near]))
     out[near] = -np.log1p(q)
@@ -206,6 +207,38 @@ def phi(nu: int, c: np.ndarray, y: np.ndarray) -> np.ndarray:
     return out
 
 
+def log_fourier_rates(beta: float, modes: int) -> np.ndarray:
+    """log a_n = 2 log n + beta + log ive_n(beta): finite where a_n = n^2 I_n(beta) overflows (beta >~ 700)."""
+    n = np.arange(1, modes + 1, dtype=float)
+    with np.errstate(divide="ignore"):
+        return 2.0 * np.log(n) + beta + np.log(special.ive(n, beta))
+
+
+def log_phi(nu: int, log_c: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """log phi_nu(c, y) from log c (-inf where phi = 0), without the overflow of c = t a_n or of
+    e^{2 sqrt(c y)} and without the underflow of c^nu: the series branch sums z^k/(k!(k+nu)!) and
+    adds nu log c, the Bessel branch adds x + nu log(2c/x) + log ive_nu(x), x = 2 sqrt(c y)."""
+    log_c, y = np.broadcast_arrays(np.asarray(log_c, dtype=float), np.asarray(y, dtype=float))
+    out = np.empty(log_c.shape)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        log_z = log_c + np.log(y)
+        small = ~(log_z >= math.log(_SERIES_Z))  # NaN (0 * inf) falls in the series branch
+        if np.any(small):
+            zs = np.exp(log_z[small])
+            zs = np.where(np.isnan(zs), 0.0, zs)
+            acc = np.full(zs.shape, 1.0 / (math.factorial(_SERIES_TERMS) * math.factorial(_SERIES_TERMS + nu)))
+            for k in range(_SERIES_TERMS - 1, -1, -1):
+                acc = acc * zs + 1.0 / (math.factorial(k) * math.factorial(k + nu))
+            out[small] = nu * log_c[small] + np.log(acc)
+        big = ~small
+        if np.any(big):
+            lz, lc = log_z[big], log_c[big]
+            x = 2.0 * np.exp(0.5 * lz)
+            scaled = special.i1e(x) if nu == 1 else special.ive(nu, x)
+            out[big] = x + nu * (math.log(2.0) + lc - np.log(x)) + np.log(scaled)
+    return out
+
+
 def _mode_arrays(beta, lam, M, modes):
     a = fourier_rates(beta, modes)
     w = mode_weights(M, modes)
@@ -224,28 +257,40 @@ def profile_and_derivatives(s, t, *, beta, lam, M, modes, order=0):
     s_b, t_b = np.broadcast_arrays(s, t)
     a, w = _mode_arrays(beta, lam, M, modes)
     Y = position_Y(s_b, lam)
-    p = position_weight(s_b, lam)
-    c = t_b[..., None] * a
+    # p(s) = lam e^{lam (s-1)} / (1 - e^{-lam}) is combined with phi in logs: at lam ~ 1e3 p underflows
+    # where phi overflows, and their product is an ordinary number (or an honest inf / 0)
+    if lam == 0.0:
+        log_p = np.zeros(s_b.shape)
+    else:
+        log_p = math.log(lam) + lam * (s_b - 1.0) - math.log(-math.expm1(-lam))
+    with np.errstate(divide="ignore"):
+        log_c = np.log(t_b[..., None]) + log_fourier_rates(beta, modes)
     Yb = Y[..., None]
-    psi = phi(1, c, Yb) @ w
-    out = [p * psi]
+    lw = np.log(w)
+
+    def weighted(nu):  # p(s) sum_n w_n phi_nu(c_n, Y(s))
+        with np.errstate(over="ignore"):
+            return np.exp(log_p[..., None] + lw + log_phi(nu, log_c, Yb)).sum(axis=-1)
+
+    P1 = weighted(1)
+    out = [P1]
     if order >= 1:
-        d1 = phi(2, c, Yb) @ w
+        P2 = weighted(2)
         if lam == 0.0:
             q = 1.0 / s_b
-            out.append(-p * d1 * q)
+            out.append(-P2 * q)
         else:
             q = lam / (-np.expm1(-lam * s_b))
-            out.append(p * (lam * psi - q * d1))
+            out.append(lam * P1 - q * P2)
         if order >= 2:
-            d2 = phi(3, c, Yb) @ w
+            P3 = weighted(3)
             if lam == 0.0:
                 Ypp = 1.0 / s_b**2
-                out.append(p * (d2 * q * q + d1 * Ypp))
+                out.append(P3 * q * q + P2 * Ypp)
             else:
                 em = -np.expm1(-lam * s_b)
                 Ypp = lam * lam * np.exp(-lam * s_b) / (em * em)
-                out.append(p * (lam * lam * psi - 2 * lam * q * d1 + q * q * d2 + Ypp * d1))
+                out.append(lam * lam * P1 - 2 * lam * q * P2 + q * q * P3 + Ypp * P2)
     return out
 
 

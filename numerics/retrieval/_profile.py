@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import special
 from scipy.optimize import brentq
 
 from attnflow._base.validate import real
@@ -192,9 +193,17 @@ def t_crit(*, beta, lam, M, modes=20) -> float:
     arXiv 2605.09213 (U-shape theorem); derived in ``derivations/retrieval.md`` (retrieval.right_slope).
     """
     p = _c.check_params(beta=beta, lam=lam, M=M, modes=modes, beta_positive=True)
-    a = _c.fourier_rates(p["beta"], p["modes"])
+    # a_n = n^2 I_n(beta) = e^beta n^2 ive_n(beta): the ratio is e^{-beta} sum w b / sum w b^2 with
+    # b_n = n^2 ive_n(beta), evaluated in logs (t_crit ~ e^{-beta}: 6.6e-174 at beta = 400; an honest
+    # 0.0 once it is below the smallest float64, never NaN from inf/inf)
+    n = np.arange(1, p["modes"] + 1, dtype=float)
+    bn = n * n * special.ive(n, p["beta"])
     w = _c.mode_weights(p["M"], p["modes"])
-    return float(-2.0 * math.expm1(-p["lam"]) * np.dot(w, a) / np.dot(w, a * a))
+    num, den = float(np.dot(w, bn)), float(np.dot(w, bn * bn))
+    if num == 0.0 or den == 0.0:  # pragma: no cover - ive > 0 for beta > 0 and modes >= 1
+        return 0.0
+    log_t = math.log(-2.0 * math.expm1(-p["lam"])) + math.log(num) - math.log(den) - p["beta"] if p["lam"] > 0 else -math.inf
+    return math.exp(log_t) if log_t < 709.0 else math.inf
 
 
 def smallness_condition(*, beta, lam, t) -> SmallnessCondition:
@@ -262,13 +271,15 @@ class Argmin:
 
 def _E_float(y, a, w, t, lam):
     """E(y) = Psi(y) - (1 + e^y/(e^lam - 1)) Psi'(y)  (sign of S_t' at Y(sigma0) = y)."""
+    # divided by t, with phi_nu = c^nu phi~_nu (c = t a): E/t = sum w a phi~_1 - (1 + G) t sum w a^2 phi~_2,
+    # so neither t^2 (t = 1e-200) underflows nor G = e^y/(e^lam - 1) overflows on its own
     y = np.asarray(y, dtype=float)
-    c = t * a
-    Psi = _c.phi(1, c, y[..., None]) @ w
-    dPsi = _c.phi(2, c, y[..., None]) @ w
-    with np.errstate(over="ignore"):
-        G = np.exp(y - _c._logexpm1(np.array([lam]))[0])
-    return Psi - (1.0 + G) * dPsi
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        log_c = math.log(t) + np.log(a)
+        Psi = np.exp(_c.log_phi(1, log_c, y[..., None]) - math.log(t)) @ w
+        dPsi = np.exp(_c.log_phi(2, log_c, y[..., None]) - 2 * math.log(t)) @ w
+        Gt = t + np.exp(y - _c._logexpm1(np.array([lam]))[0] + math.log(t))
+        return Psi - Gt * dPsi
 
 
 def _y_to_sigma(y, lam):
@@ -313,6 +324,10 @@ def argmin(*, beta, lam, t, M, modes=20, grid=2000) -> Argmin:
                       "lam = 0: S_t' < 0 on (0, 1] (no recency); the profile decreases to its minimum at sigma0 = 1")
     a = _c.fourier_rates(b, nm)
     w = _c.mode_weights(Mv, nm)
+    S1 = float(profile(1.0, beta=b, lam=lam, t=tt, M=Mv, modes=nm))
+    if not np.all(np.isfinite(a)):  # a_n beyond float64 (beta >~ 700): t_crit ~ e^{-beta} underflows, t >= t_crit
+        return Argmin(False, 1.0, S1, "no recency: t_crit ~ e^-beta is below float64 (a_n = n^2 I_n(beta) overflows), "
+                      "so S_t' < 0 near sigma0 = 1 and the profile decreases to its minimum at sigma0 = 1")
     cbar = tt * np.dot(w, a * a) / np.dot(w, a)
     y = 1.0
     for _ in range(100):
@@ -333,7 +348,6 @@ def argmin(*, beta, lam, t, M, modes=20, grid=2000) -> Argmin:
         if 0 < s0 < 1:
             minima.append((s0, float(profile(s0, beta=b, lam=lam, t=tt, M=Mv, modes=nm))))
     minima.sort()
-    S1 = float(profile(1.0, beta=b, lam=lam, t=tt, M=Mv, modes=nm))
     if not minima:
         return Argmin(False, 1.0, S1, "S_t' < 0 on (0, 1) (no recency, t >= t_crit): the profile decreases "
                       "to its minimum at sigma0 = 1")

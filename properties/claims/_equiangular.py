@@ -42,7 +42,11 @@ def rho_dot_sa(rho: float, n: int, beta: float) -> float:
     ----------
     arXiv:2512.01868 (equiangular reduction); ``derivations/equiangular.md``.
     """
-    e = math.exp(beta * (rho - 1.0))
+    x = beta * (rho - 1.0)
+    if x > 0.0:  # beta < 0: divide through by e^x (no overflow); the limit is 2(1-rho)((n-1)rho+1)/(n-1)
+        e = math.exp(-x)
+        return 2.0 * (1.0 - rho) * ((n - 1) * rho + 1.0) / (e + (n - 1))
+    e = math.exp(x)
     return 2.0 * e * (1.0 - rho) * ((n - 1) * rho + 1.0) / (1.0 + (n - 1) * e)
 
 
@@ -55,7 +59,11 @@ def rho_dot_usa(rho: float, n: int, beta: float) -> float:
     ----------
     arXiv:2512.01868 (equiangular reduction); ``derivations/equiangular.md``.
     """
-    return 2.0 / n * math.exp(beta * rho) * (1.0 - rho) * ((n - 1) * rho + 1.0)
+    f = 2.0 / n * (1.0 - rho) * ((n - 1) * rho + 1.0)
+    if f == 0.0:
+        return 0.0
+    x = beta * rho + math.log(abs(f))  # e^{beta rho} beyond float64 (beta rho > 709): an honest +-inf
+    return math.copysign(math.exp(x) if x < 709.0 else math.inf, f)
 
 
 def rho_beta0(t, n: int, rho0: float):
@@ -81,12 +89,38 @@ def hitting_F(s: float, n: int, beta: float) -> float:
     arXiv:2512.01868 (equiangular reduction); ``derivations/equiangular.md``.
     """
     m = n - 1
-    return (
-        -m * math.log1p(-s)
-        + m * math.log1p(m * s)
-        - float(expi(beta * (1.0 - s)))
-        + math.exp(beta * n / m) * float(expi(-beta * (1.0 + m * s) / m))
-    ) / (2.0 * n)
+    y = beta * (1.0 - s)  # e^{beta n/m} Ei(-x) = e^{y} e^{x} Ei(-x), x = beta (1 + m s)/m = beta n/m - y
+    x = beta * (1.0 + m * s) / m
+    bracket = -_ei_scaled(y) + _ei_scaled_neg(x)  # (-Ei(y) + e^{beta n/m} Ei(-x)) e^{-y}
+    logs = -m * math.log1p(-s) + m * math.log1p(m * s)
+    if y < 700.0:
+        return (logs + math.exp(y) * bracket) / (2.0 * n)
+    big = bracket * math.exp(min(y, 709.0)) if y <= 709.0 else math.copysign(math.inf, bracket)
+    return (logs + big) / (2.0 * n)  # beyond float64: an honest +-inf, never inf - inf
+
+
+def _ei_scaled(y: float) -> float:
+    """e^{-y} Ei(y): direct below y = 700, the asymptotic series sum_k k!/y^{k+1} above (error < 1e-16)."""
+    if y < 700.0:
+        return math.exp(-y) * float(expi(y))
+    term, total, k = 1.0 / y, 0.0, 0
+    while abs(term) > 1e-18 * abs(total + term) and k < 60:
+        total += term
+        k += 1
+        term *= k / y
+    return total
+
+
+def _ei_scaled_neg(x: float) -> float:
+    """e^{x} Ei(-x) = -e^{x} E1(x) for x > 0: direct below x = 700, the asymptotic series above."""
+    if x < 700.0:
+        return math.exp(x) * float(expi(-x))
+    term, total, k = 1.0 / x, 0.0, 0
+    while abs(term) > 1e-18 * abs(total + term) and k < 60:
+        total += term
+        k += 1
+        term *= -k / x
+    return -total
 
 
 def bound_constants(n: int, beta: float, rho0: float) -> tuple[float, float]:
@@ -98,7 +132,8 @@ def bound_constants(n: int, beta: float, rho0: float) -> tuple[float, float]:
     """
     c = max(1.0 - rho0, 1.0)
     q = min((n - 1) * rho0 + 1.0, 1.0)
-    return c, q / (math.exp(beta * c) + n - 1)
+    x = beta * c
+    return c, (q / (math.exp(x) + n - 1) if x < 709.0 else 0.0)  # e^{beta C} beyond float64: lambda underflows to 0
 
 
 def pair_eps(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -334,7 +334,7 @@ def reduce_on_spheres(expr: sp.Expr, X: list[sp.Matrix]) -> sp.Expr:
 
     ``expr`` is polynomial in the coordinates with coefficients free of them (transcendental atoms
     already replaced by symbols).  Each power :math:`x_{i,d}^k` is replaced by
-    :math:`x_{i,d}^{k mod 2}(1-\sum_{k'<d}x_{i,k'}^2)^{\lfloor k/2
+    :math:`x_{i,d}^{k \bmod 2}(1-\sum_{k'<d}x_{i,k'}^2)^{\lfloor k/2
 floor}`: reduction by the
     generators :math:`|x_i|^2-1`, whose leading terms :math:`x_{i,d}^2` (lex order, last coordinates
     largest) are pairwise coprime -- a Gröbner basis, so the result is the unique normal form over the

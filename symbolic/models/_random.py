@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from attnflow._base.validate import integer
+from attnflow._base.validate import integer, memory
 from attnflow._base.validate import seed as seed_arg
 
 __all__ = ["random_matrices"]
@@ -47,6 +47,7 @@ def random_matrices(d: int, seed: int | None = 0, *, heads: int = 0, symmetric: 
     d = integer("d", d, minimum=2)
     if isinstance(heads, bool) or not isinstance(heads, (int, np.integer)) or heads < 0:
         raise ValueError(f"heads: must be an integer >= 0, got {heads!r}")
+    memory("d", 8.0 * 4 * max(heads, 3) * d * d, f"{max(heads, 3)} matrices of {d} x {d}: lower d or heads")
     rng = np.random.default_rng(seed_arg(seed))
     s = 1.0 / math.sqrt(d)
 

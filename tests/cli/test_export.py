@@ -554,10 +554,13 @@ def test_existing_dir_needs_force_and_is_replaced(tmp_path, monkeypatch):
     assert (out / "keep.txt").read_text() == "user data"
     (out / "keep.txt").unlink()
     export.export_kernels(["usa_velocity"], out, seed=6, force=True)  # an empty folder may be replaced
-    (out / "stale.txt").write_text("from the previous export")
+    (out / "stale.txt").write_text("not written by the export")
     first = json.loads((out / "manifest.json").read_text())["created"]
+    with pytest.raises(ValueError, match=r"^out: .*stale\.txt"):  # --force deletes only the export's own files
+        export.export_kernels(["usa_velocity"], out, seed=7, force=True)
+    assert (out / "stale.txt").exists()
+    (out / "stale.txt").unlink()
     export.export_kernels(["usa_velocity"], out, seed=7, force=True)
-    assert not (out / "stale.txt").exists()
     assert json.loads((out / "manifest.json").read_text())["seed"] == 7 and first
     assert _leftovers(tmp_path, "kern") == []
 

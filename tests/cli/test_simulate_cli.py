@@ -105,7 +105,7 @@ def test_refuses_overwrite_unless_forced(capsys, tmp_path):
         (["--model", "nope"], "--model"),
         (["--dt", "0"], "dt"),
         (["--dt", "-0.1"], "dt"),
-        (["--t-final", "-1"], "t_final"),
+        (["--t-final", "-1"], "--t-final"),
         (["--n", "0"], "--n"),
         (["--d", "1"], "--d"),
         (["--tol", "0"], "--tol"),
