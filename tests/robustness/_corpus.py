@@ -476,8 +476,7 @@ def api_cases() -> list[Case]:
     add("get_result/None", lambda t: get_result(None), Err(r"^result_id:"))
     add("get_result/int", lambda t: get_result(3), Err(r"^result_id:"))
     add("get_result/unknown", lambda t: get_result("no.such.result"), Err(r"^result_id:"))
-    add("prove_zero/string", lambda t: prove_zero("__import__('os').getcwd()"), Err(r"^expr"),
-        xfail="engineer 'proof' fixes prove_zero in symbolic/proof.py (not this branch)")
+    add("prove_zero/string", lambda t: prove_zero("__import__('os').getcwd()"), Err(r"^expr"))
 
     # interpolation
     from attnflow.numerics.interpolation import construct_dirac_interpolation, draw_instance
