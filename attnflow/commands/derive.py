@@ -106,7 +106,7 @@ def _report_findings(results) -> None:
     if controls:
         print("refuted as expected (negative controls): " + ", ".join(controls))
     if findings:
-        print("FINDINGS (theory-note formulas that did not survive, see the documents): " + ", ".join(findings))
+        print("FINDINGS (stated formulas that did not survive, see the documents): " + ", ".join(findings))
 
 
 def _run_models(args: argparse.Namespace, paths: list) -> int:
