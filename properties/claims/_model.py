@@ -42,7 +42,8 @@ from attnflow.symbolic.models import H as HVEC
 from attnflow.symbolic.models import AH, HH, XH
 
 __all__ = ["FAMILIES", "applicable_families", "draw_params", "gradient_choices", "oracle", "oracle_velocity",
-           "weight_values", "step_scale", "score_bound", "has_dissipation", "symmetric_config_ok", "state", "DIGITS"]
+           "weight_values", "step_scale", "score_bound", "logit_scale", "has_dissipation", "symmetric_config_ok", "state",
+           "DIGITS"]
 
 #: Families of generic claims, in report order.
 FAMILIES = ("kernel", "dissipation", "monotone", "stationary", "order", "cluster")
@@ -222,6 +223,33 @@ def score_bound(decl, params: dict) -> float:
         if name is not None:
             bound *= float(np.linalg.norm(params[name], 2))
     return max(1.0, bound)
+
+
+@functools.lru_cache(maxsize=256)
+def _logit_slope_fn(decl):
+    pw = decl.pair_weight()
+    if pw is None:
+        return None
+    reals = [p.sym() for p in decl.real_params]
+    return sp.lambdify([S, *reals], sp.diff(pw[1], BETA), "numpy")
+
+
+def logit_scale(decl, params: dict) -> float:
+    r"""An upper bound of :math:`|\partial_\beta L(s)|` over the scores, :math:`w = C e^{L}`.
+
+    For an exponential-form weight :math:`L(s) = \beta\,\ell(s)` this is :math:`\max_{|s|\le\bar s}|\ell(s)|`
+    (:math:`\bar s` = :func:`score_bound`; e.g. :math:`\bar s` for :math:`e^{\beta s}`, :math:`2\bar s` for the
+    time-rescaled :math:`e^{\beta(s-1)}`), so :math:`|\beta| = K/\text{logit\_scale}` keeps every logit within
+    :math:`K`; :func:`score_bound` for other weights.
+    """
+    smax = score_bound(decl, params)
+    fn = _logit_slope_fn(decl)
+    if fn is None:
+        return smax
+    reals = [float(params.get(p.name, p.default)) for p in decl.real_params]
+    s = np.linspace(-smax, smax, 81)
+    vals = np.broadcast_to(np.asarray(fn(s, *reals), dtype=np.float64), s.shape)
+    return max(smax, float(np.max(np.abs(vals))))
 
 
 @functools.lru_cache(maxsize=256)

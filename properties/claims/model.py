@@ -10,8 +10,10 @@ A family is registered only where it applies (:func:`attnflow.properties.claims.
     Euclidean models its ensemble form on a batch of two systems) equals the SymPy field
     :func:`attnflow.symbolic.models.velocity_matrix` evaluated in mpmath (50 digits) at ``n = 3``
     tokens (4 angles), ``d = 3``, random parameters and :math:`|\beta| \le 4`; and stays finite at
-    :math:`|\beta| = 500` (:math:`|\beta| = 1000` when every normalisation is a softmax, where it
-    also still equals the oracle: only a shifted exponential survives there).
+    the :math:`\pm\beta` whose largest logit is 500 in absolute value (:math:`|\beta| = 500` for
+    :math:`e^{\beta s}`, 250 for the time-rescaled :math:`e^{\beta(s-1)}`: ``_model.logit_scale``;
+    1000 when every normalisation is a softmax, where it also still equals the oracle: only a
+    shifted exponential survives there).
 ``dissipation`` (a declared energy and the tangent-projection output, sphere or non-causal circle)
     the 4th-order finite difference of :func:`attnflow.numerics.energy` along the field equals the
     dissipation form :func:`attnflow.numerics.dissipation`,
@@ -130,7 +132,7 @@ def _kernel_check(name):
                         f"{name}: batch of 2 systems, system {k}: |kernel - SymPy field| = {errk:.3e} at beta={b:.6g}")
         # large beta: the shifted evaluation must stay finite (and exact for a softmax)
         softmax = all(m == "softmax" for m in decl.normalization_modes().values())
-        big = ex["sign"] * (1000.0 if softmax else 500.0) / M.score_bound(decl, p)
+        big = ex["sign"] * (1000.0 if softmax else 500.0) / M.logit_scale(decl, p)  # every |logit| <= 500 (1000)
         try:
             vb = _velocity(name, x, big, p, t)
         except ValueError as exc:
@@ -152,7 +154,7 @@ def _kernel_claim(decl) -> Claim:
     name = decl.name
     return Claim(
         id=f"model.{name}.kernel",
-        title=f"{name}: generated kernel = SymPy field (mpmath, n={KERNEL_N}), finite at |beta| = 500 (1000 for softmax)",
+        title=f"{name}: generated kernel = SymPy field (mpmath, n={KERNEL_N}), finite at |logit| = 500 (1000 for softmax)",
         source=_source(decl),
         latex=r"\max|v_{\mathrm{kernel}}-v_{\mathrm{SymPy}}|\le 10^{-10}\,\max(1,|v|,\max|w|),\quad "
               r"v_{\mathrm{kernel}}(\beta=\pm500)\ \text{finite}",
