@@ -28,7 +28,8 @@ def register(sub) -> None:
                    help="only claims whose id matches a shell-style GLOB (a bare prefix selects its family); "
                    "repeatable")
     p.add_argument("--report", metavar="PATH", default=None,
-                   help="also write a report: PATH ending in .json or .md")
+                   help="also write a report: PATH ending in .json (versioned schema, docs/report-schema.md), "
+                   ".md or .html (one self-contained page with the statements and figures)")
     add_seed_argument(p, "the claims")
     p.add_argument("--list", action="store_true", help="list the claims (id, expectation, title) and exit")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
@@ -40,8 +41,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.report is not None:
         target = Path(args.report)
-        if target.suffix.lower() not in (".json", ".md"):
-            raise ValueError(f"--report: {args.report!r} must end in .json or .md (e.g. --report check.json)")
+        if target.suffix.lower() not in (".json", ".md", ".html"):
+            raise ValueError(f"--report: {args.report!r} must end in .json, .md or .html (e.g. --report check.json)")
         if not target.resolve().parent.is_dir():
             raise ValueError(f"--report: directory {target.parent} does not exist; create it first")
     try:

@@ -11,10 +11,10 @@ import dataclasses
 import hashlib
 import importlib
 import json
-import platform
 
 import numpy as np
 
+from attnflow._base.versions import versions
 from attnflow._version import __version__
 
 from ._catalogue import ATOL, RTOL, TOLERANCE_RATIONALE, TOLERANCE_RULE, KernelSpec
@@ -22,19 +22,19 @@ from ._sources import generated_functions, import_problems, template_import_prob
 from ._templates import INIT, KERNELS_INIT, MAIN, README, selftest_source
 from ._verification import ExportRefused, KernelVerification, utc_now
 
-__all__ = ["GENERATOR", "FORMAT_VERSION", "build_package"]
+__all__ = ["GENERATOR", "SCHEMA", "FORMAT_VERSION", "build_package"]
 
 #: Written into ``manifest.json``; ``--force`` only replaces folders carrying it.
 GENERATOR = "attnflow export"
-FORMAT_VERSION = 2
+#: Name and version of the manifest format (``schema`` / ``schema_version``; ``format_version`` repeats
+#: the version for readers of format 2).  3: ``schema``, ``schema_version``; ``versions`` from
+#: :func:`attnflow._base.versions.versions` (adds attnflow, scipy, threadpoolctl).
+SCHEMA = "attnflow-export-manifest"
+FORMAT_VERSION = 3
 
 
 def _versions() -> dict[str, str]:
-    import numba
-    import sympy
-
-    return {"python": platform.python_version(), "numpy": np.__version__, "numba": numba.__version__,
-            "sympy": sympy.__version__}
+    return versions()
 
 
 def _sha256_bytes(data: bytes) -> str:
@@ -123,6 +123,8 @@ def build_package(package: str, specs: list[KernelSpec], ver: dict[str, KernelVe
         })
     manifest = {
         "generator": GENERATOR,
+        "schema": SCHEMA,
+        "schema_version": FORMAT_VERSION,
         "format_version": FORMAT_VERSION,
         "package": package,
         "created": utc_now(),

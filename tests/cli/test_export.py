@@ -25,11 +25,15 @@ import textwrap
 import time
 from pathlib import Path
 
+import numba
 import numpy as np
 import pytest
+import scipy
+import sympy
 import sympy as sp
 from hypothesis import strategies as st
 
+import attnflow
 from attnflow import export
 from attnflow.cli import main
 from attnflow.export import _install, _sources, _verification
@@ -444,7 +448,10 @@ def test_export_layout_and_manifest(exported):
     assert not any(n.endswith((".pkl", ".pickle")) for n in names)
     m = json.loads((root / "manifest.json").read_text())
     assert m["generator"] == export.GENERATOR and m["package"] == "verified_kernels" and m["seed"] == 12345
-    assert set(m["versions"]) == {"python", "numpy", "numba", "sympy"}
+    assert (m["schema"], m["schema_version"], m["format_version"]) == ("attnflow-export-manifest", 3, 3)
+    assert {k: m["versions"][k] for k in ("numpy", "numba", "sympy", "scipy")} == {
+        "numpy": np.__version__, "numba": numba.__version__, "sympy": sympy.__version__, "scipy": scipy.__version__}
+    assert m["versions"]["attnflow"] == attnflow.__version__
     assert m["tolerance"]["rtol"] == export.RTOL
     for f in m["files"]:
         text = (root / f["path"]).read_text()
