@@ -53,14 +53,59 @@ _REWRITES = [
     (re.compile(r"\\begin\{[a-z*]+\}|\\end\{[a-z*]+\}"), ""),
     (re.compile(r"\\(?:displaystyle|textstyle|nonumber|notag)"), ""),
     (re.compile(r"\\lVert|\\rVert"), r"\\Vert"),
-    (re.compile(r"\\(?:big|Big|bigg|Bigg)[lr]?"), ""),
+    (re.compile(r"\\(?:bigg|Bigg|big|Big)[lrm]?(?![a-zA-Z])"), ""),
+    (re.compile(r"\\(mathbb|mathrm|mathcal|mathbf|mathit|mathsf)\s+([A-Za-z0-9])"), r"\\\1{\2}"),
     (re.compile(r"&"), ""),
     (re.compile(r"\\qquad"), r"\\quad"),
+    (re.compile(r"\\(ge|le)(?![a-zA-Z])"), r"\\\1q"),
+    (re.compile(r"\\iff(?![a-zA-Z])"), r"\\Leftrightarrow"),
+    (re.compile(r"\\rm(?![a-zA-Z])\s*([A-Za-z]+)"), r"\\mathrm{\1}"),
 ]
 
 
 def _data_uri(data: bytes, mime: str) -> str:
     return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
+
+
+def _brace_args(text: str, commands=("frac", "binom", "sqrt")) -> str:
+    r"""Give ``\frac12``-style arguments braces (``\frac{1}{2}``): mathtext needs them."""
+    out, i = [], 0
+    pat = re.compile(r"\\(" + "|".join(commands) + r")(?![a-zA-Z])")
+    while True:
+        m = pat.search(text, i)
+        if m is None:
+            out.append(text[i:])
+            return "".join(out)
+        out.append(text[i:m.end()])
+        j = m.end()
+        for _ in range(1 if m.group(1) == "sqrt" else 2):
+            while j < len(text) and text[j] == " ":
+                j += 1
+            if j >= len(text):
+                break
+            if text[j] == "[" and m.group(1) == "sqrt" and "]" in text[j:]:  # \sqrt[k]{x}: keep the index
+                k = text.index("]", j)
+                out.append(text[j:k + 1])
+                j = k + 1
+            if j >= len(text):
+                break
+            if text[j] == "{":
+                depth, k = 0, j
+                while k < len(text):
+                    depth += {"{": 1, "}": -1}.get(text[k], 0)
+                    if depth == 0:
+                        break
+                    k += 1
+                out.append(text[j:k + 1])
+                j = k + 1
+            elif text[j] == "\\":
+                cmd = re.match(r"\\[a-zA-Z]+|\\.", text[j:])
+                out.append("{" + cmd.group(0) + "}")
+                j += len(cmd.group(0))
+            else:
+                out.append("{" + text[j] + "}")
+                j += 1
+        i = j
 
 
 @lru_cache(maxsize=1024)
@@ -74,7 +119,7 @@ def math_svg(line: str) -> str | None:
     text = line
     for pat, rep in _REWRITES:
         text = pat.sub(rep, text)
-    text = text.strip()
+    text = _brace_args(text).strip()
     if not text:
         return None
     buf = io.BytesIO()

@@ -178,6 +178,20 @@ def test_cli_html_report(tmp_path, monkeypatch, capsys):
     assert ".json, .md or .html" in capsys.readouterr().err
 
 
+def test_statements_render_as_mathematics_or_show_their_source():
+    from attnflow.properties._html import _brace_args, _statement_html, math_svg
+
+    assert _brace_args(r"\frac12+\tfrac\beta n+\sqrt3+\sqrt[3]y+\binom{n}k") == (
+        r"\frac{1}{2}+\tfrac\beta n+\sqrt{3}+\sqrt[3]{y}+\binom{n}{k}")
+    # LaTeX of the claims that mathtext does not know as written (\le, \iff, \Bigl, \tfrac12, \mathbb P)
+    for latex in [r"\tfrac1{2\beta}\le\sqrt\eta", r"a\iff b", r"\Bigl(x\Bigr)\ge 0", r"\mathbb P(x)\ne 0",
+                  r"\operatorname{spec}J\quad\text{stable}"]:
+        uri = math_svg(latex)
+        assert uri is not None and b"<svg" in base64.b64decode(uri.split(",", 1)[1])[:400], latex
+    text = _statement_html(r"x = 1 \\ \undefinedmacro{y}")
+    assert text.count("<img") == 1 and "<pre>\\undefinedmacro{y}</pre>" in text
+
+
 def _chromium():
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
