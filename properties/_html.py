@@ -7,8 +7,9 @@ each claim with per-example measurements gets a figure (matplotlib Agg, inline P
 
 - a rate claim (``fitted``): the fitted rate of every example against its theoretical value, with the
   line fitted = theory and the interval [min, max] of the fitted rates;
-- any other measured claim (``measurement``): the headline value of every example (``measure``,
-  e.g. an observed error beside its bound) with the worst case over the examples.
+- any other measured claim (``measurement``): the headline value of every example (``measure``)
+  with the worst case over the examples; where the measure is a ratio to a bound
+  (``"min fitted rate / bound"``), the bound is the line at ratio 1.
 
 A small inline script (run on ``load``) counts the images that decoded and writes the count into
 ``data-images-ok`` on ``<body>``, so a headless browser's DOM dump shows that the page rendered.
@@ -48,7 +49,7 @@ window.addEventListener('load', function () {
 # LaTeX that mathtext does not know, mapped to what it does (display only; the alt text keeps the source)
 _REWRITES = [
     (re.compile(r"\\operatorname\*?\{([^{}]*)\}"), r"\\mathrm{\1}"),
-    (re.compile(r"\\(?:text|textrm|mbox)\{([^{}]*)\}"), r"\\mathrm{\1}"),
+    (re.compile(r"\\(?:text|textrm|mbox)\{([^{}]*)\}"), lambda m: r"\mathrm{" + m.group(1).replace(" ", r"\ ") + "}"),
     (re.compile(r"\\[td]frac"), r"\\frac"),
     (re.compile(r"\\begin\{[a-z*]+\}|\\end\{[a-z*]+\}"), ""),
     (re.compile(r"\\(?:displaystyle|textstyle|nonumber|notag)"), ""),
@@ -108,6 +109,13 @@ def _brace_args(text: str, commands=("frac", "binom", "sqrt")) -> str:
         i = j
 
 
+@lru_cache(maxsize=1)
+def _math_font():
+    from matplotlib.font_manager import FontProperties
+
+    return FontProperties(size=15)
+
+
 @lru_cache(maxsize=1024)
 def math_svg(line: str) -> str | None:
     """One line of LaTeX (no ``$``) as an SVG data URI via matplotlib mathtext, or None if it cannot parse it."""
@@ -124,7 +132,7 @@ def math_svg(line: str) -> str | None:
         return None
     buf = io.BytesIO()
     try:
-        mathtext.math_to_image(f"${text}$", buf, format="svg", dpi=100)
+        mathtext.math_to_image(f"${text}$", buf, format="svg", dpi=100, prop=_math_font())
     except Exception:  # mathtext's ParseException / ValueError: show the source instead
         return None
     return _data_uri(buf.getvalue(), "image/svg+xml")
@@ -187,9 +195,15 @@ def claim_figure(row: dict) -> tuple[str, str] | None:
         agg = "max" if "max" in meas else "min"
         ax.scatter(range(len(vals)), vals, s=14, color="C1", label="observed, one per example", zorder=3)
         ax.axhline(meas[agg], color="C3", lw=1, ls="--", label=f"worst case ({agg}) = {meas[agg]:.4g}")
+        label = meas.get("label") or "value"
+        ratio = "bound" in label.lower() and "/" in label  # observed / bound or bound / observed
+        if ratio:
+            ax.axhline(1.0, color="k", lw=1, label="the bound (ratio = 1)")
         ax.set_xlabel("example")
-        ax.set_ylabel(meas.get("label") or "value", fontsize=8)
-        caption = f"{meas.get('label') or 'value'}: {agg} {meas[agg]:.4g} over {meas['n']} examples"
+        ax.set_ylabel(label, fontsize=8)
+        caption = f"{label}: {agg} {meas[agg]:.4g} over {meas['n']} examples"
+        if ratio:
+            caption += " (observed against the bound: the bound is the line at ratio 1)"
     ax.legend(fontsize=7, loc="best")
     ax.tick_params(labelsize=7)
     fig.tight_layout()

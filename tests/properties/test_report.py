@@ -163,7 +163,8 @@ def test_html_is_self_contained_with_math_and_figures(tmp_path, runs):
     assert kinds.count("image/png") == 2
     fv = [p[0] for p in seen["rate"]]
     assert f"fitted rate {min(fv):.4g}..{max(fv):.4g} over {len(fv)} examples" in text
-    assert f"observed / bound: max {max(seen['bound']):.4g} over {len(seen['bound'])} examples" in text
+    assert (f"observed / bound: max {max(seen['bound']):.4g} over {len(seen['bound'])} examples (observed "
+            "against the bound: the bound is the line at ratio 1)") in text
 
 
 def test_cli_html_report(tmp_path, monkeypatch, capsys):
