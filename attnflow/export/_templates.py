@@ -140,7 +140,8 @@ anywhere), or copy this folder into your project (or onto `sys.path`).
 
 `$package.call(name, *args)` calls a kernel, or below $parallel_min_pairs (i, j) pairs per call
 (n² times the batch sizes B, P, H) its serial twin `<kernel>_serial`, as attnflow does: the
-parallel kernel's thread pool costs more than it saves on small problems (17x slower at n = 64).
+parallel kernel's thread pool costs more than it saves on small problems (attnflow measured it
+8-26x slower than the twin at n = 64 on a loaded 2-core machine).
 `$package.pick(name, *args)` returns the function that would be called.
 
 `$package.rk4_sphere(f, x0, t_final, dt)` integrates `dx/dt = f(t, x)` by classical RK4 with the

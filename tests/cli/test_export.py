@@ -693,7 +693,8 @@ def test_cli_export_success(tmp_path, capsys, monkeypatch):
     out = capsys.readouterr().out
     assert "wrote" in out and "1 kernel(s) [usa_velocity]" in out and "seed 3" in out
     m = json.loads((tmp_path / "usa_kernels" / "manifest.json").read_text())
-    assert m["command"] == "attnflow export usa_velocity --out usa_kernels --profile quick --seed 3"
+    # the command as run: --out as given on the command line (not just the package name)
+    assert m["command"] == f"attnflow export usa_velocity --out {tmp_path / 'usa_kernels'} --profile quick --seed 3"
 
 
 # ----------------------------------------------------------------------------------------------
