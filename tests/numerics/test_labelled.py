@@ -33,8 +33,8 @@ def _single():
 
 
 def _batch():
-    return Trajectory(times=[0.0, 1.0], states=_sphere((2, 3, 5, 4)), energy=None, model="sa", beta=1.0,
-                      method="adaptive", rtol=1e-8, energy_note="not asked for")
+    return Trajectory(times=[0.0, 1.0], states=_sphere((2, 3, 5, 4)), energy=RNG.standard_normal((2, 3)), model="sa",
+                      beta=1.0, method="adaptive", rtol=1e-8)
 
 
 def _angles(batched):
@@ -61,6 +61,8 @@ def _same(a: Trajectory, b: Trajectory):
     (_batch, ("time", "system", "token", "coordinate")),
     (lambda: _angles(False), ("time", "token")),
     (lambda: _angles(True), ("time", "system", "token")),
+    (lambda: Trajectory(times=[0.0], states=np.zeros((1, 2, 3)), energy=None, model="preln", beta=1.0,
+                        manifold="euclidean"), ("time", "token", "coordinate")),
 ])
 def test_dims_and_coordinates(make, dims):
     traj = make()
