@@ -117,6 +117,8 @@ def to_markdown(report: dict, runs: Sequence[ClaimRun] | None = None) -> str:
         f"(profile `{report['profile']}`, seed {report['seed']}; replay with "
         f"`attnflow check --profile {report['profile']} --seed {report['seed']}`).",
         "",
+        *([f"Versions: {', '.join(f'{k} {v}' for k, v in report['versions'].items())}.", ""]
+          if report.get("versions") else []),
         "| id | expect | outcome | ok | examples | seconds | detail |",
         "|---|---|---|---|---:|---:|---|",
     ]

@@ -113,6 +113,11 @@ def test_example_values_encodes_values_not_text():
     assert big["truncated"] is True and len(big["array"]) == 4096 and big["shape"] == [10_000]
 
 
+def test_markdown_names_the_versions(runs):
+    text = report.to_markdown(report.report_dict(runs[0], "quick", 2), runs[0])
+    assert f"numpy {np.__version__}" in text and f"attnflow {__version__}" in text
+
+
 def test_read_report_reads_version_1_and_current(tmp_path, runs):
     old = {"ok": True, "profile": "quick", "seed": 4,
            "claims": [{"id": "a.b", "expect": "holds", "outcome": "holds", "ok": True, "examples": 3,
