@@ -9,7 +9,13 @@ model has one), the run's metadata, and helpers to read clustering off it:
   :math:`\langle u_i, u_j\rangle \ge 1 - \mathrm{tol}` (one cluster);
 - batches of independent systems (``states`` of shape ``(k, B, n, d)``, or ``(k, B, n)`` for angles):
   both give one value per system (never clustered: NaN), :meth:`Trajectory.system` extracts one;
-- :meth:`Trajectory.save_npz` / :meth:`Trajectory.load_npz` — atomic, pickle-free ``.npz`` files.
+- :meth:`Trajectory.save_npz` / :meth:`Trajectory.load_npz` — atomic, pickle-free ``.npz`` files;
+- :meth:`Trajectory.to_xarray` / :meth:`Trajectory.from_xarray`, :meth:`Trajectory.to_netcdf`,
+  :meth:`Trajectory.to_zarr` — labelled data (dims ``time x token x coordinate``, batches
+  ``time x system x token x coordinate``, angles without ``coordinate``; needs the ``sweep`` extra).
+
+Every file records the model, method, step or tolerance, seed (when the run drew random matrices)
+and the versions of attnflow and its dependencies (``versions``, as in the sweep store).
 
 Here :math:`u_i` is the unit direction of token i: :math:`x_i` on the sphere,
 :math:`(\cos\theta_i, \sin\theta_i)` for angles (so :math:`1-\langle u_i,u_j\rangle = 1-\cos(\theta_i-\theta_j)`),
@@ -19,6 +25,7 @@ and :math:`x_i/|x_i|` for the euclidean Pre-LN / Peri-LN state :math:`x_i = r_i\
 from __future__ import annotations
 
 import html
+import json
 import math
 import os
 import zipfile
@@ -29,10 +36,11 @@ from typing import Any
 import numpy as np
 
 from attnflow._base.io import atomic_path, check_output_path
+from attnflow._base.versions import versions as _versions
 
 __all__ = ["Trajectory", "unit_directions", "cluster_labels", "min_pairwise_inner"]
 
-_FORMAT = "attnflow-trajectory-1"
+_FORMAT = "attnflow-trajectory-1"  # the same tag as numerics._labelled.FORMAT
 
 
 def unit_directions(x: np.ndarray, manifold: str) -> np.ndarray:
@@ -311,6 +319,53 @@ class Trajectory:
                 return float(t)
         return float("nan")
 
+    # --------------------------------------------------------- labelled data
+    def to_xarray(self):
+        """The trajectory as an ``xarray.Dataset`` (needs the ``sweep`` extra: ``pip install 'attnflow[sweep]'``).
+
+        Data variables: ``states`` with dims ``(time, token, coordinate)`` -- for a batch
+        ``(time, system, token, coordinate)``, for circle models (angles) without ``coordinate`` --,
+        ``energy`` (``(time,)`` / ``(time, system)``) when recorded, and ``param__<name>`` for each
+        array parameter (``Q``, ``K``, ``V``, ``M``, ...).  Attributes: ``model``, ``beta``, ``method``,
+        ``manifold``, ``dt`` / ``rtol`` (when set), ``seed`` (when known), ``param__<name>`` for scalar
+        parameters, the run counters, ``trajectory_format`` and ``versions`` (JSON: Python, attnflow,
+        numpy, numba, scipy, sympy, ...; the attribute of the sweep store).
+
+        Returns
+        -------
+        xarray.Dataset
+        """
+        from attnflow.numerics._labelled import to_dataset
+
+        return to_dataset(self)
+
+    @classmethod
+    def from_xarray(cls, ds) -> "Trajectory":
+        """Rebuild a trajectory from :meth:`to_xarray`'s dataset (e.g. ``xarray.open_dataset(path)``)."""
+        from attnflow.numerics._labelled import from_dataset
+
+        return from_dataset(ds, cls)
+
+    def to_netcdf(self, path, *, force: bool = False) -> Path:
+        """Write :meth:`to_xarray` to ``path`` as netCDF3 (xarray's scipy engine), atomically.
+
+        An existing ``path`` is refused (``FileExistsError``) unless ``force=True``.  Read it back with
+        ``Trajectory.from_xarray(xarray.open_dataset(path))``.
+        """
+        from attnflow.numerics._labelled import write_netcdf
+
+        return write_netcdf(self, path, force=force)
+
+    def to_zarr(self, path, *, force: bool = False) -> Path:
+        """Write :meth:`to_xarray` to the zarr store ``path`` (built aside, renamed into place).
+
+        An existing store is replaced only with ``force=True``; a folder that is not a zarr store is
+        never replaced.  Read it back with ``Trajectory.from_xarray(xarray.open_zarr(path))``.
+        """
+        from attnflow.numerics._labelled import write_zarr
+
+        return write_zarr(self, path, force=force)
+
     # -------------------------------------------------------------------- I/O
     def save_npz(self, path, *, force: bool = False) -> Path:
         """Write the trajectory to ``path`` as a pickle-free ``.npz``, atomically.
@@ -318,7 +373,9 @@ class Trajectory:
         The file is written to a temporary file in the same folder and moved into place, so a reader
         never sees a partial file. An existing ``path`` is refused (``FileExistsError``) unless
         ``force=True``. Parameters are stored as plain arrays (``param__<name>``); ``None``-valued
-        parameters are dropped.
+        parameters are dropped.  The file also records ``versions`` (JSON text of the versions of
+        Python, attnflow, numpy, numba, scipy, sympy, ...) and the seed when the run drew its random
+        matrices from one (``param__seed``; :meth:`load_npz` returns it in ``params["seed"]``).
 
         Returns
         -------
@@ -341,6 +398,7 @@ class Trajectory:
             "rtol": np.array(np.nan if self.rtol is None else float(self.rtol)),
             "wall_time": np.array(float(self.wall_time)),
             "energy_note": np.array(self.energy_note),
+            "versions": np.array(json.dumps(_versions(), sort_keys=True)),
         }
         if self.energy is not None:
             arrays["energy"] = self.energy

@@ -27,7 +27,12 @@ from attnflow.properties._claim import Claim, Measurement, Violation
 from attnflow.properties.profiles import _SUPPRESS as _PROFILE_SUPPRESS
 from attnflow.properties.profiles import PROFILES, register_profiles
 
-__all__ = ["OUTCOMES", "ClaimRun", "run_claim", "run_claims", "describe_example", "random_seed"]
+__all__ = ["OUTCOMES", "ClaimRun", "run_claim", "run_claims", "describe_example", "example_values", "random_seed"]
+
+#: At most this many per-example values are kept in a report row (``measurement.values``,
+#: ``fitted.points``) and this many array entries in a structured counterexample.
+MAX_VALUES = 200
+MAX_ARRAY_ENTRIES = 4096
 
 OUTCOMES = ("holds", "fails", "explored", "error")
 _WANTED = {"holds": "holds", "fails": "fails", "explore": "explored"}
@@ -53,6 +58,57 @@ def describe_example(example: Any, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _json_float(x: float):
+    x = float(x)
+    if math.isfinite(x):
+        return x
+    return "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
+
+
+def example_values(example: Any, _depth: int = 0) -> Any:
+    """The drawn example as JSON-able data (values, not text): the structured counterexample of a report.
+
+    Numbers stay numbers (non-finite floats become the strings ``"NaN"``, ``"Infinity"``,
+    ``"-Infinity"``: JSON has no such numbers), arrays become ``{"array": nested lists, "dtype",
+    "shape"}`` (larger than ``MAX_ARRAY_ENTRIES`` entries: the first ones flattened, ``"truncated":
+    true``), tuples and lists lists, dicts and dataclasses objects; anything else ``{"repr": text}``.
+    """
+    if _depth > 20:
+        return {"repr": describe_example(example)}
+    if example is None or isinstance(example, (bool, str, int)) and not isinstance(example, np.integer):
+        return example
+    if isinstance(example, (np.bool_,)):
+        return bool(example)
+    if isinstance(example, (np.integer,)):
+        return int(example)
+    if isinstance(example, (float, np.floating)):
+        return _json_float(example)
+    if isinstance(example, np.ndarray):
+        arr = example
+        if arr.dtype.kind not in "biuf":
+            return {"repr": describe_example(arr)}
+        out: dict[str, Any] = {"dtype": str(arr.dtype), "shape": list(arr.shape)}
+        flat = arr.size > MAX_ARRAY_ENTRIES
+        data = arr.reshape(-1)[:MAX_ARRAY_ENTRIES] if flat else arr
+        conv = (lambda v: _json_float(v)) if arr.dtype.kind == "f" else (lambda v: v)
+        lst = data.tolist()
+
+        def walk(v):
+            return [walk(w) for w in v] if isinstance(v, list) else conv(v)
+
+        out["array"] = walk(lst)
+        if flat:
+            out["truncated"] = True
+        return out
+    if dataclasses.is_dataclass(example) and not isinstance(example, type):
+        return {f.name: example_values(getattr(example, f.name), _depth + 1) for f in dataclasses.fields(example)}
+    if isinstance(example, dict):
+        return {str(k): example_values(v, _depth + 1) for k, v in example.items()}
+    if isinstance(example, (list, tuple)):
+        return [example_values(v, _depth + 1) for v in example]
+    return {"repr": describe_example(example)}
+
+
 @dataclasses.dataclass
 class ClaimRun:
     """The result of running one claim."""
@@ -68,6 +124,8 @@ class ClaimRun:
     fitted: dict | None = None
     counterexample: str | None = None
     replay: str | None = None
+    #: the shrunk counterexample as JSON-able data (:func:`example_values`); set with ``counterexample``
+    counterexample_values: Any = None
 
     @property
     def ok(self) -> bool:
@@ -84,11 +142,17 @@ class ClaimRun:
             "examples": self.examples,
             "seconds": round(self.seconds, 3),
             "detail": self.detail,
+            "title": self.claim.title,
+            "statement": self.claim.statement.strip(),
+            "source": self.claim.source,
+            "tolerance": self.claim.tolerance,
         }
         for key in ("measurement", "fitted", "counterexample", "replay"):
             val = getattr(self, key)
             if val is not None:
                 row[key] = val
+        if self.counterexample is not None:
+            row["counterexample_values"] = self.counterexample_values
         if self.claim.finding:
             row["finding"] = self.claim.finding
         return row
@@ -123,14 +187,17 @@ def _summarise(claim: Claim, ms: list[Measurement]) -> tuple[str, dict | None, d
         return "", None, None
     vals = [m.value for m in ms]
     agg = max(vals) if claim.aggregate == "max" else min(vals)
-    measurement = {"label": claim.measure, claim.aggregate: agg, "n": len(ms)}
+    measurement = {"label": claim.measure, claim.aggregate: agg, "n": len(ms),
+                   "values": [_json_float(v) for v in vals[:MAX_VALUES]]}
     parts = [f"{claim.measure} = {_fmt(agg)}"]
     fitted = None
     fits = [m for m in ms if m.fitted is not None]
     if fits:
         fv = [m.fitted for m in fits]
         th = [m.theory for m in fits if m.theory is not None]
-        fitted = {"min": min(fv), "max": max(fv), "n": len(fv)}
+        fitted = {"min": min(fv), "max": max(fv), "n": len(fv),
+                  "points": [[_json_float(m.fitted), None if m.theory is None else _json_float(m.theory)]
+                             for m in fits[:MAX_VALUES]]}
         rng_txt = _fmt(min(fv)) if min(fv) == max(fv) else f"{_fmt(min(fv))}..{_fmt(max(fv))}"
         if th:
             fitted["theory_min"], fitted["theory_max"] = min(th), max(th)
@@ -212,11 +279,12 @@ def run_claim(claim: Claim, profile: str = "quick", seed: int | None = None, *, 
 
     replay = _replay_command(claim.id, seed, profile, replay_args)
     t0 = time.perf_counter()
-    outcome, detail, counterexample = None, "", None
+    outcome, detail, counterexample, cx_values = None, "", None, None
     try:
         test()
     except Violation as exc:
         counterexample = (claim.describe or describe_example)(state["last"])
+        cx_values = example_values(state["last"])
         outcome = "fails"
         detail = f"counterexample: {counterexample} -- {exc}; replay: {replay}"
     except _CheckError as exc:
@@ -256,6 +324,7 @@ def run_claim(claim: Claim, profile: str = "quick", seed: int | None = None, *, 
         measurement=measurement,
         fitted=fitted,
         counterexample=counterexample,
+        counterexample_values=cx_values,
         replay=replay if outcome in ("fails", "error") else None,
     )
 

@@ -1,12 +1,29 @@
-"""Reports of a registry run: a terminal table, JSON and Markdown (written atomically).
+"""Reports of a registry run: a terminal table, JSON, Markdown and HTML (written atomically).
 
-JSON schema::
+JSON schema (``schema_version`` 2; documented in ``docs/report-schema.md``)::
 
-    {"ok": bool, "profile": str, "seed": int,
-     "claims": [{"id", "expect", "outcome", "ok", "examples", "seconds", "detail",
-                 optional "measurement", "fitted", "counterexample", "replay"}]}
+    {"schema": "attnflow-check-report", "schema_version": 2,
+     "ok": bool, "profile": str, "seed": int,
+     "versions": {"python": str, "attnflow": str, "numpy": str, "numba": str, "scipy": str,
+                  "sympy": str, "threadpoolctl": str, ...},
+     "claims": [{"id": str, "expect": str, "outcome": str, "ok": bool, "examples": int,
+                 "seconds": float, "detail": str,
+                 "title": str, "statement": str (LaTeX), "source": str, "tolerance": str,
+                 optional "measurement": {"label": str, "max" | "min": float, "n": int,
+                                          "values": [float, ...] (first 200 examples),
+                                          <extra>: {"min": float, "max": float}},
+                 optional "fitted": {"min": float, "max": float, "n": int,
+                                     optional "theory_min", "theory_max": float,
+                                     "points": [[fitted, theory or null], ...]},
+                 optional "counterexample": str (short repr),
+                 optional "counterexample_values": JSON data of the shrunk example,
+                 optional "replay": str, optional "finding": str}]}
 
-``ok`` is true iff every claim's outcome matches its expectation.
+``ok`` is true iff every claim's outcome matches its expectation.  Non-finite floats inside
+``values``/``points``/``counterexample_values`` are the strings ``"NaN"``, ``"Infinity"``,
+``"-Infinity"`` (JSON has no such numbers).  Version 1 (before ``schema_version`` existed) had only
+``ok``, ``profile``, ``seed`` and the claim rows' keys ``id`` .. ``detail`` and the optional
+ones; :func:`read_report` reads both and fills what version 1 lacks with ``None``.
 """
 
 from __future__ import annotations
@@ -17,25 +34,64 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from attnflow._base.io import atomic_write_text
+from attnflow._base.versions import versions
 from attnflow.properties._runner import ClaimRun
 
-__all__ = ["REQUIRED_KEYS", "OPTIONAL_KEYS", "report_dict", "to_json", "to_markdown", "format_table",
-           "write_report"]
+__all__ = ["SCHEMA", "SCHEMA_VERSION", "TOP_KEYS", "REQUIRED_KEYS", "OPTIONAL_KEYS", "report_dict", "read_report",
+           "to_json", "to_markdown", "to_html", "format_table", "write_report", "REPORT_SUFFIXES"]
 
-#: Keys every claim row carries, in order.
-REQUIRED_KEYS = ("id", "expect", "outcome", "ok", "examples", "seconds", "detail")
+#: Name and version of the JSON report format (the module docstring; ``docs/report-schema.md``).
+SCHEMA = "attnflow-check-report"
+SCHEMA_VERSION = 2
+#: Top-level keys of a report, in order.
+TOP_KEYS = ("schema", "schema_version", "ok", "profile", "seed", "versions", "claims")
+#: Keys every claim row carries, in order (the first seven are those of schema version 1).
+REQUIRED_KEYS = ("id", "expect", "outcome", "ok", "examples", "seconds", "detail",
+                 "title", "statement", "source", "tolerance")
 #: Keys a claim row may carry in addition.
-OPTIONAL_KEYS = ("measurement", "fitted", "counterexample", "replay", "finding")
+OPTIONAL_KEYS = ("measurement", "fitted", "counterexample", "counterexample_values", "replay", "finding")
+#: The report formats ``write_report`` (and ``attnflow check --report``) writes.
+REPORT_SUFFIXES = (".json", ".md", ".html")
 
 
 def report_dict(runs: Sequence[ClaimRun], profile: str, seed: int) -> dict:
     """The report as a plain dict (see the module docstring for the schema)."""
     return {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
         "ok": all(r.ok for r in runs),
         "profile": profile,
         "seed": seed,
+        "versions": versions(),
         "claims": [r.to_dict() for r in runs],
     }
+
+
+def read_report(path: str | os.PathLike) -> dict:
+    """Read a JSON report of any schema version, as a dict of the current version.
+
+    Version 1 files (no ``schema_version``) get ``schema_version`` 1, ``versions`` None and the rows'
+    ``title``, ``statement``, ``source``, ``tolerance`` None; their data is otherwise unchanged.
+
+    Raises
+    ------
+    ValueError
+        ``path`` is not an attnflow check report, or of a newer schema version than this attnflow reads.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"path: cannot read {path} as a JSON report: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("claims"), list) or "ok" not in data:
+        raise ValueError(f"path: {path} is not an attnflow check report (no 'ok' and 'claims')")
+    version = data.get("schema_version", 1)
+    if not isinstance(version, int) or version > SCHEMA_VERSION:
+        raise ValueError(f"path: {path} has report schema_version {version!r}; this attnflow reads up to "
+                         f"{SCHEMA_VERSION} (upgrade attnflow)")
+    out = {"schema": SCHEMA, "schema_version": version, "versions": None, **data}
+    out["claims"] = [{**{k: None for k in REQUIRED_KEYS}, **row} for row in data["claims"]]
+    return out
 
 
 def to_json(report: dict) -> str:
@@ -61,6 +117,8 @@ def to_markdown(report: dict, runs: Sequence[ClaimRun] | None = None) -> str:
         f"(profile `{report['profile']}`, seed {report['seed']}; replay with "
         f"`attnflow check --profile {report['profile']} --seed {report['seed']}`).",
         "",
+        *([f"Versions: {', '.join(f'{k} {v}' for k, v in report['versions'].items())}.", ""]
+          if report.get("versions") else []),
         "| id | expect | outcome | ok | examples | seconds | detail |",
         "|---|---|---|---|---:|---:|---|",
     ]
@@ -138,14 +196,26 @@ def format_table(runs: Sequence[ClaimRun], detail_width: int = 150) -> str:
     return "\n".join(out)
 
 
+def to_html(report: dict) -> str:
+    """One self-contained HTML page of a report (see :mod:`attnflow.properties._html`)."""
+    from attnflow.properties._html import render
+
+    return render(report)
+
+
 def write_report(path: str | os.PathLike, runs: Sequence[ClaimRun], profile: str, seed: int) -> Path:
-    """Write the report to ``path`` atomically: JSON for ``.json``, Markdown for ``.md``."""
+    """Write the report to ``path`` atomically: JSON for ``.json``, Markdown for ``.md``, HTML for ``.html``."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix not in (".json", ".md"):
-        raise ValueError(f"path: report file must end in .json or .md, got {path.name!r}")
+    if suffix not in REPORT_SUFFIXES:
+        raise ValueError(f"path: report file must end in .json, .md or .html, got {path.name!r}")
     report = report_dict(runs, profile, seed)
-    text = to_json(report) if suffix == ".json" else to_markdown(report, runs)
+    if suffix == ".json":
+        text = to_json(report)
+    elif suffix == ".md":
+        text = to_markdown(report, runs)
+    else:
+        text = to_html(report)
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise ValueError(f"path: directory {parent} does not exist; create it first")

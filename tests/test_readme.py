@@ -30,6 +30,7 @@ def test_readme_python_example_runs_and_its_comments_hold():
     assert lines[6].startswith("proved - ") and "combine exponentials" in lines[6]
     assert lines[7] == "(3, 8, 32, 3) [1 1 1 1 1 1 1 1]"  # a batch of 8 systems, each in one cluster at t = 20
     assert lines[8].startswith("[") and all(t in ("5.", "10.", "20.", "nan") for t in lines[8].strip("[]").split())
+    assert lines[9] == "('time', 'system', 'token', 'coordinate') rk4"  # Trajectory.to_xarray
 
 
 def test_readme_own_model_example_runs(tmp_path):

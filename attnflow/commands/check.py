@@ -27,7 +27,8 @@ def register(sub) -> None:
                    help="only claims whose id matches a shell-style GLOB (a bare prefix selects its family); "
                    "repeatable")
     p.add_argument("--report", metavar="PATH", default=None,
-                   help="also write a report: PATH ending in .json or .md")
+                   help="also write a report: PATH ending in .json (versioned schema, docs/report-schema.md), "
+                   ".md or .html (one self-contained page with the statements and figures)")
     p.add_argument("--force", action="store_true", help="overwrite an existing --report file")
     add_seed_argument(p, "the claims")
     p.add_argument("--list", action="store_true", help="list the claims (id, expectation, title) and exit")
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     if args.report is not None:
         from attnflow._base.io import check_output_path
 
-        check_output_path(args.report, option="--report", force=args.force, suffixes=(".json", ".md"))
+        check_output_path(args.report, option="--report", force=args.force, suffixes=(".json", ".md", ".html"))
     try:
         claims = registry.select_claims(args.claim)
     except ValueError as exc:

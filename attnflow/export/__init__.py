@@ -6,6 +6,10 @@ An export is a folder ``DIR`` whose last component is the import name of the pac
       __init__.py        re-exports the kernels, selftest(), SelftestError, load_manifest()
       __main__.py        python -m NAME selftest | info
       _selftest.py       the self-test (standard library + numpy only), a copy of _package/_selftest.py
+      _dispatch.py       call(name, *args) / pick: the serial twin below the size threshold of attnflow
+                         (manifest "dispatch"), the parallel kernel above; a copy of _package/_dispatch.py
+      integrate.py       rk4_sphere (RK4 + row normalisation), velocity_field; a copy of _package/integrate.py
+      pyproject.toml     `pip install ./DIR` installs the package under its import name
       kernels/*.py       the generated kernel modules, copied byte for byte from numerics/_generated
                          (a numba kernel is exported together with its serial twin <kernel>_serial)
       data/<kernel>/     stored inputs and reference outputs (.npy, loaded with allow_pickle=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shlex
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -96,7 +97,9 @@ def export_kernels(names: Iterable[str] | None = None, out=None, *, all_kernels:
         raise ExportRefused(refused)
 
     what = "--all" if all_kernels else " ".join(s.name for s in specs)
-    command = f"attnflow export{command_args} {what} --out {package} --profile {profile} --seed {seed}"
+    # the command as run: --out as given (not just the package name), --force if given, the seed used
+    command = (f"attnflow export{command_args} {what} --out {shlex.quote(str(out))}{' --force' if force else ''} "
+               f"--profile {profile} --seed {seed}")
     manifest, texts, arrays = build_package(package, specs, ver, refused, profile, seed, command)
 
     with _install.staging(path) as tmp:  # removed on any exception, Ctrl-C and SIGTERM included

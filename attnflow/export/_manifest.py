@@ -11,30 +11,31 @@ import dataclasses
 import hashlib
 import importlib
 import json
-import platform
 
 import numpy as np
 
+from attnflow._base.versions import versions
 from attnflow._version import __version__
+from attnflow.numerics.fields._dispatch import PARALLEL_MIN_PAIRS
 
 from ._catalogue import ATOL, RTOL, TOLERANCE_RATIONALE, TOLERANCE_RULE, KernelSpec
 from ._sources import generated_functions, import_problems, template_import_problems
-from ._templates import INIT, KERNELS_INIT, MAIN, README, selftest_source
+from ._templates import INIT, KERNELS_INIT, MAIN, PYPROJECT, README, package_sources
 from ._verification import ExportRefused, KernelVerification, utc_now
 
-__all__ = ["GENERATOR", "FORMAT_VERSION", "build_package"]
+__all__ = ["GENERATOR", "SCHEMA", "FORMAT_VERSION", "build_package"]
 
 #: Written into ``manifest.json``; ``--force`` only replaces folders carrying it.
 GENERATOR = "attnflow export"
-FORMAT_VERSION = 2
+#: Name and version of the manifest format (``schema`` / ``schema_version``; ``format_version`` repeats
+#: the version for readers of format 2).  3: ``schema``, ``schema_version``; ``versions`` from
+#: :func:`attnflow._base.versions.versions` (adds attnflow, scipy, threadpoolctl).
+SCHEMA = "attnflow-export-manifest"
+FORMAT_VERSION = 3
 
 
 def _versions() -> dict[str, str]:
-    import numba
-    import sympy
-
-    return {"python": platform.python_version(), "numpy": np.__version__, "numba": numba.__version__,
-            "sympy": sympy.__version__}
+    return versions()
 
 
 def _sha256_bytes(data: bytes) -> str:
@@ -123,6 +124,8 @@ def build_package(package: str, specs: list[KernelSpec], ver: dict[str, KernelVe
         })
     manifest = {
         "generator": GENERATOR,
+        "schema": SCHEMA,
+        "schema_version": FORMAT_VERSION,
         "format_version": FORMAT_VERSION,
         "package": package,
         "created": utc_now(),
@@ -132,6 +135,9 @@ def build_package(package: str, specs: list[KernelSpec], ver: dict[str, KernelVe
         "seed": seed,
         "command": command,
         "tolerance": {"rule": TOLERANCE_RULE, "rtol": RTOL, "atol": ATOL, "rationale": TOLERANCE_RATIONALE},
+        "dispatch": {"parallel_min_pairs": PARALLEL_MIN_PAIRS,
+                     "rule": "the serial twin below parallel_min_pairs (i, j) pairs per call (n**2 times the "
+                             "batch sizes B, P, H), the parallel kernel from there on (as attnflow)"},
         "files": files,
         "kernels": kernels,
         "refused": [{"name": n, "reason": r} for n, r in refused.items()],
@@ -148,7 +154,10 @@ def build_package(package: str, specs: list[KernelSpec], ver: dict[str, KernelVe
     texts["__init__.py"] = INIT.substitute(package=package, attnflow_version=__version__,
                                            kernel_lines=kernel_lines, imports=imports, all_names=all_names)
     texts["kernels/__init__.py"] = KERNELS_INIT
-    texts["_selftest.py"] = selftest_source()
+    texts.update(package_sources())
+    texts["pyproject.toml"] = PYPROJECT.substitute(
+        package=package, dist_name=package.replace("_", "-"), version=__version__,
+        attnflow_version=__version__)
     texts["__main__.py"] = MAIN.substitute(package=package)
     table = ["| kernel | computes | used by attnflow models |", "|---|---|---|"]
     table += [f"| `{s.signature()}`" + (f"<br>serial twin `{s.twin}` (same arguments)" if s.twin else "")
@@ -163,7 +172,8 @@ def build_package(package: str, specs: list[KernelSpec], ver: dict[str, KernelVe
         package=package, attnflow_version=__version__, created=manifest["created"], command=command,
         numpy_version=vers["numpy"], numba_version=vers["numba"], python_version=vers["python"],
         kernel_table="\n".join(table), claims_table="\n".join(claims_rows), profile=profile, seed=seed,
-        tolerance_rule=TOLERANCE_RULE, rtol=RTOL, atol=ATOL)
+        tolerance_rule=TOLERANCE_RULE, rtol=RTOL, atol=ATOL, folder=package,
+        parallel_min_pairs=PARALLEL_MIN_PAIRS)
     texts["manifest.json"] = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
     for rel, text in texts.items():
         if rel.endswith(".py"):

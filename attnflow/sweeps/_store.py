@@ -17,21 +17,20 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 import tempfile
 import warnings
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
+from attnflow._base.versions import versions as _versions
 from attnflow.sweeps._spec import FORMAT, OBSERVABLES, SweepSpec
 
 __all__ = ["create_or_open", "ChunkWriter", "versions", "is_zarr_store", "require_extra"]
 
 DONE = "chunk_done"
-_DEPENDENCIES = ("numpy", "numba", "scipy", "sympy", "threadpoolctl", "dask", "distributed", "xarray", "zarr",
-                 "numcodecs")
+#: the ``sweep`` extra, recorded besides the core dependencies (``attnflow._base.versions``)
+_DEPENDENCIES = ("dask", "distributed", "xarray", "zarr", "numcodecs")
 
 
 def require_extra():
@@ -51,15 +50,7 @@ def require_extra():
 
 def versions() -> dict[str, str]:
     """Versions of Python, attnflow and the dependencies that shape a sweep's numbers and store."""
-    from attnflow._version import __version__
-
-    out = {"python": sys.version.split()[0], "attnflow": __version__}
-    for name in _DEPENDENCIES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "absent"
-    return out
+    return _versions(_DEPENDENCIES)
 
 
 def is_zarr_store(path: Path) -> bool:

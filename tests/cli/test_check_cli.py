@@ -37,11 +37,12 @@ def test_run_selected_claims_exit_zero_and_json_report(tmp_path, capsys):
     assert out.splitlines()[0].split() == ["id", "expect", "outcome", "examples", "seconds", "detail"]
     assert "2/2 claims match their expectation (OK)" in out and "seed 5" in out
     data = json.loads(path.read_text())
-    assert set(data) == {"ok", "profile", "seed", "claims"}
+    assert tuple(data) == report.TOP_KEYS
+    assert (data["schema"], data["schema_version"]) == ("attnflow-check-report", 2)
     assert (data["ok"], data["profile"], data["seed"]) == (True, "quick", 5)
     assert [c["id"] for c in data["claims"]] == FAST
     for row in data["claims"]:
-        assert tuple(row)[:7] == report.REQUIRED_KEYS
+        assert tuple(row)[: len(report.REQUIRED_KEYS)] == report.REQUIRED_KEYS
         assert set(row) <= set(report.REQUIRED_KEYS) | set(report.OPTIONAL_KEYS)
         assert row["outcome"] == "holds" and row["ok"] is True and row["examples"] == 5
 
@@ -78,6 +79,7 @@ def test_mismatch_exits_one(monkeypatch, tmp_path, capsys):
     rows = {c["id"]: c for c in json.loads(path.read_text())["claims"]}
     assert rows["toy.wrong"]["ok"] is False and rows["toy.negative"]["ok"] is True
     assert rows["toy.negative"]["counterexample"] == "10"
+    assert rows["toy.negative"]["counterexample_values"] == 10  # the shrunk example as a value, not text
     assert rows["toy.negative"]["replay"] == "attnflow check --claim toy.negative --seed 3"
 
 

@@ -19,17 +19,22 @@ import inspect
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
 
+import numba
 import numpy as np
 import pytest
+import scipy
+import sympy
 import sympy as sp
 from hypothesis import strategies as st
 
+import attnflow
 from attnflow import export
 from attnflow.cli import main
 from attnflow.export import _install, _sources, _verification
@@ -444,7 +449,10 @@ def test_export_layout_and_manifest(exported):
     assert not any(n.endswith((".pkl", ".pickle")) for n in names)
     m = json.loads((root / "manifest.json").read_text())
     assert m["generator"] == export.GENERATOR and m["package"] == "verified_kernels" and m["seed"] == 12345
-    assert set(m["versions"]) == {"python", "numpy", "numba", "sympy"}
+    assert (m["schema"], m["schema_version"], m["format_version"]) == ("attnflow-export-manifest", 3, 3)
+    assert {k: m["versions"][k] for k in ("numpy", "numba", "sympy", "scipy")} == {
+        "numpy": np.__version__, "numba": numba.__version__, "sympy": sympy.__version__, "scipy": scipy.__version__}
+    assert m["versions"]["attnflow"] == attnflow.__version__
     assert m["tolerance"]["rtol"] == export.RTOL
     for f in m["files"]:
         text = (root / f["path"]).read_text()
@@ -508,6 +516,73 @@ def test_selftest_isolated_without_attnflow(exported):
                         "runpy.run_module('verified_kernels', run_name='__main__', alter_sys=True)",
                         exported.path.parent)
     assert res.returncode == 0 and "selftest passed: 2 kernels" in res.stdout, res.stderr
+
+
+def test_export_is_installable_and_records_the_command_run(exported):
+    import fnmatch
+    import tomllib
+
+    root = exported.path
+    py = tomllib.loads((root / "pyproject.toml").read_text())
+    assert py["project"]["name"] == "verified-kernels" and py["project"]["dependencies"] == ["numpy", "numba"]
+    st_ = py["tool"]["setuptools"]
+    assert st_["packages"] == ["verified_kernels", "verified_kernels.kernels"]
+    assert st_["package-dir"] == {"verified_kernels": "."}
+    globs = py["tool"]["setuptools"]["package-data"]["verified_kernels"]
+    # every non-Python file of the export is package data (else `pip install` would drop it)
+    data = [str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and p.suffix != ".py"
+            and "__pycache__" not in p.parts and p.name != "pyproject.toml"]
+    assert data and all(any(fnmatch.fnmatch(d, g) for g in globs) for d in data), data
+    # the command actually run: --out as given (a path, not just the package name)
+    m = exported.manifest
+    want = f"attnflow export sa_velocity usa_velocity --out {root} --profile quick --seed 12345"
+    assert m["command"] == want
+    assert want in (root / "README.md").read_text()
+
+
+def test_exported_dispatch_integrator_and_error_labels(exported, capsys, monkeypatch):
+    from scipy.integrate import solve_ivp
+
+    from attnflow.numerics.fields._dispatch import PARALLEL_MIN_PAIRS
+
+    monkeypatch.syspath_prepend(str(exported.path.parent))
+    import verified_kernels as vk
+
+    from verified_kernels.kernels import sa as sa_mod
+
+    assert exported.manifest["dispatch"]["parallel_min_pairs"] == PARALLEL_MIN_PAIRS
+    for n, want in [(64, sa_mod.sa_velocity_serial), (255, sa_mod.sa_velocity_serial),
+                    (256, sa_mod.sa_velocity)]:
+        x = np.zeros((n, 3))
+        assert (n * n < PARALLEL_MIN_PAIRS) == (want is sa_mod.sa_velocity_serial)
+        assert vk.pick("sa_velocity", x, 1.0, np.empty((n, 3)), np.empty(n)) is want
+    with pytest.raises(ValueError, match="^logz: size n = 5 disagrees"):
+        vk.pick("sa_velocity", np.zeros((4, 3)), 1.0, np.empty((4, 3)), np.empty(5))
+    with pytest.raises(ValueError, match="^name: unknown kernel"):
+        vk.pick("nope", 1)
+    # RK4 + retraction on the exported kernel against scipy's DOP853 on the NumPy reference field
+    rng = np.random.default_rng(4)
+    x0 = rng.standard_normal((6, 3))
+    x0 /= np.linalg.norm(x0, axis=1, keepdims=True)
+    times, states = vk.rk4_sphere(vk.velocity_field("sa_velocity", beta=2.0), x0, 1.0, 0.01, save_every=25)
+    np.testing.assert_allclose(times, [0.0, 0.25, 0.5, 0.75, 1.0], atol=1e-14)
+    np.testing.assert_allclose(np.linalg.norm(states, axis=-1), 1.0, atol=1e-14)
+    sol = solve_ivp(lambda t, y: ref.velocity_ref(y.reshape(6, 3), "sa", 2.0).ravel(), (0.0, 1.0), x0.ravel(),
+                    method="DOP853", rtol=1e-12, atol=1e-13, t_eval=times)
+    err = np.max(np.abs(sol.y.T.reshape(-1, 6, 3) - states))
+    assert err < 1e-8, err
+    # the retraction, on a radial field that leaves the sphere: dx/dt = x, |x(t)| = e^t without it
+    _, radial = vk.rk4_sphere(lambda t, x: x, x0, 1.0, 0.1)
+    np.testing.assert_allclose(np.linalg.norm(radial[-1], axis=-1), 1.0, atol=1e-15)
+    np.testing.assert_allclose(radial[-1], x0, atol=1e-15)
+    _, free = vk.rk4_sphere(lambda t, x: x, x0, 1.0, 0.1, sphere=False)
+    np.testing.assert_allclose(np.linalg.norm(free[-1], axis=-1), np.e, rtol=1e-5)
+    with pytest.raises(ValueError, match="^dt:"):
+        vk.rk4_sphere(lambda t, x: x, x0, 1.0, 0.0)
+    # the self-test says which error is absolute and which relative
+    vk.selftest(verbose=True)
+    out = capsys.readouterr().out
+    assert "absolute error max|kernel - reference|" in out and "relative to max|reference|" in out
 
 
 def test_corrupted_output_or_source_makes_selftest_raise(exported):
@@ -621,7 +696,8 @@ def test_cli_export_success(tmp_path, capsys, monkeypatch):
     out = capsys.readouterr().out
     assert "wrote" in out and "1 kernel(s) [usa_velocity]" in out and "seed 3" in out
     m = json.loads((tmp_path / "usa_kernels" / "manifest.json").read_text())
-    assert m["command"] == "attnflow export usa_velocity --out usa_kernels --profile quick --seed 3"
+    # the command as run: --out as given on the command line (not just the package name)
+    assert m["command"] == f"attnflow export usa_velocity --out {tmp_path / 'usa_kernels'} --profile quick --seed 3"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -652,6 +728,37 @@ def test_fresh_venv_with_only_numpy_and_numba(tmp_path_factory):
     res = subprocess.run([str(py), "-m", "all_kernels", "selftest", "-q"], cwd=str(parent), env=env,
                          capture_output=True, text=True, timeout=600)
     assert res.returncode == 0 and f"selftest passed: {len(export.KERNELS)} kernels" in res.stdout, res.stderr
+
+
+@pytest.mark.slow
+def test_pip_install_export_into_fresh_venv(exported, tmp_path):
+    """`pip install ./verified_kernels` (its pyproject.toml) in a fresh venv, then use it from elsewhere."""
+    src = tmp_path / "verified_kernels"
+    shutil.copytree(exported.path, src, ignore=shutil.ignore_patterns("__pycache__"))
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    py = venv / "bin" / "python"
+    res = subprocess.run([str(py), "-m", "pip", "install", "-q", str(src)], capture_output=True, text=True,
+                         timeout=900)
+    assert res.returncode == 0, res.stderr[-3000:]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "NUMBA"))}
+    code = textwrap.dedent("""
+        import importlib.util as u, numpy as np
+        assert u.find_spec("attnflow") is None
+        import verified_kernels as vk
+        assert "site-packages" in vk.__file__, vk.__file__
+        rows = vk.selftest()
+        x0 = np.eye(3)[[0, 1, 2, 0]] + 0.1
+        x0 /= np.linalg.norm(x0, axis=1, keepdims=True)
+        t, s = vk.rk4_sphere(vk.velocity_field("usa_velocity", beta=1.0), x0, 0.5, 0.05)
+        print("OK", len(rows), s.shape, float(np.max(np.abs(np.linalg.norm(s, axis=-1) - 1))))
+    """)
+    res = subprocess.run([str(py), "-c", code], cwd=str(elsewhere), env=env, capture_output=True, text=True,
+                         timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert res.stdout.startswith("OK ") and "(11, 4, 3)" in res.stdout, res.stdout
 
 
 def test_retrieval_particles_cross_check_exercises_both_alibi_kernels(monkeypatch):

@@ -248,11 +248,14 @@ def selftest(verbose=False, kernels=None):
                     rows.append({"kernel": k["name"], "function": fname, "case": ci, "output": name,
                                  "max_error": err, "bound": bound})
                     if verbose:
-                        print(f"{'ok  ' if ok else 'FAIL'} {fname} case {ci} {name}: "
-                              f"max error {err:.3e} (bound {bound:.3e})")
+                        rel = err / scale if scale > 0 else float("nan")
+                        print(f"{'ok  ' if ok else 'FAIL'} {fname} case {ci} {name}: absolute error "
+                              f"max|kernel - reference| = {err:.3e} (relative to max|reference|: {rel:.3e}); "
+                              f"bound rtol * max|reference| + atol = {bound:.3e}")
                     if not ok:
-                        problems.append(f"{fname} case {ci} output {name!r}: max|kernel - reference| = {err:.3e} "
-                                        f"> {bound:.3e} = rtol * max|reference| + atol (or an untouched entry written)")
+                        problems.append(f"{fname} case {ci} output {name!r}: absolute error max|kernel - reference| = "
+                                        f"{err:.3e} > {bound:.3e} = rtol * max|reference| + atol "
+                                        f"(or an untouched entry written)")
     if problems:
         raise SelftestError("selftest failed:\n  " + "\n  ".join(problems))
     return rows
