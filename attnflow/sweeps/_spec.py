@@ -446,12 +446,12 @@ def _preflight_authors(spec: SweepSpec, model: str, beta: float, params: dict) -
     from attnflow.numerics import fields, simulate
     from attnflow.numerics.simulate import authors_step_scale
 
+    scale = authors_step_scale(fields.model_spec(model), beta)
     x = np.eye(3)[None]
-    try:
-        simulate(model, x, beta=beta, t_final=spec.dt, dt=spec.dt, method="authors", energy=False, **params)
+    try:  # one step
+        simulate(model, x, beta=beta, t_final=spec.dt / scale, dt=spec.dt, method="authors", energy=False, **params)
     except ValueError as exc:
         raise _err("method", f"authors: {exc}") from None
-    scale = authors_step_scale(fields.model_spec(model), beta)
     steps = spec.times[-1] / spec.dt * scale
     if steps > _MAX_STEPS:
         raise _err("method", f"authors: model {model!r} at beta = {beta:g} divides the step by {scale:.4g} "
