@@ -234,17 +234,19 @@ def sweep_figure(store, observable: str = "pair_fraction", *, level: float = 0.5
     return fig
 
 
-def staircase(times, values, betas, *, ylabel: str, title: str | None = None, logx: bool = True):
-    r"""An observable against :math:`\log t`, one line per :math:`\beta` (the metastability staircase).
+def staircase(times, values, betas, *, ylabel: str | None = None, title: str | None = None, logx: bool = True):
+    r"""Observables against :math:`\log t`, one line per :math:`\beta` (the metastability staircase).
 
     Parameters
     ----------
     times : array_like, shape (T,)
         Saved times (> 0 where ``logx``).
-    values : array_like, shape (len(betas), T)
-        E.g. the mean order parameter :math:`|\frac1n\sum_j e^{i\theta_j}|` or the number of clusters.
+    values : array_like, shape (len(betas), T), or dict
+        E.g. the order parameter :math:`|\frac1n\sum_j e^{i\theta_j}|` or the number of clusters; a
+        dict ``{label: array}`` draws one panel per entry (stacked, sharing the time axis).
     betas : array_like
     ylabel : str
+        The y label of a single panel (the dict keys label the panels of a dict).
     title : str, optional
 
     Returns
@@ -253,28 +255,39 @@ def staircase(times, values, betas, *, ylabel: str, title: str | None = None, lo
 
     References
     ----------
-    arXiv:2512.01868 (metastability: plateaus of lengths growing like :math:`e^{c\beta}`).
+    arXiv:2512.01868 (metastability: plateaus whose lengths grow exponentially in :math:`\beta`).
     """
     t = np.asarray(times, dtype=np.float64)
-    v = np.asarray(values, dtype=np.float64)
     b = np.asarray(betas, dtype=np.float64)
-    if v.shape != (b.size, t.size):
-        raise ValueError(f"values: expected shape (len(betas), len(times)) = ({b.size}, {t.size}), got {v.shape}")
+    if isinstance(values, dict):
+        panels = list(values.items())
+    else:
+        if ylabel is None:
+            raise ValueError("ylabel: give the label of the plotted observable")
+        panels = [(ylabel, values)]
+    if not panels:
+        raise ValueError("values: nothing to draw")
     if logx and np.any(t <= 0):
         raise ValueError("times: must be > 0 on a logarithmic axis (drop t = 0)")
-    fig = _figure((6.4, 4.2))
-    ax = fig.add_subplot(1, 1, 1)
+    fig = _figure((6.8, 2.0 + 2.6 * len(panels)))
     cmap = _cmap("viridis")
-    for k, (beta, row) in enumerate(zip(b, v)):
-        ax.plot(t, row, color=cmap(k / max(1, b.size - 1)), lw=1.6, label=rf"$\beta = {beta:g}$")
-    if logx:
-        ax.set_xscale("log")
-    ax.set_xlabel(r"$t$" + (" (log scale)" if logx else ""))
-    ax.set_ylabel(ylabel)
-    ax.legend(fontsize=8, loc="best")
-    ax.grid(True, which="major", alpha=0.3)
+    axes = []
+    for k_panel, (label, vals) in enumerate(panels):
+        v = np.asarray(vals, dtype=np.float64)
+        if v.shape != (b.size, t.size):
+            raise ValueError(f"values: expected shape (len(betas), len(times)) = ({b.size}, {t.size}), got {v.shape}")
+        ax = fig.add_subplot(len(panels), 1, k_panel + 1, sharex=axes[0] if axes else None)
+        axes.append(ax)
+        for k, (beta, row) in enumerate(zip(b, v)):
+            ax.plot(t, row, color=cmap(k / max(1, b.size - 1)), lw=1.6, label=rf"$\beta = {beta:g}$")
+        if logx:
+            ax.set_xscale("log")
+        ax.set_xlabel(r"$t$" + (" (log scale)" if logx else ""))
+        ax.set_ylabel(label)
+        ax.grid(True, which="major", alpha=0.3)
+    axes[0].legend(fontsize=8, loc="best")
     if title:
-        ax.set_title(title)
+        fig.suptitle(title, fontsize=11)
     return fig
 
 

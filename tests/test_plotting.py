@@ -77,3 +77,13 @@ def test_staircase_and_bad_input():
         plotting.staircase(np.r_[0.0, t[1:]], v, [1.0, 2.0], ylabel="r")
     with pytest.raises(ValueError, match="p"):
         plotting.phase_diagram(np.zeros((2, 3)), [0, 1], [1, 2])
+
+
+def test_staircase_with_two_panels():
+    t = np.logspace(-1, 3, 20)
+    r = np.vstack([np.tanh(t), np.tanh(t / 10)])
+    fig = plotting.staircase(t, {"order parameter": r, "number of clusters": 5 - 4 * r}, [250.0, 4000.0],
+                             title="staircase")
+    assert [ax.get_ylabel() for ax in fig.axes] == ["order parameter", "number of clusters"]
+    assert all(ax.get_xscale() == "log" for ax in fig.axes)
+    assert fig.axes[0].get_legend_handles_labels()[1] == [r"$\beta = 250$", r"$\beta = 4000$"]
