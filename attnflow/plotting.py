@@ -284,6 +284,10 @@ def staircase(times, values, betas, *, ylabel: str | None = None, title: str | N
             ax.set_xscale("log")
         ax.set_xlabel(r"$t$" + (" (log scale)" if logx else ""))
         ax.set_ylabel(label)
+        if np.all(np.isnan(v) | (v == np.round(v))):  # counts: integer ticks
+            from matplotlib.ticker import MaxNLocator
+
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(True, which="major", alpha=0.3)
     axes[0].legend(fontsize=8, loc="best")
     if title:

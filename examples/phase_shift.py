@@ -13,6 +13,7 @@ Run:  python examples/phase_shift.py rotf.zarr [--level 0.5]
 from __future__ import annotations
 
 import argparse
+import itertools
 
 import numpy as np
 
@@ -25,16 +26,17 @@ def shifts(ds, observable: str = "pair_fraction", level: float = 0.5):
     var = ds[observable]
     if "method" not in var.dims or set(ds["method"].values.tolist()) < {"authors", "rk4"}:
         raise ValueError("store: the spec must have method = [\"authors\", \"rk4\"]")
+    methods = [str(m) for m in ds["method"].values.tolist()]
+    ia, ir = methods.index("authors"), methods.index("rk4")
     mean = var.mean("seed", skipna=True) if "seed" in var.dims else var
     other = [d for d in mean.dims if d not in ("beta", "method", "t")]
-    stacked = mean.stack(panel=other) if other else mean.expand_dims(panel=[()])
     times = ds["t"].values
     rows = []
-    for k in range(stacked.sizes["panel"]):
-        sub = stacked.isel(panel=k)
-        pa = sub.sel(method="authors").transpose("beta", "t").values
-        pr = sub.sel(method="rk4").transpose("beta", "t").values
-        label = dict(zip(other, np.atleast_1d(stacked["panel"].values[k]))) if other else {}
+    for combo in itertools.product(*(range(mean.sizes[d]) for d in other)):
+        sub = mean.isel(dict(zip(other, combo)))
+        pa = sub.isel(method=ia).transpose("beta", "t").values
+        pr = sub.isel(method=ir).transpose("beta", "t").values
+        label = {d: getattr(ds[d].values[i], "item", lambda v=ds[d].values[i]: v)() for d, i in zip(other, combo)}
         ta, tr, sh = level_crossing(pa, times, level), level_crossing(pr, times, level), boundary_shift(pa, pr, times, level)
         for b, x, y, z in zip(ds["beta"].values, ta, tr, sh):
             rows.append((label, float(b), float(x), float(y), float(z)))
