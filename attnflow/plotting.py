@@ -228,7 +228,7 @@ def sweep_figure(store, observable: str = "pair_fraction", *, level: float = 0.5
         parts += [f"{k} = {vals[k]}" for k in spec.get("params", []) if k in vals]
         ax.set_title(", ".join(parts), fontsize=10)
     label = PAIR_LABEL if observable == "pair_fraction" else observable
-    cb = fig.colorbar(mesh, ax=axes, shrink=min(0.9, 0.35 + 0.15 * nrows), aspect=30)
+    cb = fig.colorbar(mesh, ax=axes, shrink=0.9, aspect=25 * max(1, nrows) ** 0.5)
     cb.set_label(label)
     fig.suptitle(f"{label}, {_delta_text(delta)}: mean over {n_seeds} seeds", fontsize=11)
     return fig
