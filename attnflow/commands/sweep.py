@@ -63,6 +63,11 @@ def run(args) -> int:
         if args.plot_observable not in spec.observables:
             raise ValueError(f"--plot-observable: {args.plot_observable!r} is not recorded by this spec "
                              f"(observables: {', '.join(spec.observables)})")
+        from attnflow.sweeps import OBSERVABLES
+
+        if not OBSERVABLES[args.plot_observable][0]:
+            raise ValueError(f"--plot-observable: {args.plot_observable!r} has no time axis; a phase diagram "
+                             "draws an observable over (t, beta), e.g. pair_fraction")
         if "beta" not in spec.dim_names:
             raise ValueError("--plot: a phase diagram needs beta as a dimension of the spec "
                              "(beta = {start, stop, num}); drop --plot or sweep beta")

@@ -71,6 +71,10 @@ def test_plot_option_is_checked_before_running(tmp_path, capsys):
     assert cli.main(["sweep", str(spec), "--out", str(tmp_path / "a.zarr"), "--plot", str(tmp_path / "f.png"),
                      "--plot-observable", "energy"]) == 2
     assert "--plot-observable" in capsys.readouterr().err
+    spec.write_text(TOML.replace('"gram_mean"]', '"gram_mean", "time_to_cluster"]'))
+    assert cli.main(["sweep", str(spec), "--out", str(tmp_path / "a.zarr"), "--plot", str(tmp_path / "f.png"),
+                     "--plot-observable", "time_to_cluster"]) == 2
+    assert "no time axis" in capsys.readouterr().err and not (tmp_path / "a.zarr").exists()
 
 
 def test_each_chunk_runs_its_own_scheme():
