@@ -42,6 +42,11 @@ def register(sub) -> None:
                    help="address of a running dask scheduler (default: an embedded LocalCluster, one process per core)")
     p.add_argument("--workers", type=int, default=None, help="worker processes of the embedded cluster (default: cores)")
     p.add_argument("--force", action="store_true", help="start over: replace an existing sweep store at --out")
+    p.add_argument("--plot", type=Path, default=None, metavar="FIG.png",
+                   help="after the sweep, draw its phase diagrams over (t, beta) with the equiangular prediction "
+                        "(attnflow.plotting.sweep_figure; needs beta as a dimension and an observable with a time axis)")
+    p.add_argument("--plot-observable", default="pair_fraction", metavar="NAME",
+                   help="the observable --plot draws (default: pair_fraction)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
                    help="show a progress bar of chunks done (default: on)")
     p.set_defaults(func=run)
@@ -50,8 +55,22 @@ def register(sub) -> None:
 def run(args) -> int:
     import sys
 
-    from attnflow.sweeps import sweep
+    from attnflow.sweeps import load_spec, sweep
 
+    if args.plot is not None:
+        _check_plot(args)
+        spec = load_spec(args.spec)  # the spec's own errors first, then the plot's
+        if args.plot_observable not in spec.observables:
+            raise ValueError(f"--plot-observable: {args.plot_observable!r} is not recorded by this spec "
+                             f"(observables: {', '.join(spec.observables)})")
+        from attnflow.sweeps import OBSERVABLES
+
+        if not OBSERVABLES[args.plot_observable][0]:
+            raise ValueError(f"--plot-observable: {args.plot_observable!r} has no time axis; a phase diagram "
+                             "draws an observable over (t, beta), e.g. pair_fraction")
+        if "beta" not in spec.dim_names:
+            raise ValueError("--plot: a phase diagram needs beta as a dimension of the spec "
+                             "(beta = {start, stop, num}); drop --plot or sweep beta")
     try:
         res = sweep(args.spec, args.out, scheduler=args.scheduler, force=args.force, progress=args.progress,
                     n_workers=args.workers)
@@ -62,4 +81,23 @@ def run(args) -> int:
         return 1
     print(f"{res.path}: {res.chunks} chunks ({res.computed} computed, {res.skipped} already complete) "
           f"in {res.wall_time:.1f} s")
+    if args.plot is not None:
+        from attnflow._base.io import save_figure
+        from attnflow.plotting import sweep_figure
+
+        fig = sweep_figure(res.open(), args.plot_observable)
+        save_figure(fig, args.plot, dpi=130)
+        print(f"wrote {args.plot}")
     return 0
+
+
+def _check_plot(args) -> None:
+    path = args.plot
+    if path.suffix.lower() not in (".png", ".pdf", ".svg"):
+        raise ValueError(f"--plot: {path} must end in .png, .pdf or .svg (the figure format)")
+    if path.exists() and not args.force:
+        raise ValueError(f"--plot: {path} exists; choose another path or remove it "
+                         "(--force overwrites it, but also starts the sweep over)")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise ValueError(f"--plot: folder {parent} does not exist")

@@ -9,7 +9,8 @@ Needs the ``sweep`` extra (dask[distributed], xarray, zarr); importing this pack
 import them.
 """
 
+from attnflow.sweeps._read import open_store, store_spec
 from attnflow.sweeps._run import SweepResult, sweep
 from attnflow.sweeps._spec import KEYS, OBSERVABLES, SweepSpec, load_spec
 
-__all__ = ["sweep", "SweepResult", "SweepSpec", "load_spec", "OBSERVABLES", "KEYS"]
+__all__ = ["sweep", "SweepResult", "SweepSpec", "load_spec", "OBSERVABLES", "KEYS", "open_store", "store_spec"]

@@ -89,7 +89,7 @@ def _task(spec: SweepSpec, cell: dict, block: tuple[int, int]) -> dict:
         "model": cell["model"], "n": cell["n"], "d": cell.get("d"), "beta": cell["beta"],
         "params": {k: cell[k] for k in spec.param_names},
         "seeds": list(spec.seeds[block[0]:block[1]]), "times": list(spec.times), "dt": spec.dt,
-        "method": spec.method, "observables": list(spec.observables), "delta": spec.delta,
+        "method": cell.get("method", spec.method), "observables": list(spec.observables), "delta": spec.delta,
         "rank_eps": spec.rank_eps, "model_file": origin(cell["model"]),
     }
 

@@ -49,15 +49,18 @@ KEYS: dict[str, str] = {
     "seed_block": "seeds per chunk (default min(16, number of seeds))",
     "t": "saved times: {stop, num[, start]} (linspace) or a list",
     "dt": "fixed step > 0; every saved time is a multiple of it",
-    "method": "fixed-step scheme: rk4 (default), euler, lie_euler",
+    "method": "fixed-step scheme or list: rk4 (default), euler, lie_euler, authors",
     "observables": "list of observables",
     "delta": "clustering threshold on 1 - <x_i, x_j> (default 1e-3)",
     "rank_eps": "threshold of cluster_rank (default 1e-4)",
     "start": "initial state: random (iid uniform on the sphere / circle)",
 }
 
-_FIXED_METHODS = ("rk4", "euler", "lie_euler")
-_RESERVED_DIMS = ("model", "n", "d", "beta", "seed", "t", "seed_block")
+_FIXED_METHODS = ("rk4", "euler", "lie_euler", "authors")
+_RESERVED_DIMS = ("model", "n", "d", "beta", "seed", "t", "seed_block", "method")
+#: Most steps one system of a chunk may take (the authors' scheme divides the step of usa by
+#: sqrt(beta) e^{beta - 1/2}; beyond this a sweep would not finish on any machine).
+_MAX_STEPS = 5_000_000
 #: Relative slack for "t is a multiple of dt" (the integrators' own grid slack is 1e-9 of a step).
 _GRID_SLACK = 1e-9
 
@@ -139,7 +142,7 @@ class SweepSpec:
     param_names: tuple[str, ...]
     times: tuple[float, ...]
     dt: float
-    method: str
+    method: str | None  # None when ``method`` is a dimension (a list in the spec)
     observables: tuple[str, ...]
     delta: float
     rank_eps: float
@@ -289,6 +292,16 @@ def load_spec(spec) -> SweepSpec:
                 known = ", ".join(MODELS[m].param_names) or "none"
                 raise _err(f"params.{name}", f"unknown parameter of model {m!r} (its parameters: {known})")
 
+    method_raw = raw.get("method", "rk4")
+    method_list = _list("method", method_raw)
+    for m in method_list or [method_raw]:
+        if m not in _FIXED_METHODS:
+            raise _err("method", f"unknown or unsupported scheme {m!r}; use one of {', '.join(_FIXED_METHODS)} "
+                                 "(fixed steps land exactly on the saved times)")
+        if m in ("lie_euler", "authors") and circle:
+            raise _err("method", f"{m} is a sphere scheme; use rk4 or euler for circle models")
+    method = None if method_list is not None else method_raw
+
     for key in raw:
         value = raw[key]
         if key == "model":
@@ -322,6 +335,8 @@ def load_spec(spec) -> SweepSpec:
                     else:
                         raise _err(f"params.{name}", f"must be a number or a word, got {v!r}")
                 put(name, conv if vals is not None else None, conv[0], key=f"params.{name}")
+        elif key == "method" and method_list is not None:
+            put("method", method_list)
         elif key == "seeds":
             if _is_int(value):
                 seeds = list(range(_int("seeds", value, 1)))
@@ -359,12 +374,6 @@ def load_spec(spec) -> SweepSpec:
             raise _err("t", f"saved time {t:g} is not a multiple of dt = {dt:g} (t / dt = {k:.12g}); "
                             "choose dt dividing every saved time")
 
-    method = raw.get("method", "rk4")
-    if method not in _FIXED_METHODS:
-        raise _err("method", f"unknown or unsupported scheme {method!r}; use one of {', '.join(_FIXED_METHODS)} "
-                             "(fixed steps land exactly on the saved times)")
-    if method == "lie_euler" and circle:
-        raise _err("method", "lie_euler is a sphere scheme; use rk4 or euler for circle models")
 
     obs = raw["observables"]
     obs_list = _list("observables", obs)
@@ -421,8 +430,30 @@ def _preflight(spec: SweepSpec) -> None:
             key = str(exc).split(":", 1)[0]
             where = f"params.{key}" if key in spec.param_names else ("beta" if key == "beta" else "model")
             raise _err(where, f"model {model!r} rejects it: {exc}") from None
+        for method in (dict(spec.dims).get("method") or (spec.method,)):
+            if method == "authors":
+                _preflight_authors(spec, model, beta, params)
         if "energy" in spec.observables:
             try:
                 fields.energy(x, model=model, beta=beta, **params)
             except (ValueError, OverflowError) as exc:
                 raise _err("observables", f"energy is not defined for model {model!r} at beta = {beta:g}: {exc}") from None
+
+
+def _preflight_authors(spec: SweepSpec, model: str, beta: float, params: dict) -> None:
+    """The authors' scheme: the model must be a sphere model whose field is the tangent projection of
+    its attention, and the (possibly divided) step must leave a feasible number of steps."""
+    from attnflow.numerics import fields, simulate
+    from attnflow.numerics.simulate import authors_step_scale
+
+    scale = authors_step_scale(fields.model_spec(model), beta)
+    x = np.eye(3)[None]
+    try:  # one step
+        simulate(model, x, beta=beta, t_final=spec.dt / scale, dt=spec.dt, method="authors", energy=False, **params)
+    except ValueError as exc:
+        raise _err("method", f"authors: {exc}") from None
+    steps = spec.times[-1] / spec.dt * scale
+    if steps > _MAX_STEPS:
+        raise _err("method", f"authors: model {model!r} at beta = {beta:g} divides the step by {scale:.4g} "
+                             f"(as the authors' script does), {steps:.3g} steps to t = {spec.times[-1]:g} "
+                             f"(limit {_MAX_STEPS:g}); lower beta.stop or t.stop, or use rk4")

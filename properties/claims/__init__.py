@@ -3,7 +3,7 @@
 ``claims/<prefix>.py`` holds exactly the claims whose id starts with ``<prefix>.`` (their strategies,
 tolerances and check bodies); the numerics and glue the checks share live in private modules named
 after their concept (``_energy``, ``_multihead``, ``_clustering``, ``_equiangular``, ``_preln``,
-``_long_context``, ``_spectral``, ``_wasserstein``, ``_experiments``, ``_stats``, ``_noise``, ``_retrieval``).  To add a family, create ``claims/<prefix>.py`` defining claims with
+``_long_context``, ``_spectral``, ``_wasserstein``, ``_experiments``, ``_stats``, ``_noise``, ``_retrieval``, ``_phase_diagram``).  To add a family, create ``claims/<prefix>.py`` defining claims with
 :func:`attnflow.properties.registry.claim` and append its module path to :data:`MODULES`.
 """
 
@@ -32,6 +32,7 @@ MODULES: list[str] = [
     "attnflow.properties.claims.localization",
     "attnflow.properties.claims.lowtemp",
     "attnflow.properties.claims.ensemble",
+    "attnflow.properties.claims.phase_diagram",
     "attnflow.properties.claims.model",  # model.<name>.<family>, generated for every registered model
 ]
 

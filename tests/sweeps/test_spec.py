@@ -133,7 +133,7 @@ def test_readme_and_example_specs_are_the_phase_diagram_spec():
     root = Path(__file__).resolve().parents[2]
     blocks = re.findall(r"```toml\n(.*?)```", (root / "README.md").read_text(encoding="utf-8"), flags=re.S)
     assert len(blocks) == 1
-    full = load_spec({"sweep": BASE})
+    full = load_spec({"sweep": {**BASE, "d": [8, 128, 1024]}})  # the paper's d = 8, 128, 1024
     assert load_spec(tomllib.loads(blocks[0])) == full
     assert load_spec(root / "examples/sweeps/phase_diagram_2512.01868.toml") == full
     small = load_spec(root / "examples/sweeps/phase_diagram_small.toml")
