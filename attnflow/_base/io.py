@@ -103,7 +103,7 @@ def check_output_path(path: str | os.PathLike, *, option: str, force: bool = Fal
     if p.is_dir():
         raise ValueError(f"{option}: {p} is a directory; give a file name inside it, e.g. {p / ('out' + (suffixes[0] if suffixes else ''))}")
     if suffixes is not None and p.suffix.lower() not in suffixes:
-        want = " or ".join(suffixes)
+        want = suffixes[0] if len(suffixes) == 1 else ", ".join(suffixes[:-1]) + " or " + suffixes[-1]
         raise ValueError(f"{option}: {str(p)!r} must end in {want} (e.g. {option} out{suffixes[0]})")
     if not parent.exists():
         raise ValueError(f"{option}: folder {parent} does not exist; create it first (mkdir -p {parent})")

@@ -97,7 +97,8 @@ def _writable(folder: Path) -> bool:
 
 _KERNEL_FILE = re.compile(r"kernels/[A-Za-z_][A-Za-z0-9_]*\.py\Z")
 _DATA_FILE = re.compile(r"data/[A-Za-z_][A-Za-z0-9_]*/case[0-9]+\.[A-Za-z0-9_.]+\.npy\Z")
-_FIXED_FILES = ("__init__.py", "__main__.py", "_selftest.py", "README.md", "manifest.json", "kernels/__init__.py")
+_FIXED_FILES = ("__init__.py", "__main__.py", "_selftest.py", "_dispatch.py", "integrate.py", "pyproject.toml",
+                "README.md", "manifest.json", "kernels/__init__.py")
 
 
 def _is_cache(rel: str) -> bool:

@@ -178,7 +178,12 @@ def _ushape_examples(draw):
     beta = draw(_f(0.1, 4.8))
     lam = draw(_f(0.05, 6.0))
     M = draw(st.one_of(st.integers(2, 64).map(float), _f(1.0, 64.0)))
-    u = draw(_f(0.02, 1.0))
+    # u <= 1 - 1e-6: for M = 1 the smallness bound equals t_crit up to ~1e-8, so at u -> 1 the recency
+    # slope S_t'(1^-) ~ (t_crit - t) and the depth of the minimum (~ its square) fall below the float64
+    # resolution of S_t: the float argmin cross-check cannot resolve the minimum there (the interval
+    # certificate still does); measured: M = 1, beta = 1, lam = 0.75 fails the float cross-check for
+    # u >= 1 - 1e-9 and passes at 1 - 1e-6
+    u = draw(_f(0.02, 1.0 - 1e-6))
     tb = R.smallness_condition(beta=beta, lam=lam, t=0.0).t_bound
     return {"beta": beta, "lam": lam, "M": M, "t": u * tb, "fraction_of_bound": u}
 
@@ -193,7 +198,8 @@ def _ushape_examples(draw):
     expect="holds",
     tolerance="no numerical tolerance: certify_ushape (interval arithmetic, all modes with a rigorous "
     "tail bound) must return 'certified'; 'inconclusive' counts as a failure to certify; the float "
-    "argmin must lie inside the certified bracket",
+    "argmin must lie inside the certified bracket (t at most (1 - 1e-6) times the smallness bound: closer, "
+    "for M = 1, the minimum is shallower than float64 resolves S_t)",
     measure="certified bracket width",
 )
 def ushape(ex):

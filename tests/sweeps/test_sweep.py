@@ -228,9 +228,20 @@ def test_cli_sweeps_a_users_model_on_worker_processes(tmp_path, capsys):
                     't = { stop = 0.4, num = 3 }\ndt = 0.1\nobservables = ["gram_mean"]\n'
                     '[sweep.params]\nb = [0.0, 1.5]\n')
     out = tmp_path / "runs.zarr"
-    assert cli.main(["sweep", str(spec), "--out", str(out), "--workers", "1", "--no-progress",
-                     "--models", str(models)]) == 0
+    import attnflow.models as am
+
+    before = set(am.names())
+    try:
+        assert cli.main(["sweep", str(spec), "--out", str(out), "--workers", "1", "--no-progress",
+                         "--models", str(models)]) == 0
+        _check_user_sweep(out)
+    finally:
+        for name in set(am.names()) - before:  # leave the registry as the other tests expect it
+            am.unregister(name)
     capsys.readouterr()
+
+
+def _check_user_sweep(out):
     ds = _load(out)
     for b in (0.0, 1.5):
         for seed in (0, 1):

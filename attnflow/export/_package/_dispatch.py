@@ -11,31 +11,38 @@ from there on; the threshold is recorded in ``manifest.json`` ("dispatch").
 Needs only the standard library (the kernels come from the package's ``kernels`` modules).
 """
 
+import functools
 import importlib
-import json
-import os
 
-__all__ = ["PARALLEL_MIN_PAIRS", "pairs", "pick", "call"]
-
-_HERE = os.path.dirname(os.path.abspath(__file__))
+__all__ = ["parallel_min_pairs", "pairs", "pick", "call"]
 
 
-def _manifest():
-    with open(os.path.join(_HERE, "manifest.json"), encoding="utf-8") as fh:
-        return json.load(fh)
+@functools.lru_cache(maxsize=1)
+def _dispatch():
+    """``(threshold, kernels by name)`` from the manifest, read on first use through the self-test's
+    checked reader (a malformed or tampered manifest is a ``SelftestError``, never a crash on import)."""
+    from ._selftest import SelftestError, load_manifest
+
+    manifest = load_manifest()
+    try:
+        threshold = int(manifest["dispatch"]["parallel_min_pairs"])
+        kernels = {k["name"]: k for k in manifest["kernels"]}
+    except (KeyError, TypeError, ValueError):
+        raise SelftestError("manifest.json: missing or malformed 'dispatch' or kernel entries") from None
+    return threshold, kernels
 
 
-_MANIFEST = _manifest()
-#: Calls with at least this many (i, j) pairs use the parallel kernel (from manifest.json).
-PARALLEL_MIN_PAIRS = int(_MANIFEST["dispatch"]["parallel_min_pairs"])
-_KERNELS = {k["name"]: k for k in _MANIFEST["kernels"]}
+def parallel_min_pairs():
+    """Calls with at least this many (i, j) pairs use the parallel kernel (``manifest.json``, "dispatch")."""
+    return _dispatch()[0]
 
 
 def _entry(name):
+    kernels = _dispatch()[1]
     try:
-        return _KERNELS[name]
+        return kernels[name]
     except KeyError:
-        raise ValueError(f"name: unknown kernel {name!r}; exported: {sorted(_KERNELS)}") from None
+        raise ValueError(f"name: unknown kernel {name!r}; exported: {sorted(kernels)}") from None
 
 
 def pairs(name, *args):
@@ -69,11 +76,11 @@ def pairs(name, *args):
 
 
 def pick(name, *args):
-    """The function to call for ``name(*args)``: the serial twin below PARALLEL_MIN_PAIRS pairs, else the kernel."""
+    """The function to call for ``name(*args)``: the serial twin below :func:`parallel_min_pairs` pairs, else the kernel."""
     entry = _entry(name)
     module = importlib.import_module("." + entry["module"], __package__)
     twin = entry.get("twin")
-    if twin and pairs(name, *args) < PARALLEL_MIN_PAIRS:
+    if twin and pairs(name, *args) < parallel_min_pairs():
         return getattr(module, twin)
     return getattr(module, name)
 
