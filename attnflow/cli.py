@@ -13,7 +13,7 @@ import sys
 from attnflow._version import __version__
 
 #: Sub-command modules, in the order ``attnflow --help`` lists them.
-COMMANDS = ["derive", "simulate", "check", "interpolate", "profile", "export", "sweep"]
+COMMANDS = ["derive", "simulate", "check", "interpolate", "profile", "export", "sweep", "mutate"]
 
 
 def build_parser() -> argparse.ArgumentParser:
