@@ -31,6 +31,8 @@ MODULES: list[str] = [
     "attnflow.properties.claims.interpolation",
     "attnflow.properties.claims.localization",
     "attnflow.properties.claims.lowtemp",
+    "attnflow.properties.claims.kernel",
+    "attnflow.properties.claims.integrator",
 ]
 
 

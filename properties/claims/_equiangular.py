@@ -14,17 +14,22 @@ arXiv:2512.01868 (equiangular reduction); ``derivations/equiangular.md``.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
+import sympy as sp
 from scipy.integrate import solve_ivp
 from scipy.special import expi
 
 from attnflow.numerics.fields import self_attention_kind
+from attnflow.symbolic import equiangular as EQ
 
 __all__ = [
     "rho_dot_sa",
     "rho_dot_usa",
+    "eps_dot_sa",
+    "rho_dot_oracle",
     "rho_beta0",
     "hitting_F",
     "bound_constants",
@@ -33,8 +38,25 @@ __all__ = [
 ]
 
 
+@functools.lru_cache(maxsize=None)
+def _lambdified(name: str, kind: str = ""):
+    """The stated expression ``name`` of :mod:`attnflow.symbolic.equiangular` as a float function."""
+    if name == "rho_dot":
+        return sp.lambdify((EQ.rho, EQ.n, EQ.beta), EQ.rho_dot_stated(kind), "math")
+    if name == "eps_dot":  # d(1 - rho)/dt with rho = 1 - eps substituted symbolically (no cancellation)
+        return sp.lambdify((EQ.eps, EQ.n, EQ.beta), -EQ.rho_dot_stated(kind, rho_=1 - EQ.eps), "math")
+    if name == "rho_dot_oracle":
+        return sp.lambdify((EQ.rho, EQ.n, EQ.beta), EQ.rho_dot_derived(kind), "math")
+    if name == "beta0":
+        return sp.lambdify((EQ.t, EQ.n, EQ.rho0), EQ.closed_form_beta0(), "numpy")
+    if name == "hitting":
+        return sp.lambdify((EQ.s, EQ.n, EQ.beta), EQ.hitting_time_antiderivative(), [{"Ei": expi}, "math"])
+    raise ValueError(f"name: unknown stated expression {name!r}")
+
+
 def rho_dot_sa(rho: float, n: int, beta: float) -> float:
-    r"""SA equiangular ODE right-hand side (arXiv:2512.01868), evaluated with :math:`e^{\beta(\rho-1)}` (no overflow):
+    r"""SA equiangular ODE right-hand side, the package's stated expression
+    (:func:`attnflow.symbolic.equiangular.rho_dot_stated`, lambdified):
 
     .. math:: \dot\rho = \frac{2e^{\beta\rho}(1-\rho)((n-1)\rho+1)}{e^\beta+(n-1)e^{\beta\rho}}.
 
@@ -42,12 +64,11 @@ def rho_dot_sa(rho: float, n: int, beta: float) -> float:
     ----------
     arXiv:2512.01868 (equiangular reduction); ``derivations/equiangular.md``.
     """
-    e = math.exp(beta * (rho - 1.0))
-    return 2.0 * e * (1.0 - rho) * ((n - 1) * rho + 1.0) / (1.0 + (n - 1) * e)
+    return float(_lambdified("rho_dot", "SA")(rho, n, beta))
 
 
 def rho_dot_usa(rho: float, n: int, beta: float) -> float:
-    r"""USA equiangular ODE right-hand side (arXiv:2512.01868):
+    r"""USA equiangular ODE right-hand side, the package's stated expression (lambdified):
 
     .. math:: \dot\rho = \tfrac2n e^{\beta\rho}(1-\rho)((n-1)\rho+1).
 
@@ -55,23 +76,45 @@ def rho_dot_usa(rho: float, n: int, beta: float) -> float:
     ----------
     arXiv:2512.01868 (equiangular reduction); ``derivations/equiangular.md``.
     """
-    return 2.0 / n * math.exp(beta * rho) * (1.0 - rho) * ((n - 1) * rho + 1.0)
+    return float(_lambdified("rho_dot", "USA")(rho, n, beta))
 
 
-def rho_beta0(t, n: int, rho0: float):
-    r""":math:`\rho(t) = (Ke^{2t}-1)/(Ke^{2t}+n-1)`, :math:`K=(1+(n-1)\rho_0)/(1-\rho_0)` (arXiv:2512.01868, β = 0).
+def eps_dot_sa(eps: float, n: int, beta: float) -> float:
+    r""":math:`\dot\varepsilon` for :math:`\varepsilon = 1-\rho` (SA): the stated ODE with :math:`\rho = 1-\varepsilon`
+    substituted symbolically, so :math:`1-\rho` is :math:`\varepsilon` exactly (no cancellation near consensus).
 
     References
     ----------
     arXiv:2512.01868 (equiangular reduction); ``derivations/equiangular.md``.
     """
-    k = (1.0 + (n - 1) * rho0) / (1.0 - rho0)
-    u = k * np.exp(2.0 * np.asarray(t, dtype=float))
-    return (u - 1.0) / (u + n - 1.0)
+    return float(_lambdified("eps_dot", "SA")(eps, n, beta))
+
+
+def rho_dot_oracle(kind: str, rho: float, n: int, beta: float) -> float:
+    r"""The equiangular ODE *derived* from the particle field by the SymPy oracle
+    (:func:`attnflow.symbolic.equiangular.rho_dot_derived`, lambdified); ``kind`` is ``"SA"`` or ``"USA"``.
+
+    References
+    ----------
+    arXiv:2312.10794, arXiv:2512.01868 (equiangular reduction); ``derivations/equiangular.md``.
+    """
+    return float(_lambdified("rho_dot_oracle", kind)(rho, n, beta))
+
+
+def rho_beta0(t, n: int, rho0: float):
+    r""":math:`\rho(t) = (Ke^{2t}-1)/(Ke^{2t}+n-1)`, :math:`K=(1+(n-1)\rho_0)/(1-\rho_0)` (β = 0): the package's
+    stated closed form (:func:`attnflow.symbolic.equiangular.closed_form_beta0`, lambdified).
+
+    References
+    ----------
+    arXiv:2512.01868 (equiangular reduction); ``derivations/equiangular.md``.
+    """
+    return _lambdified("beta0")(np.asarray(t, dtype=float), n, rho0)
 
 
 def hitting_F(s: float, n: int, beta: float) -> float:
-    r"""The antiderivative :math:`F` of :math:`1/\dot\rho_{SA}` (arXiv:2512.01868):
+    r"""The antiderivative :math:`F` of :math:`1/\dot\rho_{SA}`, the package's stated expression
+    (:func:`attnflow.symbolic.equiangular.hitting_time_antiderivative`, lambdified, ``Ei`` = ``scipy.special.expi``):
 
     .. math:: F(s) = \tfrac{1}{2n}\bigl[-(n-1)\log(1-s) + (n-1)\log(1+(n-1)s) - \mathrm{Ei}(\beta(1-s))
               + e^{\beta n/(n-1)}\,\mathrm{Ei}\bigl(-\beta\tfrac{1+(n-1)s}{n-1}\bigr)\bigr].
@@ -80,13 +123,7 @@ def hitting_F(s: float, n: int, beta: float) -> float:
     ----------
     arXiv:2512.01868 (equiangular reduction); ``derivations/equiangular.md``.
     """
-    m = n - 1
-    return (
-        -m * math.log1p(-s)
-        + m * math.log1p(m * s)
-        - float(expi(beta * (1.0 - s)))
-        + math.exp(beta * n / m) * float(expi(-beta * (1.0 + m * s) / m))
-    ) / (2.0 * n)
+    return float(_lambdified("hitting")(s, n, beta))
 
 
 def bound_constants(n: int, beta: float, rho0: float) -> tuple[float, float]:

@@ -82,7 +82,7 @@ def _dirac_examples(draw):
 
 @claim(
     id="wasserstein.dirac",
-    title="W2^2(mu, delta_x) = 2(1 - <m_mu, x>) on the sphere (chordal): assignment and POT vs the formula",
+    title="W2^2(mu, delta_x) = 2(1 - <m_mu, x>) on the sphere (chordal): POT, scipy assignment and wasserstein (emd, dirac, assignment) vs the formula",
     source="arXiv:2504.14697 as restated in arXiv:2512.01868; chordal identity "
     "W2^2(mu, delta_x) = 2(1 - <m_mu, x>) derived here",
     latex=r"W_2^2(\mu,\delta_x)=\int|y-x|^2d\mu(y)=2\bigl(1-\langle m_\mu,x\rangle\bigr),\quad m_\mu=\int y\,d\mu",
@@ -106,12 +106,17 @@ def dirac(ex):
     cmat = np.sum((y - x) ** 2, axis=1)[:, None]
     pot = float(ot.emd2(a, np.ones(1), cmat))  # POT's network simplex, W2^2 directly
     ours = wasserstein(y, x[None, :], a=a, method="emd") ** 2
-    errs = {"POT emd2": abs(pot - formula), "wasserstein(emd)": abs(ours - formula)}
+    closed = wasserstein(y, x[None, :], a=a, method="dirac") ** 2  # the package's Dirac closed form
+    errs = {"POT emd2": abs(pot - formula), "wasserstein(emd)": abs(ours - formula),
+            "wasserstein(dirac)": abs(closed - formula)}
     if not ex["weighted"]:
-        # the Dirac as n equal atoms: an n x n assignment problem (scipy, independent of POT)
+        # the Dirac as n equal atoms: an n x n assignment problem (scipy, independent of POT), and the
+        # package's assignment route on the same problem
         c = np.sum((y[:, None, :] - x[None, None, :]) ** 2, axis=2) * np.ones((1, n))
         r, cidx = linear_sum_assignment(c)
         errs["assignment"] = abs(float(c[r, cidx].sum()) / n - formula)
+        atoms = np.repeat(x[None, :], n, axis=0)
+        errs["wasserstein(assignment)"] = abs(wasserstein(y, atoms, method="assignment") ** 2 - formula)
     worst = max(errs.values())
     require(worst <= 1e-12 * (1.0 + formula),
             "; ".join(f"{k}: |diff| = {v:.3e}" for k, v in errs.items()) + f" (formula {formula:.15g})")
