@@ -117,6 +117,18 @@ CATALOGUE: tuple[Mutant, ...] = (
        "        p = math.exp(-g*lam/N)", "        p = math.exp(g*lam/N)",
        "causal ALiBi kernel: position decay grows with distance", ["retrieval.particles"],
        within="def _causal_alibi_row("),
+    _m("multihead-shared-normalisation", _GEN + "multihead.py",
+       "        f = math.exp(m)/n", "        f = math.exp(m)/(n + 1)",
+       "multi-head serial kernel: shared mean normalisation 1/n -> 1/(n+1)", ["multihead.*"],
+       within="def multihead_shared_velocity_serial("),
+    _m("periln-unit-speed", _GEN + "periln.py",
+       "            cA = 1.0/math.sqrt(AA)", "            cA = 1.0/AA",
+       "Peri-LN serial kernel: divides by |A|^2 instead of |A|", ["normalization.*"],
+       within="def periln_velocity_serial("),
+    _m("sqrt-clock", _GEN + "sqrt.py",
+       "            _c0 = 1.0/math.sqrt(t + 1.0)", "            _c0 = 1.0/(t + 1.0)",
+       "sqrt-scaled serial kernel: factor 1/sqrt(1+t) -> 1/(1+t)", ["normalization.*"],
+       within="def sqrt_velocity_serial("),
     # ---------------------------------------------------------------- the generator (kernels regenerated)
     _m("template-online-max-rescale", _TPL + "templates/blocks/online_max.tmpl",
        "    z@r *= r\n", "",
@@ -189,6 +201,12 @@ CATALOGUE: tuple[Mutant, ...] = (
     _m("retrieval-fourier-rates", "numerics/retrieval/_closed.py",
        "    return n * n * special.iv(n, beta)", "    return n * special.iv(n, beta)",
        "retrieval closed form: Fourier rates a_n = n^2 I_n(beta) -> n I_n(beta)", ["retrieval.*"]),
+    _m("meanfield-weights", "numerics/meanfield.py",
+       "            z[i] += w[j] * e\n", "            z[i] += e\n",
+       "weighted (mean-field) attention: softmax normaliser ignores the quadrature weights", ["chaos.*", "meanfield.*"]),
+    _m("interpolation-gate-bias", "numerics/interpolation/_experiments.py",
+       "        U, b = z[None, :], [-math.cos(R)]", "        U, b = z[None, :], [-math.cos(0.5 * R)]",
+       "corrected gate of the interpolation construction: bias at half the radius", ["interpolation.*"]),
     # ---------------------------------------------------------------- Wasserstein
     _m("wasserstein-dirac-weights", "numerics/wasserstein.py",
        "        cost = float(w @ _cost(pts, z, p, metric)[:, 0])", "        cost = float(np.mean(_cost(pts, z, p, metric)[:, 0]))",
@@ -209,6 +227,9 @@ CATALOGUE: tuple[Mutant, ...] = (
        "    return (np.exp(logits - shift) @ x) * (np.exp(shift) / x.shape[0])",
        "    return (np.exp(logits - shift) @ x) * np.exp(shift)",
        "noisy sphere drift (NumPy backend): USA without its 1/n", ["noise.*"]),
+    _m("noise-relu-dkappa", "numerics/noise/_kernel.py",
+       "        dk1 = 1.0 / (2.0 * d)", "        dk1 = 1.0 / (2.0 * d * d)",
+       "ReLU noise constants: kappa'(1) = 1/(2d) -> 1/(2d^2) (the paper's misprint)", ["noise.*"]),
     _m("noise-common-sqrt-h", "numerics/noise/_common_noise.py",
        "    return _ln(y + np.sqrt(h) * g)", "    return _ln(y + h * g)",
        "common-noise layer: noise increment h instead of sqrt(h)", ["noise.sync_energy*"]),
@@ -217,17 +238,23 @@ CATALOGUE: tuple[Mutant, ...] = (
 #: The quick subset (run by CI): cheap claims, one mutant per part of the pipeline.
 QUICK: tuple[str, ...] = tuple(m.id for m in CATALOGUE if m.quick)
 
-#: Claims that check an external fact (a probability, a statistical law, a printed statement of a
-#: paper) rather than code of attnflow; no mutant of the package is expected to make them fail.
+#: Claims that check an external fact (a theorem of probability, or a printed statement that is false:
+#: the negative controls, which must keep finding their counterexample) rather than attnflow's code, and
+#: explorations (``expect="explore"``, no pass/fail): no mutant of the package is expected to change
+#: their outcome.  ``attnflow mutate`` lists every other claim that killed no mutant.
 EXTERNAL_FACTS: dict[str, str] = {
-    "cluster.wendel": "Wendel's theorem on random points in a hemisphere (probability, Monte Carlo vs the formula)",
+    "cluster.wendel": "Wendel's theorem: P(n iid uniform points lie in a hemisphere) (Monte Carlo vs the formula)",
+    "energy.monotone.general_qkv": "negative control: general Q, K, V is not a gradient flow (a counterexample exists)",
+    "energy.monotone.discrete_step": "negative control: the discrete layer is not monotone for large steps",
+    "multihead.per_head": "negative control: per-head energies are not monotone",
+    "multihead.total.per_head_softmax": "negative control: per-head softmax is not a gradient flow",
     "spectral.polarization": "negative control: the paper's printed stability criteria (refuted by attnflow)",
     "interpolation.gate_sign.printed": "negative control: the gate lemma as printed (refuted)",
     "interpolation.mass_concentration.linear": "negative control: the printed W2 <= C eta bound (refuted)",
-    "metastability.escape": "exploration (expect 'explore'): measures, asserts no bound",
+    "noise.sync_energy.odd_collapse": "negative control: an odd random field does not collapse the tokens",
+    "metastability.escape": "exploration (expect 'explore'): measures escape times, asserts no bound",
     "localization.circle_mass": "exploration (expect 'explore'): compares with the paper's 0.5742, asserts no bound",
     "lowtemp.concentration": "exploration (expect 'explore'): fitted exponent reported, no bound",
-    "noise.relu_constants": "closed forms of the ReLU noise constants against their quadrature definitions (pure analysis)",
 }
 
 
