@@ -6,6 +6,9 @@ gradient-flow claims cannot see a bug.
     :math:`\dot x_i = P_{x_i}\big(Z_i^{-1}\sum_j e^{\beta\langle Qx_i,Kx_j\rangle}Vx_j\big)`.  Every
     gradient-flow claim uses :math:`Q^\top K = V = V^\top`, where exchanging :math:`Q` and :math:`K`
     leaves the field unchanged; here it does not.
+``kernel.circle``
+    the circle models (Kuramoto, causal ALiBi) against the reference: the only other claims on the
+    Kuramoto kernel are stationarity claims, which a flipped coupling sign does not change.
 ``kernel.large_beta``
     SA (arXiv:2312.10794) and Q/K/V at :math:`\beta` in the hundreds, SA also off the sphere (the
     stage points of a Runge–Kutta step are): the weights :math:`e^{\beta s}` overflow float64 unless
@@ -131,3 +134,36 @@ def _large_beta_error(model: str, ex: dict) -> float:
     require(err <= KERNEL_RTOL, f"{model} kernel at beta = {beta:.6g} differs from the reference by {err:.3e} "
             "(relative; inf = non-finite kernel output)")
     return err
+
+
+@st.composite
+def _circle_examples(draw):
+    return {"n": draw(st.integers(2, 16)), "beta": draw(st.floats(0.0, 6.0)), "lam": draw(st.floats(0.0, 10.0)),
+            "seed": draw(afs.seeds())}
+
+
+@claim(
+    id="kernel.circle",
+    title="the circle kernels (Kuramoto, causal ALiBi) equal the NumPy reference field on random angles",
+    source=SRC + "; Kuramoto-type attention on the circle and causal ALiBi: arXiv 2605.09213",
+    latex=r"\dot\theta_i=-\frac1n\sum_j e^{\beta\cos(\theta_i-\theta_j)}\sin(\theta_i-\theta_j)\ (\text{Kuramoto}),\ "
+    r"\dot\theta_j=Z_{N,j}^{-1}\sum_{k<j}e^{-\lambda(j-k)/N}w_\beta'(\theta_j-\theta_k)\ (\text{causal ALiBi})",
+    hypotheses=_circle_examples(),
+    expect="holds",
+    tolerance=f"max |kernel - reference| <= {KERNEL_RTOL:g} max(1, max |reference|): sums of n <= 16 terms "
+    "of size <= beta e^beta, equal up to summation order (~1e-14 relative)",
+    measure="max |kernel - reference| / scale",
+)
+def circle(ex):
+    rng = np.random.default_rng(ex["seed"])
+    theta = rng.uniform(-np.pi, np.pi, ex["n"])
+    errs = {}
+    for model, p in (("kuramoto", {}), ("causal_alibi", {"lam": ex["lam"]})):
+        with single_thread():
+            v = velocity(theta, model=model, beta=ex["beta"], **p)
+        ref = velocity_ref(theta, model, ex["beta"], **p)
+        errs[model] = _relative_error(np.asarray(v), np.asarray(ref))
+    worst = max(errs.values())
+    require(worst <= KERNEL_RTOL, "circle kernels differ from the reference: "
+            + ", ".join(f"{k} {v:.3e}" for k, v in errs.items()))
+    return Measurement(value=worst, extra=errs)

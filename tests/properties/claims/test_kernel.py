@@ -9,7 +9,7 @@ from attnflow.properties import registry
 from attnflow.properties.claims import kernel as K
 
 
-@pytest.mark.parametrize("claim_id", ["kernel.qkv_general", "kernel.large_beta"])
+@pytest.mark.parametrize("claim_id", ["kernel.qkv_general", "kernel.large_beta", "kernel.circle"])
 def test_claim_outcome_matches_expectation(claim_id):
     c = registry.get_claim(claim_id)
     assert c.expect == "holds"
