@@ -117,6 +117,21 @@ def rho_dot_derived(kind: str) -> sp.Expr:
     return span.inner(vi, span.xk) + span.inner(span.xi, vk)
 
 
+def consensus_rate_stated(kind: str, beta_=beta) -> sp.Expr:
+    r"""The stated linear decay rate of :math:`\varepsilon = 1-\rho` at consensus.
+
+    .. math::
+
+        \mathrm{SA}:\ \dot\varepsilon = -2\varepsilon + O(\varepsilon^2),\qquad
+        \mathrm{USA}:\ \dot\varepsilon = -2e^{\beta}\varepsilon + O(\varepsilon^2).
+
+    References
+    ----------
+    arXiv 2512.01868 (equiangular reduction); ``derivations/equiangular.md``.
+    """
+    return sp.Integer(2) if _softmax(kind) else 2 * sp.exp(beta_)
+
+
 def closed_form_beta0(n_=n, rho0_=rho0, t_=t) -> sp.Expr:
     r"""The stated :math:`\beta = 0` solution.
 
@@ -543,7 +558,7 @@ def results() -> list[Result]:
             topic=TOPIC,
             statement=r"\varepsilon = 1-\rho:\quad \dot\varepsilon = -2\varepsilon + O(\varepsilon^2)",
             source=SRC,
-            prover=lambda: _prove_rate("SA", sp.Integer(2)),
+            prover=lambda: _prove_rate("SA", consensus_rate_stated("SA")),
             steps=(Step("Differentiate the derived right-hand side at rho = 1; the factor e^beta n "
                         "cancels between numerator and Z = n e^beta.",
                         r"\frac{d}{d\varepsilon}\Big[-\dot\rho(1-\varepsilon)\Big]_{\varepsilon=0}"
@@ -555,7 +570,7 @@ def results() -> list[Result]:
             topic=TOPIC,
             statement=r"\varepsilon = 1-\rho:\quad \dot\varepsilon = -2e^{\beta}\varepsilon + O(\varepsilon^2)",
             source=SRC,
-            prover=lambda: _prove_rate("USA", 2 * sp.exp(beta)),
+            prover=lambda: _prove_rate("USA", consensus_rate_stated("USA")),
             steps=(Step("Differentiate the derived right-hand side at rho = 1.",
                         r"\frac{d}{d\varepsilon}\Big[-\dot\rho(1-\varepsilon)\Big]_{\varepsilon=0}"
                         r" = -\frac{2}{n}e^{\beta}n"),),

@@ -30,6 +30,7 @@ __all__ = [
     "rho_dot_usa",
     "eps_dot_sa",
     "rho_dot_oracle",
+    "consensus_rate",
     "rho_beta0",
     "hitting_F",
     "bound_constants",
@@ -45,6 +46,8 @@ def _lambdified(name: str, kind: str = ""):
         return sp.lambdify((EQ.rho, EQ.n, EQ.beta), EQ.rho_dot_stated(kind), "math")
     if name == "eps_dot":  # d(1 - rho)/dt with rho = 1 - eps substituted symbolically (no cancellation)
         return sp.lambdify((EQ.eps, EQ.n, EQ.beta), -EQ.rho_dot_stated(kind, rho_=1 - EQ.eps), "math")
+    if name == "rate":
+        return sp.lambdify((EQ.beta,), EQ.consensus_rate_stated(kind), "math")
     if name == "rho_dot_oracle":
         return sp.lambdify((EQ.rho, EQ.n, EQ.beta), EQ.rho_dot_derived(kind), "math")
     if name == "beta0":
@@ -99,6 +102,17 @@ def rho_dot_oracle(kind: str, rho: float, n: int, beta: float) -> float:
     arXiv:2312.10794, arXiv:2512.01868 (equiangular reduction); ``derivations/equiangular.md``.
     """
     return float(_lambdified("rho_dot_oracle", kind)(rho, n, beta))
+
+
+def consensus_rate(kind: str, beta: float) -> float:
+    r"""The stated decay rate of :math:`1-\rho` at consensus: 2 (SA), :math:`2e^\beta` (USA); the package's
+    statement :func:`attnflow.symbolic.equiangular.consensus_rate_stated`, lambdified.
+
+    References
+    ----------
+    arXiv:2512.01868 (equiangular reduction); ``derivations/equiangular.md``.
+    """
+    return float(_lambdified("rate", kind)(beta))
 
 
 def rho_beta0(t, n: int, rho0: float):

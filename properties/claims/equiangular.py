@@ -32,6 +32,7 @@ from attnflow.numerics import single_thread
 from attnflow.properties.claims._clustering import integrate_until
 from attnflow.properties.claims._equiangular import (
     bound_constants,
+    consensus_rate,
     eps_dot_sa,
     equiangular_ode,
     hitting_F,
@@ -277,7 +278,7 @@ def _equiangular_rate(model: str, ex: dict) -> Measurement:
     if sel.sum() < 5:
         raise RuntimeError(f"only {int(sel.sum())} saved states in the fitting window")
     fitted = fit_exponential_rate(times[sel], eps[sel])
-    theory = 2.0 * time_scale(model, beta)
+    theory = consensus_rate(model.upper(), beta)  # the stated rate (symbolic.equiangular), not the declaration
     m = rate_measurement(fitted, theory, side="=", rtol=RATE_RTOL_FIT)
     return Measurement(value=abs(m.value), fitted=fitted, theory=theory, extra={"fitted / theory": fitted / theory})
 
