@@ -163,7 +163,7 @@ CATALOGUE: tuple[Mutant, ...] = (
        "RK4: third stage evaluated at the second stage's point", ["integrator.rk4_order"]),
     _m("euler-no-retraction", "numerics/integrators.py",
        "    return retract(x + h * f(t, x), manifold)", "    return x + h * f(t, x)",
-       "explicit Euler step without the retraction onto the sphere", ["energy.monotone.discrete_step", "interpolation.*"]),
+       "explicit Euler step without the retraction onto the sphere", ["integrator.first_order", "interpolation.*"]),
     _m("lie-euler-angle", "numerics/integrators.py",
        "    angle = h * speed", "    angle = 0.5 * h * speed",
        "Lie-Euler geodesic step moves half the angle", ["integrator.*", "interpolation.*", "lowtemp.*"]),
