@@ -6,7 +6,7 @@ JSON schema::
      "mutants": [{"id", "file", "description", "expect", "status", "how", "killed_by", "claims_run",
                   "regenerated", "seconds", "detail"}],
      "claims": {claim id: [mutant ids it killed]},
-     "claims_without_kill": [claim ids run that killed nothing and check no listed external fact],
+     "claims_without_kill": [claim ids that killed no mutant and check no listed external fact],
      "external_facts": {claim id: fact}, "baseline": {"not_ok": {claim id: outcome}, "seconds": float}}
 """
 
@@ -32,7 +32,7 @@ def kill_rate(runs: Sequence[MutantRun]) -> float:
 
 def report_dict(runs: Sequence[MutantRun], baseline: Baseline, profile: str, seed: int) -> dict:
     """The report as a plain dict (see the module docstring)."""
-    claims: dict[str, list[str]] = {}
+    claims: dict[str, list[str]] = {c: [] for c in baseline.all_ids}  # every registered claim, run or not
     for r in runs:
         for c in r.claims:
             claims.setdefault(c, [])
