@@ -132,7 +132,7 @@ def run_mutants(
     profile, seed : of ``attnflow check`` (the claims' Hypothesis profile and seed).
     all_claims : run every claim for every mutant (attribution to all claims; slow).
     confirm_survivors : re-run a survivor against every claim before calling it a survivor.
-    timeout_factor : a mutant's run may take this many times the baseline time of its claims (+ 120 s).
+    timeout_factor : a mutant's run may take this many times the baseline time of its claims (+ 300 s: recompiling the mutated kernels).
     workdir : folder for the copies (default: a fresh temporary folder, removed at the end).
     """
     root = Path(root).resolve()
@@ -174,13 +174,13 @@ def run_mutants(
             claims = [c for c in wanted[m.id] if c in baseline.ok]
             log(f"[{k}/{len(mutants)}] {m.id}: {len(claims)} claims")
             run = _run_one(m, base, work / f"m{k:03d}", pairs, claims, profile, seed,
-                           timeout_factor * sum(seconds.get(c, 0.0) for c in claims) + 120.0)
+                           timeout_factor * sum(seconds.get(c, 0.0) for c in claims) + 300.0)
             if run.status == "survived" and confirm_survivors and not all_claims:
                 rest = [c for c in baseline.ok if c not in claims]
                 if rest:
                     log(f"    survived; confirming against all {len(baseline.ok)} claims")
                     run2 = _run_one(m, base, work / f"m{k:03d}b", pairs, baseline.ok, profile, seed,
-                                    timeout_factor * sum(seconds.get(c, 0.0) for c in baseline.ok) + 120.0)
+                                    timeout_factor * sum(seconds.get(c, 0.0) for c in baseline.ok) + 300.0)
                     run2.seconds += run.seconds
                     run = run2
             log(f"    {run.status} {run.how} {' '.join(run.killed_by)} ({run.seconds:.0f} s)")
