@@ -82,14 +82,15 @@ def _dirac_examples(draw):
 
 @claim(
     id="wasserstein.dirac",
-    title="W2^2(mu, delta_x) = 2(1 - <m_mu, x>) on the sphere (chordal): POT, scipy assignment and wasserstein (emd, dirac, assignment) vs the formula",
+    title="W2^2(mu, delta_x) = 2(1 - <m_mu, x>) on the sphere (chordal): POT, scipy assignment and wasserstein (emd, dirac, assignment) vs the formula; geodesic W1 to a Dirac = sum a_i arccos<y_i, x>",
     source="arXiv:2504.14697 as restated in arXiv:2512.01868; chordal identity "
     "W2^2(mu, delta_x) = 2(1 - <m_mu, x>) derived here",
     latex=r"W_2^2(\mu,\delta_x)=\int|y-x|^2d\mu(y)=2\bigl(1-\langle m_\mu,x\rangle\bigr),\quad m_\mu=\int y\,d\mu",
     hypotheses=_dirac_examples(),
     expect="holds",
     tolerance="|solver - formula| <= 1e-12 (1 + formula): both sides are sums of n <= 60 O(1) terms "
-    "(~1e-15 each); the network simplex and the assignment are exact LP solvers",
+    "(~1e-15 each); the network simplex and the assignment are exact LP solvers; the geodesic check uses "
+    "arccos only when every |<y_i, x>| < 0.99 (condition number <= 7)",
     measure="max |W2^2 (solvers) - 2(1 - <m, x>)|",
 )
 def dirac(ex):
@@ -109,6 +110,11 @@ def dirac(ex):
     closed = wasserstein(y, x[None, :], a=a, method="dirac") ** 2  # the package's Dirac closed form
     errs = {"POT emd2": abs(pot - formula), "wasserstein(emd)": abs(ours - formula),
             "wasserstein(dirac)": abs(closed - formula)}
+    # geodesic ground cost: W1(mu, delta_x) = sum_i a_i arccos<y_i, x> (well conditioned away from 0, pi)
+    cosines = np.clip(y @ x, -1.0, 1.0)
+    if np.all(np.abs(cosines) < 0.99):
+        geo = float(a @ np.arccos(cosines))
+        errs["wasserstein(geodesic, p = 1)"] = abs(wasserstein(y, x[None, :], a=a, p=1, metric="geodesic") - geo)
     if not ex["weighted"]:
         # the Dirac as n equal atoms: an n x n assignment problem (scipy, independent of POT), and the
         # package's assignment route on the same problem
