@@ -217,3 +217,37 @@ def odd_collapse(ex):
             f"{100 * res['antipodal_pairs']:.0f}% of token pairs nearly antipodal; lambda_bar(tanh) = "
             f"{res['lambda_bar']:.3f} > 0")
     return Measurement(value=res["ratio"], extra={"antipodal pair fraction": res["antipodal_pairs"]})
+
+
+@claim(
+    id="noise.drift",
+    title="the drift of the noisy sphere dynamics (attention_drift, NumPy and numba backends) is the projected "
+    "SA / USA field of the NumPy reference",
+    source="arXiv:2604.26898 (noisy attention dynamics on the sphere); fields: arXiv:2312.10794 (SA), "
+    "arXiv:2512.01868 (USA)",
+    latex=r"f_i=P_{x_i}\frac1n\sum_j e^{\beta\langle x_i,x_j\rangle}x_j\ (\text{USA}),\quad "
+    r"P_{x_i}\frac{\sum_j e^{\beta\langle x_i,x_j\rangle}x_j}{\sum_k e^{\beta\langle x_i,x_k\rangle}}\ (\text{SA})",
+    hypotheses=st.fixed_dictionaries({"n": st.integers(2, 12), "d": st.integers(2, 5),
+                                      "beta": st.floats(-4.0, 8.0, allow_nan=False), "seed": seeds()}),
+    expect="holds",
+    tolerance="max |P drift - reference| <= 1e-10 max(1, max |reference|): sums of n <= 12 terms of size "
+    "<= e^{|beta|} <= 3e3, equal up to summation order and the shift (~1e-13 relative)",
+    measure="max |drift - reference| / scale",
+)
+def drift(ex):
+    from attnflow.numerics._reference import project, velocity_ref
+    from attnflow.numerics.noise import attention_drift
+
+    rng = np.random.default_rng(ex["seed"])
+    x = rng.standard_normal((ex["n"], ex["d"]))
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    worst = 0.0
+    for model in ("usa", "sa"):
+        ref = velocity_ref(x, model, ex["beta"])
+        scale = max(1.0, float(np.max(np.abs(ref))))
+        for backend in ("numpy", "numba"):
+            v = project(x, np.asarray(attention_drift(ex["beta"], model, backend=backend)(0.0, x)))
+            err = float(np.max(np.abs(v - ref))) / scale
+            require(err <= 1e-10, f"{model} drift ({backend} backend) differs from the reference by {err:.3e}")
+            worst = max(worst, err)
+    return worst
