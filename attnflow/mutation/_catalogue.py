@@ -164,9 +164,10 @@ CATALOGUE: tuple[Mutant, ...] = (
     _m("euler-no-retraction", "numerics/integrators.py",
        "    return retract(x + h * f(t, x), manifold)", "    return x + h * f(t, x)",
        "explicit Euler step without the retraction onto the sphere", ["integrator.first_order", "interpolation.*"]),
-    _m("lie-euler-angle", "numerics/integrators.py",
-       "    angle = h * speed", "    angle = 0.5 * h * speed",
-       "Lie-Euler geodesic step moves half the angle", ["integrator.*", "interpolation.*", "lowtemp.*"]),
+    _m("lie-euler-speed", "numerics/integrators.py",
+       "    y = np.cos(angle) * x + (h * np.sinc(angle / np.pi)) * v",
+       "    y = np.cos(angle) * x + (0.5 * h * np.sinc(angle / np.pi)) * v",
+       "Lie-Euler geodesic step: tangent component halved (moves at half speed)", ["integrator.*", "interpolation.*"]),
     # ---------------------------------------------------------------- closed forms
     _m("uniform-energy-factor", "symbolic/energy/_uniform.py",
        "        * sp.besseli(dim / sp.Integer(2) - 1, b) / (2 * b)", "        * sp.besseli(dim / sp.Integer(2) - 1, b) / b",
