@@ -114,7 +114,9 @@ def all_claims() -> list[Claim]:
     from attnflow.properties import claims as _claims
 
     _claims.load()
-    return list(_REGISTRY.values())
+    # registration order within a module; modules in MODULES order whatever imported them first
+    rank = {m: i for i, m in enumerate(_claims.MODULES)}
+    return sorted(_REGISTRY.values(), key=lambda c: rank.get(getattr(c.check, "__module__", None), len(rank)))
 
 
 def get_claim(claim_id: str) -> Claim:
