@@ -121,7 +121,12 @@ def test_declaration_mutants_target_model_claims():
                                        "qkv-swap-qk", "sa-serial-no-online-max", "rk4-weight", "rk4-stage",
                                        "oracle-projection", "long-context-stated", "wasserstein-assignment-mean"])
 def test_the_new_and_fixed_claims_kill_their_mutant(mutant_id, tmp_path):
+    def caches():  # the user's numba and bytecode caches: names and modification times
+        return {str(p): p.stat().st_mtime_ns for p in ROOT.glob("numerics/**/__pycache__/*")}
+
+    before, sources = caches(), _tree_digest(ROOT)
     runs, baseline = mutation.run_mutants(mutation.catalogue("full", [mutant_id]), ROOT, workdir=tmp_path)
+    assert caches() == before and _tree_digest(ROOT) == sources  # compiled and mutated in the copy only
     assert not baseline.not_ok
     assert runs[0].status == "killed", runs[0].detail
     assert runs[0].how == "claims" and runs[0].killed_by
