@@ -232,7 +232,7 @@ CATALOGUE: tuple[Mutant, ...] = (
        "ReLU noise constants: kappa'(1) = 1/(2d) -> 1/(2d^2) (the paper's misprint)", ["noise.*"]),
     _m("noise-common-sqrt-h", "numerics/noise/_common_noise.py",
        "    return _ln(y + np.sqrt(h) * g)", "    return _ln(y + h * g)",
-       "common-noise layer: noise increment h instead of sqrt(h)", ["noise.sync_energy*"]),
+       "common-noise layer: noise increment h instead of sqrt(h)", ["noise.layer", "noise.sync_energy*"]),
 )
 
 #: The quick subset (run by CI): cheap claims, one mutant per part of the pipeline.
