@@ -16,7 +16,7 @@ from attnflow._version import __version__
 from attnflow.commands._models import add_models_argument, load_models
 
 #: Sub-command modules, in the order ``attnflow --help`` lists them.
-COMMANDS = ["derive", "simulate", "check", "interpolate", "profile", "export", "sweep"]
+COMMANDS = ["derive", "simulate", "check", "interpolate", "profile", "export", "sweep", "mutate"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -167,7 +167,9 @@ def all_claims() -> list[Claim]:
 
     _claims.load()
     _sync_model_claims()
-    return list(_REGISTRY.values())
+    # registration order within a module; modules in MODULES order whatever imported them first
+    rank = {m: i for i, m in enumerate(_claims.MODULES)}
+    return sorted(_REGISTRY.values(), key=lambda c: rank.get(getattr(c.check, "__module__", None), len(rank)))
 
 
 def get_claim(claim_id: str) -> Claim:

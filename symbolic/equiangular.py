@@ -71,6 +71,18 @@ def _softmax(kind: str) -> bool:
     return self_attention_kind(kind.lower(), "kind") == "softmax"
 
 
+#: The papers' models as stated: SA normalises by the softmax, USA by 1/n.  The statements below are
+#: keyed by these names, independently of the declarations (which the derivations use), so that a
+#: changed declaration makes the derived and stated forms disagree.
+_STATED_SOFTMAX = {"SA": True, "USA": False}
+
+
+def _stated_softmax(kind: str) -> bool:
+    if kind not in _STATED_SOFTMAX:
+        raise ValueError(f"kind: expected 'SA' or 'USA' (the stated equiangular models), got {kind!r}")
+    return _STATED_SOFTMAX[kind]
+
+
 def rho_dot_stated(kind: str, *, n_=n, beta_=beta, rho_=rho) -> sp.Expr:
     r"""The equiangular ODE right-hand side as stated (arXiv 2512.01868).
 
@@ -84,7 +96,7 @@ def rho_dot_stated(kind: str, *, n_=n, beta_=beta, rho_=rho) -> sp.Expr:
     arXiv 2512.01868 (equiangular reduction); ``derivations/equiangular.md``.
     """
     core = 2 * sp.exp(beta_ * rho_) * (1 - rho_) * ((n_ - 1) * rho_ + 1)
-    if _softmax(kind):
+    if _stated_softmax(kind):
         return core / (sp.exp(beta_) + (n_ - 1) * sp.exp(beta_ * rho_))
     return core / n_
 
@@ -115,6 +127,21 @@ def rho_dot_derived(kind: str) -> sp.Expr:
     _softmax(kind)  # ValueError unless plain self-attention
     span, vi, vk = _particle_velocities(kind)
     return span.inner(vi, span.xk) + span.inner(span.xi, vk)
+
+
+def consensus_rate_stated(kind: str, beta_=beta) -> sp.Expr:
+    r"""The stated linear decay rate of :math:`\varepsilon = 1-\rho` at consensus.
+
+    .. math::
+
+        \mathrm{SA}:\ \dot\varepsilon = -2\varepsilon + O(\varepsilon^2),\qquad
+        \mathrm{USA}:\ \dot\varepsilon = -2e^{\beta}\varepsilon + O(\varepsilon^2).
+
+    References
+    ----------
+    arXiv 2512.01868 (equiangular reduction); ``derivations/equiangular.md``.
+    """
+    return sp.Integer(2) if _stated_softmax(kind) else 2 * sp.exp(beta_)
 
 
 def closed_form_beta0(n_=n, rho0_=rho0, t_=t) -> sp.Expr:
@@ -543,7 +570,7 @@ def results() -> list[Result]:
             topic=TOPIC,
             statement=r"\varepsilon = 1-\rho:\quad \dot\varepsilon = -2\varepsilon + O(\varepsilon^2)",
             source=SRC,
-            prover=lambda: _prove_rate("SA", sp.Integer(2)),
+            prover=lambda: _prove_rate("SA", consensus_rate_stated("SA")),
             steps=(Step("Differentiate the derived right-hand side at rho = 1; the factor e^beta n "
                         "cancels between numerator and Z = n e^beta.",
                         r"\frac{d}{d\varepsilon}\Big[-\dot\rho(1-\varepsilon)\Big]_{\varepsilon=0}"
@@ -555,7 +582,7 @@ def results() -> list[Result]:
             topic=TOPIC,
             statement=r"\varepsilon = 1-\rho:\quad \dot\varepsilon = -2e^{\beta}\varepsilon + O(\varepsilon^2)",
             source=SRC,
-            prover=lambda: _prove_rate("USA", 2 * sp.exp(beta)),
+            prover=lambda: _prove_rate("USA", consensus_rate_stated("USA")),
             steps=(Step("Differentiate the derived right-hand side at rho = 1.",
                         r"\frac{d}{d\varepsilon}\Big[-\dot\rho(1-\varepsilon)\Big]_{\varepsilon=0}"
                         r" = -\frac{2}{n}e^{\beta}n"),),

@@ -33,6 +33,8 @@ MODULES: list[str] = [
     "attnflow.properties.claims.lowtemp",
     "attnflow.properties.claims.ensemble",
     "attnflow.properties.claims.phase_diagram",
+    "attnflow.properties.claims.kernel",
+    "attnflow.properties.claims.integrator",
     "attnflow.properties.claims.model",  # model.<name>.<family>, generated for every registered model
 ]
 

@@ -26,11 +26,13 @@ arXiv:2312.10794 §3 (energy, gradient flow), arXiv:2512.01868 (mean-field energ
 
 from __future__ import annotations
 
+import functools
 import math
 
+import mpmath
 import numpy as np
+import sympy as sp
 from scipy.integrate import quad
-from scipy.special import gammaln, ive
 
 from attnflow.numerics._reference import project
 from attnflow.properties.strategies import random_orthogonal, regular_simplex
@@ -472,16 +474,27 @@ def fd_variation(x, v, beta, order):
     return (central_first(f, h) if order == 1 else central_second(f, h)), h
 
 
+@functools.lru_cache(maxsize=None)
+def _uniform_energy():
+    """The package's closed form :func:`attnflow.symbolic.energy.uniform_energy_closed_form` at symbolic
+    ``(d, beta)``, lambdified for mpmath (arbitrary exponent range: no overflow at large beta)."""
+    from attnflow.symbolic import energy as SE
+
+    return sp.lambdify((SE.d, SE.beta), SE.uniform_energy_closed_form(SE.d, SE.beta), "mpmath")
+
+
 def log_uniform_mean_bessel(beta: float, d: int) -> float:
-    r""":math:`\log \mathbb E_{x,y\sim\sigma}e^{\beta\langle x,y\rangle} = \log\bigl[\Gamma(\tfrac d2)(\tfrac2\beta)^{d/2-1}I_{d/2-1}(\beta)\bigr]`
-    (exponentially scaled Bessel function, no overflow).
+    r""":math:`\log \mathbb E_{x,y\sim\sigma}e^{\beta\langle x,y\rangle} = \log\bigl(2\beta\,E_\beta(\sigma)\bigr)` with
+    :math:`E_\beta(\sigma)=\frac1{2\beta}\Gamma(\tfrac d2)(\tfrac2\beta)^{d/2-1}I_{d/2-1}(\beta)` the package's stated
+    closed form (:func:`attnflow.symbolic.energy.uniform_energy_closed_form`, evaluated in mpmath at 30 digits).
 
     References
     ----------
     Standard fact: the law of :math:`\langle x,y\rangle`; ``derivations/energy.md`` (energy.uniform).
     """
-    nu = d / 2.0 - 1.0
-    return float(gammaln(d / 2.0) + nu * math.log(2.0 / beta) + math.log(ive(nu, beta)) + beta)
+    with mpmath.workdps(30):
+        e = _uniform_energy()(mpmath.mpf(int(d)), mpmath.mpf(beta))
+        return float(mpmath.log(2 * mpmath.mpf(beta) * e))
 
 
 def log_uniform_mean_quad(beta: float, d: int) -> float:

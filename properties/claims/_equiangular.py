@@ -14,17 +14,23 @@ arXiv:2512.01868 (equiangular reduction); ``derivations/equiangular.md``.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
+import sympy as sp
 from scipy.integrate import solve_ivp
 from scipy.special import expi
 
 from attnflow.numerics.fields import self_attention_kind
+from attnflow.symbolic import equiangular as EQ
 
 __all__ = [
     "rho_dot_sa",
     "rho_dot_usa",
+    "eps_dot_sa",
+    "rho_dot_oracle",
+    "consensus_rate",
     "rho_beta0",
     "hitting_F",
     "bound_constants",
@@ -33,8 +39,27 @@ __all__ = [
 ]
 
 
+@functools.lru_cache(maxsize=None)
+def _lambdified(name: str, kind: str = ""):
+    """The stated expression ``name`` of :mod:`attnflow.symbolic.equiangular` as a float function."""
+    if name == "rho_dot":
+        return sp.lambdify((EQ.rho, EQ.n, EQ.beta), EQ.rho_dot_stated(kind), "math")
+    if name == "eps_dot":  # d(1 - rho)/dt with rho = 1 - eps substituted symbolically (no cancellation)
+        return sp.lambdify((EQ.eps, EQ.n, EQ.beta), -EQ.rho_dot_stated(kind, rho_=1 - EQ.eps), "math")
+    if name == "rate":
+        return sp.lambdify((EQ.beta,), EQ.consensus_rate_stated(kind), "math")
+    if name == "rho_dot_oracle":
+        return sp.lambdify((EQ.rho, EQ.n, EQ.beta), EQ.rho_dot_derived(kind), "math")
+    if name == "beta0":
+        return sp.lambdify((EQ.t, EQ.n, EQ.rho0), EQ.closed_form_beta0(), "numpy")
+    if name == "hitting":
+        return sp.lambdify((EQ.s, EQ.n, EQ.beta), EQ.hitting_time_antiderivative(), [{"Ei": expi}, "math"])
+    raise ValueError(f"name: unknown stated expression {name!r}")
+
+
 def rho_dot_sa(rho: float, n: int, beta: float) -> float:
-    r"""SA equiangular ODE right-hand side (arXiv:2512.01868), evaluated with :math:`e^{\beta(\rho-1)}` (no overflow):
+    r"""SA equiangular ODE right-hand side, the package's stated expression
+    (:func:`attnflow.symbolic.equiangular.rho_dot_stated`, lambdified):
 
     .. math:: \dot\rho = \frac{2e^{\beta\rho}(1-\rho)((n-1)\rho+1)}{e^\beta+(n-1)e^{\beta\rho}}.
 
@@ -42,16 +67,11 @@ def rho_dot_sa(rho: float, n: int, beta: float) -> float:
     ----------
     arXiv:2512.01868 (equiangular reduction); ``derivations/equiangular.md``.
     """
-    x = beta * (rho - 1.0)
-    if x > 0.0:  # beta < 0: divide through by e^x (no overflow); the limit is 2(1-rho)((n-1)rho+1)/(n-1)
-        e = math.exp(-x)
-        return 2.0 * (1.0 - rho) * ((n - 1) * rho + 1.0) / (e + (n - 1))
-    e = math.exp(x)
-    return 2.0 * e * (1.0 - rho) * ((n - 1) * rho + 1.0) / (1.0 + (n - 1) * e)
+    return _stated(_rho_dot_sa_stable, "rho_dot", "SA", rho, n, beta)
 
 
 def rho_dot_usa(rho: float, n: int, beta: float) -> float:
-    r"""USA equiangular ODE right-hand side (arXiv:2512.01868):
+    r"""USA equiangular ODE right-hand side, the package's stated expression (lambdified):
 
     .. math:: \dot\rho = \tfrac2n e^{\beta\rho}(1-\rho)((n-1)\rho+1).
 
@@ -59,27 +79,56 @@ def rho_dot_usa(rho: float, n: int, beta: float) -> float:
     ----------
     arXiv:2512.01868 (equiangular reduction); ``derivations/equiangular.md``.
     """
-    f = 2.0 / n * (1.0 - rho) * ((n - 1) * rho + 1.0)
-    if f == 0.0:
-        return 0.0
-    x = beta * rho + math.log(abs(f))  # e^{beta rho} beyond float64 (beta rho > 709): an honest +-inf
-    return math.copysign(math.exp(x) if x < 709.0 else math.inf, f)
+    return _stated(_rho_dot_usa_stable, "rho_dot", "USA", rho, n, beta)
 
 
-def rho_beta0(t, n: int, rho0: float):
-    r""":math:`\rho(t) = (Ke^{2t}-1)/(Ke^{2t}+n-1)`, :math:`K=(1+(n-1)\rho_0)/(1-\rho_0)` (arXiv:2512.01868, β = 0).
+def eps_dot_sa(eps: float, n: int, beta: float) -> float:
+    r""":math:`\dot\varepsilon` for :math:`\varepsilon = 1-\rho` (SA): the stated ODE with :math:`\rho = 1-\varepsilon`
+    substituted symbolically, so :math:`1-\rho` is :math:`\varepsilon` exactly (no cancellation near consensus).
 
     References
     ----------
     arXiv:2512.01868 (equiangular reduction); ``derivations/equiangular.md``.
     """
-    k = (1.0 + (n - 1) * rho0) / (1.0 - rho0)
-    u = k * np.exp(2.0 * np.asarray(t, dtype=float))
-    return (u - 1.0) / (u + n - 1.0)
+    return float(_lambdified("eps_dot", "SA")(eps, n, beta))
+
+
+def rho_dot_oracle(kind: str, rho: float, n: int, beta: float) -> float:
+    r"""The equiangular ODE *derived* from the particle field by the SymPy oracle
+    (:func:`attnflow.symbolic.equiangular.rho_dot_derived`, lambdified); ``kind`` is ``"SA"`` or ``"USA"``.
+
+    References
+    ----------
+    arXiv:2312.10794, arXiv:2512.01868 (equiangular reduction); ``derivations/equiangular.md``.
+    """
+    return float(_lambdified("rho_dot_oracle", kind)(rho, n, beta))
+
+
+def consensus_rate(kind: str, beta: float) -> float:
+    r"""The stated decay rate of :math:`1-\rho` at consensus: 2 (SA), :math:`2e^\beta` (USA); the package's
+    statement :func:`attnflow.symbolic.equiangular.consensus_rate_stated`, lambdified.
+
+    References
+    ----------
+    arXiv:2512.01868 (equiangular reduction); ``derivations/equiangular.md``.
+    """
+    return float(_lambdified("rate", kind)(beta))
+
+
+def rho_beta0(t, n: int, rho0: float):
+    r""":math:`\rho(t) = (Ke^{2t}-1)/(Ke^{2t}+n-1)`, :math:`K=(1+(n-1)\rho_0)/(1-\rho_0)` (β = 0): the package's
+    stated closed form (:func:`attnflow.symbolic.equiangular.closed_form_beta0`, lambdified).
+
+    References
+    ----------
+    arXiv:2512.01868 (equiangular reduction); ``derivations/equiangular.md``.
+    """
+    return _lambdified("beta0")(np.asarray(t, dtype=float), n, rho0)
 
 
 def hitting_F(s: float, n: int, beta: float) -> float:
-    r"""The antiderivative :math:`F` of :math:`1/\dot\rho_{SA}` (arXiv:2512.01868):
+    r"""The antiderivative :math:`F` of :math:`1/\dot\rho_{SA}`, the package's stated expression
+    (:func:`attnflow.symbolic.equiangular.hitting_time_antiderivative`, lambdified, ``Ei`` = ``scipy.special.expi``):
 
     .. math:: F(s) = \tfrac{1}{2n}\bigl[-(n-1)\log(1-s) + (n-1)\log(1+(n-1)s) - \mathrm{Ei}(\beta(1-s))
               + e^{\beta n/(n-1)}\,\mathrm{Ei}\bigl(-\beta\tfrac{1+(n-1)s}{n-1}\bigr)\bigr].
@@ -88,6 +137,41 @@ def hitting_F(s: float, n: int, beta: float) -> float:
     ----------
     arXiv:2512.01868 (equiangular reduction); ``derivations/equiangular.md``.
     """
+    return _stated(_hitting_F_stable, "hitting", "", s, n, beta)
+
+
+def _stated(stable, name: str, kind: str, *args) -> float:
+    """The stated expression ``name`` (lambdified) at ``args``; where float64 cannot evaluate it as
+    written (an overflow, or inf - inf at extreme beta), the same expression rearranged to avoid the
+    overflow (``stable``), which returns honest +-inf or 0 where the value is beyond float64."""
+    try:
+        v = float(_lambdified(name, kind)(*args))
+    except (OverflowError, ZeroDivisionError, ValueError):
+        v = math.nan
+    return v if math.isfinite(v) else stable(*args)
+
+
+def _rho_dot_sa_stable(rho: float, n: int, beta: float) -> float:
+    # the same expression divided through by e^{beta} (or e^{beta rho}): no overflow at any beta
+    x = beta * (rho - 1.0)
+    if x > 0.0:  # beta < 0: divide through by e^x (no overflow); the limit is 2(1-rho)((n-1)rho+1)/(n-1)
+        e = math.exp(-x)
+        return 2.0 * (1.0 - rho) * ((n - 1) * rho + 1.0) / (e + (n - 1))
+    e = math.exp(x)
+    return 2.0 * e * (1.0 - rho) * ((n - 1) * rho + 1.0) / (1.0 + (n - 1) * e)
+
+
+def _rho_dot_usa_stable(rho: float, n: int, beta: float) -> float:
+    # the same expression in logs: e^{beta rho} beyond float64 is an honest +-inf
+    f = 2.0 / n * (1.0 - rho) * ((n - 1) * rho + 1.0)
+    if f == 0.0:
+        return 0.0
+    x = beta * rho + math.log(abs(f))  # e^{beta rho} beyond float64 (beta rho > 709): an honest +-inf
+    return math.copysign(math.exp(x) if x < 709.0 else math.inf, f)
+
+
+def _hitting_F_stable(s: float, n: int, beta: float) -> float:
+    # the same expression with e^{-y} Ei(y) and e^{x} Ei(-x) scaled (asymptotic series beyond 700)
     m = n - 1
     y = beta * (1.0 - s)  # e^{beta n/m} Ei(-x) = e^{y} e^{x} Ei(-x), x = beta (1 + m s)/m = beta n/m - y
     x = beta * (1.0 + m * s) / m

@@ -13,18 +13,30 @@ arXiv:2510.05554, arXiv:2512.01868; ``derivations/long_context.md``.
 
 from __future__ import annotations
 
-import math
+import functools
 
 import numpy as np
+import sympy as sp
 
 from attnflow.numerics._reference import softmax_attention
+from attnflow.symbolic import long_context as LC
 from attnflow.properties.strategies import random_orthogonal
 
 __all__ = ["finite_n_overlap", "explicit_overlaps", "stated_limit", "overlap_expression"]
 
 
+@functools.lru_cache(maxsize=None)
+def _stated_overlap():
+    n, beta, rho = sp.symbols("n beta rho", positive=True)
+    return sp.lambdify((n, beta, rho), LC.output_cosine_stated(n_=n, beta_=beta, rho_=rho), "math")
+
+
 def finite_n_overlap(n: int, rho: float, beta: float) -> float:
-    r"""Finite-n output overlap :math:`\langle\theta_i,\theta_j\rangle` (``derivations/long_context.md``) (see module docstring).
+    r"""Finite-n output overlap :math:`\langle\theta_i,\theta_j\rangle`: the package's stated expression
+    (:func:`attnflow.symbolic.long_context.output_cosine_stated`, lambdified), :math:`r=e^{\beta(1-\rho)}`,
+    :math:`a=1+(n-1)\rho`:
+
+    .. math:: \langle\theta_i,\theta_j\rangle = \frac{(r-1)^2\rho + (2(r-1)+n)a}{(r-1)^2 + (2(r-1)+n)a}.
 
     Valid while :math:`\beta(1-\rho) < 350` (so that :math:`r^2` is a finite float).
 
@@ -32,11 +44,7 @@ def finite_n_overlap(n: int, rho: float, beta: float) -> float:
     ----------
     arXiv:2512.01868, arXiv:2510.05554; ``derivations/long_context.md``.
     """
-    a = 1.0 + (n - 1) * rho
-    r = math.exp(beta * (1.0 - rho))
-    num = (r - 1.0) ** 2 * rho + (2.0 * (r - 1.0) + n) * a
-    den = (r - 1.0) ** 2 + (2.0 * (r - 1.0) + n) * a
-    return num / den
+    return float(_stated_overlap()(n, beta, rho))
 
 
 def explicit_overlaps(n: int, rho: float, beta: float, d: int, seed: int) -> np.ndarray:
@@ -63,25 +71,13 @@ def stated_limit(gamma, rho):
     .. math:: \lim_{n\to\infty}\langle\theta_i,\theta_j\rangle = 1\ (\gamma<\tfrac1{1-\rho}),\quad
               \tfrac{4\rho}{1+3\rho}\ (\gamma=\tfrac1{1-\rho}),\quad \rho\ (\gamma>\tfrac1{1-\rho}).
 
-    Uses :func:`attnflow.symbolic.long_context.long_context_limit` when that module is present.
+    The package's statement :func:`attnflow.symbolic.long_context.long_context_limit`.
 
     References
     ----------
     arXiv:2510.05554, arXiv:2512.01868; ``derivations/long_context.md``.
     """
-    import sympy as sp
-
-    try:
-        from attnflow.symbolic.long_context import long_context_limit
-
-        return sp.nsimplify(long_context_limit(gamma, rho))
-    except ImportError:  # pragma: no cover - symbolic topic not installed
-        k = sp.nsimplify(gamma) * (1 - sp.nsimplify(rho))
-        if k < 1:
-            return sp.Integer(1)
-        if k == 1:
-            return 4 * sp.nsimplify(rho) / (1 + 3 * sp.nsimplify(rho))
-        return sp.nsimplify(rho)
+    return sp.nsimplify(LC.long_context_limit(gamma, rho))
 
 
 def overlap_expression(n, beta, rho):
@@ -89,19 +85,10 @@ def overlap_expression(n, beta, rho):
 
     .. math:: \langle\theta_i,\theta_j\rangle = \frac{(r-1)^2\rho + (2(r-1)+n)a}{(r-1)^2 + (2(r-1)+n)a}.
 
-    Uses :func:`attnflow.symbolic.long_context.output_cosine_stated` when present.
+    The package's statement :func:`attnflow.symbolic.long_context.output_cosine_stated`.
 
     References
     ----------
     arXiv:2510.05554, arXiv:2512.01868; ``derivations/long_context.md``.
     """
-    import sympy as sp
-
-    try:
-        from attnflow.symbolic.long_context import output_cosine_stated
-
-        return output_cosine_stated(n_=n, beta_=beta, rho_=rho)
-    except ImportError:  # pragma: no cover
-        r = sp.exp(beta * (1 - rho))
-        a = 1 + (n - 1) * rho
-        return ((r - 1) ** 2 * rho + (2 * (r - 1) + n) * a) / ((r - 1) ** 2 + (2 * (r - 1) + n) * a)
+    return LC.output_cosine_stated(n_=n, beta_=beta, rho_=rho)

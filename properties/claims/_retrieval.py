@@ -10,15 +10,17 @@ arXiv 2605.09213 (kinetic theory of causal attention and lost in the middle);
 
 from __future__ import annotations
 
+import functools
 import math
 
 import mpmath
 import numpy as np
+import sympy as sp
 
 from attnflow.numerics.retrieval._particles import mode_correlation_mc
 
 __all__ = [
-    "graphon",
+    "graphon_stated",
     "g_mp",
     "TREND_N",
     "error_trend",
@@ -28,21 +30,36 @@ __all__ = [
 ]
 
 
-def graphon(sigma: float, sp: float, lam: float) -> float:
-    r"""The ALiBi graphon of arXiv 2605.09213, written independently of the toolkit.
+@functools.lru_cache(maxsize=None)
+def _graphon_stated(lam_zero: bool):
+    from sympy.codegen.rewriting import expm1_opt, optimize
 
-    .. math:: k_\lambda(\sigma,\sigma') = \frac{\lambda e^{-\lambda(\sigma-\sigma')}}{1-e^{-\lambda\sigma}}
-              \mathbf 1\{\sigma'<\sigma\},\qquad k_0(\sigma,\sigma') = \sigma^{-1}\mathbf 1\{\sigma'<\sigma\}
+    from attnflow.symbolic import retrieval as SR
+
+    x, xp = sp.symbols("x x_p", positive=True)
+    if lam_zero:
+        return sp.lambdify((x, xp), SR.graphon0(x, xp), "math")
+    lam = sp.Symbol("lambda", positive=True)
+    # 1 - e^{-lam x} rewritten through expm1 (no cancellation for small lam)
+    return sp.lambdify((x, xp, lam), optimize(SR.graphon(x, xp, lam), [expm1_opt]), "math")
+
+
+def graphon_stated(lam: float):
+    r"""The package's ALiBi graphon :func:`attnflow.symbolic.retrieval.graphon` (``graphon0`` at
+    :math:`\lambda = 0`), lambdified: ``k(sigma, sigma')`` for :math:`\sigma' < \sigma`, 0 otherwise.
+
+    .. math:: k_\lambda(\sigma,\sigma') = \frac{\lambda e^{-\lambda(\sigma-\sigma')}}{1-e^{-\lambda\sigma}},\qquad
+              k_0(\sigma,\sigma') = \sigma^{-1}.
 
     References
     ----------
-    arXiv 2605.09213 (ALiBi position graphon of the kinetic limit).
+    arXiv 2605.09213 (ALiBi position graphon of the kinetic limit); ``derivations/retrieval.md``.
     """
-    if sp >= sigma:
-        return 0.0
     if lam == 0.0:
-        return 1.0 / sigma
-    return lam * math.exp(-lam * (sigma - sp)) / (-math.expm1(-lam * sigma))
+        f0 = _graphon_stated(True)
+        return lambda sigma, sp_: float(f0(sigma, sp_)) if sp_ < sigma else 0.0
+    f = _graphon_stated(False)
+    return lambda sigma, sp_: float(f(sigma, sp_, lam)) if sp_ < sigma else 0.0
 
 
 def g_mp(lam, a, t, s0):

@@ -20,7 +20,6 @@ Right-hand sides and closed forms: :mod:`attnflow.properties.claims._equiangular
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 from hypothesis import strategies as st
@@ -33,10 +32,13 @@ from attnflow.numerics import single_thread
 from attnflow.properties.claims._clustering import integrate_until
 from attnflow.properties.claims._equiangular import (
     bound_constants,
+    consensus_rate,
+    eps_dot_sa,
     equiangular_ode,
     hitting_F,
     pair_eps,
     rho_beta0,
+    rho_dot_oracle,
     rho_dot_sa,
     rho_dot_usa,
 )
@@ -152,9 +154,8 @@ def bound(ex):
     n, beta, rho0 = ex["n"], ex["beta"], ex["rho0"]
     c, lam = bound_constants(n, beta, rho0)
 
-    def eps_dot(t, y):  # eps = 1 - rho: d eps/dt = -2 eps (n - (n-1) eps) / (e^{beta eps} + n - 1)
-        e = y[0]
-        return [-2.0 * e * (n - (n - 1) * e) / (math.exp(beta * e) + n - 1)]
+    def eps_dot(t, y):  # eps = 1 - rho: the stated SA ODE with rho = 1 - eps (symbolic.equiangular)
+        return [eps_dot_sa(y[0], n, beta)]
 
     ts = np.linspace(0.0, 20.0, 200)
     sol = solve_ivp(eps_dot, (0.0, 20.0), [1.0 - rho0], method="DOP853", t_eval=ts, rtol=1e-12, atol=1e-300)
@@ -214,6 +215,16 @@ def _invariance_examples(draw):
 def invariance(ex):
     model, n, d, beta, rho0 = ex["model"], ex["n"], ex["d"], ex["beta"], ex["rho0"]
     x0 = equiangular(n, d, rho0, seed=ex["seed"])
+    # at t = 0: the particles' d<x_0, x_1>/dt (numba kernel) = the stated rho-ODE = the one the SymPy oracle
+    # derives from the particle field (symbolic.equiangular.rho_dot_derived)
+    v0 = velocity(x0, model=model, beta=beta)
+    rd_particles = float(v0[0] @ x0[1] + x0[0] @ v0[1])
+    kind = model.upper()
+    rd_stated = {"SA": rho_dot_sa, "USA": rho_dot_usa}[kind](rho0, n, beta)
+    rd_oracle = rho_dot_oracle(kind, rho0, n, beta)
+    scale = max(1.0, abs(rd_stated))
+    require(abs(rd_particles - rd_stated) <= INV_TOL * scale and abs(rd_oracle - rd_stated) <= INV_TOL * scale,
+            f"rho-dot at t = 0: particles {rd_particles:.15g}, stated {rd_stated:.15g}, SymPy oracle {rd_oracle:.15g}")
     sol = equiangular_ode(model, n, beta, rho0, stop_eps=INV_STOP)
     horizon = float(sol.t_events[0][0]) if sol.t_events and len(sol.t_events[0]) else float(sol.t[-1])
     with single_thread():
@@ -267,7 +278,7 @@ def _equiangular_rate(model: str, ex: dict) -> Measurement:
     if sel.sum() < 5:
         raise RuntimeError(f"only {int(sel.sum())} saved states in the fitting window")
     fitted = fit_exponential_rate(times[sel], eps[sel])
-    theory = 2.0 * time_scale(model, beta)
+    theory = consensus_rate(model.upper(), beta)  # the stated rate (symbolic.equiangular), not the declaration
     m = rate_measurement(fitted, theory, side="=", rtol=RATE_RTOL_FIT)
     return Measurement(value=abs(m.value), fitted=fitted, theory=theory, extra={"fitted / theory": fitted / theory})
 

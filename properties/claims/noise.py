@@ -217,3 +217,74 @@ def odd_collapse(ex):
             f"{100 * res['antipodal_pairs']:.0f}% of token pairs nearly antipodal; lambda_bar(tanh) = "
             f"{res['lambda_bar']:.3f} > 0")
     return Measurement(value=res["ratio"], extra={"antipodal pair fraction": res["antipodal_pairs"]})
+
+
+@claim(
+    id="noise.drift",
+    title="the drift of the noisy sphere dynamics (attention_drift, NumPy and numba backends) is the projected "
+    "SA / USA field of the NumPy reference",
+    source="arXiv:2604.26898 (noisy attention dynamics on the sphere); fields: arXiv:2312.10794 (SA), "
+    "arXiv:2512.01868 (USA)",
+    latex=r"f_i=P_{x_i}\frac1n\sum_j e^{\beta\langle x_i,x_j\rangle}x_j\ (\text{USA}),\quad "
+    r"P_{x_i}\frac{\sum_j e^{\beta\langle x_i,x_j\rangle}x_j}{\sum_k e^{\beta\langle x_i,x_k\rangle}}\ (\text{SA})",
+    hypotheses=st.fixed_dictionaries({"n": st.integers(2, 12), "d": st.integers(2, 5),
+                                      "beta": st.floats(-4.0, 8.0, allow_nan=False), "seed": seeds()}),
+    expect="holds",
+    tolerance="max |P drift - reference| <= 1e-10 max(1, max |reference|): sums of n <= 12 terms of size "
+    "<= e^{|beta|} <= 3e3, equal up to summation order and the shift (~1e-13 relative)",
+    measure="max |drift - reference| / scale",
+)
+def drift(ex):
+    from attnflow.numerics._reference import project, velocity_ref
+    from attnflow.numerics.noise import attention_drift
+
+    rng = np.random.default_rng(ex["seed"])
+    x = rng.standard_normal((ex["n"], ex["d"]))
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    worst = 0.0
+    for model in ("usa", "sa"):
+        ref = velocity_ref(x, model, ex["beta"])
+        scale = max(1.0, float(np.max(np.abs(ref))))
+        for backend in ("numpy", "numba"):
+            v = project(x, np.asarray(attention_drift(ex["beta"], model, backend=backend)(0.0, x)))
+            err = float(np.max(np.abs(v - ref))) / scale
+            require(err <= 1e-10, f"{model} drift ({backend} backend) differs from the reference by {err:.3e}")
+            worst = max(worst, err)
+    return worst
+
+
+@claim(
+    id="noise.layer",
+    title="one deep-wide layer with common noise is LN(Y + sqrt(h) G(Y)), Y = LN(X + h Attn(X)), as its "
+    "equation states (noise increment sqrt(h), attention step h)",
+    source="arXiv:2604.26898 (deep-wide Transformer with random MLP layers; noise-driven synchronisation)",
+    latex=r"Y=\mathrm{LN}(X+h\,\mathrm{Attn}(X)),\quad X'=\mathrm{LN}(Y+\sqrt h\,G(Y)),\quad "
+    r"G(y)=m^{-1/2}W\sigma(Uy/\sqrt d+b_U)+b_W",
+    hypotheses=st.fixed_dictionaries({"n": st.integers(2, 10), "d": st.integers(2, 5), "m": st.integers(1, 32),
+                                      "h": st.floats(1e-3, 0.5), "beta": st.floats(0.0, 4.0), "seed": seeds()}),
+    expect="holds",
+    tolerance="max |layer - equation| <= 1e-12: the same float64 operations up to summation order (~1e-15); "
+    "the equation is evaluated from the NumPy reference attention (attnflow.numerics._reference)",
+    measure="max |layer - equation|",
+)
+def layer(ex):
+    from attnflow.numerics._reference import softmax_attention
+    from attnflow.numerics.noise import deep_wide_step, draw_layer_weights
+
+    rng = np.random.default_rng(ex["seed"])
+    n, d, m, h = ex["n"], ex["d"], ex["m"], ex["h"]
+    x = rng.standard_normal((n, d))
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    w = draw_layer_weights(1, m, d, 0.5, 0.5, seed=ex["seed"])
+    U, bU, W, bW = (a[0] for a in w)
+    got = deep_wide_step(x, type(w)(U, bU, W, bW), h=h, beta=ex["beta"])
+
+    def ln(v):
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    y = ln(x + h * softmax_attention(x, ex["beta"])[0])
+    g = np.maximum(y @ U.T / math.sqrt(d) + bU, 0.0) @ W.T / math.sqrt(m) + bW
+    want = ln(y + math.sqrt(h) * g)
+    err = float(np.max(np.abs(got - want)))
+    require(err <= 1e-12, f"deep-wide layer differs from its equation by {err:.3e}")
+    return err

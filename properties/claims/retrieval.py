@@ -19,8 +19,9 @@ from hypothesis import strategies as st
 from scipy import integrate
 
 from attnflow.numerics import retrieval as R
+from attnflow.numerics.retrieval._closed import position_weight
 from attnflow.numerics.retrieval._particles import _wrapped_score
-from attnflow.properties.claims._retrieval import TREND_N, error_trend, fused_vs_public_api, g_mp, graphon
+from attnflow.properties.claims._retrieval import TREND_N, error_trend, fused_vs_public_api, g_mp, graphon_stated
 from attnflow.properties.registry import Measurement, claim, require
 from attnflow.properties.strategies import seeds
 
@@ -36,22 +37,32 @@ def _f(lo, hi):
 
 @claim(
     id="retrieval.graphon.normalised",
-    title="the ALiBi graphon is a probability kernel in its second argument",
+    title="the ALiBi graphon is a probability kernel in its second argument (the package's graphon: "
+    "symbolic.retrieval.graphon and the numerics' position weight p = k_lam(1, .))",
     source=_SRC + " (ALiBi position graphon); derivations/retrieval.md",
     latex=r"\int_0^\sigma k_\lambda(\sigma,\sigma')\,d\sigma' = 1",
     hypotheses=st.fixed_dictionaries({"lam": st.one_of(st.just(0.0), _f(0.0, 20.0)), "sigma": _f(1e-4, 1.0)}),
     expect="holds",
     tolerance="|quad - 1| <= 1e-12: adaptive Gauss-Kronrod (epsabs 1e-14) of a smooth exponential; "
-    "the integrand is summed in float64 with O(eps) rounding per node",
+    "the integrand is summed in float64 with O(eps) rounding per node; the numerics' p(s) equals the "
+    "symbolic k_lam(1, s) to 1e-12 relative (two float64 evaluations of one formula)",
     measure="max |int k - 1|",
 )
 def graphon_normalised(ex):
     lam, sigma = ex["lam"], ex["sigma"]
+    k = graphon_stated(lam)  # symbolic.retrieval.graphon (graphon0 at lam = 0), lambdified
     with warnings.catch_warnings():  # quad warns that it cannot reach 1e-14 "exactly": the check measures it
         warnings.simplefilter("ignore", integrate.IntegrationWarning)
-        val, _ = integrate.quad(lambda x: graphon(sigma, x, lam), 0.0, sigma, epsabs=1e-14, epsrel=1e-14, limit=200)
-    err = abs(val - 1.0)
-    require(err <= 1e-12, f"int_0^sigma k_lam(sigma, .) = {val!r} (lam = {lam}, sigma = {sigma})")
+        val, _ = integrate.quad(lambda x: k(sigma, x), 0.0, sigma, epsabs=1e-14, epsrel=1e-14, limit=200)
+        pval, _ = integrate.quad(lambda x: float(position_weight(x, lam)), 0.0, 1.0, epsabs=1e-14, epsrel=1e-14,
+                                 limit=200)
+    err = max(abs(val - 1.0), abs(pval - 1.0))
+    require(err <= 1e-12, f"int_0^sigma k_lam(sigma, .) = {val!r}, int_0^1 p = {pval!r} (lam = {lam}, sigma = {sigma})")
+    s = np.linspace(0.0, 1.0, 9)[:-1]
+    p_num = np.asarray(position_weight(s, lam), dtype=float)
+    p_sym = np.array([k(1.0, x) for x in s])
+    dev = float(np.max(np.abs(p_num - p_sym) / np.abs(p_sym)))
+    require(dev <= 1e-12, f"numerics position weight p(s) differs from the symbolic k_lam(1, s) by {dev:.3e} relative")
     return err
 
 

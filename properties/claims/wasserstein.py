@@ -82,14 +82,15 @@ def _dirac_examples(draw):
 
 @claim(
     id="wasserstein.dirac",
-    title="W2^2(mu, delta_x) = 2(1 - <m_mu, x>) on the sphere (chordal): assignment and POT vs the formula",
+    title="W2^2(mu, delta_x) = 2(1 - <m_mu, x>) on the sphere (chordal): POT, scipy assignment and wasserstein (emd, dirac, assignment) vs the formula; geodesic W1 to a Dirac = sum a_i arccos<y_i, x>",
     source="arXiv:2504.14697 as restated in arXiv:2512.01868; chordal identity "
     "W2^2(mu, delta_x) = 2(1 - <m_mu, x>) derived here",
     latex=r"W_2^2(\mu,\delta_x)=\int|y-x|^2d\mu(y)=2\bigl(1-\langle m_\mu,x\rangle\bigr),\quad m_\mu=\int y\,d\mu",
     hypotheses=_dirac_examples(),
     expect="holds",
     tolerance="|solver - formula| <= 1e-12 (1 + formula): both sides are sums of n <= 60 O(1) terms "
-    "(~1e-15 each); the network simplex and the assignment are exact LP solvers",
+    "(~1e-15 each); the network simplex and the assignment are exact LP solvers; the geodesic check uses "
+    "arccos only when every |<y_i, x>| < 0.99 (condition number <= 7)",
     measure="max |W2^2 (solvers) - 2(1 - <m, x>)|",
 )
 def dirac(ex):
@@ -106,12 +107,22 @@ def dirac(ex):
     cmat = np.sum((y - x) ** 2, axis=1)[:, None]
     pot = float(ot.emd2(a, np.ones(1), cmat))  # POT's network simplex, W2^2 directly
     ours = wasserstein(y, x[None, :], a=a, method="emd") ** 2
-    errs = {"POT emd2": abs(pot - formula), "wasserstein(emd)": abs(ours - formula)}
+    closed = wasserstein(y, x[None, :], a=a, method="dirac") ** 2  # the package's Dirac closed form
+    errs = {"POT emd2": abs(pot - formula), "wasserstein(emd)": abs(ours - formula),
+            "wasserstein(dirac)": abs(closed - formula)}
+    # geodesic ground cost: W1(mu, delta_x) = sum_i a_i arccos<y_i, x> (well conditioned away from 0, pi)
+    cosines = np.clip(y @ x, -1.0, 1.0)
+    if np.all(np.abs(cosines) < 0.99):
+        geo = float(a @ np.arccos(cosines))
+        errs["wasserstein(geodesic, p = 1)"] = abs(wasserstein(y, x[None, :], a=a, p=1, metric="geodesic") - geo)
     if not ex["weighted"]:
-        # the Dirac as n equal atoms: an n x n assignment problem (scipy, independent of POT)
+        # the Dirac as n equal atoms: an n x n assignment problem (scipy, independent of POT), and the
+        # package's assignment route on the same problem
         c = np.sum((y[:, None, :] - x[None, None, :]) ** 2, axis=2) * np.ones((1, n))
         r, cidx = linear_sum_assignment(c)
         errs["assignment"] = abs(float(c[r, cidx].sum()) / n - formula)
+        atoms = np.repeat(x[None, :], n, axis=0)
+        errs["wasserstein(assignment)"] = abs(wasserstein(y, atoms, method="assignment") ** 2 - formula)
     worst = max(errs.values())
     require(worst <= 1e-12 * (1.0 + formula),
             "; ".join(f"{k}: |diff| = {v:.3e}" for k, v in errs.items()) + f" (formula {formula:.15g})")

@@ -31,5 +31,6 @@ arXiv 2312.10794 (interaction energy, gradient-flow structure of SA, hemisphere 
 """
 
 from attnflow.symbolic.energy._results import TOPIC, results
+from attnflow.symbolic.energy._uniform import beta, d, uniform_energy_closed_form
 
-__all__ = ["results", "TOPIC"]
+__all__ = ["results", "TOPIC", "uniform_energy_closed_form", "d", "beta"]

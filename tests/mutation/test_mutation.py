@@ -1,0 +1,132 @@
+"""The mutation harness: catalogue drift, the private copy (the user's tree is untouched, the copy is
+what a subprocess imports), the CLI's argument errors, and (slow) mutants killed end to end."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from attnflow import mutation
+from attnflow.commands import mutate as mutate_cmd
+from attnflow.mutation import _sandbox
+from attnflow.mutation._report import report_dict
+from attnflow.mutation._run import Baseline, MutantRun
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _tree_digest(root: Path) -> dict[str, str]:
+    out = {}
+    for folder, _ in _sandbox.package_dirs(root):
+        for p in sorted((root / folder).rglob("*.py")):
+            out[str(p.relative_to(root))] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+def test_every_mutant_applies_exactly_once():
+    for m in mutation.CATALOGUE:
+        mutation.check_mutant(m, ROOT)  # raises CatalogueDrift otherwise
+    ids = [m.id for m in mutation.CATALOGUE]
+    assert len(ids) == len(set(ids))
+    assert mutation.QUICK and set(mutation.QUICK) <= set(ids)
+
+
+def test_drift_is_an_error_naming_the_mutant():
+    m = mutation.CATALOGUE[0]
+    missing = dataclasses.replace(m, original="this text is nowhere in the file")
+    with pytest.raises(mutation.CatalogueDrift, match=f"mutant {m.id}: original text .* occurs 0 times"):
+        mutation.check_mutant(missing, ROOT)
+    twice = mutation.Mutant("twice", "numerics/_generated/sa.py", "out[i, k] = -XA*x[i, k] + acc[k]", "x",
+                            "occurs in the parallel kernel and its serial twin", ("energy",))
+    with pytest.raises(mutation.CatalogueDrift, match="occurs 2 times"):
+        mutation.check_mutant(twice, ROOT)
+    with pytest.raises(mutation.CatalogueDrift, match="does not exist"):
+        mutation.check_mutant(dataclasses.replace(m, file="numerics/no_such_file.py"), ROOT)
+
+
+def test_mutant_fields_are_validated():
+    with pytest.raises(ValueError, match="expect"):
+        mutation.Mutant("a-b", "numerics/x.py", "a", "b", "d", ())
+    with pytest.raises(ValueError, match="kebab"):
+        mutation.Mutant("A_B", "numerics/x.py", "a", "b", "d", ("energy",))
+    with pytest.raises(ValueError, match="unknown id"):
+        mutation.catalogue("full", ["no-such-mutant"])
+
+
+def test_copy_is_mutated_and_imported_and_the_users_tree_is_untouched(tmp_path):
+    before = _tree_digest(ROOT)
+    pairs = _sandbox.package_dirs(ROOT)
+    src = mutation.make_copy(ROOT, tmp_path)
+    version = mutation.Mutant("version", "attnflow/_version.py", '__version__ = "', '__version__ = "9.9.9+mutant',
+                              "a visible change", ("energy",))
+    mutated = mutation.apply_mutant(version, tmp_path, pairs)
+    assert mutated == tmp_path / "src/attnflow/_version.py"
+    assert (tmp_path / "src/attnflow/symbolic/equiangular.py").is_file()  # package-dir layout
+    proc = subprocess.run([sys.executable, "-c", _sandbox.BOOT, str(src), "--version"], cwd=tmp_path,
+                          env=_sandbox.subprocess_env(tmp_path), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "9.9.9+mutant" in proc.stdout  # the mutated copy is what ran
+    assert _tree_digest(ROOT) == before  # the user's files are untouched
+
+
+def test_report_attributes_kills_and_lists_claims_without_kill():
+    a = mutation.CATALOGUE[0]
+    b = mutation.CATALOGUE[1]
+    runs = [MutantRun(a, "killed", "claims", killed_by=["energy.dissipation.sa"],
+                      claims=["energy.dissipation.sa", "energy.monotone.sa"]),
+            MutantRun(b, "survived", claims=["kernel.large_beta", "cluster.wendel"])]
+    rep = report_dict(runs, Baseline(["spectral.consensus"], [], {}, 0.0), "quick", 0)
+    assert rep["kill_rate"] == 0.5 and rep["killed"] == 1 and rep["survived"] == 1
+    assert rep["claims"]["energy.dissipation.sa"] == [a.id]
+    # wendel checks an external fact; spectral.consensus was not run but is registered
+    assert rep["claims_without_kill"] == ["energy.monotone.sa", "kernel.large_beta", "spectral.consensus"]
+    text = mutation.format_table(rep)
+    assert "survivors: " + b.id in text and "kill rate 50.0%" in text
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["mutate", "--report", "out.txt"], "--report: 'out.txt' must end in .json"),
+    (["mutate", "--mutant", "nope"], "--mutant: unknown id"),
+])
+def test_cli_errors_name_the_option(argv, match, capsys):
+    from attnflow.cli import main
+
+    assert main(argv) == 2
+    assert match in capsys.readouterr().err
+
+
+def test_cli_lists_the_catalogue(capsys):
+    from attnflow.cli import main
+
+    assert main(["mutate", "--list", "--profile", "full"]) == 0
+    out = capsys.readouterr().out
+    assert all(m.id in out for m in mutation.CATALOGUE)
+
+
+def test_declaration_mutants_target_model_claims():
+    ms = mutation.declaration_mutants("sa", "symbolic/models/builtin/sa.py",
+                                      energy="    energy=sp.exp(beta * s) / beta,")
+    assert {m.expect for m in ms} == {("model.sa.*",)}
+    for m in ms:
+        mutation.check_mutant(m, ROOT)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mutant_id", ["uniform-energy-factor", "equiangular-stated-rho-dot", "retrieval-graphon",
+                                       "qkv-swap-qk", "sa-serial-no-online-max", "rk4-weight", "rk4-stage",
+                                       "oracle-projection", "long-context-stated", "wasserstein-assignment-mean"])
+def test_the_new_and_fixed_claims_kill_their_mutant(mutant_id, tmp_path):
+    def caches():  # the user's numba and bytecode caches: names and modification times
+        return {str(p): p.stat().st_mtime_ns for p in ROOT.glob("numerics/**/__pycache__/*")}
+
+    before, sources = caches(), _tree_digest(ROOT)
+    runs, baseline = mutation.run_mutants(mutation.catalogue("full", [mutant_id]), ROOT, workdir=tmp_path)
+    assert caches() == before and _tree_digest(ROOT) == sources  # compiled and mutated in the copy only
+    assert not baseline.not_ok
+    assert runs[0].status == "killed", runs[0].detail
+    assert runs[0].how == "claims" and runs[0].killed_by
