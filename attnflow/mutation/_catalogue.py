@@ -145,7 +145,7 @@ CATALOGUE: tuple[Mutant, ...] = (
        "    weight=sp.exp(beta * s),", "    weight=sp.exp(beta * s / 2),",
        "SA declaration: score scaled by beta/2", ["energy.dissipation.sa", "equiangular.*"]),
     _m("decl-usa-softmax", _DECL + "usa.py",
-       '    normalization="mean",', '    normalization="softmax",',
+       '    weight=sp.exp(beta * s),\n    normalization="mean",', '    weight=sp.exp(beta * s),\n    normalization="softmax",',
        "USA declaration: mean normalisation replaced by softmax", ["energy.dissipation.usa", "equiangular.*"]),
     _m("decl-qkv-value-transposed", _DECL + "qkv.py",
        '    value="V",', '    value="K",',
