@@ -266,7 +266,8 @@ def profile_and_derivatives(s, t, *, beta, lam, M, modes, order=0):
     with np.errstate(divide="ignore"):
         log_c = np.log(t_b[..., None]) + log_fourier_rates(beta, modes)
     Yb = Y[..., None]
-    lw = np.log(w)
+    with np.errstate(divide="ignore"):
+        lw = np.log(w)  # a mode of zero weight contributes e^{-inf} = 0
 
     def weighted(nu):  # p(s) sum_n w_n phi_nu(c_n, Y(s))
         with np.errstate(over="ignore"):
