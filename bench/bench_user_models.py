@@ -38,9 +38,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def numpy_route(decl, beta: float, params: dict):
     """A NumPy evaluation of a sphere declaration with the tangent-projection output."""
-    from attnflow.models import TANGENT, beta as B, s as S
+    from attnflow.models import XA, A, X, beta as B, s as S
 
-    if decl.manifold != "sphere" or sp.simplify(decl.output - TANGENT) != 0 or decl.heads or decl.perceptron \
+    if decl.manifold != "sphere" or sp.expand(decl.output - (A - XA * X)) != 0 or decl.heads or decl.perceptron \
             or decl.readout:
         return None
     reals = decl.real_params
