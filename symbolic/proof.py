@@ -295,12 +295,14 @@ def _deadline(seconds: float) -> Iterator[object | None]:
 
     def handler(signum, frame):
         if armed[0]:
-            armed[0] = False
             raise _StepTimeout(token)
 
     t0 = time.monotonic()
     signal.signal(signal.SIGALRM, handler)
-    signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3))
+    # the alarm repeats every 50 ms until the block is left: a handler that happens to run inside a
+    # finaliser (``__del__``, a gc callback) has its exception swallowed ("Exception ignored in ..."),
+    # and a one-shot alarm would then never interrupt the step
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3), 0.05)
     try:
         yield token
     finally:

@@ -154,3 +154,26 @@ def test_a_nested_proof_does_not_swallow_the_outer_steps_timeout():
 
     p = prove_zero(x + 1, domains={x: (0, 1)}, steps=(("nested", outer_step, 10**9),), step_budget=0.5, budget=0.5)
     assert p.attempts[0].outcome == "timeout" and p.status == "refuted"
+
+
+def test_a_swallowed_alarm_fires_again():
+    """A step whose first interruption is swallowed (as by a finaliser, whose exceptions Python
+    ignores) is still interrupted: the alarm repeats until the step is left."""
+    import time
+
+    from attnflow.symbolic.proof import _run_step
+
+    def stubborn(expr):
+        try:
+            while True:  # the first alarm lands here and is swallowed
+                pass
+        except BaseException:  # noqa: BLE001 - the swallowing is the point
+            pass
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 5.0:  # without a second alarm: runs to the end, 'nonzero'
+            pass
+        return expr
+
+    t0 = time.monotonic()
+    outcome, _ = _run_step(stubborn, sp.Symbol("x"), 0.2)
+    assert outcome == "timeout" and time.monotonic() - t0 < 3.0
