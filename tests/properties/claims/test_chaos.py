@@ -19,13 +19,9 @@ EXPECTED = {
 
 
 @pytest.mark.parametrize("claim_id", sorted(EXPECTED))
-def test_claim_outcome_matches_expectation(claim_id):
-    c = registry.get_claim(claim_id)
-    assert c.expect == EXPECTED[claim_id]
-    r = registry.run_claim(c, profile="quick", seed=20260101)
-    assert r.outcome != "error", r.detail
-    assert r.ok, r.detail
-    assert c.tolerance and c.source and c.statement
+def test_claim_outcome_matches_expectation(claim_id, run_claim_ok):
+    assert registry.get_claim(claim_id).expect == EXPECTED[claim_id]
+    run_claim_ok(claim_id, "quick", 20260101)
 
 
 def test_rate_claim_reports_fit_and_theory():

@@ -11,7 +11,6 @@ import math
 import numpy as np
 import pytest
 
-from attnflow.properties import registry
 from attnflow.properties.claims import _clustering, cluster
 from attnflow.properties.registry import Violation
 
@@ -20,14 +19,10 @@ CLAIMS = ["cluster.wendel", "cluster.stationary", "cluster.hemisphere.monotone",
 
 
 @pytest.mark.parametrize("claim_id", CLAIMS)
-def test_claim_meets_its_expectation_under_ci(claim_id):
-    c = registry.get_claim(claim_id)
-    r = registry.run_claim(c, profile="ci", seed=20260101)
-    assert r.outcome != "error", r.detail
-    assert r.ok, r.detail
+def test_claim_meets_its_expectation_under_ci(claim_id, run_claim_ok):
+    c, r = run_claim_ok(claim_id, "ci", 20260101)
     assert r.examples >= c.max_examples("ci")
     assert r.measurement is not None and r.measurement["n"] >= 1
-    assert c.tolerance and c.source and c.statement
 
 
 # -------------------------------------------------------------------------------- cluster.wendel

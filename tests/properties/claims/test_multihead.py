@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from attnflow.numerics import fields
-from attnflow.properties import registry
 from attnflow.properties.claims import _multihead as mhx
 
 
@@ -19,12 +18,8 @@ CLAIMS = ["multihead.total.shared", "multihead.per_head", "multihead.total.per_h
 
 
 @pytest.mark.parametrize("claim_id", CLAIMS)
-def test_claim_meets_its_expectation_under_ci(claim_id):
-    c = registry.get_claim(claim_id)
-    r = registry.run_claim(c, profile="ci", seed=20260101)
-    assert r.outcome != "error", r.detail
-    assert r.ok, r.detail
-    assert c.tolerance and c.source and c.statement
+def test_claim_meets_its_expectation_under_ci(claim_id, run_claim_ok):
+    c, r = run_claim_ok(claim_id, "ci", 20260101)
     if c.expect == "holds":
         assert r.examples >= c.max_examples("ci")
         assert r.measurement is not None and r.measurement["n"] >= c.max_examples("ci")

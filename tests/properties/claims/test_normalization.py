@@ -5,7 +5,6 @@ reference constant (a finding: 3.73495, not the quoted 3.736).
 
 import pytest
 
-from attnflow.properties import registry
 from attnflow.properties.claims import _preln
 
 
@@ -13,14 +12,10 @@ CLAIMS = ["normalization.preln_rate"]
 
 
 @pytest.mark.parametrize("claim_id", CLAIMS)
-def test_claim_meets_its_expectation_under_ci(claim_id):
-    c = registry.get_claim(claim_id)
-    r = registry.run_claim(c, profile="ci", seed=20260101)
-    assert r.outcome != "error", r.detail
-    assert r.ok, r.detail
+def test_claim_meets_its_expectation_under_ci(claim_id, run_claim_ok):
+    c, r = run_claim_ok(claim_id, "ci", 20260101)
     assert r.examples >= c.max_examples("ci")
     assert r.measurement is not None and r.measurement["n"] >= 1
-    assert c.tolerance and c.source and c.statement
 
 
 def test_preln_reduced_rhs_limits():

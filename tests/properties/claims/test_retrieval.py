@@ -24,13 +24,9 @@ def test_all_ids_of_claims_md_are_registered():
 
 
 @pytest.mark.parametrize("claim_id", CLOSED)
-def test_claim_meets_its_expectation_under_ci(claim_id):
-    c = registry.get_claim(claim_id)
-    r = registry.run_claim(c, profile="ci", seed=20260101)
-    assert r.outcome != "error", r.detail
-    assert r.ok, r.detail
+def test_claim_meets_its_expectation_under_ci(claim_id, run_claim_ok):
+    c, r = run_claim_ok(claim_id, "ci", 20260101)
     assert r.examples >= c.max_examples("ci")
-    assert c.tolerance and c.source and c.statement
 
 
 def test_statements_come_from_the_symbolic_results():
