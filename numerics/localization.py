@@ -2,9 +2,10 @@ r"""Localisation on the circle: critical points of attention energy plus a perce
 
 arXiv 2601.21366 (perceptrons and localisation; read via a transcription) states that at a
 second-order stable critical point any group of atoms within angular width :math:`1/(2\sqrt\beta)`
-carries mass :math:`\le 0.5742 + O(e^{-\beta})`.  The normalisation of the energy in the source was
-not recovered, so this module fixes a concrete, documented model and *measures*; it asserts nothing
-about the constant.
+carries mass :math:`\le 0.5742 + O(e^{-\beta})`.  This module fixes a concrete, documented model and
+*measures*; the normalisation of the constant (the repulsive sign of this model) was recovered later
+and the constant is confronted in :mod:`attnflow.numerics.localization_bound`
+(``derivations/localization.md``).
 
 Model (chosen here; the project's own circle normalisation, ``derivations/energy.md``,
 energy.circle.gradient).  ``n`` particles
