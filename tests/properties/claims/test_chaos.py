@@ -15,6 +15,7 @@ from attnflow.properties.registry import Violation
 
 EXPECTED = {
     "chaos.attention_rate": "holds",
+    "chaos.hardmax_rate": "holds",
 }
 
 
@@ -47,3 +48,34 @@ def test_chaos_check_rejects_a_slower_rate(monkeypatch):
     monkeypatch.setattr(C, "chaos_experiment", lambda seed: fake)
     with pytest.raises(Violation):
         C.attention_rate.check({"seed": 0})
+
+
+def test_hardmax_experiment_w2_is_at_most_the_coupling_and_matches_pot():
+    """W_2 of the hardmax experiment by the project's solver against POT's exact emd2 (independent), and
+    never above the synchronous coupling's RMS deviation."""
+    import ot
+
+    from attnflow.numerics.hardmax import corner_hardmax_flow, corner_meanfield_map
+    from attnflow.numerics.wasserstein import wasserstein
+
+    rng = np.random.default_rng(3)
+    x0 = rng.uniform(0.5, 1.0, size=(128, 3))
+    xn, xm = corner_hardmax_flow(x0, 0.25, 4), corner_meanfield_map(x0, 0.25, 4)
+    w = np.full(128, 1 / 128)
+    pot = float(np.sqrt(ot.emd2(w, w, ot.dist(xn, xm))))
+    assert wasserstein(xn, xm, p=2, metric="euclidean") == pytest.approx(pot, rel=1e-9)
+    assert pot <= np.sqrt(np.mean(np.sum((xn - xm) ** 2, axis=1))) + 1e-12
+
+
+def test_hardmax_check_rejects_a_rate_that_does_not_decay(monkeypatch):
+    """The check can fail: an interaction error that does not decay with n (slope 0)."""
+    from attnflow.properties.claims import _hardmax
+
+    def flat(d, seed, *a, **k):
+        r = np.random.default_rng(seed)
+        rms = 0.1 * (1 + 0.1 * r.random((24, len(_hardmax.CHAOS_HARDMAX_SIZES))))
+        return rms, np.where(np.arange(rms.shape[1]) < 3, rms * 0.9, np.nan) * np.ones_like(rms)
+
+    monkeypatch.setattr(C, "hardmax_chaos_experiment", flat)
+    with pytest.raises(Violation, match="significantly above -1/d"):
+        C.hardmax_rate.check({"seed": 0})
