@@ -93,3 +93,40 @@ def test_shrink_counterexample_drops_what_is_not_needed():
 def test_helpers_reject_bad_input():
     with pytest.raises(ValueError, match="normalization:"):
         mhx.head_energy_rates(np.eye(3), np.eye(3)[None], 1.0, "both")
+
+
+# ------------------------------------------------------------ scalar heads, equiangular tokens
+EQ_CLAIMS = ["multihead.entropy.monotone", "multihead.threshold.equiangular"]
+
+
+@pytest.mark.parametrize("claim_id", EQ_CLAIMS)
+def test_equiangular_claims_hold_under_quick(claim_id, run_claim_ok):
+    c, r = run_claim_ok(claim_id, "quick", 20260101)
+    assert c.expect == "holds" and r.outcome == "holds"
+
+
+def test_entropy_check_rejects_a_wrong_rate(monkeypatch):
+    """The check can fail: the rate with (1 + rho) in place of (1 - rho)."""
+    import sympy as sp
+
+    from attnflow.properties.claims import multihead as MH
+    from attnflow.properties.registry import Violation
+    from attnflow.symbolic import multihead_entropy as ME
+
+    real = ME.entropy_rate
+    monkeypatch.setattr(ME, "entropy_rate", lambda *a, **k: real(*a, **k) * (1 + ME.rho) / (1 - ME.rho))
+    with pytest.raises(Violation, match="derived"):
+        MH.entropy_monotone.check({"n": 4, "c": (0.8, -1.6), "rho0": 0.5, "side": 1, "factor": 1.5})
+    assert sp.Symbol  # sympy imported for the lambda's expressions
+
+
+def test_threshold_check_rejects_a_wrong_closed_form(monkeypatch):
+    """The check can fail: beta_c without the 1/rho_0 factor."""
+    from attnflow.properties.claims import multihead as MH
+    from attnflow.properties.registry import Violation
+    from attnflow.symbolic import multihead_entropy as ME
+
+    real = ME.critical_beta
+    monkeypatch.setattr(ME, "critical_beta", lambda c1, c2, r0=ME.rho0: real(c1, c2, r0) * r0)
+    with pytest.raises(Violation, match="closed form"):
+        MH.threshold_equiangular.check({"n": 4, "c": (0.8, -1.6), "rho0": 0.5, "side": 1, "factor": 1.5})
