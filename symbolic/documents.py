@@ -41,6 +41,7 @@ TOPICS: list[tuple[str, str, str]] = [
     ("retrieval", "Lost in the middle: the retrieval profile", "attnflow.symbolic.retrieval"),
     ("localization", "Localisation: the constant 0.5742 and the splitting bound", "attnflow.symbolic.localization"),
     ("multihead", "Multi-head attention: scalar heads, equiangular tokens", "attnflow.symbolic.multihead_entropy"),
+    ("chaos", "Propagation of chaos outside the transformer class: hardmax attention", "attnflow.symbolic.chaos"),
 ]
 
 #: Other generators: ``"module:function"`` returning ``{relative path: text}`` (e.g. kernels).
