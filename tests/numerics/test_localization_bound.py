@@ -52,7 +52,7 @@ def test_printed_bound_is_the_printed_decimal_and_exceeds_the_derived_one():
 def test_grid_maximiser_against_scipy_slsqp():
     from scipy.optimize import minimize
 
-    beta, a, b, N = 9.0, 0.4 * math.exp(9.0), 0.1, 64
+    beta, a, b, N = 9.0, 0.4 * math.exp(9.0), 0.1, 32
     mx = concave_maximiser(beta, a, b, grid=N, iters=20000)
     th = np.arange(N) * 2 * np.pi / N
     G = np.exp(beta * (np.cos(th[:, None] - th[None, :]) - 1))  # dense, not the FFT route
