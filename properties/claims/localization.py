@@ -78,6 +78,8 @@ def circle_mass(ex):
         cp = find_critical_point(rng.uniform(0, 2 * np.pi, n), beta, interaction=inter, a=ex["a"], b=ex["b"])
         if cp.stable:
             extra[f"{inter} beta={beta:g}: arc mass"] = cp.arc_mass
+            if inter == "repulsive":  # the splitting bound applies to the repulsive sign (C = sup|V''| = |a|)
+                extra[f"repulsive beta={beta:g}: arc mass / derived bound"] = cp.arc_mass / mass_bound(beta, abs(ex["a"]))
             extra[f"{inter} beta={beta:g}: atoms"] = float(cp.masses.size)
             masses.append(cp.arc_mass)
         else:

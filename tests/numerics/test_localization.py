@@ -137,6 +137,10 @@ def test_repulsive_flow_finds_stable_spread_configuration():
     assert cp.masses.size == 80
     assert cp.arc_mass <= 2 / 80 + 1e-12
     _check_stable_by_fd(cp, -1.0)
+    # the splitting bound of derivations/localization.md (C = |a|) holds at this stable point, far from tight
+    from attnflow.numerics.localization_bound import mass_bound, printed_mass_bound
+
+    assert cp.arc_mass <= mass_bound(32.0, 1.0) < printed_mass_bound(32.0, 1.0)
 
 
 def test_unstable_critical_point_is_flagged():
