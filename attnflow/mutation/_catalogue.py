@@ -234,6 +234,24 @@ CATALOGUE: tuple[Mutant, ...] = (
     _m("noise-common-sqrt-h", "numerics/noise/_common_noise.py",
        "    return _ln(y + np.sqrt(h) * g)", "    return _ln(y + h * g)",
        "common-noise layer: noise increment h instead of sqrt(h)", ["noise.layer", "noise.sync_energy*"]),
+    # ------------------------------------------------ localisation constant, multi-head entropy, hardmax chaos
+    _m("localization-bound-no-potential", "numerics/localization_bound.py",
+       "    return (A + math.exp(-_beta(beta)) * C) / (A + B)", "    return A / (A + B)",
+       "localisation splitting bound without the potential's e^{-beta} C term", ["localization.mass_bound"]),
+    _m("localization-b-halved", "symbolic/localization.py",
+       "B_LIMIT = sp.Rational(3, 4) * sp.exp(-sp.Rational(1, 8))",
+       "B_LIMIT = sp.Rational(3, 8) * sp.exp(-sp.Rational(1, 8))",
+       "localisation: the in-group constant B halved (the printed constant's form)", ["localization.constant"]),
+    _m("hardmax-meanfield-steps", "numerics/hardmax.py",
+       "    return s + (1.0 - h) ** k * (x - s)", "    return s + (1.0 - h) ** (k + 1) * (x - s)",
+       "hardmax mean-field map: one Euler step too many", ["chaos.hardmax_rate"]),
+    _m("multihead-entropy-rate-sign", "symbolic/multihead_entropy.py",
+       "    return beta_**2 * c_**2 * p * (1 - p) * (1 - rho_) * rhodot",
+       "    return beta_**2 * c_**2 * p * (1 - p) * (1 + rho_) * rhodot",
+       "multi-head entropy production: (1 - rho) -> (1 + rho)", ["multihead.entropy.monotone"]),
+    _m("multihead-threshold-rho0", "symbolic/multihead_entropy.py",
+       "    return sp.log(-c2 / c1) / ((c1 - c2) * rho0_)", "    return sp.log(-c2 / c1) / (c1 - c2)",
+       "multi-head critical inverse temperature without the 1/rho_0 factor", ["multihead.threshold.equiangular"]),
 )
 
 #: The quick subset (run by CI): cheap claims, one mutant per part of the pipeline.
