@@ -19,7 +19,7 @@ from attnflow.numerics.transport import representation_gap, sphere_probes
 __all__ = ["TR_EPS", "TR_T", "TR_DT", "TR_PROBES", "perturbed", "gap_experiment"]
 
 #: Perturbation sizes (largest first), horizon, RK4 step and number of probe points.
-TR_EPS = (1e-1, 1e-2, 1e-3)
+TR_EPS = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5)
 TR_T = 2.0
 TR_DT = 0.05
 TR_PROBES = 200

@@ -73,10 +73,10 @@ def pushforward(ex):
     latex=r"\sup_x|\Phi_t^\mu(x)-\Phi_t^{\nu}(x)| = O(W_2(\mu,\nu))\quad(\nu\to\mu)",
     hypotheses=_EX,
     expect="holds",
-    tolerance="log-log slope of sup-gap against W2(mu, nu) between eps = 1e-2 and 1e-3 within [0.9, 1.1] (a "
-    "Lipschitz modulus gives 1; the second-order term shifts it by O(eps)), and the "
-    "ratio at eps = 1e-3 at most twice the ratio at eps = 1e-1 (no blow-up); sup over 200 Fibonacci probes and "
-    "the atoms",
+    tolerance="log-log slope of sup-gap against W2(mu, nu) between the two smallest eps (1e-4, 1e-5) within "
+    "1 +- 0.05 (a Lipschitz modulus gives 1; the second-order term shifts it by O(ratio * eps): at beta = 4 the "
+    "ratio reaches ~30 and eps = 1e-2 is not yet linear); sup over 200 Fibonacci probes and the atoms; the "
+    "ratios at eps = 1e-1 .. 1e-5 are reported",
     measure="fitted slope of log sup-gap vs log W2 - 1",
     describe=_describe,
     examples=0.4,
@@ -86,12 +86,12 @@ def continuity(ex):
     w = np.array([r["w2_in"] for r in recs])
     g = np.array([r["sup_gap"] for r in recs])
     require(np.all(g > 0), f"sup gap is 0 for some eps ({g}): Phi^nu does not depend on nu")
-    slope = float(np.polyfit(np.log(w[1:]), np.log(g[1:]), 1)[0])  # the two smallest eps
+    slope = float(np.log(g[-1] / g[-2]) / np.log(w[-1] / w[-2]))  # the two smallest eps
     rs = g / w
-    require(0.9 <= slope <= 1.1 and rs[-1] <= 2 * rs[0],
-            f"slope {slope:.3f} of sup-gap vs W2 (ratios {', '.join(f'{r:.3g}' for r in rs)})")
+    require(abs(slope - 1.0) <= 0.05,
+            f"slope {slope:.3f} of sup-gap vs W2 at the two smallest eps (ratios {', '.join(f'{r:.3g}' for r in rs)})")
     return Measurement(value=slope - 1, fitted=slope, theory=1.0,
-                       extra={"ratio eps=1e-1": float(rs[0]), "ratio eps=1e-3": float(rs[-1])})
+                       extra={f"ratio eps={e:g}": float(r) for e, r in zip(TR_EPS, rs)})
 
 
 @claim(
@@ -124,9 +124,9 @@ def coupling_bound(ex):
           r"\lim_{\nu\to\mu}\frac{W_2(F_t\mu,F_t\nu)}{W_2(\mu,\nu)}",
     hypotheses=_EX,
     expect="explore",
-    tolerance="none (explore): both ratios at eps = 1e-3 reported; the coupling bound W2(F mu, F nu) <= sup-gap + "
+    tolerance="none (explore): both ratios at eps = 1e-5 reported; the coupling bound W2(F mu, F nu) <= sup-gap + "
     "Lip(Phi^nu) W2(mu, nu) relates them",
-    measure="ratio_F / ratio_sup at eps = 1e-3",
+    measure="ratio_F / ratio_sup at eps = 1e-5",
     describe=_describe,
     examples=0.4,
 )
