@@ -219,6 +219,25 @@ CATALOGUE: tuple[Mutant, ...] = (
        "        return 2.0 * np.arctan2(cdist(x, y, \"euclidean\"), cdist(x, -y, \"euclidean\"))",
        "        return np.arctan2(cdist(x, y, \"euclidean\"), cdist(x, -y, \"euclidean\"))",
        "geodesic distance halved", ["wasserstein.*", "interpolation.*"]),
+    # ---------------------------------------------------------------- transport (flows, representatives)
+    _m("flows-shear-bias-sign", "numerics/flows/_perceptron.py",
+       "y @ a + p.c, 0.0)[:, None] * e[None, :]", "y @ a - p.c, 0.0)[:, None] * e[None, :]",
+       "perceptron flow, shear piece in closed form: bias enters with the wrong sign", ["flows.perceptron_exact"]),
+    _m("flows-aligned-direction", "numerics/flows/_perceptron.py",
+       "z = alpha * (y @ e) + p.c", "z = alpha * (y @ e[::-1]) + p.c",
+       "perceptron flow, aligned piece: ridge read along the wrong axis (not a gradient)", ["flows.polar_factors"]),
+    _m("flows-kink-at-node", "numerics/flows/_construct.py",
+       "c=-pk, e=tuple(e)", "c=-float(s[k]), e=tuple(e)",
+       "monotone factor: slope change placed at the node instead of its current image", ["flows.kr_rate"]),
+    _m("transport-beta", "numerics/transport.py",
+       "beta=beta, model=model, dt=dt, steps=_steps(t, dt))", "beta=1.01 * beta, model=model, dt=dt, steps=_steps(t, dt))",
+       "flow-map representative: the field driven by mu at 1.01 beta", ["transport.pushforward"]),
+    _m("transport-representative-ignores-nu", "numerics/transport.py",
+       "pn, yt = flow_map(y, z,", "pn, yt = flow_map(x, z,",
+       "representation gap: the representative of nu driven by mu", ["transport.continuity"]),
+    _m("wasserstein-root", "numerics/wasserstein.py",
+       "    return max(cost, 0.0) ** (1.0 / p)", "    return max(cost, 0.0) ** (1.0 / (p + 1))",
+       "W_p returned as the (p+1)-th root of the cost", ["transport.coupling_bound"]),
     # ---------------------------------------------------------------- noise models
     _m("noise-kuramoto-strength", "numerics/noise/_kuramoto.py",
        "    noise = np.sqrt(2.0 / kappa) if np.isfinite(kappa) else 0.0",
@@ -256,6 +275,8 @@ EXTERNAL_FACTS: dict[str, str] = {
     "metastability.escape": "exploration (expect 'explore'): measures escape times, asserts no bound",
     "localization.circle_mass": "exploration (expect 'explore'): compares with the paper's 0.5742, asserts no bound",
     "lowtemp.concentration": "exploration (expect 'explore'): fitted exponent reported, no bound",
+    "flows.kr_w2_rate": "exploration (expect 'explore'): fitted L1, L2, W2 slopes reported, no bound",
+    "transport.lipschitz_ratio": "exploration (expect 'explore'): sup-gap and Lipschitz ratios reported, no bound",
 }
 
 
