@@ -111,7 +111,9 @@ def representation_gap(x, y, probes, *, beta: float, t: float, dt: float, model:
       :math:`\Phi_t^\mu(x_i)` the atoms :math:`x_i(t)` themselves so that the inequality is exact in
       floating point up to rounding (test particles started at the atoms agree with them to
       :math:`O(dt^4)`: ``pushforward_mu``, the largest such gap);
-    * ``ratio_sup`` = ``sup_gap / w2_in`` and ``ratio_F`` = ``w2_out / w2_in``.
+    * ``sup_gap_atoms`` :math:`= \max_i|\Phi_t^\mu(x_i)-\Phi_t^\nu(x_i)|` (on the support of :math:`\mu` only);
+    * ``ratio_sup`` = ``sup_gap / w2_in``, ``ratio_atoms`` = ``sup_gap_atoms / w2_in`` and
+      ``ratio_F`` = ``w2_out / w2_in``.
 
     References
     ----------
@@ -131,6 +133,7 @@ def representation_gap(x, y, probes, *, beta: float, t: float, dt: float, model:
     # Phi^mu(x_i) and Phi^nu(y_i): the probes at the positions of the atoms
     phx = pm[m - 2 * n: m - n]
     coupling = float(math.sqrt(np.mean(np.sum((xt - yt) ** 2, axis=1))))
-    return {"w2_in": w2_in, "sup_gap": sup_gap, "w2_out": w2_out, "coupling": coupling,
-            "ratio_sup": sup_gap / w2_in, "ratio_F": w2_out / w2_in,
+    gap_atoms = float(np.linalg.norm(phx - pn[m - 2 * n: m - n], axis=1).max())
+    return {"w2_in": w2_in, "sup_gap": sup_gap, "sup_gap_atoms": gap_atoms, "w2_out": w2_out, "coupling": coupling,
+            "ratio_sup": sup_gap / w2_in, "ratio_atoms": gap_atoms / w2_in, "ratio_F": w2_out / w2_in,
             "pushforward_mu": float(np.linalg.norm(phx - xt, axis=1).max())}

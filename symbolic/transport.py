@@ -18,7 +18,9 @@ Public API
 results
     the results of the ``transport`` document.
 kr_factors, kr_map, target_density
-    :math:`h`, :math:`m`; :math:`T`; the density of :math:`\nu` (SymPy expressions).
+    :math:`h`, :math:`m`; :math:`T`; the density of :math:`\nu` (SymPy expressions);
+interpolation_bound
+    :math:`M\Delta^2/8`, the sharp piecewise-linear interpolation error for :math:`|f''|\le M`.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import sympy as sp
 from attnflow.symbolic.proof import Proof, prove_zero
 from attnflow.symbolic.result import Result, Step, latex
 
-__all__ = ["results", "kr_factors", "kr_map", "target_density", "x1", "x2", "b"]
+__all__ = ["results", "kr_factors", "kr_map", "target_density", "interpolation_bound", "x1", "x2", "b", "M", "delta"]
 
 TOPIC = "transport"
 SRC = "arXiv 2602.08606 (constructive conditional normalizing flows; abstract)"
@@ -89,6 +91,17 @@ def target_density(b_=b) -> sp.Expr:
     return 1 / (4 * sp.sqrt(1 + y1**2))
 
 
+def interpolation_bound() -> sp.Expr:
+    r"""The piecewise-linear interpolation error bound :math:`M\Delta^2/8` (:math:`|f''|\le M`, spacing :math:`\Delta`).
+
+    References
+    ----------
+    The classical interpolation error :math:`f - I f = \tfrac12 f''(\xi)\,s(s-\Delta)`; sharpness proved in
+    ``derivations/transport.md`` (``flows.interpolation.sharp``).
+    """
+    return M * delta**2 / 8
+
+
 def _jacobian():
     T1, T2 = kr_map()
     return sp.Matrix([[sp.diff(T1, x1), sp.diff(T1, x2)], [sp.diff(T2, x1), sp.diff(T2, x2)]])
@@ -135,7 +148,7 @@ def _prove_interpolation() -> Proof:
     if crit != [delta / 2]:
         return Proof("refuted", "critical point of the interpolation error", f"critical points {crit}")
     return _prove_cases({"f - I f = -(M/2) s (Delta - s)": err + M * s * (delta - s) / 2,
-                      "max |f - I f| = M Delta^2 / 8": err.subs(s, delta / 2) + M * delta**2 / 8}, _DOM)
+                      "max |f - I f| = M Delta^2 / 8": err.subs(s, delta / 2) + interpolation_bound()}, _DOM)
 
 
 def results() -> list[Result]:

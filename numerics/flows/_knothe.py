@@ -69,13 +69,25 @@ def kr_flow_pieces(K: int, b: float = 1.0) -> list[Piece]:
 
 
 def kr_error_bound(K: int, b: float = 1.0) -> float:
-    r""":math:`(\Delta^2/8)\sqrt{\max|h''|^2+\max|m''|^2}` with the maxima over a grid of
+    r""":math:`(\Delta^2/8)\sqrt{\max|h''|^2+\max|m''|^2}` (the bound of
+    :func:`attnflow.symbolic.transport.interpolation_bound` per component) with the maxima over a grid of
     :math:`[-1,1]` containing the end points (``|h''| = |\sinh|`` and ``|m''| = 2b\cosh 2x_1`` peak there)."""
     K = _intervals(K)
     _, _, h2, m2 = kr_profiles(float(b))
     s = np.linspace(-1.0, 1.0, 2001)
-    Mh, Mm = float(np.max(np.abs(h2(s)))), float(np.max(np.abs(m2(s))))
-    return (2.0 / K) ** 2 / 8.0 * math.hypot(Mh, Mm)
+    bound = _interpolation_bound()
+    eh, em = (bound(float(np.max(np.abs(f(s)))), 2.0 / K) for f in (h2, m2))
+    return math.hypot(eh, em)
+
+
+@functools.lru_cache(maxsize=None)
+def _interpolation_bound():
+    """``(M, Delta) -> M Delta^2 / 8``, lambdified from :func:`attnflow.symbolic.transport.interpolation_bound`."""
+    import sympy as sp
+
+    from attnflow.symbolic import transport as T
+
+    return sp.lambdify((T.M, T.delta), T.interpolation_bound(), "math")
 
 
 def kr_errors(K: int, b: float = 1.0, *, n: int = 400, seed: int = 0, w2: bool = True) -> dict[str, float]:
