@@ -13,6 +13,9 @@ flow_map
     :math:`\Phi_t^\mu` at probe points, and the atoms of :math:`F_t(\mu)`;
 sphere_probes
     a deterministic, nearly uniform point set on :math:`S^2` (Fibonacci lattice) for the sup over x;
+field_gap, field_lipschitz_bound
+    :math:`\sup_z|v[\mu](z)-v[\nu](z)|` over probes, and its bound :math:`L(\beta)\sum_j w_j|x_j-y_j|`
+    (``transport.field_sensitivity`` of ``derivations/transport.md``);
 representation_gap
     for two empirical measures :math:`\mu`, :math:`\nu` of the same size: :math:`W_2(\mu,\nu)`,
     :math:`\sup_x|\Phi_t^\mu(x)-\Phi_t^\nu(x)|` over the probes and the atoms,
@@ -32,10 +35,10 @@ import math
 import numpy as np
 
 from attnflow._base import validate
-from attnflow.numerics.meanfield import weighted_attention_flow
+from attnflow.numerics.meanfield import weighted_attention_flow, weighted_velocity
 from attnflow.numerics.wasserstein import wasserstein
 
-__all__ = ["flow_map", "sphere_probes", "representation_gap"]
+__all__ = ["flow_map", "sphere_probes", "representation_gap", "field_gap", "field_lipschitz_bound"]
 
 
 def sphere_probes(m: int) -> np.ndarray:
@@ -137,3 +140,47 @@ def representation_gap(x, y, probes, *, beta: float, t: float, dt: float, model:
     return {"w2_in": w2_in, "sup_gap": sup_gap, "sup_gap_atoms": gap_atoms, "w2_out": w2_out, "coupling": coupling,
             "ratio_sup": sup_gap / w2_in, "ratio_atoms": gap_atoms / w2_in, "ratio_F": w2_out / w2_in,
             "pushforward_mu": float(np.linalg.norm(phx - xt, axis=1).max())}
+
+
+def field_lipschitz_bound(beta: float) -> float:
+    r""":math:`L(\beta) = (1+2|\beta|)e^{2|\beta|}`, lambdified from
+    :func:`attnflow.symbolic.transport.field_lipschitz_constant`.
+
+    References
+    ----------
+    arXiv 2604.16653 (continuity in the measure); ``derivations/transport.md`` (``transport.field_sensitivity``).
+    """
+    import sympy as sp
+
+    from attnflow.symbolic.transport import field_lipschitz_constant
+
+    b = sp.Symbol("beta", real=True)
+    return float(sp.lambdify(b, field_lipschitz_constant(b), "math")(validate.real("beta", beta)))
+
+
+def field_gap(x, y, probes, *, beta: float, model: str = "sa") -> dict[str, float]:
+    r"""Uniform gap of the SA fields of two paired empirical measures, and its bound.
+
+    .. math::
+        \text{gap} = \max_z |v[\mu](z) - v[\nu](z)|\ \text{(probes and atoms)},\qquad
+        \text{bound} = L(\beta)\,\tfrac1n\textstyle\sum_i|x_i - y_i|,
+
+    with :math:`\mu = \frac1n\sum\delta_{x_i}`, :math:`\nu = \frac1n\sum\delta_{y_i}` and :math:`v` the field of
+    :func:`attnflow.numerics.meanfield.weighted_velocity` (probes as weight-0 test particles).
+
+    References
+    ----------
+    arXiv 2604.16653; ``derivations/transport.md`` (``transport.field_sensitivity``).
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if x.shape != y.shape:
+        raise ValueError(f"y: expected the shape of x {x.shape}, got {y.shape}")
+    z = np.vstack([np.asarray(probes, dtype=float), x, y])
+    n = len(x)
+    w = np.concatenate([np.full(n, 1.0 / n), np.zeros(len(z))])
+    vm = weighted_velocity(np.vstack([x, z]), w, beta=beta, model=model)[n:]
+    vn = weighted_velocity(np.vstack([y, z]), w, beta=beta, model=model)[n:]
+    gap = float(np.linalg.norm(vm - vn, axis=1).max())
+    cost = float(np.mean(np.linalg.norm(x - y, axis=1)))
+    return {"gap": gap, "pairing_cost": cost, "bound": field_lipschitz_bound(beta) * cost}

@@ -39,7 +39,7 @@ TOPICS: list[tuple[str, str, str]] = [
     ("long_context", "Long context: one attention layer at beta = gamma log n", "attnflow.symbolic.long_context"),
     ("spectral", "Spectral selection for symmetric V", "attnflow.symbolic.spectral"),
     ("retrieval", "Lost in the middle: the retrieval profile", "attnflow.symbolic.retrieval"),
-    ("transport", "Transport: a Knöthe-Rosenblatt map by a perceptron flow", "attnflow.symbolic.transport"),
+    ("transport", "Transport: normalizing flows and transport representations", "attnflow.symbolic.transport"),
 ]
 
 #: Other generators: ``"module:function"`` returning ``{relative path: text}`` (e.g. kernels).

@@ -9,6 +9,9 @@ of SA on :math:`S^2`, arXiv 2312.10794 / 2512.01868).
     (a continuous, indeed locally Lipschitz, representative);
 ``transport.coupling_bound``
     :math:`W_2(F_t\mu,F_t\nu)` never exceeds the cost of the pushed-forward pairing;
+``transport.field_lipschitz``
+    :math:`\sup_z|v[\mu](z)-v[\nu](z)|\le(1+2\beta)e^{2\beta}\frac1n\sum_i|x_i-y_i|` (the bound derived in
+    ``derivations/transport.md``, ``transport.field_sensitivity``);
 ``transport.lipschitz_ratio``
     explored: the limits of :math:`\sup|\Delta\Phi|/W_2(\mu,\nu)` and :math:`W_2(F\mu,F\nu)/W_2(\mu,\nu)` side
     by side (the paper gives no constant for this flow).
@@ -23,7 +26,8 @@ from hypothesis import strategies as st
 
 from attnflow.numerics.initial import random_sphere
 from attnflow.numerics.simulate import simulate
-from attnflow.numerics.transport import flow_map, sphere_probes
+from attnflow.numerics.transport import field_gap, flow_map, sphere_probes
+from attnflow.properties.claims._transport import perturbed
 from attnflow.numerics.wasserstein import wasserstein
 from attnflow.properties.claims._transport import TR_DT, TR_EPS, TR_T, gap_experiment
 from attnflow.properties.registry import Measurement, claim, require
@@ -114,6 +118,25 @@ def coupling_bound(ex):
                 f"eps={eps}: W2(F mu, F nu) = {r['w2_out']:.6g} > pairing cost {r['coupling']:.6g}")
         worst = max(worst, r["w2_out"] / r["coupling"])
     return worst
+
+
+@claim(
+    id="transport.field_lipschitz",
+    title="the SA field depends Lipschitz-continuously on its measure: sup_z |v[mu] - v[nu]| <= (1+2b) e^(2b) pairing cost",
+    source=SRC + "; the bound derived in derivations/transport.md (transport.field_sensitivity)",
+    latex=r"\sup_z|v[\mu](z)-v[\nu](z)|\le(1+2|\beta|)e^{2|\beta|}\,\tfrac1n\textstyle\sum_i|x_i-y_i|",
+    hypotheses=st.fixed_dictionaries({"seed": seeds(), "n": st.integers(2, 24), "beta": st.floats(0.0, 6.0),
+                                      "eps": st.floats(1e-4, 1.0)}),
+    expect="holds",
+    tolerance="one-sided, relative 1e-9 (a rigorous bound; the sup is over 100 Fibonacci probes and the atoms)",
+    measure="max gap / bound",
+)
+def field_lipschitz(ex):
+    x = random_sphere(ex["n"], 3, seed=ex["seed"])
+    r = field_gap(x, perturbed(x, ex["eps"], ex["seed"] + 1), sphere_probes(100), beta=ex["beta"])
+    require(r["gap"] <= r["bound"] * (1 + 1e-9),
+            f"field gap {r['gap']:.6g} > bound {r['bound']:.6g} (pairing cost {r['pairing_cost']:.3g})")
+    return Measurement(value=r["gap"] / r["bound"], extra={"gap / pairing cost": r["gap"] / r["pairing_cost"]})
 
 
 @claim(

@@ -49,3 +49,16 @@ def test_bad_times_name_the_argument(kwargs, name):
 def test_mismatched_probes_are_refused():
     with pytest.raises(ValueError, match="probes"):
         TR.flow_map(random_sphere(3, 3, seed=0), np.ones((2, 2)), beta=1.0, t=1.0, dt=0.1)
+
+
+def test_field_gap_at_beta_zero_is_the_projected_mean_difference():
+    x = random_sphere(4, 3, seed=5)
+    y = random_sphere(4, 3, seed=6)
+    z = TR.sphere_probes(30)
+    r = TR.field_gap(x, y, z, beta=0.0)
+    d = x.mean(axis=0) - y.mean(axis=0)  # SA at beta = 0: v[mu](z) = P_z(mean of the atoms)
+    allz = np.vstack([z, x, y])
+    ref = np.linalg.norm(d[None, :] - (allz @ d)[:, None] * allz, axis=1).max()
+    assert abs(r["gap"] - ref) < 1e-14
+    assert r["bound"] == pytest.approx(np.mean(np.linalg.norm(x - y, axis=1)))  # L(0) = 1
+    assert TR.field_lipschitz_bound(1.0) == pytest.approx(3 * np.exp(2))

@@ -13,6 +13,7 @@ EXPECTED = {
     "transport.pushforward": "holds",
     "transport.continuity": "holds",
     "transport.coupling_bound": "holds",
+    "transport.field_lipschitz": "holds",
     "transport.lipschitz_ratio": "explore",
 }
 
