@@ -11,7 +11,8 @@ r"""Perceptron pieces that realise piecewise-linear maps exactly (arXiv 2602.086
 
 With :math:`K` intervals each factor takes :math:`K+1` pieces.  Both are exact on
 :math:`\{\langle\cdot,x\rangle \ge s_0\}` (the first node), where the interpolant is extended linearly
-beyond the last node.
+beyond the last node; with ``two_sided=True`` (one more piece) they are exact on the whole line, linear
+below the first node too.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def _unit(v, name):
     return v / nv
 
 
-def monotone_pieces(nodes, values, e) -> list[Piece]:
+def monotone_pieces(nodes, values, e, *, two_sided: bool = False) -> list[Piece]:
     r"""Aligned pieces whose flow is :math:`x \mapsto x + (g_K(\langle e,x\rangle) - \langle e,x\rangle)\,e`.
 
     ``values`` must be strictly increasing (``ValueError`` otherwise).  Pieces, each of duration 1:
@@ -70,6 +71,9 @@ def monotone_pieces(nodes, values, e) -> list[Piece]:
     2. for :math:`k = 1..K-1`: :math:`w = \log(\sigma_k/\sigma_{k-1})`, :math:`a = e`,
        :math:`c = -p_k` with :math:`p_k` the image of :math:`s_k` after the previous pieces;
     3. translation: :math:`w = v_0 - s_0`, :math:`a = 0`, :math:`c = 1`.
+
+    ``two_sided=True`` adds, first, the scaling below the first node (:math:`a = -e`, :math:`c = s_0`,
+    :math:`w = -\log\sigma_0`), so that the map is exact on the whole line (linear beyond both end nodes).
 
     References
     ----------
@@ -81,6 +85,8 @@ def monotone_pieces(nodes, values, e) -> list[Piece]:
     if np.any(slopes <= 0):
         raise ValueError("values: a monotone factor needs strictly increasing values")
     pieces = [Piece(w=math.log(slopes[0]), a=tuple(e), c=-float(s[0]), e=tuple(e))]
+    if two_sided:
+        pieces.insert(0, Piece(w=-math.log(slopes[0]), a=tuple(-e), c=float(s[0]), e=tuple(e)))
     for k in range(1, len(slopes)):
         # image of node k under the pieces so far (its coordinate along e)
         pk = float(flow_map(pieces, (s[k] * e)[None, :])[0] @ e)
@@ -89,11 +95,13 @@ def monotone_pieces(nodes, values, e) -> list[Piece]:
     return pieces
 
 
-def shear_pieces(nodes, values, a, e) -> list[Piece]:
+def shear_pieces(nodes, values, a, e, *, two_sided: bool = False) -> list[Piece]:
     r"""Shear pieces whose flow is :math:`x\mapsto x + g_K(\langle a,x\rangle)\,e` (:math:`a \perp e`).
 
     Pieces of duration 1: the constant :math:`g_K(s_0)` (:math:`a = 0`, :math:`c = 1`), the slope
-    :math:`\sigma_0` (:math:`c = -s_0`) and one kink :math:`\sigma_k-\sigma_{k-1}` at each interior node.
+    :math:`\sigma_0` (:math:`c = -s_0`) and one kink :math:`\sigma_k-\sigma_{k-1}` at each interior node;
+    ``two_sided=True`` adds the slope below the first node (:math:`w = -\sigma_0`, input :math:`-a`,
+    :math:`c = s_0`), exact on the whole line.
 
     References
     ----------
@@ -108,6 +116,8 @@ def shear_pieces(nodes, values, a, e) -> list[Piece]:
     z = tuple(np.zeros_like(e))
     pieces = [Piece(w=float(v[0]), a=z, c=1.0, e=tuple(e)),
               Piece(w=float(slopes[0]), a=tuple(a), c=-float(s[0]), e=tuple(e))]
+    if two_sided:
+        pieces.append(Piece(w=-float(slopes[0]), a=tuple(-a), c=float(s[0]), e=tuple(e)))
     for k in range(1, len(slopes)):
         pieces.append(Piece(w=float(slopes[k] - slopes[k - 1]), a=tuple(a), c=-float(s[k]), e=tuple(e)))
     return pieces

@@ -130,3 +130,4 @@ def kr_errors(K: int, b: float = 1.0, *, n: int = 400, seed: int = 0, w2: bool =
         out["w2"] = wasserstein(a, t, metric="euclidean")
         out["l2_samples"] = float(math.sqrt(np.mean(np.sum((a - t) ** 2, axis=1))))
     return out
+

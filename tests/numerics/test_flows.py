@@ -44,6 +44,16 @@ def test_monotone_and_shear_pieces_reproduce_np_interp():
     assert len(F.monotone_pieces(nodes, vals, E1)) == len(F.shear_pieces(nodes, g, E1, E2)) == len(nodes)
 
 
+def test_two_sided_factors_are_exact_on_the_whole_line():
+    nodes, v = np.array([-1.0, 0.0, 0.5, 1.0]), np.array([0.0, 1.0, 1.2, 3.0])
+    s = np.linspace(-5.0, 5.0, 101)
+    lo, hi = (v[1] - v[0]) / (nodes[1] - nodes[0]), (v[3] - v[2]) / (nodes[3] - nodes[2])
+    ref = np.where(s < -1, v[0] + lo * (s + 1), np.where(s > 1, v[3] + hi * (s - 1), np.interp(s, nodes, v)))
+    x = np.column_stack([s, np.zeros_like(s)])
+    assert np.abs(F.flow_map(F.monotone_pieces(nodes, v, E1, two_sided=True), x)[:, 0] - ref).max() < 1e-13
+    assert np.abs(F.flow_map(F.shear_pieces(nodes, v, E1, E2, two_sided=True), x)[:, 1] - ref).max() < 1e-13
+
+
 def test_kr_map_is_the_closed_form_and_the_construction_converges():
     x = np.array([[0.3, -0.2], [-1.0, 1.0]])
     assert np.allclose(F.kr_map(x, 1.5), np.column_stack([np.sinh(x[:, 0]), x[:, 1] + 1.5 * np.sinh(x[:, 0]) ** 2]),
