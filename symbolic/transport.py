@@ -20,6 +20,8 @@ results
     the results of the ``transport`` document.
 kr_factors, kr_map, target_density
     :math:`h`, :math:`m`; :math:`T`; the density of :math:`\nu` (SymPy expressions);
+gaussian_banana_map, gaussian_banana_density
+    the KR map :math:`(x_1, x_2 + b(x_1^2-1))` of :math:`N(0,I_2)` onto the Gaussian banana, and its density;
 interpolation_bound
     :math:`M\Delta^2/8`, the sharp piecewise-linear interpolation error for :math:`|f''|\le M`;
 field_lipschitz_constant
@@ -33,7 +35,7 @@ import sympy as sp
 from attnflow.symbolic.proof import Proof, prove_zero
 from attnflow.symbolic.result import Result, Step, latex
 
-__all__ = ["results", "kr_factors", "kr_map", "target_density", "interpolation_bound", "field_lipschitz_constant", "x1", "x2", "b", "M", "delta"]
+__all__ = ["results", "kr_factors", "kr_map", "target_density", "gaussian_banana_map", "gaussian_banana_density", "interpolation_bound", "field_lipschitz_constant", "x1", "x2", "b", "M", "delta"]
 
 TOPIC = "transport"
 SRC = "arXiv 2602.08606 (constructive conditional normalizing flows; abstract)"
@@ -93,6 +95,33 @@ def kr_map(b_=b) -> tuple[sp.Expr, sp.Expr]:
 def target_density(b_=b) -> sp.Expr:
     r"""The density of :math:`\nu` on its support: :math:`1/(4\sqrt{1+y_1^2})` (a function of ``y_1``)."""
     return 1 / (4 * sp.sqrt(1 + y1**2))
+
+
+def _phi(u):
+    return sp.exp(-u**2 / 2) / sp.sqrt(2 * sp.pi)
+
+
+def gaussian_banana_map(b_=b) -> tuple[sp.Expr, sp.Expr]:
+    r"""The KR map :math:`T_G(x) = (x_1,\ x_2 + b(x_1^2-1))` of :math:`N(0, I_2)` onto the Gaussian banana.
+
+    References
+    ----------
+    arXiv 2602.08606 (KR maps); ``derivations/transport.md`` (``flows.kr.gaussian_banana``).
+    """
+    return x1, x2 + b_ * (x1**2 - 1)
+
+
+def gaussian_banana_density(b_=b) -> sp.Expr:
+    r"""The banana density :math:`\nu_G(y) = \varphi(y_1)\,\varphi(y_2 - b(y_1^2-1))` (``y_1``, ``y_2``)."""
+    return _phi(y1) * _phi(y2 - b_ * (y1**2 - 1))
+
+
+def _prove_gaussian_banana() -> Proof:
+    T1, T2 = gaussian_banana_map()
+    J = sp.Matrix([[sp.diff(c, v) for v in (x1, x2)] for c in (T1, T2)])
+    nu = gaussian_banana_density().subs({y1: T1, y2: T2}, simultaneous=True)
+    return _prove_cases({"nu_G(T(x)) det DT(x) = phi(x1) phi(x2)": nu * J.det() - _phi(x1) * _phi(x2),
+                         "dT1/dx2 = 0": J[0, 1], "dT2/dx2 = 1": J[1, 1] - 1}, _DOM)
 
 
 def interpolation_bound() -> sp.Expr:
@@ -237,6 +266,17 @@ def results() -> list[Result]:
             prover=_prove_pushforward,
             steps=(Step("det DT = cosh x1 and sqrt(1 + sinh^2 x1) = cosh x1; T2 - b T1^2 = x2 maps |x2| <= 1 onto the "
                         "band of the banana."),),
+        ),
+        Result(
+            id="flows.kr.gaussian_banana",
+            title="The Gaussian banana: KR map of N(0, I) is a pure shear, and it pushes N(0, I) to the banana",
+            topic=TOPIC,
+            statement=r"T_G(x) = (x_1,\ x_2 + b(x_1^2-1)),\quad \nu_G(T_G(x))\det DT_G(x) = \varphi(x_1)\varphi(x_2),"
+                      r"\quad \nu_G(y) = \varphi(y_1)\,\varphi(y_2 - b(y_1^2-1))",
+            source=SRC + "; the classical banana target",
+            prover=_prove_gaussian_banana,
+            steps=(Step("T_G is triangular with dT1/dx1 = dT2/dx2 = 1: the KR map of N(0, I) onto nu_G, with a trivial "
+                        "compressible factor; only the shear x2 += b(x1^2 - 1) is realised (K + 2 pieces, two-sided)."),),
         ),
         Result(
             id="flows.perceptron.exact",

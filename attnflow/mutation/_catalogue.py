@@ -280,6 +280,7 @@ EXTERNAL_FACTS: dict[str, str] = {
     "localization.circle_mass": "exploration (expect 'explore'): compares with the paper's 0.5742, asserts no bound",
     "lowtemp.concentration": "exploration (expect 'explore'): fitted exponent reported, no bound",
     "flows.kr_w2_rate": "exploration (expect 'explore'): fitted L1, L2, W2 slopes reported, no bound",
+    "flows.banana_rate": "exploration (expect 'explore'): fitted L1, L2, W2 slopes reported, no bound",
     "transport.lipschitz_ratio": "exploration (expect 'explore'): sup-gap and Lipschitz ratios reported, no bound",
 }
 

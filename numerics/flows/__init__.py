@@ -11,7 +11,9 @@ monotone_pieces, shear_pieces, pl_interpolant
     piecewise-linear shear exactly;
 kr_map, kr_profiles, kr_flow_pieces, kr_errors, kr_error_bound
     the Knöthe--Rosenblatt map of the uniform square to the sinh-banana and its perceptron-flow
-    approximation with :math:`2(K+1)` pieces.
+    approximation with :math:`2(K+1)` pieces;
+banana_map, banana_errors
+    the KR map of :math:`N(0, I_2)` onto the Gaussian banana (a shear) and its :math:`(K+2)`-piece flow.
 
 References
 ----------
@@ -19,7 +21,15 @@ arXiv 2602.08606 (constructive conditional normalizing flows); ``derivations/tra
 """
 
 from attnflow.numerics.flows._construct import monotone_pieces, pl_interpolant, shear_pieces
-from attnflow.numerics.flows._knothe import kr_error_bound, kr_errors, kr_flow_pieces, kr_map, kr_profiles
+from attnflow.numerics.flows._knothe import (
+    banana_errors,
+    banana_map,
+    kr_error_bound,
+    kr_errors,
+    kr_flow_pieces,
+    kr_map,
+    kr_profiles,
+)
 from attnflow.numerics.flows._perceptron import Piece, flow_map, integrate_flow, perceptron_velocity, piece_kind
 
 __all__ = [
@@ -36,4 +46,6 @@ __all__ = [
     "kr_flow_pieces",
     "kr_errors",
     "kr_error_bound",
+    "banana_map",
+    "banana_errors",
 ]

@@ -29,7 +29,7 @@ from attnflow._base import validate
 from attnflow.numerics.flows._construct import monotone_pieces, shear_pieces
 from attnflow.numerics.flows._perceptron import Piece, flow_map
 
-__all__ = ["kr_map", "kr_profiles", "kr_flow_pieces", "kr_errors", "kr_error_bound"]
+__all__ = ["kr_map", "kr_profiles", "kr_flow_pieces", "kr_errors", "kr_error_bound", "banana_map", "banana_errors"]
 
 
 @functools.lru_cache(maxsize=None)
@@ -131,3 +131,59 @@ def kr_errors(K: int, b: float = 1.0, *, n: int = 400, seed: int = 0, w2: bool =
         out["l2_samples"] = float(math.sqrt(np.mean(np.sum((a - t) ** 2, axis=1))))
     return out
 
+
+
+@functools.lru_cache(maxsize=None)
+def _banana(b: float):
+    import sympy as sp
+
+    from attnflow.symbolic import transport as T
+
+    T1, T2 = T.gaussian_banana_map(sp.Float(b))
+    return sp.lambdify((T.x1, T.x2), T2 - T.x2, "numpy")  # the shear profile b (x1^2 - 1)
+
+
+def banana_map(x, b: float = 1.0) -> np.ndarray:
+    r"""The KR map :math:`T_G(x) = (x_1, x_2 + b(x_1^2-1))` of :math:`N(0,I_2)` onto the Gaussian banana
+    (lambdified from :func:`attnflow.symbolic.transport.gaussian_banana_map`)."""
+    validate.real("b", b, lo=0.0, lo_strict=True)
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 2 or x.shape[1] != 2:
+        raise ValueError(f"x: expected points of shape (n, 2), got {x.shape}")
+    g = _banana(float(b))(x[:, 0], x[:, 1])
+    return np.column_stack([x[:, 0], x[:, 1] + np.broadcast_to(g, x[:, 0].shape)])
+
+
+def banana_errors(K: int, b: float = 1.0, *, n: int = 300, seed: int = 0) -> dict[str, float]:
+    r"""Perceptron-flow errors for the Gaussian banana: :math:`K+2` two-sided shear pieces.
+
+    Nodes on :math:`[-R_K, R_K]`, :math:`R_K = 2\sqrt{\log K}` (the Gaussian mass beyond is
+    :math:`\lesssim K^{-2}`), linear beyond both ends.  ``l1``, ``l2``: :math:`\|\Phi-T_G\|_{L^p(N(0,I))}` by a
+    composite 4-point Gauss--Legendre rule in :math:`x_1` on :math:`[-12, 12]` (the error depends on
+    :math:`x_1` only); ``w2``: :math:`W_2(\Phi\#\mu_n, T_G\#\mu_n)` for ``n`` seeded Gaussian samples.
+
+    References
+    ----------
+    arXiv 2602.08606 (approximating :math:`\phi` and :math:`\phi_\#\mu` in :math:`L^p` and :math:`W_2`).
+    """
+    from attnflow.numerics.wasserstein import wasserstein
+
+    K = _intervals(K)
+    R = 2.0 * math.sqrt(math.log(max(K, 2)))
+    nodes = np.linspace(-R, R, K + 1)
+    prof = _banana(float(b))
+    pieces = shear_pieces(nodes, prof(nodes, 0.0) * np.ones_like(nodes), np.array([1.0, 0.0]), np.array([0.0, 1.0]),
+                          two_sided=True)
+    edges = np.unique(np.concatenate([np.linspace(-12.0, 12.0, 481), nodes]))
+    g, gw = np.polynomial.legendre.leggauss(4)
+    mid, half = (edges[1:] + edges[:-1]) / 2, (edges[1:] - edges[:-1]) / 2
+    q1 = (mid[:, None] + half[:, None] * g[None, :]).ravel()
+    qw = (half[:, None] * gw[None, :]).ravel() * np.exp(-q1**2 / 2) / math.sqrt(2 * math.pi)
+    pts = np.column_stack([q1, np.zeros_like(q1)])
+    err = np.linalg.norm(flow_map(pieces, pts) - banana_map(pts, b), axis=1)
+    xs = np.random.default_rng(seed).standard_normal((int(n), 2))
+    a, t = flow_map(pieces, xs), banana_map(xs, b)
+    return {"pieces": float(len(pieces)), "switches": float(len(pieces) - 1), "R": R,
+            "l1": float(qw @ err), "l2": float(math.sqrt(qw @ err**2)),
+            "w2": wasserstein(a, t, metric="euclidean"),
+            "l2_samples": float(math.sqrt(np.mean(np.sum((a - t) ** 2, axis=1))))}

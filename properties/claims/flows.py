@@ -12,7 +12,10 @@ realising a Knöthe--Rosenblatt map.
     pieces; :math:`W_2(\Phi_N\#\mu,T\#\mu)\le\|\Phi_N-T\|_{L^2(\mu)}`;
 ``flows.kr_w2_rate``
     explored: the fitted decay of :math:`L^1`, :math:`L^2` and :math:`W_2` errors against the number of pieces
-    (the abstract states no rate).
+    (the abstract states no rate);
+``flows.banana_rate``
+    explored: the same for the KR map of :math:`N(0, I_2)` onto the Gaussian banana (an unbounded source:
+    nodes on :math:`[-2\sqrt{\log K}, 2\sqrt{\log K}]`).
 
 The explicit pair and the KR map are :mod:`attnflow.symbolic.transport` (``derivations/transport.md``).
 """
@@ -149,3 +152,23 @@ def kr_w2_rate(ex):
     fit = {k: float(np.polyfit(n, np.log([e[k] for e in errs]), 1)[0]) for k in ("l1", "l2", "w2")}
     return Measurement(value=fit["w2"], fitted=fit["w2"], theory=-2.0,
                        extra={"L1 slope": fit["l1"], "L2 slope": fit["l2"], "W2 K=32": errs[-1]["w2"]})
+
+
+@claim(
+    id="flows.banana_rate",
+    title="explored: Gaussian to banana, errors of the (K+2)-piece shear flow in L1, L2(N(0, I)) and W2 vs pieces",
+    source=SRC + " (no rate in the abstract); the pair of derivations/transport.md (flows.kr.gaussian_banana)",
+    latex=r"\|\Phi_N - T_G\|_{L^p(N(0,I_2))},\ W_2(\Phi_N\#\mu, T_G\#\mu)\ \sim\ N^{-s},\quad T_G = (x_1, x_2+b(x_1^2-1))",
+    hypotheses=st.fixed_dictionaries({"b": st.floats(0.25, 2.0), "seed": seeds()}),
+    expect="explore",
+    tolerance="none (explore): fitted log-log slopes over K = 4..64 reported; the interpolation order is -2 up to "
+    "the log K growth of the node interval",
+    measure="fitted L2 slope",
+)
+def banana_rate(ex):
+    errs = [F.banana_errors(K, ex["b"], n=300, seed=ex["seed"]) for K in (4, 8, 16, 32, 64)]
+    n = np.log([e["pieces"] for e in errs])
+    fit = {k: float(np.polyfit(n, np.log([e[k] for e in errs]), 1)[0]) for k in ("l1", "l2", "w2")}
+    return Measurement(value=fit["l2"], fitted=fit["l2"], theory=-2.0,
+                       extra={"L1 slope": fit["l1"], "W2 slope": fit["w2"], "L2 K=64": errs[-1]["l2"],
+                              "W2 K=64": errs[-1]["w2"]})

@@ -64,6 +64,14 @@ def test_kr_map_is_the_closed_form_and_the_construction_converges():
     assert e16["l1"] <= e16["l2"] <= e16["linf"]
 
 
+def test_gaussian_banana_map_and_errors():
+    x = np.array([[0.5, 0.1], [-2.0, 0.0]])
+    assert np.allclose(F.banana_map(x, 0.7), np.column_stack([x[:, 0], x[:, 1] + 0.7 * (x[:, 0] ** 2 - 1)]),
+                       rtol=0, atol=1e-15)
+    e8, e32 = F.banana_errors(8), F.banana_errors(32)
+    assert e8["pieces"] == 10 and e32["l2"] < e8["l2"] / 6 and e32["w2"] <= e32["l2_samples"] * (1 + 1e-12)
+
+
 def test_w2_of_the_pushforward_matches_pot():
     ot = pytest.importorskip("ot")
     pieces = F.kr_flow_pieces(4)

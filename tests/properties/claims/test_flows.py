@@ -13,6 +13,7 @@ EXPECTED = {
     "flows.polar_factors": "holds",
     "flows.kr_rate": "holds",
     "flows.kr_w2_rate": "explore",
+    "flows.banana_rate": "explore",
 }
 
 
