@@ -195,8 +195,12 @@ def _jacobian():
 def _prove_triangular() -> Proof:
     J = _jacobian()
     h, _ = kr_factors()
+    psi = sp.cosh(x1) + x2**2 / 2  # the convex potential of the compressible factor D(x) = (h(x1), x2)
+    H = sp.hessian(psi, (x1, x2))
     return _prove_cases({"dT1/dx2 = 0": J[0, 1], "dT2/dx2 = 1": J[1, 1] - 1,
-                      "dT1/dx1 = cosh x1 (> 0)": J[0, 0] - sp.cosh(x1)}, _DOM)
+                         "dT1/dx1 = cosh x1 (> 0)": J[0, 0] - sp.cosh(x1),
+                         "grad psi = D: d psi/dx1 - h": sp.diff(psi, x1) - h, "d psi/dx2 - x2": sp.diff(psi, x2) - x2,
+                         "Hessian psi = diag(cosh x1, 1)": (H - sp.diag(sp.cosh(x1), 1)).norm() ** 2}, _DOM)
 
 
 def _prove_pushforward() -> Proof:
@@ -244,7 +248,8 @@ def results() -> list[Result]:
             title="The Knöthe-Rosenblatt map of the uniform square to the sinh-banana is triangular and increasing",
             topic=TOPIC,
             statement=r"T(x) = \Big(" + latex(T1) + ",\\ " + latex(T2) + r"\Big),\quad "
-                      r"\partial_{x_2}T_1 = 0,\ \partial_{x_1}T_1 = \cosh x_1 > 0,\ \partial_{x_2}T_2 = 1 > 0",
+                      r"\partial_{x_2}T_1 = 0,\ \partial_{x_1}T_1 = \cosh x_1 > 0,\ \partial_{x_2}T_2 = 1 > 0;\quad"
+                      r"\ T = \nabla\psi\circ S,\ \psi = \cosh x_1 + \tfrac12x_2^2,\ \nabla^2\psi = \mathrm{diag}(\cosh x_1, 1)\succ 0",
             source=SRC + "; the explicit pair chosen here",
             prover=_prove_triangular,
             steps=(
