@@ -105,7 +105,8 @@ def representation_gap(x, y, probes, *, beta: float, t: float, dt: float, model:
 
     For :math:`\mu = \frac1n\sum\delta_{x_i}`, :math:`\nu = \frac1n\sum\delta_{y_i}`:
 
-    * ``w2_in`` :math:`= W_2(\mu,\nu)` (chordal);
+    * ``w2_in`` :math:`= W_2(\mu,\nu)` (chordal) and ``coupling_in`` the cost of the pairing
+      :math:`(\frac1n\sum_i|x_i-y_i|^2)^{1/2}\ge W_2(\mu,\nu)`;
     * ``sup_gap`` :math:`= \max_{z}|\Phi_t^\mu(z)-\Phi_t^\nu(z)|` over the probes and the atoms of both
       measures (a lower estimate of the sup over the sphere);
     * ``w2_out`` :math:`= W_2(F_t\mu, F_t\nu)`;
@@ -136,8 +137,9 @@ def representation_gap(x, y, probes, *, beta: float, t: float, dt: float, model:
     # Phi^mu(x_i) and Phi^nu(y_i): the probes at the positions of the atoms
     phx = pm[m - 2 * n: m - n]
     coupling = float(math.sqrt(np.mean(np.sum((xt - yt) ** 2, axis=1))))
+    coupling_in = float(math.sqrt(np.mean(np.sum((x - y) ** 2, axis=1))))
     gap_atoms = float(np.linalg.norm(phx - pn[m - 2 * n: m - n], axis=1).max())
-    return {"w2_in": w2_in, "sup_gap": sup_gap, "sup_gap_atoms": gap_atoms, "w2_out": w2_out, "coupling": coupling,
+    return {"w2_in": w2_in, "coupling_in": coupling_in, "sup_gap": sup_gap, "sup_gap_atoms": gap_atoms, "w2_out": w2_out, "coupling": coupling,
             "ratio_sup": sup_gap / w2_in, "ratio_atoms": gap_atoms / w2_in, "ratio_F": w2_out / w2_in,
             "pushforward_mu": float(np.linalg.norm(phx - xt, axis=1).max())}
 

@@ -116,6 +116,8 @@ def coupling_bound(ex):
     for eps, r in zip(TR_EPS, recs):
         require(r["w2_out"] <= r["coupling"] * (1 + 1e-12),
                 f"eps={eps}: W2(F mu, F nu) = {r['w2_out']:.6g} > pairing cost {r['coupling']:.6g}")
+        require(r["w2_in"] <= r["coupling_in"] * (1 + 1e-12),
+                f"eps={eps}: W2(mu, nu) = {r['w2_in']:.6g} > pairing cost {r['coupling_in']:.6g}")
         worst = max(worst, r["w2_out"] / r["coupling"])
     return worst
 

@@ -39,7 +39,7 @@ def test_continuity_check_rejects_a_square_root_modulus(monkeypatch):
 
 
 def test_coupling_check_rejects_an_image_distance_above_the_coupling(monkeypatch):
-    recs = tuple({"w2_out": 1.0 + 1e-9, "coupling": 1.0} for _ in X.TR_EPS)
+    recs = tuple({"w2_out": 1.0 + 1e-9, "coupling": 1.0, "w2_in": 0.5, "coupling_in": 0.5} for _ in X.TR_EPS)
     monkeypatch.setattr(C, "gap_experiment", lambda *a: recs)
     with pytest.raises(Violation):
         C.coupling_bound.check({"seed": 0, "n": 6, "beta": 1.0})
