@@ -17,7 +17,8 @@ Measure-to-measure interpolation
     Layer, Schedule, interp_velocity, construct_dirac_interpolation
 
 Submodules with their own namespace: ``retrieval`` (lost in the middle), ``localization``,
-``lowtemp``, ``interpolation``, ``noise``, ``wasserstein``, ``observables`` (pair fraction, Gram statistics,
+``lowtemp``, ``interpolation``, ``noise``, ``wasserstein``, ``flows`` (perceptron normalizing flows),
+``transport`` (the flow-map transport representative), ``observables`` (pair fraction, Gram statistics,
 cluster counts, time to cluster, ensemble standard errors).
 """
 

@@ -42,6 +42,7 @@ TOPICS: list[tuple[str, str, str]] = [
     ("localization", "Localisation: the constant 0.5742 and the splitting bound", "attnflow.symbolic.localization"),
     ("multihead", "Multi-head attention: scalar heads, equiangular tokens", "attnflow.symbolic.multihead_entropy"),
     ("chaos", "Propagation of chaos outside the transformer class: hardmax attention", "attnflow.symbolic.chaos"),
+    ("transport", "Transport: normalizing flows and transport representations", "attnflow.symbolic.transport"),
 ]
 
 #: Other generators: ``"module:function"`` returning ``{relative path: text}`` (e.g. kernels).

@@ -3,7 +3,7 @@
 ``claims/<prefix>.py`` holds exactly the claims whose id starts with ``<prefix>.`` (their strategies,
 tolerances and check bodies); the numerics and glue the checks share live in private modules named
 after their concept (``_energy``, ``_multihead``, ``_clustering``, ``_equiangular``, ``_preln``,
-``_long_context``, ``_spectral``, ``_wasserstein``, ``_experiments``, ``_stats``, ``_noise``, ``_retrieval``, ``_phase_diagram``).  To add a family, create ``claims/<prefix>.py`` defining claims with
+``_long_context``, ``_spectral``, ``_wasserstein``, ``_experiments``, ``_stats``, ``_noise``, ``_retrieval``, ``_phase_diagram``, ``_transport``).  To add a family, create ``claims/<prefix>.py`` defining claims with
 :func:`attnflow.properties.registry.claim` and append its module path to :data:`MODULES`.
 """
 
@@ -29,6 +29,8 @@ MODULES: list[str] = [
     "attnflow.properties.claims.noise",
     "attnflow.properties.claims.retrieval",
     "attnflow.properties.claims.interpolation",
+    "attnflow.properties.claims.flows",
+    "attnflow.properties.claims.transport",
     "attnflow.properties.claims.localization",
     "attnflow.properties.claims.lowtemp",
     "attnflow.properties.claims.ensemble",
