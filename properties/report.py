@@ -196,15 +196,25 @@ def format_table(runs: Sequence[ClaimRun], detail_width: int = 150) -> str:
     return "\n".join(out)
 
 
-def to_html(report: dict) -> str:
-    """One self-contained HTML page of a report (see :mod:`attnflow.properties._html`)."""
+def to_html(report: dict, *, math=None, figure=None) -> str:
+    """One self-contained HTML page of a report (see :mod:`attnflow.properties._html`).
+
+    ``math`` and ``figure`` draw the statements and measurements: pass
+    ``**attnflow.plotting.report_renderers()`` (the ``plot`` extra); without them the statements are
+    shown as LaTeX source and there are no figures.
+    """
     from attnflow.properties._html import render
 
-    return render(report)
+    return render(report, math=math, figure=figure)
 
 
-def write_report(path: str | os.PathLike, runs: Sequence[ClaimRun], profile: str, seed: int) -> Path:
-    """Write the report to ``path`` atomically: JSON for ``.json``, Markdown for ``.md``, HTML for ``.html``."""
+def write_report(path: str | os.PathLike, runs: Sequence[ClaimRun], profile: str, seed: int, *,
+                 math=None, figure=None, command: str | None = None) -> Path:
+    """Write the report to ``path`` atomically: JSON for ``.json``, Markdown for ``.md``, HTML for ``.html``.
+
+    ``math``, ``figure``: the HTML renderers (:func:`to_html`).  ``command``: the command line that
+    reproduces the run, recorded in the report (default: ``attnflow check --profile P --seed S``).
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in REPORT_SUFFIXES:
@@ -215,7 +225,7 @@ def write_report(path: str | os.PathLike, runs: Sequence[ClaimRun], profile: str
     elif suffix == ".md":
         text = to_markdown(report, runs)
     else:
-        text = to_html(report)
+        text = to_html(report, math=math, figure=figure)
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise ValueError(f"path: directory {parent} does not exist; create it first")

@@ -43,6 +43,10 @@ def run(args: argparse.Namespace) -> int:
         from attnflow._base.io import check_output_path
 
         check_output_path(args.report, option="--report", force=args.force, suffixes=(".json", ".md", ".html"))
+        if args.report.lower().endswith(".html"):
+            from attnflow.plotting import require
+
+            require("--report")  # the page's mathematics and figures are drawn with matplotlib
     try:
         claims = registry.select_claims(args.claim)
     except ValueError as exc:
@@ -70,7 +74,12 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.report is not None:
         try:
-            path = report.write_report(args.report, runs, args.profile, seed)
+            renderers = {}
+            if args.report.lower().endswith(".html"):
+                from attnflow.plotting import report_renderers
+
+                renderers = report_renderers()
+            path = report.write_report(args.report, runs, args.profile, seed, **renderers)
         except ValueError as exc:
             raise ValueError(f"--report: {exc}") from None
         print(f"wrote {path}")

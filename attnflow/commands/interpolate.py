@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from attnflow._base import validate
-from attnflow._base.io import check_output_path
+from attnflow._base.io import check_output_path, save_figure
 
 
 def register(sub) -> None:
@@ -34,12 +34,7 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from attnflow.numerics.interpolation import (
-        construct_dirac_interpolation,
-        draw_instance,
-        plot_clouds,
-        plot_w2_history,
-    )
+    from attnflow.numerics.interpolation import construct_dirac_interpolation, draw_instance
 
     for name in ("d", "N", "n"):
         validate.integer(f"--{name}", getattr(args, name), minimum=1)
@@ -56,6 +51,9 @@ def run(args: argparse.Namespace) -> int:
         stem = args.plot[:-4] if args.plot.lower().endswith(".png") else args.plot
         for path in ([f"{stem}.png"] if args.d == 3 else []) + [f"{stem}_w2.png"]:
             check_output_path(path, option="--plot", force=args.force)
+        from attnflow.plotting import require
+
+        require("--plot")
     try:
         clouds, targets = draw_instance(args.d, args.N, args.n, seed=args.seed)
         res = construct_dirac_interpolation(
@@ -74,9 +72,11 @@ def run(args: argparse.Namespace) -> int:
         print(res.schedule.summary())
     if args.plot:
         stem = args.plot[:-4] if args.plot.lower().endswith(".png") else args.plot
+        from attnflow.plotting import interpolation_clouds, interpolation_w2
+
         if args.d == 3:
-            plot_clouds(res, f"{stem}.png")
+            save_figure(interpolation_clouds(res, seed=args.seed), f"{stem}.png", dpi=110)
             print(f"wrote {stem}.png")
-        plot_w2_history(res, f"{stem}_w2.png")
+        save_figure(interpolation_w2(res, seed=args.seed), f"{stem}_w2.png", dpi=110)
         print(f"wrote {stem}_w2.png")
     return 0 if res.reached else 1

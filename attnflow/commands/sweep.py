@@ -59,6 +59,9 @@ def run(args) -> int:
 
     if args.plot is not None:
         _check_plot(args)
+        from attnflow.plotting import require
+
+        require("--plot")
         spec = load_spec(args.spec)  # the spec's own errors first, then the plot's
         if args.plot_observable not in spec.observables:
             raise ValueError(f"--plot-observable: {args.plot_observable!r} is not recorded by this spec "
