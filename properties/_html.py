@@ -158,7 +158,7 @@ def render(report: dict, *, math=None, figure=None) -> str:
         "<h1>attnflow check</h1>",
         f'<p><span class="{"ok" if report["ok"] else "bad"}">{status}</span>: {n_ok}/{len(claims)} claims match '
         f"their expectation (profile <code>{e(str(report['profile']))}</code>, seed {e(str(report['seed']))}; "
-        f"replay with <code>attnflow check --profile {e(str(report['profile']))} --seed {e(str(report['seed']))}"
+        f"replay with <code>{e(report.get('command') or 'attnflow check --profile %s --seed %s' % (report['profile'], report['seed']))}"
         "</code>).</p>",
         "<p>Versions: " + ", ".join(f"{e(k)} {e(str(v))}" for k, v in versions.items()) + "</p>",
         '<table class="claims" id="claims"><thead><tr><th>id</th><th>title</th><th>expect</th><th>outcome</th>'

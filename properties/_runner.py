@@ -109,7 +109,7 @@ def example_values(example: Any, _depth: int = 0) -> Any:
     return {"repr": describe_example(example)}
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(repr=False)
 class ClaimRun:
     """The result of running one claim."""
 
@@ -131,6 +131,29 @@ class ClaimRun:
     def ok(self) -> bool:
         """Whether the outcome is the one the claim's expectation asks for."""
         return self.outcome == _WANTED[self.claim.expect]
+
+    # -- notebook display --
+    def __repr__(self) -> str:
+        return (f"ClaimRun({self.claim.id!r}, expect {self.claim.expect}, got {self.outcome} "
+                f"({'ok' if self.ok else 'NOT ok'}), {self.examples} examples, {self.seconds:.2f} s)")
+
+    def _repr_latex_(self) -> str:
+        """The claim's statement as display math."""
+        return f"$$ {self.claim.statement.strip()} $$"
+
+    def _repr_html_(self) -> str:
+        """A short table: id and title, statement (MathJax), expectation and outcome, detail, replay."""
+        import html as _html
+
+        from attnflow._base.display import html_table, math_html
+
+        verdict = f"expected {self.claim.expect}, got {self.outcome}: " + ("ok" if self.ok else "<b>NOT ok</b>")
+        return html_table([("claim", f"<code>{_html.escape(self.claim.id)}</code> &mdash; {_html.escape(self.claim.title)}"),
+                           ("statement", math_html(self.claim.statement)), ("outcome", verdict),
+                           ("detail", self.detail), ("counterexample", self.counterexample),
+                           ("replay", self.replay), ("source", self.claim.source),
+                           ("run", f"{self.examples} examples, {self.seconds:.2f} s, profile {self.profile}, seed {self.seed}")],
+                          raw=("claim", "statement", "outcome"))
 
     def to_dict(self) -> dict:
         """Report row: the required keys, then the optional ones that are set."""
