@@ -12,7 +12,6 @@ import dataclasses
 import math
 import random
 import re
-import sys
 import time
 import traceback
 from collections.abc import Iterable
@@ -353,28 +352,26 @@ def run_claim(claim: Claim, profile: str = "quick", seed: int | None = None, *, 
 
 
 def run_claims(
-    claims: Iterable[Claim], profile: str = "quick", seed: int | None = None, progress: bool = False,
+    claims: Iterable[Claim], profile: str = "quick", seed: int | None = None, progress: bool | None = None,
     *, replay_args: str = "",
 ) -> list[ClaimRun]:
-    """Run several claims with one seed (drawn once if omitted); optional tqdm bar on stderr.
+    """Run several claims with one seed (drawn once if omitted); a tqdm bar on stderr (``progress``:
+    None automatic, :mod:`attnflow._base.progress`; True; False).
 
     ``replay_args`` is passed to :func:`run_claim` (options of the printed replay commands).
     """
     claims = list(claims)
     if seed is None:
         seed = random_seed()
-    it: Iterable[Claim] = claims
-    bar = None
-    if progress:
-        from tqdm import tqdm
+    from attnflow._base.progress import progress_bar
 
-        bar = tqdm(claims, desc="checking", unit="claim", file=sys.stderr, leave=False)
-        it = bar
+    bar = progress_bar(progress, total=len(claims), desc="checking", unit="claim")
     runs = []
-    for c in it:
-        if bar is not None:
-            bar.set_postfix_str(c.id)
-        runs.append(run_claim(c, profile=profile, seed=seed, replay_args=replay_args))
-    if bar is not None:
+    try:
+        for c in claims:
+            bar.set_postfix_str(c.id, refresh=False)
+            runs.append(run_claim(c, profile=profile, seed=seed, replay_args=replay_args))
+            bar.update(1)
+    finally:
         bar.close()
     return runs

@@ -6,6 +6,7 @@ import argparse
 
 from attnflow._base import validate
 from attnflow._base.io import check_output_path, save_figure
+from attnflow.commands._common import add_quiet_argument, progress_of, reproduce_line
 
 
 def register(sub) -> None:
@@ -30,6 +31,7 @@ def register(sub) -> None:
     p.add_argument("--plot", default=None, metavar="PNG",
                    help="write the clouds before/after (d = 3) to PNG and W2 against time to PNG with suffix _w2")
     p.add_argument("--force", action="store_true", help="overwrite existing --plot files")
+    add_quiet_argument(p)
     p.set_defaults(func=run)
 
 
@@ -58,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         clouds, targets = draw_instance(args.d, args.N, args.n, seed=args.seed)
         res = construct_dirac_interpolation(
             clouds, targets, T=args.T, eps=args.eps, beta=args.beta, seed=args.seed,
-            record_stride=10 if args.plot else None,
+            record_stride=10 if args.plot else None, progress=progress_of(args),
         )
     except ValueError as exc:
         msg = str(exc)
@@ -68,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
                 break
         raise ValueError(msg) from None
     print(res.summary())
+    print("reproduce: " + reproduce_line("interpolate", args, ["d", "N", "n", "seed", "eps", "T", "beta"]))
     if args.schedule:
         print(res.schedule.summary())
     if args.plot:

@@ -22,6 +22,7 @@ import numpy as np
 
 from attnflow._base import validate
 from attnflow._base.io import check_output_path, save_figure
+from attnflow.commands._common import add_quiet_argument, progress_of, reproduce_line
 
 SWEEP_TIMES = (0.25, 0.5, 1.0, 1.5, 2.0, 5.0)
 MC_PHASES = 8  # equispaced phases of the fact per prompt (variance reduction)
@@ -59,6 +60,7 @@ def register(sub) -> None:
                         f"at {MC_PHASES} phases)")
     p.add_argument("--seed", type=int, default=0, help="random seed of the Monte Carlo prompts (default 0)")
     p.add_argument("--dt", type=float, default=0.0025, help="RK4 step of --particles (default 0.0025, as the authors)")
+    add_quiet_argument(p)
     p.set_defaults(func=run)
 
 
@@ -136,7 +138,7 @@ def particle_positions(N: int) -> np.ndarray:
     return i / N
 
 
-def particles(*, beta, lam, t, M, N, prompts, seed, dt):
+def particles(*, beta, lam, t, M, N, prompts, seed, dt, progress=None):
     """Monte Carlo estimates of S_t and of the soft accuracy on particle_positions(N).
 
     Returns ``(lines, mc)`` where ``mc`` holds sigma0, the estimate of S_t = sum_n omega_n
@@ -147,7 +149,7 @@ def particles(*, beta, lam, t, M, N, prompts, seed, dt):
 
     s = particle_positions(N)
     r = R.mode_correlation_mc(s, beta=beta, lam=lam, t=t, N=N, prompts=prompts, modes=MC_MODES, phases=MC_PHASES,
-                              seed=seed, M=M, dt=dt)
+                              seed=seed, M=M, dt=dt, progress=progress)
     w = R.mode_weights(M, MC_MODES)
     S_mc = r.estimate @ w
     S_se = (r.samples.real @ w).std(axis=1, ddof=1) / math.sqrt(prompts)
@@ -170,12 +172,12 @@ def plot_profile(path: Path, *, beta, lam, t, M, modes, mc=None) -> Path:
     return save_figure(retrieval_profile(beta=beta, lam=lam, t=t, M=M, modes=modes, particles=mc), path, dpi=130)
 
 
-def plot_sweep(path: Path, *, beta, lam, M, modes) -> Path:
+def plot_sweep(path: Path, *, beta, lam, M, modes, progress=None) -> Path:
     """Write :func:`attnflow.plotting.retrieval_sweep` to ``path``."""
     from attnflow.plotting import retrieval_sweep
 
-    return save_figure(retrieval_sweep(beta=beta, lam=lam, M=M, modes=modes, times=SWEEP_TIMES, betas=SWEEP_BETAS),
-                       path, dpi=130)
+    fig = retrieval_sweep(beta=beta, lam=lam, M=M, modes=modes, times=SWEEP_TIMES, betas=SWEEP_BETAS, progress=progress)
+    return save_figure(fig, path, dpi=130)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -194,11 +196,15 @@ def run(args: argparse.Namespace) -> int:
     mc = None
     if args.particles is not None:
         lines, mc = particles(beta=args.beta, lam=args.lam, t=args.t, M=args.M, N=args.particles,
-                              prompts=args.prompts, seed=args.seed, dt=args.dt)
+                              prompts=args.prompts, seed=args.seed, dt=args.dt, progress=progress_of(args))
         for line in lines:
             print(line)
+    options = ["beta", "lam", "M", "t", "modes", "sweep"]
+    if args.particles is not None:
+        options += ["particles", "prompts", "seed", "dt"]
+    print("reproduce: " + reproduce_line("profile", args, options))
     if args.sweep:
-        plot_sweep(path, beta=args.beta, lam=args.lam, M=args.M, modes=args.modes)
+        plot_sweep(path, beta=args.beta, lam=args.lam, M=args.M, modes=args.modes, progress=progress_of(args))
         print(f"wrote {path}")
     elif path is not None:
         plot_profile(path, **params, mc=mc)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from attnflow._base import validate
 from attnflow._base.io import check_output_path, save_figure
+from attnflow.commands._common import add_quiet_argument, progress_of, reproduce_line
 
 CIRCLE_START_HELP = "circle models (kuramoto, causal_alibi) start from iid uniform angles"
 
@@ -84,8 +85,15 @@ def register(sub) -> None:
     p.add_argument("--save", type=Path, default=None, help="write the trajectory to this .npz file")
     p.add_argument("--plot", type=Path, default=None, help="write an energy/trajectory figure (PNG)")
     p.add_argument("--force", action="store_true", help="overwrite existing --save/--plot files")
-    p.add_argument("--progress", action="store_true", help="show a progress bar")
+    p.add_argument("--progress", action="store_true", default=None,
+                   help="always show a progress bar (default: automatic, on a terminal after 2 s)")
+    add_quiet_argument(p)
     p.set_defaults(func=run)
+
+
+#: The options that change what simulate computes or prints (the reproduce line repeats them all).
+_RESULT_OPTIONS = ["model", "n", "d", "beta", "t_final", "dt", "rtol", "method", "save_every", "seed", "start", "rho",
+                   "lam", "qkv_seed", "heads", "symmetric", "param", "tol"]
 
 
 def _parse_params(items: list[str]) -> dict[str, float | str]:
@@ -201,6 +209,10 @@ def run(args: argparse.Namespace) -> int:
     validate.integer("--n", args.n, minimum=1)
     _check_size(args, dt)
     params = _parse_params(args.param)
+    unknown = sorted(set(params) - set(spec.param_names))
+    if unknown:
+        known = ", ".join(spec.param_names) or "none"
+        raise ValueError(f"--param: model {args.model} has no parameter {', '.join(unknown)} (its parameters: {known})")
     if args.lam is not None:
         params["lam"] = args.lam
     x0 = _initial_state(args, spec.manifold)
@@ -226,7 +238,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         traj = simulate(
             args.model, x0, beta=args.beta, t_final=args.t_final, dt=dt, rtol=rtol, method=args.method,
-            save_every=args.save_every, progress=args.progress, **params,
+            save_every=args.save_every, progress=progress_of(args), **params,
         )
     except ValueError as exc:
         raise ValueError(_cli_message(exc)) from None
@@ -250,6 +262,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"time to cluster (all <u_i,u_j> >= 1 - {args.tol:g}): not reached by t = {traj.times[-1]:g}")
     else:
         print(f"time to cluster (all <u_i,u_j> >= 1 - {args.tol:g}): {t_cluster:.6g} (on the saved-time grid)")
+    args.dt = dt  # the step actually used (the default made explicit)
+    print("reproduce: " + reproduce_line("simulate", args, _RESULT_OPTIONS))
     if args.save is not None:
         traj.params["start"] = args.start
         traj.params["start_seed"] = args.seed

@@ -89,7 +89,8 @@ def retrieval_profile(*, beta: float, lam: float, t: float, M: float, modes: int
     return fig
 
 
-def retrieval_sweep(*, beta: float, lam: float, M: float, modes: int = 20, times=SWEEP_TIMES, betas=SWEEP_BETAS):
+def retrieval_sweep(*, beta: float, lam: float, M: float, modes: int = 20, times=SWEEP_TIMES, betas=SWEEP_BETAS,
+                    progress: bool | None = None):
     r"""The profile at several times (each relative to its minimum) and the recency threshold :math:`t_{crit}(\beta)`.
 
     Left: :math:`\mathcal S_t(\sigma_0) / \min_{\sigma_0} \mathcal S_t - 1` for each ``t`` in ``times``
@@ -104,6 +105,8 @@ def retrieval_sweep(*, beta: float, lam: float, M: float, modes: int = 20, times
     times : sequence of float
     betas : (float, float)
         Range of :math:`\beta` on the right.
+    progress : bool or None
+        A bar over the :math:`\beta` grid (None: automatic, :mod:`attnflow._base.progress`).
 
     Returns
     -------
@@ -140,7 +143,10 @@ def retrieval_sweep(*, beta: float, lam: float, M: float, modes: int = 20, times
                      r"each curve relative to its minimum (circle: interior minimum, square: at $\sigma_0 = 1$)",
                legend_loc="upper center")
     bs = np.linspace(betas[0], betas[1], 200)
-    tcs = np.array([R.t_crit(beta=b, lam=lam, M=M, modes=modes) for b in bs])
+    from attnflow._base.progress import progress_bar
+
+    tcs = np.array([R.t_crit(beta=b, lam=lam, M=M, modes=modes)
+                    for b in progress_bar(progress, bs, desc="t_crit(beta)", unit="beta")])
     tbs = np.array([R.smallness_condition(beta=b, lam=lam, t=0.0).t_bound for b in bs])
     bx.semilogy(bs, tcs, color="C0", lw=2, label=r"$t_{crit}(\beta)$: recency iff $t < t_{crit}$")
     bx.semilogy(bs, tbs, color="C1", lw=2, ls="--", label="smallness condition holds below")
