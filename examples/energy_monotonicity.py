@@ -34,7 +34,7 @@ def main(argv=None) -> int:
     p.add_argument("--beta", type=float, default=4.0)
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
-    path = figure_path(args.out, "energy_monotonicity.png")
+    path = figure_path(args.out, "energy_monotonicity.png", args.force)
     x0 = random_sphere(args.systems * args.n, args.d, seed=args.seed).reshape(args.systems, args.n, args.d)
     tr = simulate("sa", x0, beta=args.beta, t_final=20.0, dt=0.02, t_eval=np.linspace(0, 20, 101), energy=True)
     rel = np.diff(tr.energy, axis=0) / np.abs(tr.energy[1:])

@@ -28,7 +28,7 @@ def main(argv=None) -> int:
     p.add_argument("--t-final", type=float, default=8.0)
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
-    path = figure_path(args.out, "inner_products.png")
+    path = figure_path(args.out, "inner_products.png", args.force)
     tr = simulate("sa", random_sphere(args.n, args.d, seed=args.seed), beta=args.beta, t_final=args.t_final,
                   dt=0.05, save_every=4, energy=False)
     print(f"clusters at t = {args.t_final:g}: {tr.cluster_count()}")

@@ -49,7 +49,7 @@ def main(argv=None) -> int:
     p.add_argument("--betas", type=int, default=12, help="number of beta values in [0.5, 8]")
     p.add_argument("--t-final", type=float, default=20.0)
     args = p.parse_args(argv)
-    path = figure_path(args.out, f"phase_diagram_n{args.n}_d{args.d}.png")
+    path = figure_path(args.out, f"phase_diagram_n{args.n}_d{args.d}.png", args.force)
     betas = np.linspace(0.5, 8.0, args.betas)
     times, P = diagram(betas, n=args.n, d=args.d, seeds=args.seeds, t_final=args.t_final, num=41, dt=0.05,
                        delta=1e-3)

@@ -76,16 +76,21 @@ def main(argv=None) -> int:
     p.add_argument("--level", type=float, default=0.5)
     p.add_argument("--reduced", action="store_true", help="simulate a reduced SA grid here instead of reading a store")
     p.add_argument("--out", type=Path, default=None, help="with --reduced: folder for the figure of both diagrams")
+    p.add_argument("--force", action="store_true", help="overwrite the figure if it exists")
     args = p.parse_args(argv)
     if (args.store is None) == (not args.reduced):
         p.error("give a store, or --reduced")
     if args.reduced:
+        path = None
+        if args.out is not None:  # vetted before computing
+            from attnflow._base.io import check_output_path
+
+            path = check_output_path(args.out / "phase_shift.png", option="--out", force=args.force, suffixes=(".png",))
         ds = reduced_store()
-        if args.out is not None:
-            from attnflow._base.io import check_output_path, save_figure
+        if path is not None:
+            from attnflow._base.io import save_figure
             from attnflow.plotting import sweep_figure
 
-            path = check_output_path(args.out / "phase_shift.png", option="--out", force=True, suffixes=(".png",))
             save_figure(sweep_figure(ds), path, dpi=120)
             print(f"wrote {path}")
     else:

@@ -32,8 +32,8 @@ def main(argv=None) -> int:
     p.add_argument("--prompts", type=int, default=24)
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
-    prof = figure_path(args.out, "retrieval_profile.png")
-    sweep = figure_path(args.out, "retrieval_sweep.png")
+    prof = figure_path(args.out, "retrieval_profile.png", args.force)
+    sweep = figure_path(args.out, "retrieval_sweep.png", args.force)
     cert = R.certify_ushape(beta=args.beta, lam=args.lam, t=args.t, M=args.M)
     print(f"certificate: {cert}")
     s = sorted({round(k * (args.N - 1) / 5) / args.N for k in range(1, 6)})  # 5 fact positions i/N
