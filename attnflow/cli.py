@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         importlib.import_module(f"attnflow.commands.{name}").register(sub)
     for command in sub.choices.values():
         add_models_argument(command)
+        command.set_defaults(_parser=command)  # for the reproduce line (attnflow.commands._common)
     return parser
 
 

@@ -508,11 +508,12 @@ def fixed_step_grid_eval(t_final: float, dt: float, t_eval: np.ndarray) -> tuple
 
 
 def _progress_bar(progress, total, desc):
-    if not progress:
-        return None
-    from tqdm.auto import tqdm
+    """A bar (:func:`attnflow._base.progress.progress_bar`) or None when none is shown."""
+    from attnflow._base.progress import enabled, progress_bar
 
-    return tqdm(total=total, desc=desc, leave=False)
+    if not enabled(progress):
+        return None
+    return progress_bar(progress, total=total, desc=desc, unit="step")
 
 
 def fixed_step_grid(t_final: float, dt: float) -> np.ndarray:
@@ -548,7 +549,7 @@ def integrate_fixed(
     manifold: str = "sphere",
     save_every: int = 1,
     t0: float = 0.0,
-    progress: bool = False,
+    progress: bool | None = None,
     t_eval=None,
 ) -> IntegrationResult:
     r"""Integrate with a fixed step, landing exactly on ``t_final``.
@@ -577,8 +578,9 @@ def integrate_fixed(
         Save every ``save_every``-th step; the initial and final states are always saved.
     t0 : float
         Initial time passed to ``f`` (time-dependent fields).
-    progress : bool
-        Show a tqdm progress bar.
+    progress : bool or None
+        A tqdm progress bar on stderr: None (default) automatic -- on a terminal, after 2 s
+        (:mod:`attnflow._base.progress`); True always; False never.
     t_eval : array_like, optional
         Save exactly these times (strictly increasing, in ``[t0, t0 + t_final]``) and no others;
         excludes ``save_every``.
@@ -696,7 +698,7 @@ def integrate_adaptive(
     h0: float | None = None,
     max_steps: int = 1_000_000,
     t0: float = 0.0,
-    progress: bool = False,
+    progress: bool | None = None,
     t_eval=None,
     batch: bool = False,
 ) -> IntegrationResult:
@@ -859,7 +861,7 @@ def integrate(
     manifold: str = "sphere",
     save_every: int = 1,
     t0: float = 0.0,
-    progress: bool = False,
+    progress: bool | None = None,
     t_eval=None,
     batch: bool = False,
 ) -> IntegrationResult:

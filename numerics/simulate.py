@@ -75,7 +75,7 @@ def simulate(
     method: str | None = None,
     save_every: int = 1,
     seed: int | None = None,
-    progress: bool = False,
+    progress: bool | None = None,
     normalize: bool = False,
     t_eval=None,
     energy: bool | None = None,
@@ -142,8 +142,9 @@ def simulate(
         Seeds the draw of missing random matrices: for ``qkv`` without ``Q``, ``K``, ``V`` and for
         ``multihead`` without ``M`` (then ``heads=H`` is required), see
         :func:`attnflow.numerics.initial.random_matrices`. Recorded in ``Trajectory.params``.
-    progress : bool
-        Show a tqdm progress bar.
+    progress : bool or None
+        A tqdm progress bar on stderr: None (default) automatic -- on a terminal, after 2 s
+        (:mod:`attnflow._base.progress`); True always; False never.
     normalize : bool
         Sphere models: normalise the rows of ``x0`` instead of rejecting non-unit rows.
     **params

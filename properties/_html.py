@@ -1,9 +1,11 @@
 r"""The HTML report of ``attnflow check --report out.html`` (private; :func:`render`).
 
 One self-contained page, readable offline: inline CSS, no scripts from anywhere else, every image a
-``data:`` URI.  Each claim's statement (LaTeX) is rendered by matplotlib's mathtext to an inline SVG
-(the LaTeX source is the image's ``alt`` text and is shown as code where mathtext cannot parse it);
-each claim with per-example measurements gets a figure (matplotlib Agg, inline PNG):
+``data:`` URI.  The images are drawn by :mod:`attnflow.plotting` (``report_renderers``; this module
+never imports matplotlib): each claim's statement (LaTeX) rendered by matplotlib's mathtext to an
+inline SVG (the LaTeX source is the image's ``alt`` text and is shown as code where mathtext cannot
+parse it, or when no renderer is given); each claim with per-example measurements gets a figure
+(inline PNG):
 
 - a rate claim (``fitted``): the fitted rate of every example against its theoretical value, with the
   line fitted = theory and the interval [min, max] of the fitted rates;
@@ -19,11 +21,9 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import re
-from functools import lru_cache
 
-__all__ = ["render", "math_svg", "claim_figure"]
+__all__ = ["render", "mathtext_source", "data_uri"]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:1.5em auto;max-width:70em;color:#222}
@@ -64,7 +64,7 @@ _REWRITES = [
 ]
 
 
-def _data_uri(data: bytes, mime: str) -> str:
+def data_uri(data: bytes, mime: str) -> str:
     return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
 
 
@@ -109,36 +109,16 @@ def _brace_args(text: str, commands=("frac", "binom", "sqrt")) -> str:
         i = j
 
 
-@lru_cache(maxsize=1)
-def _math_font():
-    from matplotlib.font_manager import FontProperties
-
-    return FontProperties(size=15)
-
-
-@lru_cache(maxsize=1024)
-def math_svg(line: str) -> str | None:
-    """One line of LaTeX (no ``$``) as an SVG data URI via matplotlib mathtext, or None if it cannot parse it."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib import mathtext
-
+def mathtext_source(line: str) -> str:
+    r"""One line of LaTeX rewritten for matplotlib's mathtext (no ``$``): macros it does not know
+    replaced by ones it does, ``\frac12``-style arguments braced.  Empty if nothing is left."""
     text = line
     for pat, rep in _REWRITES:
         text = pat.sub(rep, text)
-    text = _brace_args(text).strip()
-    if not text:
-        return None
-    buf = io.BytesIO()
-    try:
-        mathtext.math_to_image(f"${text}$", buf, format="svg", dpi=100, prop=_math_font())
-    except Exception:  # mathtext's ParseException / ValueError: show the source instead
-        return None
-    return _data_uri(buf.getvalue(), "image/svg+xml")
+    return _brace_args(text).strip()
 
 
-def _statement_html(statement: str | None) -> str:
+def _statement_html(statement: str | None, math=None) -> str:
     if not statement:
         return "<p><em>no statement</em></p>"
     lines = [p.strip() for p in re.split(r"\\\\|\n", statement) if p.strip()]
@@ -147,7 +127,7 @@ def _statement_html(statement: str | None) -> str:
         if "$" in line:  # prose with inline math: shown as text
             parts.append(f"<p>{html.escape(line)}</p>")
             continue
-        uri = math_svg(line)
+        uri = math(line) if math is not None else None
         if uri is None:
             parts.append(f"<pre>{html.escape(line)}</pre>")
         else:
@@ -155,65 +135,14 @@ def _statement_html(statement: str | None) -> str:
     return "\n".join(parts)
 
 
-def _num(v):
-    return v if isinstance(v, (int, float)) else float("nan")
+def render(report: dict, *, math=None, figure=None) -> str:
+    """The page of ``report`` (a :func:`attnflow.properties.report.report_dict`).
 
-
-def claim_figure(row: dict) -> tuple[str, str] | None:
-    """The figure of one report row as ``(PNG data URI, caption)``, or None if it measured nothing."""
-    fitted, meas = row.get("fitted"), row.get("measurement")
-    if not fitted and not (meas and meas.get("values")):
-        return None
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(4.6, 2.9), dpi=80)
-    ax = fig.add_subplot()
-    if fitted and fitted.get("points"):
-        pts = fitted["points"]
-        fv = [_num(p[0]) for p in pts]
-        th = [_num(p[1]) if p[1] is not None else float("nan") for p in pts]
-        if all(t == t for t in th):
-            lo, hi = min(th + fv), max(th + fv)
-            pad = 0.05 * (hi - lo or abs(hi) or 1.0)
-            ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="0.3", lw=1, label="theory (fitted = theory)")
-            ax.scatter(th, fv, s=14, color="C0", label="fitted, one per example", zorder=3)
-            ax.axhspan(fitted["min"], fitted["max"], color="C0", alpha=0.12, label="fitted interval [min, max]")
-            ax.set_xlabel("theoretical rate")
-        else:
-            ax.scatter(range(len(fv)), fv, s=14, color="C0", label="fitted, one per example")
-            ax.axhspan(fitted["min"], fitted["max"], color="C0", alpha=0.12, label="fitted interval [min, max]")
-            ax.set_xlabel("example")
-        ax.set_ylabel("fitted rate")
-        caption = (f"fitted rate {fitted['min']:.4g}..{fitted['max']:.4g} over {fitted['n']} examples"
-                   + (f" vs theory {fitted['theory_min']:.4g}..{fitted['theory_max']:.4g}" if "theory_min" in fitted
-                      else ""))
-    else:
-        vals = [_num(v) for v in meas["values"]]
-        agg = "max" if "max" in meas else "min"
-        ax.scatter(range(len(vals)), vals, s=14, color="C1", label="observed, one per example", zorder=3)
-        ax.axhline(meas[agg], color="C3", lw=1, ls="--", label=f"worst case ({agg}) = {meas[agg]:.4g}")
-        label = meas.get("label") or "value"
-        ratio = "bound" in label.lower() and "/" in label  # observed / bound or bound / observed
-        if ratio:
-            ax.axhline(1.0, color="k", lw=1, label="the bound (ratio = 1)")
-        ax.set_xlabel("example")
-        ax.set_ylabel(label, fontsize=8)
-        caption = f"{label}: {agg} {meas[agg]:.4g} over {meas['n']} examples"
-        if ratio:
-            caption += " (observed against the bound: the bound is the line at ratio 1)"
-    ax.legend(fontsize=7, loc="best")
-    ax.tick_params(labelsize=7)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return _data_uri(buf.getvalue(), "image/png"), caption
-
-
-def render(report: dict) -> str:
-    """The page of ``report`` (a :func:`attnflow.properties.report.report_dict`)."""
+    ``math`` (LaTeX line -> image data URI or None) renders the statements and ``figure`` (report
+    row -> ``(image data URI, caption)`` or None) draws the measurements; both are drawn by
+    :mod:`attnflow.plotting` (:func:`attnflow.plotting.report_renderers`, the ``plot`` extra).
+    Without them the statements are shown as LaTeX source and the page has no figures.
+    """
     e = html.escape
     claims = report["claims"]
     n_ok = sum(c["ok"] for c in claims)
@@ -229,7 +158,7 @@ def render(report: dict) -> str:
         "<h1>attnflow check</h1>",
         f'<p><span class="{"ok" if report["ok"] else "bad"}">{status}</span>: {n_ok}/{len(claims)} claims match '
         f"their expectation (profile <code>{e(str(report['profile']))}</code>, seed {e(str(report['seed']))}; "
-        f"replay with <code>attnflow check --profile {e(str(report['profile']))} --seed {e(str(report['seed']))}"
+        f"replay with <code>{e(report.get('command') or 'attnflow check --profile %s --seed %s' % (report['profile'], report['seed']))}"
         "</code>).</p>",
         "<p>Versions: " + ", ".join(f"{e(k)} {e(str(v))}" for k, v in versions.items()) + "</p>",
         '<table class="claims" id="claims"><thead><tr><th>id</th><th>title</th><th>expect</th><th>outcome</th>'
@@ -245,7 +174,7 @@ def render(report: dict) -> str:
     out.append("</tbody></table>")
     for c in claims:
         out.append(f'<section id="{e(c["id"])}"><h2><code>{e(c["id"])}</code> {e(str(c.get("title") or ""))}</h2>')
-        out.append(_statement_html(c.get("statement")))
+        out.append(_statement_html(c.get("statement"), math))
         out.append("<dl>")
         for key in ("source", "tolerance"):
             if c.get(key):
@@ -257,7 +186,7 @@ def render(report: dict) -> str:
             if c.get(key):
                 out.append(f"<dt>{key}</dt><dd><code>{e(str(c[key]))}</code></dd>")
         out.append("</dl>")
-        fig = claim_figure(c)
+        fig = figure(c) if figure is not None else None
         if fig is not None:
             uri, caption = fig
             out.append(f'<figure><img src="{uri}" alt="{e(caption, quote=True)}"><figcaption>{e(caption)}'

@@ -12,7 +12,6 @@ import dataclasses
 import math
 import random
 import re
-import sys
 import time
 import traceback
 from collections.abc import Iterable
@@ -109,7 +108,7 @@ def example_values(example: Any, _depth: int = 0) -> Any:
     return {"repr": describe_example(example)}
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(repr=False)
 class ClaimRun:
     """The result of running one claim."""
 
@@ -131,6 +130,29 @@ class ClaimRun:
     def ok(self) -> bool:
         """Whether the outcome is the one the claim's expectation asks for."""
         return self.outcome == _WANTED[self.claim.expect]
+
+    # -- notebook display --
+    def __repr__(self) -> str:
+        return (f"ClaimRun({self.claim.id!r}, expect {self.claim.expect}, got {self.outcome} "
+                f"({'ok' if self.ok else 'NOT ok'}), {self.examples} examples, {self.seconds:.2f} s)")
+
+    def _repr_latex_(self) -> str:
+        """The claim's statement as display math."""
+        return f"$$ {self.claim.statement.strip()} $$"
+
+    def _repr_html_(self) -> str:
+        """A short table: id and title, statement (MathJax), expectation and outcome, detail, replay."""
+        import html as _html
+
+        from attnflow._base.display import html_table, math_html
+
+        verdict = f"expected {self.claim.expect}, got {self.outcome}: " + ("ok" if self.ok else "<b>NOT ok</b>")
+        return html_table([("claim", f"<code>{_html.escape(self.claim.id)}</code> &mdash; {_html.escape(self.claim.title)}"),
+                           ("statement", math_html(self.claim.statement)), ("outcome", verdict),
+                           ("detail", self.detail), ("counterexample", self.counterexample),
+                           ("replay", self.replay), ("source", self.claim.source),
+                           ("run", f"{self.examples} examples, {self.seconds:.2f} s, profile {self.profile}, seed {self.seed}")],
+                          raw=("claim", "statement", "outcome"))
 
     def to_dict(self) -> dict:
         """Report row: the required keys, then the optional ones that are set."""
@@ -330,28 +352,26 @@ def run_claim(claim: Claim, profile: str = "quick", seed: int | None = None, *, 
 
 
 def run_claims(
-    claims: Iterable[Claim], profile: str = "quick", seed: int | None = None, progress: bool = False,
+    claims: Iterable[Claim], profile: str = "quick", seed: int | None = None, progress: bool | None = None,
     *, replay_args: str = "",
 ) -> list[ClaimRun]:
-    """Run several claims with one seed (drawn once if omitted); optional tqdm bar on stderr.
+    """Run several claims with one seed (drawn once if omitted); a tqdm bar on stderr (``progress``:
+    None automatic, :mod:`attnflow._base.progress`; True; False).
 
     ``replay_args`` is passed to :func:`run_claim` (options of the printed replay commands).
     """
     claims = list(claims)
     if seed is None:
         seed = random_seed()
-    it: Iterable[Claim] = claims
-    bar = None
-    if progress:
-        from tqdm import tqdm
+    from attnflow._base.progress import progress_bar
 
-        bar = tqdm(claims, desc="checking", unit="claim", file=sys.stderr, leave=False)
-        it = bar
+    bar = progress_bar(progress, total=len(claims), desc="checking", unit="claim")
     runs = []
-    for c in it:
-        if bar is not None:
-            bar.set_postfix_str(c.id)
-        runs.append(run_claim(c, profile=profile, seed=seed, replay_args=replay_args))
-    if bar is not None:
+    try:
+        for c in claims:
+            bar.set_postfix_str(c.id, refresh=False)
+            runs.append(run_claim(c, profile=profile, seed=seed, replay_args=replay_args))
+            bar.update(1)
+    finally:
         bar.close()
     return runs

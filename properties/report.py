@@ -6,6 +6,7 @@ JSON schema (``schema_version`` 2; documented in ``docs/report-schema.md``)::
      "ok": bool, "profile": str, "seed": int,
      "versions": {"python": str, "attnflow": str, "numpy": str, "numba": str, "scipy": str,
                   "sympy": str, "threadpoolctl": str, ...},
+     "command": str (the command line that reproduces the run, every option that changes it),
      "claims": [{"id": str, "expect": str, "outcome": str, "ok": bool, "examples": int,
                  "seconds": float, "detail": str,
                  "title": str, "statement": str (LaTeX), "source": str, "tolerance": str,
@@ -44,7 +45,7 @@ __all__ = ["SCHEMA", "SCHEMA_VERSION", "TOP_KEYS", "REQUIRED_KEYS", "OPTIONAL_KE
 SCHEMA = "attnflow-check-report"
 SCHEMA_VERSION = 2
 #: Top-level keys of a report, in order.
-TOP_KEYS = ("schema", "schema_version", "ok", "profile", "seed", "versions", "claims")
+TOP_KEYS = ("schema", "schema_version", "ok", "profile", "seed", "versions", "command", "claims")
 #: Keys every claim row carries, in order (the first seven are those of schema version 1).
 REQUIRED_KEYS = ("id", "expect", "outcome", "ok", "examples", "seconds", "detail",
                  "title", "statement", "source", "tolerance")
@@ -54,17 +55,51 @@ OPTIONAL_KEYS = ("measurement", "fitted", "counterexample", "counterexample_valu
 REPORT_SUFFIXES = (".json", ".md", ".html")
 
 
-def report_dict(runs: Sequence[ClaimRun], profile: str, seed: int) -> dict:
-    """The report as a plain dict (see the module docstring for the schema)."""
-    return {
+class Report(dict):
+    """A check report: a plain ``dict`` of the JSON schema (module docstring) with notebook displays.
+
+    ``Report(...)["claims"]`` etc. work as for the dict; ``repr`` is one line, ``_repr_html_`` the
+    claims table.
+    """
+
+    def __repr__(self) -> str:
+        claims = self.get("claims") or []
+        n_ok = sum(bool(c.get("ok")) for c in claims)
+        return (f"Report({'OK' if self.get('ok') else 'NOT OK'}: {n_ok}/{len(claims)} claims match their expectation, "
+                f"profile {self.get('profile')}, seed {self.get('seed')}, schema v{self.get('schema_version')})")
+
+    def _repr_html_(self) -> str:
+        """The summary line and the claims table (id, expect, outcome, ok, examples, seconds, detail)."""
+        import html
+
+        from attnflow._base.display import short
+
+        e = html.escape
+        rows = "".join(
+            f"<tr><td><code>{e(str(c.get('id')))}</code></td><td>{e(str(c.get('expect')))}</td>"
+            f"<td>{e(str(c.get('outcome')))}</td><td>{'yes' if c.get('ok') else '<b>no</b>'}</td>"
+            f"<td>{c.get('examples')}</td><td>{e(short(str(c.get('detail') or ''), 100))}</td></tr>"
+            for c in self.get("claims") or [])
+        return (f"<p>{e(repr(self))}</p><table><thead><tr><th>id</th><th>expect</th><th>outcome</th><th>ok</th>"
+                f"<th>examples</th><th>detail</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def report_dict(runs: Sequence[ClaimRun], profile: str, seed: int, *, command: str | None = None) -> Report:
+    """The report as a :class:`Report` (a dict; see the module docstring for the schema).
+
+    ``command`` is the command line that reproduces the run (default
+    ``attnflow check --profile P --seed S``).
+    """
+    return Report({
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
         "ok": all(r.ok for r in runs),
         "profile": profile,
         "seed": seed,
         "versions": versions(),
+        "command": command or f"attnflow check --profile {profile} --seed {seed}",
         "claims": [r.to_dict() for r in runs],
-    }
+    })
 
 
 def read_report(path: str | os.PathLike) -> dict:
@@ -89,7 +124,7 @@ def read_report(path: str | os.PathLike) -> dict:
     if not isinstance(version, int) or version > SCHEMA_VERSION:
         raise ValueError(f"path: {path} has report schema_version {version!r}; this attnflow reads up to "
                          f"{SCHEMA_VERSION} (upgrade attnflow)")
-    out = {"schema": SCHEMA, "schema_version": version, "versions": None, **data}
+    out = Report({"schema": SCHEMA, "schema_version": version, "versions": None, "command": None, **data})
     out["claims"] = [{**{k: None for k in REQUIRED_KEYS}, **row} for row in data["claims"]]
     return out
 
@@ -97,6 +132,10 @@ def read_report(path: str | os.PathLike) -> dict:
 def to_json(report: dict) -> str:
     """JSON text of a report (2-space indent, trailing newline)."""
     return json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False, default=float) + "\n"
+
+
+def _command(report: dict) -> str:
+    return report.get("command") or f"attnflow check --profile {report['profile']} --seed {report['seed']}"
 
 
 def _md_cell(text: str) -> str:
@@ -115,7 +154,7 @@ def to_markdown(report: dict, runs: Sequence[ClaimRun] | None = None) -> str:
         "",
         f"**{'OK' if report['ok'] else 'NOT OK'}**: {n_ok}/{len(claims)} claims match their expectation "
         f"(profile `{report['profile']}`, seed {report['seed']}; replay with "
-        f"`attnflow check --profile {report['profile']} --seed {report['seed']}`).",
+        f"`{_command(report)}`).",
         "",
         *([f"Versions: {', '.join(f'{k} {v}' for k, v in report['versions'].items())}.", ""]
           if report.get("versions") else []),
@@ -196,26 +235,36 @@ def format_table(runs: Sequence[ClaimRun], detail_width: int = 150) -> str:
     return "\n".join(out)
 
 
-def to_html(report: dict) -> str:
-    """One self-contained HTML page of a report (see :mod:`attnflow.properties._html`)."""
+def to_html(report: dict, *, math=None, figure=None) -> str:
+    """One self-contained HTML page of a report (see :mod:`attnflow.properties._html`).
+
+    ``math`` and ``figure`` draw the statements and measurements: pass
+    ``**attnflow.plotting.report_renderers()`` (the ``plot`` extra); without them the statements are
+    shown as LaTeX source and there are no figures.
+    """
     from attnflow.properties._html import render
 
-    return render(report)
+    return render(report, math=math, figure=figure)
 
 
-def write_report(path: str | os.PathLike, runs: Sequence[ClaimRun], profile: str, seed: int) -> Path:
-    """Write the report to ``path`` atomically: JSON for ``.json``, Markdown for ``.md``, HTML for ``.html``."""
+def write_report(path: str | os.PathLike, runs: Sequence[ClaimRun], profile: str, seed: int, *,
+                 math=None, figure=None, command: str | None = None) -> Path:
+    """Write the report to ``path`` atomically: JSON for ``.json``, Markdown for ``.md``, HTML for ``.html``.
+
+    ``math``, ``figure``: the HTML renderers (:func:`to_html`).  ``command``: the command line that
+    reproduces the run, recorded in the report (default: ``attnflow check --profile P --seed S``).
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in REPORT_SUFFIXES:
         raise ValueError(f"path: report file must end in .json, .md or .html, got {path.name!r}")
-    report = report_dict(runs, profile, seed)
+    report = report_dict(runs, profile, seed, command=command)
     if suffix == ".json":
         text = to_json(report)
     elif suffix == ".md":
         text = to_markdown(report, runs)
     else:
-        text = to_html(report)
+        text = to_html(report, math=math, figure=figure)
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise ValueError(f"path: directory {parent} does not exist; create it first")

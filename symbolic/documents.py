@@ -166,16 +166,16 @@ def _index(results: Iterable[Result]) -> str:
     return json.dumps({"items": items}, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def generated_files(progress: bool = False) -> dict[str, str]:
-    """Everything ``attnflow derive`` writes, as ``{path relative to the repository: text}``."""
+def generated_files(progress: bool | None = None) -> dict[str, str]:
+    """Everything ``attnflow derive`` writes, as ``{path relative to the repository: text}``.
+
+    ``progress``: a bar over the topics (None: automatic, :mod:`attnflow._base.progress`).
+    """
+    from attnflow._base.progress import progress_bar
+
     files: dict[str, str] = {}
     names = [n for n, _, _ in TOPICS]
-    it: Iterable[str] = names
-    if progress:
-        from tqdm import tqdm
-
-        it = tqdm(names, desc="deriving", unit="topic")
-    for name in it:
+    for name in progress_bar(progress, names, desc="deriving", unit="topic"):
         files[f"derivations/{name}.md"] = render_topic(name)
     ids = [r.id for r in all_results()]
     dup = sorted({i for i in ids if ids.count(i) > 1})

@@ -42,6 +42,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 import mpmath
 import sympy as sp
 
+from attnflow._base.display import html_table, short
+
 __all__ = [
     "STATUSES",
     "Proof",
@@ -122,6 +124,17 @@ class Proof:
     def ok(self) -> bool:
         """True unless the identity was refuted."""
         return self.status != "refuted"
+
+    # -- notebook display --
+    def __repr__(self) -> str:
+        steps = f", {len(self.attempts)} rewrite steps" if self.attempts else ""
+        return f"Proof({self.status}, {short(self.method)!r}{steps})"
+
+    def _repr_html_(self) -> str:
+        """A short table: status, method, detail and the rewrite steps with their outcomes."""
+        steps = ", ".join(f"{a.step}: {a.outcome}" for a in self.attempts)
+        return html_table([("status", self.status), ("method", self.method), ("detail", self.detail),
+                           ("rewrite steps", steps)], "Proof")
 
     @staticmethod
     def combine(proofs: Sequence["Proof"], *, method: str | None = None) -> "Proof":

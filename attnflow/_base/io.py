@@ -12,7 +12,10 @@ complete, so an interrupted or failing write never leaves a half-written file be
 
 :func:`check_output_path` vets an output path *before* any computation (every command that writes
 a file calls it): the parent folder exists, is a folder and is writable, the path is not a folder,
-and an existing file is replaced only with ``force``.
+and an existing file is replaced only with ``force``.  :func:`check_output_dir` does the same for an
+output *folder* (``derive --out``, ``export --out``, ``sweep --out``): the folder itself is created
+by the writer, its parent must exist.  The rule is the same everywhere: **parent folders are never
+created**; a missing one is an error naming the option and ``mkdir -p``.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ __all__ = [
     "atomic_path",
     "atomic_write_text",
     "check_output_path",
+    "check_output_dir",
     "file_mode",
     "install_signal_handlers",
     "save_figure",
@@ -106,7 +110,7 @@ def check_output_path(path: str | os.PathLike, *, option: str, force: bool = Fal
         want = suffixes[0] if len(suffixes) == 1 else ", ".join(suffixes[:-1]) + " or " + suffixes[-1]
         raise ValueError(f"{option}: {str(p)!r} must end in {want} (e.g. {option} out{suffixes[0]})")
     if not parent.exists():
-        raise ValueError(f"{option}: folder {parent} does not exist; create it first (mkdir -p {parent})")
+        raise _missing_parent(option, parent)
     if not parent.is_dir():
         raise ValueError(f"{option}: {parent} is not a folder")
     if p.exists() and not force:
@@ -118,6 +122,34 @@ def check_output_path(path: str | os.PathLike, *, option: str, force: bool = Fal
         raise ValueError(f"{option}: cannot write into folder {parent} ({exc.strerror}); choose a writable folder") from None
     os.close(fd)
     os.unlink(probe)
+    return p
+
+
+def _missing_parent(option: str, parent: Path) -> ValueError:
+    return ValueError(f"{option}: folder {parent} does not exist; create it first (mkdir -p {parent})")
+
+
+def check_output_dir(path: str | os.PathLike, *, option: str) -> Path:
+    """Vet an output *folder* before any computation; return it as a :class:`~pathlib.Path`.
+
+    ``ValueError`` starting with ``option`` when the path exists and is not a folder, or its parent
+    folder is missing (never created implicitly), not a folder or not writable.  Whether an existing
+    folder may be replaced (``--force``) is the caller's rule (what the folder must hold).
+    """
+    if path is None or str(path) == "":
+        raise ValueError(f"{option}: give a folder name")
+    p = Path(os.fspath(path))
+    parent = p.parent if str(p.parent) else Path(".")
+    if p.exists() and not p.is_dir():
+        raise ValueError(f"{option}: {p} exists and is not a folder")
+    if not parent.exists():
+        raise _missing_parent(option, parent)
+    if not parent.is_dir():
+        raise ValueError(f"{option}: {parent} is not a folder")
+    try:
+        os.rmdir(tempfile.mkdtemp(dir=parent, prefix=f".{p.name}.probe-"))
+    except OSError as exc:
+        raise ValueError(f"{option}: cannot write into folder {parent} ({exc.strerror}); choose a writable folder") from None
     return p
 
 

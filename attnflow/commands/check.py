@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
+from attnflow.commands._common import add_quiet_argument, progress_of, reproduce_line
 from attnflow.commands._models import models_flags
 from attnflow.commands._seeds import add_seed_argument
 from attnflow.properties.profiles import PROFILES
@@ -32,7 +32,7 @@ def register(sub) -> None:
     p.add_argument("--force", action="store_true", help="overwrite an existing --report file")
     add_seed_argument(p, "the claims")
     p.add_argument("--list", action="store_true", help="list the claims (id, expectation, title) and exit")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    add_quiet_argument(p)
     p.set_defaults(func=run)
 
 
@@ -43,6 +43,10 @@ def run(args: argparse.Namespace) -> int:
         from attnflow._base.io import check_output_path
 
         check_output_path(args.report, option="--report", force=args.force, suffixes=(".json", ".md", ".html"))
+        if args.report.lower().endswith(".html"):
+            from attnflow.plotting import require
+
+            require("--report")  # the page's mathematics and figures are drawn with matplotlib
     try:
         claims = registry.select_claims(args.claim)
     except ValueError as exc:
@@ -53,9 +57,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"{c.id.ljust(width)}  {c.expect:8s} {c.title}")
         return 0
     seed = args.seed
-    progress = not args.quiet and sys.stderr.isatty()
     flags = models_flags(getattr(args, "models", None))
-    runs = registry.run_claims(claims, profile=args.profile, seed=seed, progress=progress, replay_args=flags)
+    runs = registry.run_claims(claims, profile=args.profile, seed=seed, progress=progress_of(args), replay_args=flags)
+    command = reproduce_line("check", args, ["claim", "profile"]) + f" --seed {seed}"
     print(report.format_table(runs))
     findings = report.format_findings(runs)
     if findings:
@@ -65,12 +69,17 @@ def run(args: argparse.Namespace) -> int:
     ok = n_ok == len(runs)
     print(
         f"\n{n_ok}/{len(runs)} claims match their expectation ({'OK' if ok else 'NOT OK'}); "
-        f"profile {args.profile}, seed {seed}, {total:.1f} s. "
-        f"Reproduce: attnflow check{flags} --profile {args.profile} --seed {seed}"
+        f"profile {args.profile}, seed {seed}, {total:.1f} s.\n"
+        f"reproduce: {command}"
     )
     if args.report is not None:
         try:
-            path = report.write_report(args.report, runs, args.profile, seed)
+            renderers = {}
+            if args.report.lower().endswith(".html"):
+                from attnflow.plotting import report_renderers
+
+                renderers = report_renderers()
+            path = report.write_report(args.report, runs, args.profile, seed, command=command, **renderers)
         except ValueError as exc:
             raise ValueError(f"--report: {exc}") from None
         print(f"wrote {path}")

@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from attnflow.commands._common import add_quiet_argument, progress_of, reproduce_line
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -36,7 +38,7 @@ def register(sub) -> None:
         default=None,
         help="repository root to write into (default: the source checkout attnflow runs from)",
     )
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    add_quiet_argument(p)
     # --models FILE is the option every command shares (attnflow.commands._models, added by the CLI):
     # with --out, derive those models instead of the built-in documents
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
@@ -75,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise ValueError(f"--root: cannot write into {root} ({exc.strerror}); choose a writable checkout") from None
     t0 = time.perf_counter()
-    files = documents.generated_files(progress=not args.quiet and sys.stderr.isatty())
+    files = documents.generated_files(progress=progress_of(args))
     elapsed = time.perf_counter() - t0
     results = documents.all_results()
     counts: dict[str, int] = {}
@@ -120,9 +122,9 @@ def _run_models(args: argparse.Namespace, paths: list) -> int:
         raise ValueError("--out: required with --models (the folder that receives <model>.md and <model>.py)")
     if args.check:
         raise ValueError("--check: not with --models (compare the written files yourself, e.g. with diff)")
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out: {out} exists and is not a folder")
+    from attnflow._base.io import check_output_dir
+
+    out = check_output_dir(args.out, option="--out")  # the folder is created below; its parent must exist
     step_budget = STEP_BUDGET if args.step_budget is None else args.step_budget
     budget = BUDGET if args.budget is None else args.budget
     for name, value in (("--step-budget", step_budget), ("--budget", budget)):
@@ -140,8 +142,12 @@ def _run_models(args: argparse.Namespace, paths: list) -> int:
     if existing and not args.force:
         raise ValueError("--out: refusing to overwrite " + ", ".join(existing) + "; pass --force to replace them")
     config = DeriveConfig(step_budget=step_budget, budget=budget)
-    out.mkdir(parents=True, exist_ok=True)
-    for decl in decls:
+    from attnflow._base.progress import progress_bar
+
+    out.mkdir(exist_ok=True)
+    args.step_budget, args.budget = step_budget, budget  # the budgets used (defaults made explicit)
+    print("reproduce: " + reproduce_line("derive", args, ["out", "force", "step_budget", "budget"]))
+    for decl in progress_bar(progress_of(args), decls, desc="deriving", unit="model"):
         t0 = time.perf_counter()
         results = derive_model(decl, config=config)
         doc = model_document(decl, config=config, results=results)

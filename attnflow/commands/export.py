@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from attnflow.commands._common import add_quiet_argument, progress_of
 from attnflow.commands._models import models_flags
 from attnflow.commands._seeds import add_seed_argument
 from attnflow.properties.profiles import PROFILES
@@ -38,7 +39,7 @@ def register(sub) -> None:
                    help="Hypothesis profile for the claims: quick (default), ci, thorough")
     add_seed_argument(p, "the claims run before exporting (recorded in the manifest)")
     p.add_argument("--list", action="store_true", help="list the kernels, the models using them and their claims")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    add_quiet_argument(p)
     p.set_defaults(func=run)
 
 
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         report = export.export_kernels(
             args.names, args.out, all_kernels=args.all_kernels, force=args.force, profile=args.profile,
-            seed=args.seed, progress=not args.quiet and sys.stderr.isatty(),
+            seed=args.seed, progress=progress_of(args),
             command_args=models_flags(getattr(args, "models", None)))
     except ValueError as exc:
         raise ValueError(_cli_message(exc)) from None
@@ -80,4 +81,5 @@ def run(args: argparse.Namespace) -> int:
           f"[{', '.join(report.kernels)}], {n_claims} claim(s) run under profile {report.profile}, "
           f"seed {report.seed}, {report.seconds:.1f} s")
     print(f"check it with: python -m {report.package} selftest   (from {report.path.parent})")
+    print(f"reproduce: {report.manifest['command']}")
     return 0

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from attnflow._base import validate
-from attnflow._base.io import check_output_path
+from attnflow._base.io import check_output_path, save_figure
+from attnflow.commands._common import add_quiet_argument, progress_of, reproduce_line
 
 
 def register(sub) -> None:
@@ -30,16 +31,12 @@ def register(sub) -> None:
     p.add_argument("--plot", default=None, metavar="PNG",
                    help="write the clouds before/after (d = 3) to PNG and W2 against time to PNG with suffix _w2")
     p.add_argument("--force", action="store_true", help="overwrite existing --plot files")
+    add_quiet_argument(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from attnflow.numerics.interpolation import (
-        construct_dirac_interpolation,
-        draw_instance,
-        plot_clouds,
-        plot_w2_history,
-    )
+    from attnflow.numerics.interpolation import construct_dirac_interpolation, draw_instance
 
     for name in ("d", "N", "n"):
         validate.integer(f"--{name}", getattr(args, name), minimum=1)
@@ -56,11 +53,14 @@ def run(args: argparse.Namespace) -> int:
         stem = args.plot[:-4] if args.plot.lower().endswith(".png") else args.plot
         for path in ([f"{stem}.png"] if args.d == 3 else []) + [f"{stem}_w2.png"]:
             check_output_path(path, option="--plot", force=args.force)
+        from attnflow.plotting import require
+
+        require("--plot")
     try:
         clouds, targets = draw_instance(args.d, args.N, args.n, seed=args.seed)
         res = construct_dirac_interpolation(
             clouds, targets, T=args.T, eps=args.eps, beta=args.beta, seed=args.seed,
-            record_stride=10 if args.plot else None,
+            record_stride=10 if args.plot else None, progress=progress_of(args),
         )
     except ValueError as exc:
         msg = str(exc)
@@ -70,13 +70,16 @@ def run(args: argparse.Namespace) -> int:
                 break
         raise ValueError(msg) from None
     print(res.summary())
+    print("reproduce: " + reproduce_line("interpolate", args, ["d", "N", "n", "seed", "eps", "T", "beta"]))
     if args.schedule:
         print(res.schedule.summary())
     if args.plot:
         stem = args.plot[:-4] if args.plot.lower().endswith(".png") else args.plot
+        from attnflow.plotting import interpolation_clouds, interpolation_w2
+
         if args.d == 3:
-            plot_clouds(res, f"{stem}.png")
+            save_figure(interpolation_clouds(res, seed=args.seed), f"{stem}.png", dpi=110)
             print(f"wrote {stem}.png")
-        plot_w2_history(res, f"{stem}_w2.png")
+        save_figure(interpolation_w2(res, seed=args.seed), f"{stem}_w2.png", dpi=110)
         print(f"wrote {stem}_w2.png")
     return 0 if res.reached else 1

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from attnflow.commands._common import reproduce_line
 from attnflow.commands._seeds import add_seed_argument
 
 
@@ -36,7 +37,8 @@ def register(sub) -> None:
     p.add_argument("--root", metavar="DIR", default=None,
                    help="source checkout to copy (default: the checkout attnflow runs from)")
     add_seed_argument(p, "the claims")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="no progress lines (default: one line per mutant on stderr as it finishes)")
     p.set_defaults(func=run)
 
 
@@ -59,13 +61,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"{m.id.ljust(w)}  {'quick' if m.quick else 'full '}  {m.file}  -> {', '.join(m.expect)}")
         return 0
     if args.report is not None:
-        target = Path(args.report)
-        if target.suffix.lower() != ".json":
-            raise ValueError(f"--report: {args.report!r} must end in .json (e.g. --report mutate.json)")
-        if not target.resolve().parent.is_dir():
-            raise ValueError(f"--report: directory {target.parent} does not exist; create it first")
-        if target.exists() and not args.force:
-            raise ValueError(f"--report: {target} exists; pass --force to overwrite it")
+        from attnflow._base.io import check_output_path
+
+        check_output_path(args.report, option="--report", force=args.force, suffixes=(".json",))
     root = Path(args.root) if args.root else _default_root()
     log = (lambda s: None) if args.quiet else (lambda s: print(s, file=sys.stderr, flush=True))
     try:
@@ -76,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     report = mutation.report_dict(runs, baseline, args.profile, args.seed)
     print(mutation.format_table(report))
+    print("reproduce: " + reproduce_line("mutate", args, ["profile", "mutant", "seed", "all_claims", "confirm_survivors",
+                                                          "root"]))
     if args.report is not None:
         print(f"wrote {mutation.write_report(args.report, report, force=args.force)}")
     ok = report["survived"] == 0 and report["errors"] == 0

@@ -8,7 +8,7 @@ causal ALiBi particles (printed beside the closed form; points with error bars i
 Theory: arXiv 2605.09213; ``derivations/retrieval.md``.
 
 The closed-form report is built by :func:`report` and the figures by :func:`plot_profile` /
-:func:`plot_sweep`, so a Monte Carlo section (particles) can be added as one more step of
+:func:`plot_sweep` (:func:`attnflow.plotting.retrieval_profile` / ``retrieval_sweep``), so a Monte Carlo section (particles) can be added as one more step of
 :func:`run` without touching the others.
 """
 
@@ -22,6 +22,7 @@ import numpy as np
 
 from attnflow._base import validate
 from attnflow._base.io import check_output_path, save_figure
+from attnflow.commands._common import add_quiet_argument, progress_of, reproduce_line
 
 SWEEP_TIMES = (0.25, 0.5, 1.0, 1.5, 2.0, 5.0)
 MC_PHASES = 8  # equispaced phases of the fact per prompt (variance reduction)
@@ -59,6 +60,7 @@ def register(sub) -> None:
                         f"at {MC_PHASES} phases)")
     p.add_argument("--seed", type=int, default=0, help="random seed of the Monte Carlo prompts (default 0)")
     p.add_argument("--dt", type=float, default=0.0025, help="RK4 step of --particles (default 0.0025, as the authors)")
+    add_quiet_argument(p)
     p.set_defaults(func=run)
 
 
@@ -136,7 +138,7 @@ def particle_positions(N: int) -> np.ndarray:
     return i / N
 
 
-def particles(*, beta, lam, t, M, N, prompts, seed, dt):
+def particles(*, beta, lam, t, M, N, prompts, seed, dt, progress=None):
     """Monte Carlo estimates of S_t and of the soft accuracy on particle_positions(N).
 
     Returns ``(lines, mc)`` where ``mc`` holds sigma0, the estimate of S_t = sum_n omega_n
@@ -147,7 +149,7 @@ def particles(*, beta, lam, t, M, N, prompts, seed, dt):
 
     s = particle_positions(N)
     r = R.mode_correlation_mc(s, beta=beta, lam=lam, t=t, N=N, prompts=prompts, modes=MC_MODES, phases=MC_PHASES,
-                              seed=seed, M=M, dt=dt)
+                              seed=seed, M=M, dt=dt, progress=progress)
     w = R.mode_weights(M, MC_MODES)
     S_mc = r.estimate @ w
     S_se = (r.samples.real @ w).std(axis=1, ddof=1) / math.sqrt(prompts)
@@ -160,106 +162,22 @@ def particles(*, beta, lam, t, M, N, prompts, seed, dt):
                      f"{r.soft_accuracy[k]:.6f} +- {r.soft_accuracy_stderr[k]:.6f}   {r.soft_accuracy_closed[k]:.6f}")
     lines.append(f"  (S_t particles = sum_n omega_n N E[e^(in(theta_N(t) - theta_i*(0)))], n = 1..{MC_MODES}; the "
                  f"closed form is the N -> infinity limit; A_N baseline sqrt(pi/2)/M = {math.sqrt(math.pi / 2) / M:.6f})")
-    return lines, {"sigma0": s, "S": S_mc, "se": S_se, "estimate": r}
+    return lines, {"sigma0": s, "S": S_mc, "se": S_se, "estimate": r, "seed": seed}
 
 
-def plot_profile(path: Path, *, beta, lam, t, M, modes, mc=None) -> None:
-    """One profile curve with its minimum and the certification verdict (and Monte Carlo points)."""
-    import matplotlib
+def plot_profile(path: Path, *, beta, lam, t, M, modes, mc=None) -> Path:
+    """Write :func:`attnflow.plotting.retrieval_profile` (with the Monte Carlo points ``mc``) to ``path``."""
+    from attnflow.plotting import retrieval_profile
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from attnflow.numerics import retrieval as R
-
-    s = np.linspace(0.002, 1.0, 800)
-    S = R.profile(s, beta=beta, lam=lam, t=t, M=M, modes=modes)
-    am = R.argmin(beta=beta, lam=lam, t=t, M=M, modes=modes)
-    cert = R.certify_ushape(beta=beta, lam=lam, t=t, M=M, modes=modes)
-    fig, ax = plt.subplots(figsize=(6.4, 4.2), constrained_layout=True)
-    ax.plot(s, S, color="C0", lw=2)
-    if am.interior:
-        ax.plot([am.sigma0], [am.value], "o", color="C3", ms=7, label=f"minimum  $\\sigma_0^*$ = {am.sigma0:.3f}")
-    ax.axhline(float(S[-1]), color="0.6", lw=0.8, ls=":", label=r"$\mathcal{S}_t(1)$ (recency level)")
-    ax.set_xlabel(r"position of the fact $\sigma_0$")
-    ax.set_ylabel(r"$\mathcal{S}_t(\sigma_0)$")
-    ax.set_xlim(0, 1)
-    lo_v = float(np.min(S))
-    if am.interior:  # show the recency dip: clip the primacy rise at 6x the dip depth
-        top = am.value + 6.0 * (float(S[-1]) - am.value)
-    else:
-        top = min(float(np.max(S)), 3.0 * float(S[-1]))
-    pad = 0.05 * max(top - lo_v, 1e-12)
-    ax.set_ylim(lo_v - pad, top + pad)
-    ax.set_title(f"retrieval profile  $\\beta$={beta:g}, $\\lambda$={lam:g}, M={M:g}, t={t:g}\n"
-                 f"U-shape: {cert.verdict}", fontsize=10)
-    if cert.bracket is not None:
-        ax.axvspan(*cert.bracket, color="C3", alpha=0.12, lw=0, label="certified bracket of the minimum")
-    if mc is not None:
-        r = mc["estimate"]
-        ax.errorbar(mc["sigma0"], mc["S"], yerr=2 * mc["se"], fmt="s", color="C2", ms=5, capsize=3, zorder=6,
-                    label=f"particles N={r.N}, {r.prompts}x{r.phases} prompts ($\\pm$2 se)")
-        lo_p = float(np.min(mc["S"] - 2 * mc["se"]))
-        hi_p = float(np.max(mc["S"] + 2 * mc["se"]))
-        y0, y1 = ax.get_ylim()
-        pad = 0.05 * (max(y1, hi_p) - min(y0, lo_p))
-        ax.set_ylim(min(y0, lo_p - pad), max(y1, hi_p + pad))
-    ax.legend(frameon=False, fontsize=9)
-    save_figure(fig, path, dpi=130)
-    plt.close(fig)
+    return save_figure(retrieval_profile(beta=beta, lam=lam, t=t, M=M, modes=modes, particles=mc), path, dpi=130)
 
 
-def plot_sweep(path: Path, *, beta, lam, M, modes) -> None:
-    """Time sweep (curves shifted so each minimum is at 0, minimum marked) and t_crit(beta)."""
-    import matplotlib
+def plot_sweep(path: Path, *, beta, lam, M, modes, progress=None) -> Path:
+    """Write :func:`attnflow.plotting.retrieval_sweep` to ``path``."""
+    from attnflow.plotting import retrieval_sweep
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from attnflow.numerics import retrieval as R
-
-    s = np.linspace(0.003, 1.0, 800)
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(13, 4.8), constrained_layout=True,
-                                 gridspec_kw={"width_ratios": [1.25, 1]})
-    cmap = plt.get_cmap("viridis")
-    tc = R.t_crit(beta=beta, lam=lam, M=M, modes=modes)
-    ymax = 0.0
-    for i, t in enumerate(SWEEP_TIMES):
-        S = R.profile(s, beta=beta, lam=lam, t=t, M=M, modes=modes)
-        am = R.argmin(beta=beta, lam=lam, t=t, M=M, modes=modes)
-        col = cmap(i / (len(SWEEP_TIMES) - 1) * 0.9)
-        if am.interior:
-            smin, vmin = am.sigma0, am.value
-        else:
-            smin, vmin = 1.0, float(S[-1])
-        rel = S / vmin - 1.0
-        ax.plot(s, rel, color=col, lw=2, label=f"t = {t:g}" + ("" if am.interior else "  (no recency)"))
-        ax.plot([smin], [0.0], "o" if am.interior else "s", color=col, ms=7, mec="k", mew=0.6, clip_on=False,
-                zorder=5)
-        ymax = max(ymax, float(np.max(rel[s > 0.05])))
-    ax.set_xlim(0, 1)
-    ax.set_ylim(-0.05, min(ymax, 1.5) * 1.05)
-    ax.set_xlabel(r"position of the fact $\sigma_0$")
-    ax.set_ylabel(r"$\mathcal{S}_t(\sigma_0)\,/\,\min_{\sigma_0}\mathcal{S}_t - 1$")
-    ax.set_title(f"time sweep  $\\beta$={beta:g}, $\\lambda$={lam:g}, M={M:g}  ($t_{{crit}}$ = {tc:.3f})\n"
-                 "each curve relative to its minimum (circle: interior minimum, square: at $\\sigma_0=1$)",
-                 fontsize=10)
-    ax.legend(frameon=False, fontsize=9, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    betas = np.linspace(SWEEP_BETAS[0], SWEEP_BETAS[1], 200)
-    tcs = np.array([R.t_crit(beta=b, lam=lam, M=M, modes=modes) for b in betas])
-    tbs = np.array([R.smallness_condition(beta=b, lam=lam, t=0.0).t_bound for b in betas])
-    bx.semilogy(betas, tcs, color="C0", lw=2, label=r"$t_{crit}(\beta)$: recency iff $t < t_{crit}$")
-    bx.semilogy(betas, tbs, color="C1", lw=2, ls="--", label="smallness condition bound")
-    bx.fill_between(betas, tbs, tcs, color="C0", alpha=0.12, label="recency beyond the theorem")
-    bx.axvline(beta, color="0.6", lw=0.8, ls=":")
-    bx.set_xlabel(r"inverse temperature $\beta$")
-    bx.set_ylabel("time (depth) t")
-    bx.set_xlim(betas[0], betas[-1])
-    bx.set_title(f"recency threshold  $\\lambda$={lam:g}, M={M:g}", fontsize=10)
-    bx.legend(frameon=False, fontsize=9)
-    bx.grid(True, which="both", alpha=0.25)
-    save_figure(fig, path, dpi=130)
-    plt.close(fig)
+    fig = retrieval_sweep(beta=beta, lam=lam, M=M, modes=modes, times=SWEEP_TIMES, betas=SWEEP_BETAS, progress=progress)
+    return save_figure(fig, path, dpi=130)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -269,16 +187,24 @@ def run(args: argparse.Namespace) -> int:
         path = _output_path(args.plot if args.plot is not None else Path("retrieval_sweep.png"), args.force)
     else:
         path = _output_path(args.plot, args.force) if args.plot is not None else None
+    if path is not None:
+        from attnflow.plotting import require
+
+        require("--plot")
     for line in report(**params):
         print(line)
     mc = None
     if args.particles is not None:
         lines, mc = particles(beta=args.beta, lam=args.lam, t=args.t, M=args.M, N=args.particles,
-                              prompts=args.prompts, seed=args.seed, dt=args.dt)
+                              prompts=args.prompts, seed=args.seed, dt=args.dt, progress=progress_of(args))
         for line in lines:
             print(line)
+    options = ["beta", "lam", "M", "t", "modes", "sweep"]
+    if args.particles is not None:
+        options += ["particles", "prompts", "seed", "dt"]
+    print("reproduce: " + reproduce_line("profile", args, options))
     if args.sweep:
-        plot_sweep(path, beta=args.beta, lam=args.lam, M=args.M, modes=args.modes)
+        plot_sweep(path, beta=args.beta, lam=args.lam, M=args.M, modes=args.modes, progress=progress_of(args))
         print(f"wrote {path}")
     elif path is not None:
         plot_profile(path, **params, mc=mc)

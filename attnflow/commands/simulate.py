@@ -16,6 +16,7 @@ from pathlib import Path
 
 from attnflow._base import validate
 from attnflow._base.io import check_output_path, save_figure
+from attnflow.commands._common import add_quiet_argument, progress_of, reproduce_line
 
 CIRCLE_START_HELP = "circle models (kuramoto, causal_alibi) start from iid uniform angles"
 
@@ -84,8 +85,15 @@ def register(sub) -> None:
     p.add_argument("--save", type=Path, default=None, help="write the trajectory to this .npz file")
     p.add_argument("--plot", type=Path, default=None, help="write an energy/trajectory figure (PNG)")
     p.add_argument("--force", action="store_true", help="overwrite existing --save/--plot files")
-    p.add_argument("--progress", action="store_true", help="show a progress bar")
+    p.add_argument("--progress", action="store_true", default=None,
+                   help="always show a progress bar (default: automatic, on a terminal after 2 s)")
+    add_quiet_argument(p)
     p.set_defaults(func=run)
+
+
+#: The options that change what simulate computes or prints (the reproduce line repeats them all).
+_RESULT_OPTIONS = ["model", "n", "d", "beta", "t_final", "dt", "rtol", "method", "save_every", "seed", "start", "rho",
+                   "lam", "qkv_seed", "heads", "symmetric", "param", "tol"]
 
 
 def _parse_params(items: list[str]) -> dict[str, float | str]:
@@ -184,6 +192,10 @@ def run(args: argparse.Namespace) -> int:
             validate.real(name, value, lo=0.0, lo_strict=True)
     _check_output(args.save, "--save", args.force)
     _check_output(args.plot, "--plot", args.force)
+    if args.plot is not None:
+        from attnflow.plotting import require
+
+        require("--plot")
     dt, rtol = args.dt, args.rtol
     if dt is None and rtol is None:
         if args.method == "adaptive":
@@ -197,6 +209,10 @@ def run(args: argparse.Namespace) -> int:
     validate.integer("--n", args.n, minimum=1)
     _check_size(args, dt)
     params = _parse_params(args.param)
+    unknown = sorted(set(params) - set(spec.param_names))
+    if unknown:
+        known = ", ".join(spec.param_names) or "none"
+        raise ValueError(f"--param: model {args.model} has no parameter {', '.join(unknown)} (its parameters: {known})")
     if args.lam is not None:
         params["lam"] = args.lam
     x0 = _initial_state(args, spec.manifold)
@@ -222,7 +238,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         traj = simulate(
             args.model, x0, beta=args.beta, t_final=args.t_final, dt=dt, rtol=rtol, method=args.method,
-            save_every=args.save_every, progress=args.progress, **params,
+            save_every=args.save_every, progress=progress_of(args), **params,
         )
     except ValueError as exc:
         raise ValueError(_cli_message(exc)) from None
@@ -246,86 +262,24 @@ def run(args: argparse.Namespace) -> int:
         print(f"time to cluster (all <u_i,u_j> >= 1 - {args.tol:g}): not reached by t = {traj.times[-1]:g}")
     else:
         print(f"time to cluster (all <u_i,u_j> >= 1 - {args.tol:g}): {t_cluster:.6g} (on the saved-time grid)")
+    args.dt = dt  # the step actually used (the default made explicit)
+    print("reproduce: " + reproduce_line("simulate", args, _RESULT_OPTIONS))
     if args.save is not None:
         traj.params["start"] = args.start
         traj.params["start_seed"] = args.seed
         traj.save_npz(args.save, force=args.force)
         print(f"wrote {args.save}")
     if args.plot is not None:
-        plot_trajectory(traj, args.plot, tol=args.tol)
+        plot_trajectory(traj, args.plot, tol=args.tol, seed=args.seed if args.start == "random" else None)
         print(f"wrote {args.plot}")
     return 0
 
 
-def plot_trajectory(traj, path: Path, *, tol: float = 1e-3) -> None:
-    """Write a two-panel PNG: energy (or min pairwise <u_i,u_j>) against time, and a trajectory view.
+def plot_trajectory(traj, path: Path, *, tol: float = 1e-3, seed: int | None = None) -> Path:
+    """Write :func:`attnflow.plotting.trajectory_figure` of ``traj`` to ``path`` (atomically)."""
+    from attnflow.plotting import trajectory_figure
 
-    Trajectory view: for d = 3 a 3D scatter of the start and end directions with each token's path;
-    the lines theta_i(t) for
-    angles; the lines <u_i(t), u_1(t)> otherwise. Written atomically (temp file + rename).
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    from attnflow.numerics.trajectory import min_pairwise_inner, unit_directions
-
-    fig = plt.figure(figsize=(11, 4.5))
-    ax1 = fig.add_subplot(1, 2, 1)
-    if traj.energy is not None:
-        ax1.plot(traj.times, traj.energy, color="C0")
-        ax1.set_ylabel("interaction energy E(t)")
-        ax1.set_title(f"energy: gain {traj.energy[-1] - traj.energy[0]:+.4g}")
-    else:
-        m = [min_pairwise_inner(unit_directions(s, traj.manifold)) for s in traj.states]
-        ax1.plot(traj.times, m, color="C0")
-        ax1.set_ylabel(r"$\min_{i,j}\langle u_i,u_j\rangle$")
-        ax1.set_title("no energy for this model: cluster diameter")
-    ax1.set_xlabel("t")
-    t_c = traj.time_to_cluster(tol)
-    if not math.isnan(t_c):
-        ax1.axvline(t_c, color="grey", ls="--", lw=0.8, label=f"time to cluster {t_c:.3g}")
-        ax1.legend(loc="best")
-    d = traj.states.shape[-1] if traj.states.ndim == 3 else 0
-    if traj.manifold == "angles":
-        ax2 = fig.add_subplot(1, 2, 2)
-        th = traj.states.reshape(len(traj.times), -1)
-        # shift each path by a multiple of 2π so tokens that meet on the circle meet in the plot
-        th = th - 2 * np.pi * np.round((th[-1] - th[-1, 0]) / (2 * np.pi))
-        ax2.plot(traj.times, th, lw=0.8)
-        ax2.set_xlabel("t")
-        ax2.set_ylabel(r"$\theta_i(t)$ (continuous, shifted by $2\pi k_i$)")
-        ax2.set_title(f"{traj.model}: angles")
-    elif d == 3:
-        ax2 = fig.add_subplot(1, 2, 2, projection="3d")
-        u0 = unit_directions(traj.states[0], traj.manifold)
-        u1 = unit_directions(traj.states[-1], traj.manifold)
-        s, c = np.mgrid[0 : np.pi : 13j, 0 : 2 * np.pi : 25j]
-        ax2.plot_wireframe(np.sin(s) * np.cos(c), np.sin(s) * np.sin(c), np.cos(s), color="0.85", lw=0.4)
-        stride = max(1, len(traj.times) // 200)
-        paths = np.stack([unit_directions(s, traj.manifold) for s in traj.states[::stride]] + [u1])
-        for i in range(paths.shape[1]):
-            ax2.plot(*paths[:, i].T, color="C0", lw=0.5, alpha=0.5)
-        ax2.scatter(*u0.T, s=12, color="C0", label="start")
-        ax2.scatter(*u1.T, s=150, color="C3", marker="*", label=f"end ({traj.cluster_count(tol)} cluster(s))")
-        ax2.set_box_aspect((1, 1, 1))
-        ax2.legend(loc="upper left")
-        ax2.set_title(f"{traj.model}: tokens on the sphere")
-    else:
-        ax2 = fig.add_subplot(1, 2, 2)
-        u = np.stack([unit_directions(s, traj.manifold) for s in traj.states])
-        ax2.plot(traj.times, np.einsum("tid,td->ti", u, u[:, 0]), lw=0.8)
-        ax2.set_xlabel("t")
-        ax2.set_ylabel(r"$\langle u_i(t), u_1(t)\rangle$")
-        ax2.set_title(f"{traj.model}: inner products with token 1")
-    fig.suptitle(f"{traj.model}, beta={traj.beta:g}, method {traj.method}, t_final={traj.times[-1]:g}")
-    fig.tight_layout()
-    try:
-        save_figure(fig, path, dpi=110)
-    finally:
-        plt.close(fig)
+    return save_figure(trajectory_figure(traj, tol=tol, seed=seed), path, dpi=110)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from attnflow.commands._common import add_quiet_argument, progress_of, reproduce_line
+
 _EPILOG = """\
 spec: a TOML file with one [sweep] table (read with tomllib; nothing is evaluated), e.g.
   [sweep]
@@ -37,7 +39,8 @@ def register(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("spec", type=Path, help="the spec file (TOML with a [sweep] table)")
-    p.add_argument("--out", type=Path, required=True, help="the zarr store to write (a folder; resumed if it exists)")
+    p.add_argument("--out", type=Path, required=True,
+                   help="the zarr store to write (a folder, created; its parent must exist; resumed if it exists)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="address of a running dask scheduler (default: an embedded LocalCluster, one process per core)")
     p.add_argument("--workers", type=int, default=None, help="worker processes of the embedded cluster (default: cores)")
@@ -47,8 +50,10 @@ def register(sub) -> None:
                         "(attnflow.plotting.sweep_figure; needs beta as a dimension and an observable with a time axis)")
     p.add_argument("--plot-observable", default="pair_fraction", metavar="NAME",
                    help="the observable --plot draws (default: pair_fraction)")
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
-                   help="show a progress bar of chunks done (default: on)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="a progress bar of chunks done (default: automatic, on a terminal after 2 s; "
+                        "--no-progress or -q: none)")
+    add_quiet_argument(p)
     p.set_defaults(func=run)
 
 
@@ -59,6 +64,9 @@ def run(args) -> int:
 
     if args.plot is not None:
         _check_plot(args)
+        from attnflow.plotting import require
+
+        require("--plot")
         spec = load_spec(args.spec)  # the spec's own errors first, then the plot's
         if args.plot_observable not in spec.observables:
             raise ValueError(f"--plot-observable: {args.plot_observable!r} is not recorded by this spec "
@@ -72,7 +80,7 @@ def run(args) -> int:
             raise ValueError("--plot: a phase diagram needs beta as a dimension of the spec "
                              "(beta = {start, stop, num}); drop --plot or sweep beta")
     try:
-        res = sweep(args.spec, args.out, scheduler=args.scheduler, force=args.force, progress=args.progress,
+        res = sweep(args.spec, args.out, scheduler=args.scheduler, force=args.force, progress=progress_of(args),
                     n_workers=args.workers)
     except ImportError as exc:
         raise ValueError(str(exc)) from None
@@ -81,6 +89,8 @@ def run(args) -> int:
         return 1
     print(f"{res.path}: {res.chunks} chunks ({res.computed} computed, {res.skipped} already complete) "
           f"in {res.wall_time:.1f} s")
+    print("reproduce: " + reproduce_line("sweep", args, ["out", "plot", "plot_observable"], positional=[args.spec])
+          + "   (the spec file fixes the result; --force starts over)")
     if args.plot is not None:
         from attnflow._base.io import save_figure
         from attnflow.plotting import sweep_figure
@@ -92,12 +102,10 @@ def run(args) -> int:
 
 
 def _check_plot(args) -> None:
-    path = args.plot
-    if path.suffix.lower() not in (".png", ".pdf", ".svg"):
-        raise ValueError(f"--plot: {path} must end in .png, .pdf or .svg (the figure format)")
-    if path.exists() and not args.force:
-        raise ValueError(f"--plot: {path} exists; choose another path or remove it "
-                         "(--force overwrites it, but also starts the sweep over)")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise ValueError(f"--plot: folder {parent} does not exist")
+    from attnflow._base.io import OutputExistsError, check_output_path
+
+    try:
+        check_output_path(args.plot, option="--plot", force=args.force, suffixes=(".png", ".pdf", ".svg"))
+    except OutputExistsError:
+        raise ValueError(f"--plot: {args.plot} exists; pass --force to overwrite it (--force also starts the sweep "
+                         "over: it replaces every output) or choose another path") from None

@@ -34,7 +34,7 @@ class ExportReport:
 
 def export_kernels(names: Iterable[str] | None = None, out=None, *, all_kernels: bool = False,
                    force: bool = False, profile: str = "quick", seed: int | None = None,
-                   progress: bool = False, command_args: str = "") -> ExportReport:
+                   progress: bool | None = None, command_args: str = "") -> ExportReport:
     """Verify kernels and write them as the self-contained package ``out`` (layout: :mod:`attnflow.export`).
 
     Parameters
@@ -54,8 +54,9 @@ def export_kernels(names: Iterable[str] | None = None, out=None, *, all_kernels:
         Hypothesis profile for the claims.
     seed : int, optional
         Hypothesis seed (a fresh one is drawn and recorded if omitted).
-    progress : bool
-        tqdm progress bar over the claims on stderr.
+    progress : bool or None
+        tqdm progress bar over the claims on stderr: None (default) automatic
+        (:mod:`attnflow._base.progress`), True always, False never.
     command_args : str
         Further options of the recorded reproduce command (``" --models my_models.py"`` when the
         kernels belong to a user's model), inserted after ``attnflow export``.

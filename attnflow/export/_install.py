@@ -61,7 +61,8 @@ def check_out(out, force: bool) -> tuple[Path, str]:
     name = package_name(out)
     path = Path(os.path.abspath(os.fspath(out)))
     if not path.parent.is_dir():
-        raise ValueError(f"out: the parent directory {path.parent} does not exist; create it first")
+        raise ValueError(f"out: the parent directory {path.parent} does not exist; create it first "
+                         f"(mkdir -p {path.parent})")
     if not os.access(path.parent, os.W_OK) or not _writable(path.parent):
         raise ValueError(f"out: cannot write into {path.parent}; choose a writable folder")
     if path.exists() or path.is_symlink():

@@ -21,9 +21,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import importlib
-import sys
 from collections import Counter
-from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -126,7 +124,7 @@ def utc_now() -> str:
 
 
 def verify_kernels(specs: list[KernelSpec], *, profile: str = "quick", seed: int | None = None,
-                   progress: bool = False) -> dict[str, KernelVerification]:
+                   progress: bool | None = None) -> dict[str, KernelVerification]:
     """Run the verification steps 1-3 (see :mod:`attnflow.export`) for ``specs``.
 
     Each matching claim runs once (shared between kernels) with the same ``seed``.
@@ -161,22 +159,19 @@ def verify_kernels(specs: list[KernelSpec], *, profile: str = "quick", seed: int
     matched = {s.name: matching_claims(s, claims) for s in pending}
     to_run = list({c.id: c for s in pending for c in matched[s.name]}.values())
     runs: dict[str, tuple[Any, str, Counter]] = {}
-    bar = None
-    iterator: Iterable = to_run
-    if progress and to_run:
-        from tqdm import tqdm
+    from attnflow._base.progress import progress_bar
 
-        bar = tqdm(to_run, desc="claims", unit="claim", file=sys.stderr, leave=False)
-        iterator = bar
-    with trace_kernel_calls() as counts:
-        for c in iterator:
-            if bar is not None:
-                bar.set_postfix_str(c.id)
-            before = Counter(counts)
-            date = utc_now()
-            run = registry.run_claim(c, profile=profile, seed=seed)
-            runs[c.id] = (run, date, counts - before)
-    if bar is not None:
+    bar = progress_bar(progress if to_run else False, total=len(to_run), desc="claims", unit="claim")
+    try:
+        with trace_kernel_calls() as counts:
+            for c in to_run:
+                bar.set_postfix_str(c.id, refresh=False)
+                before = Counter(counts)
+                date = utc_now()
+                run = registry.run_claim(c, profile=profile, seed=seed)
+                runs[c.id] = (run, date, counts - before)
+                bar.update(1)
+    finally:
         bar.close()
 
     for spec in pending:

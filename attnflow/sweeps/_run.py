@@ -94,7 +94,7 @@ def _task(spec: SweepSpec, cell: dict, block: tuple[int, int]) -> dict:
     }
 
 
-def sweep(spec, out, *, scheduler: str | None = None, force: bool = False, progress: bool = True,
+def sweep(spec, out, *, scheduler: str | None = None, force: bool = False, progress: bool | None = None,
           n_workers: int | None = None, on_chunk: Callable[[int], None] | None = None) -> SweepResult:
     """Run a parameter sweep and write its observables into a zarr store, chunk by chunk.
 
@@ -118,8 +118,9 @@ def sweep(spec, out, *, scheduler: str | None = None, force: bool = False, progr
     force : bool
         Start over: delete an existing sweep store at ``out`` first (never a folder that is not a
         zarr store).
-    progress : bool
-        Show a tqdm bar of chunks done.
+    progress : bool or None
+        A tqdm bar of chunks done: None (default) automatic (:mod:`attnflow._base.progress`), True
+        always, False never.
     n_workers : int, optional
         Worker processes of the embedded cluster (default: ``os.cpu_count()``).
     on_chunk : callable, optional
@@ -159,9 +160,9 @@ def sweep(spec, out, *, scheduler: str | None = None, force: bool = False, progr
     skipped = total - len(todo)
     computed = 0
     if todo:
-        from tqdm.auto import tqdm
+        from attnflow._base.progress import progress_bar
 
-        bar = tqdm(total=total, initial=skipped, unit="chunk", desc="sweep", disable=not progress)
+        bar = progress_bar(progress, total=total, initial=skipped, unit="chunk", desc="sweep")
         try:
             with _client(scheduler, n_workers) as client:
                 from distributed import as_completed

@@ -150,7 +150,7 @@ def create_or_open(spec: SweepSpec, out, *, force: bool = False) -> tuple[Path, 
         shutil.rmtree(path)
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
-        raise ValueError(f"--out: folder {parent} does not exist")
+        raise ValueError(f"--out: folder {parent} does not exist; create it first (mkdir -p {parent})")
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent))
     try:
         os.rmdir(tmp)

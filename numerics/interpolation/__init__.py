@@ -21,8 +21,8 @@ Distances to Dirac targets
 Experiments behind the claims
     gate_layer, gate_mass_moved, GateExperiment, mass_concentration_family, MassConcentration,
     cluster_time, ClusterTimeFit
-Figures (matplotlib is imported only when a figure is drawn)
-    plot_clouds, plot_w2_history
+Figures: :func:`attnflow.plotting.interpolation_clouds`, :func:`attnflow.plotting.interpolation_w2`
+(the ``plot`` extra).
 
 References: arXiv 2411.04551 (Theorem 1.1; Lemma 5.2, the coupling inequality).
 """
@@ -46,7 +46,6 @@ from ._field import attention_average, interp_velocity, layer_field
 from ._flow import FlowPath, flow
 from ._geometry import best_dirac_w2, dirac_w2
 from ._instances import draw_instance
-from ._plots import plot_clouds, plot_w2_history
 from ._schedule import Layer, Schedule
 
 __all__ = [
@@ -71,6 +70,4 @@ __all__ = [
     "MassConcentration",
     "cluster_time",
     "ClusterTimeFit",
-    "plot_clouds",
-    "plot_w2_history",
 ]

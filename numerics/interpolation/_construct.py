@@ -40,6 +40,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from attnflow._base.progress import progress_bar
+
 from ._flow import FlowPath, check_measures, flow, layer_steps
 from ._geometry import (
     angle,
@@ -380,7 +382,7 @@ def construct_dirac_interpolation(clouds, targets, *, T: float | None = None, ep
                                   hole=None, beta: float = 1.0, dt: float = 0.05,
                                   push_level: float = 0.2, min_hole_radius: float = 0.05,
                                   max_legs: int = 6, seed: int = 0, split: bool = True,
-                                  record_stride: int | None = None) -> InterpolationResult:
+                                  record_stride: int | None = None, progress: bool | None = None) -> InterpolationResult:
     r"""Build ONE piecewise-constant schedule steering every cloud to its Dirac target, and run it.
 
     Implements the three phases of Theorem 1.1 (disentangle / cluster / match) for the field
@@ -425,6 +427,9 @@ def construct_dirac_interpolation(clouds, targets, *, T: float | None = None, ep
         and cluster again.
     record_stride : int, optional
         Keep the trajectory (every ``record_stride`` steps) in ``result.path``.
+    progress : bool or None
+        A progress bar over the designed layers and the final run: None (default) automatic
+        (:mod:`attnflow._base.progress`), True always, False never.
 
     Returns
     -------
@@ -461,11 +466,13 @@ def construct_dirac_interpolation(clouds, targets, *, T: float | None = None, ep
     layers: list[Layer] = []
     phase_times = {"push": 0.0, "cluster": 0.0, "match": 0.0}
     cur = [c.copy() for c in clouds]
+    bar = progress_bar(progress, desc="schedule", unit="layer")
 
     def run(layer):
         nonlocal cur
-        cur = flow(cur, Schedule((layer,)), dt=dt)
+        cur = flow(cur, Schedule((layer,)), dt=dt, progress=False)
         layers.append(layer)
+        bar.update(1)
 
     # ---- phase 1: push every atom away from the hole into the open hemisphere around p ----
     p = -w0
@@ -576,10 +583,14 @@ def construct_dirac_interpolation(clouds, targets, *, T: float | None = None, ep
         schedule = schedule.fitted(T)
     # the same number of RK4 steps per layer as in the design run (time change of each piece)
     steps = [layer_steps(a.duration, dt) for a in layers]
-    if record_stride is None:
-        final, path = flow(clouds, schedule, dt=None, steps=steps), None
-    else:
-        final, path = flow(clouds, schedule, dt=None, steps=steps, record_stride=record_stride)
+    bar.set_description("final run")
+    try:
+        if record_stride is None:
+            final, path = flow(clouds, schedule, dt=None, steps=steps, progress=False), None
+        else:
+            final, path = flow(clouds, schedule, dt=None, steps=steps, record_stride=record_stride, progress=False)
+    finally:
+        bar.close()
     w2 = np.array([dirac_w2(final[i], tg[i]) for i in range(N)])
     if np.any(w2 > eps):
         bad = [int(i) for i in np.nonzero(w2 > eps)[0]]

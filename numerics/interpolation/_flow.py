@@ -74,7 +74,7 @@ class FlowPath:
 
 
 def flow(measures, schedule: Schedule, *, dt: float | None = None, steps=None,
-         record_stride: int | None = None, progress: bool = False):
+         record_stride: int | None = None, progress: bool | None = None):
     r"""Integrate ALL N empirical measures with the ONE shared piecewise-constant schedule.
 
     Each measure :math:`\mu_i = \frac1{n_i}\sum_k \delta_{x_{ik}}` evolves by its own
@@ -102,8 +102,8 @@ def flow(measures, schedule: Schedule, *, dt: float | None = None, steps=None,
         Instead of ``dt``: the number of equal steps in each layer.
     record_stride : int, optional
         Record a snapshot every ``record_stride`` steps and at every layer end.
-    progress : bool
-        Show a tqdm bar over layers.
+    progress : bool or None
+        A bar over the layers: None (default) automatic (:mod:`attnflow._base.progress`), True, False.
 
     Returns
     -------
@@ -132,10 +132,9 @@ def flow(measures, schedule: Schedule, *, dt: float | None = None, steps=None,
     times, snaps = [0.0], [[c.copy() for c in clouds]]
     t = 0.0
     layers = schedule.layers
-    if progress:
-        from tqdm import tqdm
+    from attnflow._base.progress import progress_bar
 
-        layers = tqdm(layers, desc="flow", unit="layer")
+    layers = progress_bar(progress, layers, desc="flow", unit="layer")
     sizes = np.cumsum([len(c) for c in clouds])[:-1]
     for layer, nsteps in zip(layers, steps):
         h = layer.duration / nsteps

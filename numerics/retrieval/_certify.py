@@ -35,7 +35,7 @@ __all__ = ["Certificate", "certify"]
 _PREC = 96  # bits for mpmath.iv
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Certificate:
     """Outcome of :func:`attnflow.numerics.retrieval.certify_ushape`.
 
@@ -63,6 +63,40 @@ class Certificate:
         if self.bracket is not None:
             s += f"; minimum in sigma0 in [{self.bracket[0]:.10g}, {self.bracket[1]:.10g}]"
         return s
+
+    # -- notebook display --
+    def _params_text(self) -> str:
+        return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.params.items())
+
+    def __repr__(self) -> str:
+        where = (f", minimum in [{self.bracket[0]:.6g}, {self.bracket[1]:.6g}]" if self.bracket is not None else "")
+        params = self._params_text()
+        return f"Certificate({self.verdict!r}{where}" + (f", {params}" if params else "") + ")"
+
+    def _latex(self) -> str:
+        if self.verdict == "certified" and self.bracket is not None:
+            return (r"\mathcal S_t' < 0 \text{ on } (0, \sigma_0^*),\quad \mathcal S_t' > 0 \text{ on } (\sigma_0^*, 1),"
+                    rf"\quad \sigma_0^* \in [{self.bracket[0]:.6g}, {self.bracket[1]:.6g}]")
+        if self.recency is False:
+            return r"\mathcal S_t'(1^-) < 0 \quad (\text{no recency})"
+        return r"\text{U-shape of } \mathcal S_t \text{ " + self.verdict + "}"
+
+    def _repr_latex_(self) -> str:
+        """The certified statement as display math (the U-shape with the bracket of the minimum)."""
+        return f"$$ {self._latex()} $$"
+
+    def _repr_html_(self) -> str:
+        """A short table: verdict, the certified statement, reason, bracket, parameters."""
+        from attnflow._base.display import html_table, math_html
+
+        def tri(v):
+            return None if v is None else ("proved" if v else "disproved")
+
+        return html_table([("verdict", self.verdict), ("statement", math_html(self._latex())), ("reason", self.reason),
+                           ("primacy", tri(self.primacy)), ("recency", tri(self.recency)),
+                           ("unique minimum", tri(self.unique_minimum)),
+                           ("interval pieces", self.pieces or None), ("parameters", self._params_text())],
+                          "Certificate of the U-shape (interval arithmetic)", raw=("statement",))
 
 
 # --------------------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ import numpy as np
 from numba import njit, prange
 from scipy import special
 
+from attnflow._base.progress import enabled, progress_bar
 from attnflow._base.validate import integer, real
 
 from . import _closed as _c
@@ -560,7 +561,8 @@ def _wrapped_score(delta: np.ndarray, M: float) -> np.ndarray:
 
 
 def mode_correlation_mc(sigma0, *, beta, lam, t, N, prompts, modes=3, phases=16, seed=0, M=None,
-                        encoding="uniform", variance_reduction=True, dt=_DT_DEFAULT) -> ParticleEstimate:
+                        encoding="uniform", variance_reduction=True, dt=_DT_DEFAULT,
+                        progress: bool | None = None) -> ParticleEstimate:
     r"""Monte Carlo estimate of :math:`N\,E[e^{in(\theta_N(t)-\theta_{i^*}(0))}]`, n = 1..modes (and of :math:`\mathcal A_N`).
 
     The fact is token :math:`i^* = \lfloor\sigma_0 N\rfloor` (1-based; must satisfy
@@ -614,6 +616,9 @@ def mode_correlation_mc(sigma0, *, beta, lam, t, N, prompts, modes=3, phases=16,
     variance_reduction : bool
     dt : float
         RK4 step (default 0.0025).
+    progress : bool or None
+        A progress bar over the prompts: None (default) automatic (:mod:`attnflow._base.progress`),
+        True always, False never; the numbers are the same either way.
 
     Returns
     -------
@@ -668,8 +673,21 @@ def mode_correlation_mc(sigma0, *, beta, lam, t, N, prompts, modes=3, phases=16,
     src = np.take_along_axis(X, (istar - 1)[:, None, None, None], axis=3)[..., 0]  # (S, P, K)
     rows = S * prompts * K
     t0 = _time.perf_counter()
-    last = simulate_causal_alibi(X.reshape(rows, N), beta=p["beta"], lam=p["lam"], t=tf, dt=dt,
-                                 last_only=True)[-1].reshape(S, prompts, K)
+    flat = X.reshape(rows, N)
+    if enabled(progress):  # rows are independent systems: chunks give the same numbers, with a bar
+        chunks = np.array_split(np.arange(rows), min(rows, 20))
+        out = np.empty_like(flat)
+        bar = progress_bar(progress, total=rows, desc="prompts", unit="prompt")
+        try:
+            for idx in chunks:
+                out[idx] = simulate_causal_alibi(flat[idx], beta=p["beta"], lam=p["lam"], t=tf, dt=dt, last_only=True)[-1]
+                bar.update(idx.size)
+        finally:
+            bar.close()
+        last = out.reshape(S, prompts, K)
+    else:
+        last = simulate_causal_alibi(flat, beta=p["beta"], lam=p["lam"], t=tf, dt=dt,
+                                     last_only=True)[-1].reshape(S, prompts, K)
     seconds = _time.perf_counter() - t0
     delta = last - src  # (S, P, K)
     n = np.arange(1, modes + 1)

@@ -106,4 +106,5 @@ def test_check_list_and_run_user_claims_with_replay(tmp_path, capsys):
     bad = rows["model.sigmoid_wrong.dissipation"]
     assert bad["outcome"] == "fails" and "model=sigmoid_wrong" in bad["counterexample"]
     assert bad["replay"] == f"attnflow check --models {local} --claim model.sigmoid_wrong.dissipation --seed 0"
-    assert f"Reproduce: attnflow check --models {local} --profile quick --seed 0" in out
+    assert (f"reproduce: attnflow check --models {local} --claim model.sigmoid_wrong.dissipation "
+            "--claim model.sigmoid_wrong.stationary --profile quick --seed 0") in out

@@ -157,7 +157,9 @@ def _decoded_images(text):
 
 def test_html_is_self_contained_with_math_and_figures(tmp_path, runs):
     runs, seen = runs
-    path = report.write_report(tmp_path / "r.html", runs, "quick", 2)
+    from attnflow.plotting import report_renderers
+
+    path = report.write_report(tmp_path / "r.html", runs, "quick", 2, **report_renderers())
     text = path.read_text()
     assert '<table class="claims"' in text and text.count("<tr") == 1 + len(runs)
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", text), "the page must need no network"
@@ -185,7 +187,8 @@ def test_cli_html_report(tmp_path, monkeypatch, capsys):
 
 
 def test_statements_render_as_mathematics_or_show_their_source():
-    from attnflow.properties._html import _brace_args, _statement_html, math_svg
+    from attnflow.plotting._report import math_svg
+    from attnflow.properties._html import _brace_args, _statement_html
 
     assert _brace_args(r"\frac12+\tfrac\beta n+\sqrt3+\sqrt[3]y+\binom{n}k") == (
         r"\frac{1}{2}+\tfrac\beta n+\sqrt{3}+\sqrt[3]{y}+\binom{n}{k}")
@@ -194,8 +197,11 @@ def test_statements_render_as_mathematics_or_show_their_source():
                   r"\operatorname{spec}J\quad\text{stable}"]:
         uri = math_svg(latex)
         assert uri is not None and b"<svg" in base64.b64decode(uri.split(",", 1)[1])[:400], latex
-    text = _statement_html(r"x = 1 \\ \undefinedmacro{y}")
+    text = _statement_html(r"x = 1 \\ \undefinedmacro{y}", math_svg)
     assert text.count("<img") == 1 and "<pre>\\undefinedmacro{y}</pre>" in text
+    # without a renderer (no `plot` extra) every line shows its source
+    text = _statement_html(r"x = 1 \\ y", None)
+    assert text.count("<img") == 0 and text.count("<pre>") == 2
 
 
 def _chromium():
@@ -206,7 +212,9 @@ def _chromium():
                     "`chromium` in .ci/run; locally: apt-get install -y chromium)")
 def test_html_report_renders_in_headless_chromium(tmp_path, runs):
     runs, _ = runs
-    path = report.write_report(tmp_path / "r.html", runs, "quick", 2)
+    from attnflow.plotting import report_renderers
+
+    path = report.write_report(tmp_path / "r.html", runs, "quick", 2, **report_renderers())
     n_images = len(_IMG.findall(path.read_text()))
     cmd = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
            "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",

@@ -26,8 +26,6 @@ from attnflow.numerics.interpolation import (
     gate_mass_moved,
     interp_velocity,
     mass_concentration_family,
-    plot_clouds,
-    plot_w2_history,
 )
 
 
@@ -267,14 +265,6 @@ def test_construction_reaches_eps(d, N, seed):
     assert res.legs.max() <= 6
     assert res.switches <= 2 + res.legs.sum()  # push + cluster + one layer per leg
     assert res.switches <= 2 * d * N
-
-
-def test_construction_plots(tmp_path):
-    clouds, targets = draw_instance(3, 2, 15, seed=2)
-    res = construct_dirac_interpolation(clouds, targets, T=4.0, eps=5e-2, record_stride=10)
-    plot_clouds(res, tmp_path / "c.png")
-    plot_w2_history(res, tmp_path / "w.png")
-    assert (tmp_path / "c.png").stat().st_size > 10_000 and (tmp_path / "w.png").stat().st_size > 10_000
 
 
 def _ring(a, k, ph=0.0):

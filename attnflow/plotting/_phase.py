@@ -1,4 +1,4 @@
-r"""Figures of the papers: phase diagrams over :math:`(t, \beta)` and metastability staircases.
+r"""Figures of the papers (private): phase diagrams over :math:`(t, \beta)` and metastability staircases.
 
 Every function returns a :class:`matplotlib.figure.Figure` (built without ``pyplot``, so no
 global state and no display are needed; save it with ``fig.savefig`` or
@@ -24,22 +24,17 @@ import math
 
 import numpy as np
 
-__all__ = ["phase_diagram", "sweep_figure", "staircase", "PAIR_LABEL"]
+from ._style import FONT, MODEL_LABELS, figure as _figure
+
+__all__ = ["phase_diagram", "sweep_figure", "staircase", "PAIR_LABEL", "T_LABEL", "BETA_LABEL"]
 
 #: Colour-bar label of the pair statistic (mathtext).
 PAIR_LABEL = r"$P(\langle x_i(t), x_j(t)\rangle \geq 1-\delta)$"
 
-_LABELS = {"sa": "SA", "usa": "USA", "usa_rescaled": "USA (rescaled)", "kuramoto": "Kuramoto",
-           "kuramoto_rescaled": "Kuramoto (rescaled)"}
-
-
-def _figure(figsize):
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:  # pragma: no cover - matplotlib is a dependency of attnflow
-        raise ImportError("attnflow.plotting needs matplotlib: install it with `pip install matplotlib` "
-                          "(it comes with `pip install attnflow`)") from None
-    return Figure(figsize=figsize, layout="constrained")
+_LABELS = MODEL_LABELS
+#: Axis labels (time is the model's dimensionless time).
+T_LABEL = r"time $t$ (model units)"
+BETA_LABEL = r"inverse temperature $\beta$"
 
 
 def _delta_text(delta: float) -> str:
@@ -70,8 +65,8 @@ def _draw(ax, p, times, betas, *, n, model, delta, level, prediction, rho0, vmax
                     label=rf"equiangular $t_\beta$ ($\rho_0 = {rho0:g}$)")
     ax.set_xlim(times[0], times[-1])
     ax.set_ylim(min(betas), max(betas))
-    ax.set_xlabel(r"$t$")
-    ax.set_ylabel(r"$\beta$")
+    ax.set_xlabel(T_LABEL, fontsize=FONT["label"])
+    ax.set_ylabel(BETA_LABEL, fontsize=FONT["label"])
     if legend and ax.get_legend_handles_labels()[0]:
         ax.legend(loc="lower right", fontsize=7, framealpha=0.7)
     return mesh
@@ -270,6 +265,8 @@ def staircase(times, values, betas, *, ylabel: str | None = None, title: str | N
     if logx and np.any(t <= 0):
         raise ValueError("times: must be > 0 on a logarithmic axis (drop t = 0)")
     fig = _figure((6.8, 2.0 + 2.6 * len(panels)))
+    from ._trajectory import _cmap
+
     cmap = _cmap("viridis")
     axes = []
     for k_panel, (label, vals) in enumerate(panels):
@@ -282,7 +279,7 @@ def staircase(times, values, betas, *, ylabel: str | None = None, title: str | N
             ax.plot(t, row, color=cmap(k / max(1, b.size - 1)), lw=1.6, label=rf"$\beta = {beta:g}$")
         if logx:
             ax.set_xscale("log")
-        ax.set_xlabel(r"$t$" + (" (log scale)" if logx else ""))
+        ax.set_xlabel(T_LABEL + (", log scale" if logx else ""), fontsize=FONT["label"])
         ax.set_ylabel(label)
         if np.all(np.isnan(v) | (v == np.round(v))):  # counts: integer ticks
             from matplotlib.ticker import MaxNLocator
@@ -293,9 +290,3 @@ def staircase(times, values, betas, *, ylabel: str | None = None, title: str | N
     if title:
         fig.suptitle(title, fontsize=11)
     return fig
-
-
-def _cmap(name: str):
-    from matplotlib import colormaps
-
-    return colormaps[name]
