@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-__all__ = ["Mutant", "CATALOGUE", "EXTERNAL_FACTS", "QUICK", "catalogue", "declaration_mutants"]
+__all__ = ["Mutant", "CATALOGUE", "DECLARATION_CATALOGUE", "EXTERNAL_FACTS", "QUICK", "catalogue", "declaration_mutants"]
 
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
@@ -292,8 +292,6 @@ CATALOGUE: tuple[Mutant, ...] = (
        "common-noise layer: noise increment h instead of sqrt(h)", ["noise.layer", "noise.sync_energy*"]),
 )
 
-#: The quick subset (run by CI): cheap claims, one mutant per part of the pipeline.
-QUICK: tuple[str, ...] = tuple(m.id for m in CATALOGUE if m.quick)
 
 #: Claims that check an external fact (a theorem of probability, or a printed statement that is false:
 #: the negative controls, which must keep finding their counterexample) rather than attnflow's code, and
@@ -360,3 +358,19 @@ def declaration_mutants(name: str, file: str, *, score: str = "    weight=sp.exp
                   "out[i, k] = -XA*x[i, k] + acc[k]", "out[i, k] = acc[k]",
                   f"{name} kernel: tangent projection dropped", glob, within=f"def {name}_velocity_serial("))
     return out
+
+
+#: Automatic declaration mutants of three built-in models (softmax, mean and Q/K/V declarations),
+#: expected to be noticed by the generic claims ``model.<name>.*`` alone.
+DECLARATION_CATALOGUE: tuple[Mutant, ...] = (
+    *declaration_mutants("sa", _DECL + "sa.py", normalization='    normalization="softmax",',
+                         energy="    energy=sp.exp(beta * s) / beta,"),
+    *declaration_mutants("usa", _DECL + "usa.py", normalization='    weight=sp.exp(beta * s),\n    normalization="mean",',
+                         energy="    energy=sp.exp(beta * s) / beta,"),
+    *declaration_mutants("qkv", _DECL + "qkv.py", normalization='    normalization="softmax",', value='    value="V",',
+                         energy="    energy=sp.exp(beta * s) / beta,"),
+)
+CATALOGUE = CATALOGUE + DECLARATION_CATALOGUE
+
+#: The quick subset (run by CI): cheap claims, one mutant per part of the pipeline.
+QUICK: tuple[str, ...] = tuple(m.id for m in CATALOGUE if m.quick)
