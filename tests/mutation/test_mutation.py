@@ -119,7 +119,11 @@ def test_declaration_mutants_target_model_claims():
 @pytest.mark.slow
 @pytest.mark.parametrize("mutant_id", ["uniform-energy-factor", "equiangular-stated-rho-dot", "retrieval-graphon",
                                        "qkv-swap-qk", "sa-serial-no-online-max", "rk4-weight", "rk4-stage",
-                                       "oracle-projection", "long-context-stated", "wasserstein-assignment-mean"])
+                                       "oracle-projection", "long-context-stated", "wasserstein-assignment-mean",
+                                       # mutants of the claims that killed none before (cheap claims)
+                                       "long-context-limit-critical", "variation-first-factor",
+                                       "retrieval-slope-sign-lam0", "spectral-corrected-branch-sign",
+                                       "interp-reported-w2-initial", "usa-auto-normalisation"])
 def test_the_new_and_fixed_claims_kill_their_mutant(mutant_id, tmp_path):
     def caches():  # the user's numba and bytecode caches: names and modification times
         return {str(p): p.stat().st_mtime_ns for p in ROOT.glob("numerics/**/__pycache__/*")}
