@@ -229,7 +229,8 @@ CATALOGUE: tuple[Mutant, ...] = (
        "stated second-variation integrand: the <v(x), v(y)> term dropped", ["energy.variation.second"]),
     _m("spectral-corrected-c", "symbolic/spectral.py",
        "        c_ = math.exp(2 * beta_ * lam_p)", "        c_ = math.exp(beta_ * lam_p)",
-       "corrected polarisation criterion: c = e^{2 beta lambda_p} -> e^{beta lambda_p}",
+       "corrected polarisation criterion: c = e^{2 beta lambda_p} -> e^{beta lambda_p} (measured: survives the "
+       "5 quick examples, killed under --profile ci by n = 3, a (1, 2) split, beta = 1, lambda_p = 1.676)",
        ["spectral.polarization.corrected"], within="def corrected_stable("),
     _m("spectral-corrected-branch-sign", "symbolic/spectral.py",
        "    if n_plus != n_minus and min(n_plus, n_minus) == 1 and lam_p > 0:",
