@@ -4,12 +4,18 @@ Outcomes: ``holds`` (no counterexample), ``fails`` (a shrunk counterexample was 
 ``explored`` (an ``explore`` claim ran; measurements only) and ``error`` (the check or its
 strategy raised something other than :class:`Violation`, or Hypothesis could not generate
 examples).  A run is ``ok`` iff the outcome is the one its expectation asks for.
+
+With the environment variable ``ATTNFLOW_CHECK_NO_SHRINK=1`` (set by ``attnflow mutate`` for the
+claims it runs on a mutated copy) a counterexample is reported as found, without shrinking: there
+only whether a claim fails matters, and shrinking the counterexample of an expensive claim (one
+experiment per example) can take longer than the mutant's time budget.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import random
 import re
 import time
@@ -18,7 +24,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, Verbosity, given, settings
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 
 from attnflow._base import validate
@@ -235,6 +241,16 @@ def _summarise(claim: Claim, ms: list[Measurement]) -> tuple[str, dict | None, d
     return "; ".join(parts), measurement, fitted
 
 
+#: Environment variable: ``1`` disables shrinking (see the module docstring).
+NO_SHRINK_ENV = "ATTNFLOW_CHECK_NO_SHRINK"
+
+
+def _phases() -> tuple:
+    if os.environ.get(NO_SHRINK_ENV) == "1":
+        return tuple(p for p in Phase if p is not Phase.shrink)
+    return tuple(Phase)
+
+
 def run_claim(claim: Claim, profile: str = "quick", seed: int | None = None, *, replay_args: str = "") -> ClaimRun:
     """Run one claim through Hypothesis and classify the outcome.
 
@@ -296,6 +312,7 @@ def run_claim(claim: Claim, profile: str = "quick", seed: int | None = None, *, 
         suppress_health_check=_SUPPRESS,
         verbosity=Verbosity.quiet,
         print_blob=False,
+        phases=_phases(),
     )(test)
     test = hypothesis_seed(seed)(test)
 

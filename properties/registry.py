@@ -74,6 +74,7 @@ __all__ = [
     "EXPECTATIONS",
     "Violation",
     "require",
+    "forget_model_claims",
     "Measurement",
     "rate_measurement",
     "Claim",
@@ -134,6 +135,14 @@ def model_claims(factory: Callable[[Any], Iterable[Claim]]) -> Callable[[Any], I
         _MODEL_FACTORIES.append(factory)
         _MODEL_CLAIMS.clear()  # a new family: every model gets it at the next sync
     return factory
+
+
+def forget_model_claims(name: str) -> None:
+    """Drop the generated claims of model ``name``; the next :func:`all_claims` regenerates them (e.g.
+    after :func:`attnflow.models.reference` gave the model a new family)."""
+    entry = _MODEL_CLAIMS.pop(name, None)
+    for cid in entry[1] if entry else ():
+        _REGISTRY.pop(cid, None)
 
 
 def _sync_model_claims() -> None:

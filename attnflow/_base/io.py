@@ -35,6 +35,7 @@ __all__ = [
     "atomic_write_text",
     "check_output_path",
     "check_output_dir",
+    "deferred_signals",
     "file_mode",
     "install_signal_handlers",
     "save_figure",
@@ -88,6 +89,17 @@ def _signals_blocked() -> Iterator[None]:
     finally:
         if block:
             signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def deferred_signals():
+    """Context manager deferring SIGINT/SIGTERM (main thread, POSIX) until its block is left.
+
+    For the bookkeeping that must not be cut short: creating a temporary folder and recording its
+    path, and removing it again in a ``finally`` (a second SIGTERM during the removal would
+    otherwise abort it and leave the folder behind).  A signal that arrives meanwhile is delivered
+    on exit (as :class:`Terminated` once :func:`install_signal_handlers` ran).
+    """
+    return _signals_blocked()
 
 
 def check_output_path(path: str | os.PathLike, *, option: str, force: bool = False,

@@ -11,7 +11,8 @@ from attnflow.commands._seeds import add_seed_argument
 from attnflow.properties.profiles import PROFILES
 
 # API argument names -> command-line spelling, for error messages
-_ARG_NAMES = {"out:": "--out:", "names:": "NAME:", "profile:": "--profile:", "seed:": "--seed:"}
+_ARG_NAMES = {"out:": "--out:", "names:": "NAME:", "profile:": "--profile:", "seed:": "--seed:",
+              "mutation_report:": "--mutation-report:"}
 
 
 def register(sub) -> None:
@@ -38,6 +39,9 @@ def register(sub) -> None:
     p.add_argument("--profile", choices=list(PROFILES), default="quick",
                    help="Hypothesis profile for the claims: quick (default), ci, thorough")
     add_seed_argument(p, "the claims run before exporting (recorded in the manifest)")
+    p.add_argument("--mutation-report", metavar="PATH", default=None,
+                   help="report of `attnflow mutate --report PATH` whose kills the manifest records per kernel "
+                        "(mutants_killed); default: the last report attnflow mutate kept, if any")
     p.add_argument("--list", action="store_true", help="list the kernels, the models using them and their claims")
     add_quiet_argument(p)
     p.set_defaults(func=run)
@@ -67,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         report = export.export_kernels(
             args.names, args.out, all_kernels=args.all_kernels, force=args.force, profile=args.profile,
             seed=args.seed, progress=progress_of(args),
-            command_args=models_flags(getattr(args, "models", None)))
+            command_args=models_flags(getattr(args, "models", None)), mutation_report=args.mutation_report)
     except ValueError as exc:
         raise ValueError(_cli_message(exc)) from None
     except export.ExportRefused as exc:

@@ -20,7 +20,10 @@ def register(sub) -> None:
             "declaration is mutated, run the claims expected to notice it (attnflow check, quick "
             "profile, in a subprocess importing the copy) and report the kill rate, the survivors and "
             "the mutants each claim killed. Exit 0 iff every mutant is killed and none drifted. "
-            "The full catalogue is CPU-heavy (minutes per mutant); --profile quick is the CI subset."
+            "The full catalogue is CPU-heavy (minutes per mutant); --profile quick is the CI subset. "
+            "The report is also kept as the last report ($ATTNFLOW_MUTATION_REPORT, default "
+            "~/.cache/attnflow/mutate-last.json): attnflow export records from it the mutants each "
+            "exported kernel's claims killed."
         ),
     )
     p.add_argument("--profile", choices=["quick", "full"], default="quick",
@@ -78,5 +81,9 @@ def run(args: argparse.Namespace) -> int:
                                                           "root"]))
     if args.report is not None:
         print(f"wrote {mutation.write_report(args.report, report, force=args.force)}")
+    try:  # the last report: `attnflow export` records from it the mutants each kernel's claims killed
+        print(f"kept as the last report for `attnflow export`: {mutation.save_last_report(report)}")
+    except OSError as exc:
+        print(f"attnflow mutate: could not keep the last report ({exc}); set ATTNFLOW_MUTATION_REPORT", file=sys.stderr)
     ok = report["survived"] == 0 and report["errors"] == 0
     return 0 if ok else 1

@@ -34,7 +34,7 @@ class ExportReport:
 
 def export_kernels(names: Iterable[str] | None = None, out=None, *, all_kernels: bool = False,
                    force: bool = False, profile: str = "quick", seed: int | None = None,
-                   progress: bool | None = None, command_args: str = "") -> ExportReport:
+                   progress: bool | None = None, command_args: str = "", mutation_report=None) -> ExportReport:
     """Verify kernels and write them as the self-contained package ``out`` (layout: :mod:`attnflow.export`).
 
     Parameters
@@ -60,6 +60,10 @@ def export_kernels(names: Iterable[str] | None = None, out=None, *, all_kernels:
     command_args : str
         Further options of the recorded reproduce command (``" --models my_models.py"`` when the
         kernels belong to a user's model), inserted after ``attnflow export``.
+    mutation_report : path, optional
+        A report of ``attnflow mutate --report``; default: the last report ``attnflow mutate`` kept
+        (:func:`attnflow.mutation.last_report_path`), if any.  The manifest records, per kernel, the
+        mutants its claims killed (``mutants_killed``; ``null`` without a report).
 
     Returns
     -------
@@ -78,6 +82,17 @@ def export_kernels(names: Iterable[str] | None = None, out=None, *, all_kernels:
         raise ValueError("names: give kernel names or all_kernels (--all), not both")
     if not all_kernels and not names:
         raise ValueError("names: name the kernels to export or pass --all (see `attnflow export --list`)")
+    from attnflow import mutation
+
+    if mutation_report is not None:
+        mutation_path = Path(mutation_report)
+        mutation_data = mutation.read_report(mutation_path, option="mutation_report")
+    else:
+        mutation_path = mutation.last_report_path()
+        try:
+            mutation_data = mutation.read_report(mutation_path) if mutation_path.is_file() else None
+        except ValueError:  # an unreadable last report is not the user's argument: record none
+            mutation_data = None
     sync_user_kernels()
     specs = list(KERNELS.values()) if all_kernels else resolve_kernels(names)
     path, package = _install.check_out(out, force)
@@ -101,7 +116,8 @@ def export_kernels(names: Iterable[str] | None = None, out=None, *, all_kernels:
     # the command as run: --out as given (not just the package name), --force if given, the seed used
     command = (f"attnflow export{command_args} {what} --out {shlex.quote(str(out))}{' --force' if force else ''} "
                f"--profile {profile} --seed {seed}")
-    manifest, texts, arrays = build_package(package, specs, ver, refused, profile, seed, command)
+    manifest, texts, arrays = build_package(package, specs, ver, refused, profile, seed, command,
+                                            mutation=(mutation_data, mutation_path) if mutation_data else None)
 
     with _install.staging(path) as tmp:  # removed on any exception, Ctrl-C and SIGTERM included
         _install.write_package(tmp, texts, arrays)

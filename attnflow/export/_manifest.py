@@ -29,9 +29,10 @@ __all__ = ["GENERATOR", "SCHEMA", "FORMAT_VERSION", "build_package"]
 GENERATOR = "attnflow export"
 #: Name and version of the manifest format (``schema`` / ``schema_version``; ``format_version`` repeats
 #: the version for readers of format 2).  3: ``schema``, ``schema_version``; ``versions`` from
-#: :func:`attnflow._base.versions.versions` (adds attnflow, scipy, threadpoolctl).
+#: :func:`attnflow._base.versions.versions` (adds attnflow, scipy, threadpoolctl).  4: ``mutation`` (the
+#: ``attnflow mutate`` report read) and per kernel ``mutants_killed``.
 SCHEMA = "attnflow-export-manifest"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 
 def _versions() -> dict[str, str]:
@@ -43,10 +44,12 @@ def _sha256_bytes(data: bytes) -> str:
 
 
 def build_package(package: str, specs: list[KernelSpec], ver: dict[str, KernelVerification],
-                  refused: dict[str, str], profile: str, seed: int, command: str
+                  refused: dict[str, str], profile: str, seed: int, command: str, mutation=None
                   ) -> tuple[dict, dict[str, str], dict[str, np.ndarray]]:
     """The manifest, the text files and the stored arrays of the package ``package`` for the verified
-    kernels ``specs`` (``ver``: their verification records; ``refused``: kernel -> reason)."""
+    kernels ``specs`` (``ver``: their verification records; ``refused``: kernel -> reason;
+    ``mutation``: ``(report, path)`` of an ``attnflow mutate`` report, or ``None``)."""
+    from attnflow.mutation import kernel_mutants, report_summary
     from attnflow.symbolic import models
     from attnflow.symbolic.result import expr_hash, latex
 
@@ -116,6 +119,9 @@ def build_package(package: str, specs: list[KernelSpec], ver: dict[str, KernelVe
             "file_expr_hash": expr_hash(source_expression(s)),
             "claim_globs": list(s.claims),
             "claims": v.claims,
+            # the mutants of the mutation report that this kernel's claims killed (null: no report)
+            "mutants_killed": (kernel_mutants(mutation[0], [c["id"] for c in v.claims])
+                               if mutation is not None else None),
             "reference": ("attnflow.numerics._reference (plain NumPy: full n x n logit matrix, global shift)"
                           if s.cached_module is None else
                           "attnflow.symbolic.models.velocity_matrix and the declared weight and energy "
@@ -138,6 +144,9 @@ def build_package(package: str, specs: list[KernelSpec], ver: dict[str, KernelVe
         "dispatch": {"parallel_min_pairs": PARALLEL_MIN_PAIRS,
                      "rule": "the serial twin below parallel_min_pairs (i, j) pairs per call (n**2 times the "
                              "batch sizes B, P, H), the parallel kernel from there on (as attnflow)"},
+        "mutation": (report_summary(*mutation) if mutation is not None else
+                     {"report": None, "note": "no mutation report: run `attnflow mutate` (it keeps its last "
+                                              "report) or pass --mutation-report PATH"}),
         "files": files,
         "kernels": kernels,
         "refused": [{"name": n, "reason": r} for n, r in refused.items()],

@@ -9,13 +9,24 @@ killed.  CLI: ``attnflow mutate``.
 """
 
 from attnflow.mutation._catalogue import CATALOGUE, EXTERNAL_FACTS, QUICK, Mutant, catalogue, declaration_mutants
-from attnflow.mutation._report import format_table, kill_rate, report_dict, write_report
+from attnflow.mutation._report import (
+    format_table,
+    kernel_mutants,
+    kill_rate,
+    last_report_path,
+    read_report,
+    report_dict,
+    report_summary,
+    save_last_report,
+    write_report,
+)
 from attnflow.mutation._run import Baseline, MutantRun, expand_globs, run_mutants
 from attnflow.mutation._sandbox import CatalogueDrift, apply_mutant, check_mutant, copy_path, make_copy, package_dirs
 
 __all__ = [
     "CATALOGUE", "EXTERNAL_FACTS", "QUICK", "Mutant", "catalogue", "declaration_mutants",
-    "format_table", "kill_rate", "report_dict", "write_report",
+    "format_table", "kill_rate", "report_dict", "write_report", "last_report_path", "save_last_report", "read_report",
+    "kernel_mutants", "report_summary",
     "Baseline", "MutantRun", "expand_globs", "run_mutants",
     "CatalogueDrift", "apply_mutant", "check_mutant", "copy_path", "make_copy", "package_dirs",
 ]

@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-__all__ = ["Mutant", "CATALOGUE", "EXTERNAL_FACTS", "QUICK", "catalogue", "declaration_mutants"]
+__all__ = ["Mutant", "CATALOGUE", "DECLARATION_CATALOGUE", "EXTERNAL_FACTS", "QUICK", "catalogue", "declaration_mutants"]
 
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
@@ -129,6 +129,14 @@ CATALOGUE: tuple[Mutant, ...] = (
        "            _c0 = 1.0/math.sqrt(t + 1.0)", "            _c0 = 1.0/(t + 1.0)",
        "sqrt-scaled serial kernel: factor 1/sqrt(1+t) -> 1/(1+t)", ["normalization.*"],
        within="def sqrt_velocity_serial("),
+    _m("qkv-serial-projection", _GEN + "qkv.py",
+       "            out[i, k] = -XA*x[i, k] + acc[k]", "            out[i, k] = acc[k]",
+       "Q/K/V serial kernel: tangent projection P_x dropped", ["spectral.*", "kernel.qkv_general"],
+       within="def qkv_velocity_serial("),
+    _m("ngpt-unit-speed", _GEN + "ngpt.py",
+       "            _c0 = alpha/math.sqrt(AA)", "            _c0 = alpha/AA",
+       "nGPT serial kernel: divides by |A|^2 instead of |A|", ["normalization.ngpt_speed"],
+       within="def ngpt_velocity_serial("),
     # ---------------------------------------------------------------- the generator (kernels regenerated)
     _m("template-online-max-rescale", _TPL + "templates/blocks/online_max.tmpl",
        "    z@r *= r\n", "",
@@ -208,6 +216,55 @@ CATALOGUE: tuple[Mutant, ...] = (
     _m("interpolation-gate-bias", "numerics/interpolation/_experiments.py",
        "        U, b = z[None, :], [-math.cos(R)]", "        U, b = z[None, :], [-math.cos(0.5 * R)]",
        "corrected gate of the interpolation construction: bias at half the radius", ["interpolation.*"]),
+    _m("long-context-limit-critical", "symbolic/long_context.py",
+       "        return 4 * rho_ / (1 + 3 * rho_)", "        return 2 * rho_ / (1 + rho_)",
+       "stated long-context limit at gamma = 1/(1 - rho): 4 rho/(1 + 3 rho) -> 2 rho/(1 + rho)",
+       ["long_context.limits"], quick=True),
+    _m("variation-first-factor", "symbolic/energy/_proofs.py",
+       "        return sp.exp(beta * p.dot(q)) * vp.dot(q)\n", "        return sp.exp(beta * p.dot(q)) * vp.dot(q) / 2\n",
+       "stated first-variation integrand: spurious factor 1/2 (the 1/(2 beta) of E not cancelled)",
+       ["energy.variation.first"]),
+    _m("variation-second-dropped-term", "symbolic/energy/_proofs.py",
+       "+ beta * vp.dot(q) * vq.dot(p) + vp.dot(vq))", "+ beta * vp.dot(q) * vq.dot(p))",
+       "stated second-variation integrand: the <v(x), v(y)> term dropped", ["energy.variation.second"]),
+    _m("spectral-corrected-c", "symbolic/spectral.py",
+       "        c_ = math.exp(2 * beta_ * lam_p)", "        c_ = math.exp(beta_ * lam_p)",
+       "corrected polarisation criterion: c = e^{2 beta lambda_p} -> e^{beta lambda_p} (measured: survives the "
+       "5 quick examples, killed under --profile ci by n = 3, a (1, 2) split, beta = 1, lambda_p = 1.676)",
+       ["spectral.polarization.corrected"], within="def corrected_stable("),
+    _m("spectral-corrected-branch-sign", "symbolic/spectral.py",
+       "    if n_plus != n_minus and min(n_plus, n_minus) == 1 and lam_p > 0:",
+       "    if n_plus != n_minus and min(n_plus, n_minus) == 1 and lam_p < 0:",
+       "corrected polarisation criterion: the single-token correction applied for lambda_p < 0 instead of > 0",
+       ["spectral.polarization.corrected"]),
+    _m("retrieval-mode-normaliser", "numerics/retrieval/_closed.py",
+       "        k = lam * np.exp(-lam * (sg - s_in)) / (-np.expm1(-lam * sg))",
+       "        k = lam * np.exp(-lam * (sg - s_in)) / (-np.expm1(-lam * s_in))",
+       "retrieval mode response: graphon normaliser 1 - e^{-lam sigma} evaluated at sigma0",
+       ["retrieval.volterra", "retrieval.lambda0_limit"]),
+    _m("retrieval-slope-sign-lam0", "numerics/retrieval/_closed.py",
+       "            out.append(-P2 * q)", "            out.append(P2 * q)",
+       "retrieval profile derivative at lam = 0: sign of S' = -Psi'(Y)/sigma0 dropped", ["retrieval.no_recency_lambda0"]),
+    _m("retrieval-score-unwrapped", "numerics/retrieval/_particles.py",
+       "    d = np.remainder(delta + np.pi, 2 * np.pi) - np.pi  # in [-pi, pi)", "    d = np.asarray(delta, dtype=float)",
+       "wrapped-Gaussian retrieval score: angles not reduced to [-pi, pi) before the truncated image sum",
+       ["retrieval.poisson", "retrieval.particles"]),
+    _m("meanfield-usa-double-mean", "numerics/meanfield.py",
+       "        scale = math.exp(shift) if usa else 1.0 / z[i]", "        scale = math.exp(shift) / n if usa else 1.0 / z[i]",
+       "weighted USA field: the mean 1/n applied on top of the quadrature weights (already 1/n)",
+       ["meanfield.clustering_rate"]),
+    _m("interp-rk4-weight", "numerics/interpolation/_flow.py",
+       "    y = x + (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)", "    y = x + (h / 5.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)",
+       "interpolation flow RK4: weight 1/6 -> 1/5 (every layer runs 20% too fast)", ["interpolation.*"]),
+    _m("interp-reported-w2-initial", "numerics/interpolation/_construct.py",
+       "    w2 = np.array([dirac_w2(final[i], tg[i]) for i in range(N)])",
+       "    w2 = np.array([dirac_w2(clouds[i], tg[i]) for i in range(N)])",
+       "interpolation construction: reports W2 of the initial clouds instead of the final ones",
+       ["interpolation.dirac_targets"]),
+    _m("mass-concentration-assignment-sum", "numerics/interpolation/_experiments.py",
+       "    w2_assign = math.sqrt(cost[r, c].mean())", "    w2_assign = math.sqrt(cost[r, c].sum())",
+       "mass-concentration family: assignment W2 sums the costs instead of averaging them",
+       ["interpolation.mass_concentration.*"]),
     # ---------------------------------------------------------------- Wasserstein
     _m("wasserstein-dirac-weights", "numerics/wasserstein.py",
        "        cost = float(w @ _cost(pts, z, p, metric)[:, 0])", "        cost = float(np.mean(_cost(pts, z, p, metric)[:, 0]))",
@@ -242,6 +299,12 @@ CATALOGUE: tuple[Mutant, ...] = (
     _m("wasserstein-root", "numerics/wasserstein.py",
        "    return max(cost, 0.0) ** (1.0 / p)", "    return max(cost, 0.0) ** (1.0 / (p + 1))",
        "W_p returned as the (p+1)-th root of the cost", ["transport.coupling_bound"]),
+    _m("wasserstein-assignment-maximise", "numerics/wasserstein.py",
+       "        rows, cols = linear_sum_assignment(C)", "        rows, cols = linear_sum_assignment(C, maximize=True)",
+       "assignment solver maximises the transport cost", ["wasserstein.*"]),
+    _m("wasserstein-no-root", "numerics/wasserstein.py",
+       "    return max(cost, 0.0) ** (1.0 / p)", "    return max(cost, 0.0)",
+       "W_p returned as W_p^p (POT's emd2 convention)", ["wasserstein.*"], within="def wasserstein("),
     # ---------------------------------------------------------------- noise models
     _m("noise-kuramoto-strength", "numerics/noise/_kuramoto.py",
        "    noise = np.sqrt(2.0 / kappa) if np.isfinite(kappa) else 0.0",
@@ -277,8 +340,6 @@ CATALOGUE: tuple[Mutant, ...] = (
        "multi-head critical inverse temperature without the 1/rho_0 factor", ["multihead.threshold.equiangular"]),
 )
 
-#: The quick subset (run by CI): cheap claims, one mutant per part of the pipeline.
-QUICK: tuple[str, ...] = tuple(m.id for m in CATALOGUE if m.quick)
 
 #: Claims that check an external fact (a theorem of probability, or a printed statement that is false:
 #: the negative controls, which must keep finding their counterexample) rather than attnflow's code, and
@@ -348,3 +409,19 @@ def declaration_mutants(name: str, file: str, *, score: str = "    weight=sp.exp
                   "out[i, k] = -XA*x[i, k] + acc[k]", "out[i, k] = acc[k]",
                   f"{name} kernel: tangent projection dropped", glob, within=f"def {name}_velocity_serial("))
     return out
+
+
+#: Automatic declaration mutants of three built-in models (softmax, mean and Q/K/V declarations),
+#: expected to be noticed by the generic claims ``model.<name>.*`` alone.
+DECLARATION_CATALOGUE: tuple[Mutant, ...] = (
+    *declaration_mutants("sa", _DECL + "sa.py", normalization='    normalization="softmax",',
+                         energy="    energy=sp.exp(beta * s) / beta,"),
+    *declaration_mutants("usa", _DECL + "usa.py", normalization='    weight=sp.exp(beta * s),\n    normalization="mean",',
+                         energy="    energy=sp.exp(beta * s) / beta,"),
+    *declaration_mutants("qkv", _DECL + "qkv.py", normalization='    normalization="softmax",', value='    value="V",',
+                         energy="    energy=sp.exp(beta * s) / beta,"),
+)
+CATALOGUE = CATALOGUE + DECLARATION_CATALOGUE
+
+#: The quick subset (run by CI): cheap claims, one mutant per part of the pipeline.
+QUICK: tuple[str, ...] = tuple(m.id for m in CATALOGUE if m.quick)

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from attnflow._base.io import deferred_signals
 from attnflow.mutation._catalogue import Mutant
 from attnflow.mutation._sandbox import (
     BOOT,
@@ -146,9 +147,12 @@ def run_mutants(
         raise CatalogueDrift("catalogue drift:\n  " + "\n  ".join(drift))
     pairs = package_dirs(root)
     owned = workdir is None
-    work = Path(tempfile.mkdtemp(prefix="attnflow-mutate-")) if owned else Path(workdir)
-    work.mkdir(parents=True, exist_ok=True)
+    work = None
     try:
+        # created and recorded with SIGINT/SIGTERM deferred: an interrupt cannot fall between the two
+        with deferred_signals():
+            work = Path(tempfile.mkdtemp(prefix="attnflow-mutate-")) if owned else Path(workdir)
+        work.mkdir(parents=True, exist_ok=True)
         base = work / "baseline"
         src = make_copy(root, base)
         ids = _list_claims(src, base)
@@ -187,8 +191,11 @@ def run_mutants(
             runs.append(run)
         return runs, baseline
     finally:
-        if owned:
-            shutil.rmtree(work, ignore_errors=True)
+        # SIGTERM is Terminated under the CLI (attnflow._base.io), so this runs on kill as on Ctrl-C;
+        # the removal itself is not interruptible (a second signal would leave the folder behind)
+        if owned and work is not None:
+            with deferred_signals():
+                shutil.rmtree(work, ignore_errors=True)
 
 
 def _run_one(m: Mutant, base: Path, dest: Path, pairs, claims: list[str], profile: str, seed: int,
@@ -228,4 +235,5 @@ def _run_one(m: Mutant, base: Path, dest: Path, pairs, claims: list[str], profil
         return run
     finally:
         run.seconds = time.perf_counter() - t0
-        shutil.rmtree(dest, ignore_errors=True)
+        with deferred_signals():
+            shutil.rmtree(dest, ignore_errors=True)

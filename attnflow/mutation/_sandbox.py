@@ -157,6 +157,8 @@ def subprocess_env(work: Path) -> dict[str, str]:
     env.pop("PYTHONPATH", None)
     env["ATTNFLOW_KERNEL_CACHE"] = str(Path(work) / "kernel-cache")
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    # only pass/fail matters here: no shrinking (an expensive claim's shrink can outlast the time budget)
+    env["ATTNFLOW_CHECK_NO_SHRINK"] = "1"
     return env
 
 

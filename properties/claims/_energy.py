@@ -257,38 +257,64 @@ def qkv_energy_rate(x, Q, K, V, beta: float) -> np.ndarray:
     return rate[0] if single else rate
 
 
+@functools.lru_cache(maxsize=None)
+def _stated_variation_integrands():
+    r"""The package's stated integrands :math:`I_1(x, y)`, :math:`I_2(x, y)` of the first and second
+    variation (:func:`attnflow.symbolic.energy.variation_kernels`, the statements its proofs check),
+    lambdified in :math:`\beta` and the pair inner products
+    :math:`\langle x,y\rangle, \langle a,y\rangle, \langle b,x\rangle, \langle a,b\rangle, |a|^2, |b|^2`
+    (``a = v(x)``, ``b = v(y)``)."""
+    from attnflow.symbolic.energy import variation_kernels
+
+    _k1, _k2, (i1, _), (i2, _), _sphere, space = variation_kernels()
+    named = {s.name: s for s in space.symbols()}
+    names = ("<x,y>", "<a,y>", "<b,x>", "<a,b>", "<a,a>", "<b,b>")
+    args = [named.get(k, sp.Dummy()) for k in names]
+    b = next((s for s in (i1.free_symbols | i2.free_symbols) if s.name == "beta"), sp.Dummy())
+    return (sp.lambdify([b, *args], i1, "numpy"), sp.lambdify([b, *args], i2, "numpy"))
+
+
+def _stated_variation(x, v, beta: float, order: int) -> float:
+    x, v = np.asarray(x, float), np.asarray(v, float)
+    n = x.shape[0]
+    g = x @ x.T
+    a = v @ x.T  # a_ij = <v_i, x_j> = <a, y> for the pair (x, y) = (x_i, x_j)
+    vv = np.sum(v * v, axis=1)
+    f = _stated_variation_integrands()[order - 1]
+    val = f(float(beta), g, a, a.T, v @ v.T, vv[:, None] + 0.0 * g, vv[None, :] + 0.0 * g)
+    return float(np.sum(np.broadcast_to(val, g.shape))) / n**2
+
+
 def variation_first(x, v, beta: float) -> float:
     r"""First variation of the mean-field energy along the geodesic push-forward (energy.variation.first):
 
     .. math:: \frac{d}{ds}E_\beta(T_s\#\mu)\Big|_{s=0}=\iint e^{\beta\langle x,y\rangle}\langle v(x),y\rangle\,d\mu\,d\mu
-              =\frac1{n^2}\sum_{i,j}e^{\beta\langle x_i,x_j\rangle}\langle v_i,x_j\rangle .
+              =\frac1{n^2}\sum_{i,j}e^{\beta\langle x_i,x_j\rangle}\langle v_i,x_j\rangle ,
+
+    evaluated from the package's stated integrand (:func:`attnflow.symbolic.energy.variation_kernels`,
+    lambdified), not a retyped copy.
 
     References
     ----------
     arXiv:2312.10794 §3 (first variation :math:`\beta^{-1}Z_\mu`); ``derivations/energy.md``.
     """
-    x, v = np.asarray(x, float), np.asarray(v, float)
-    n = x.shape[0]
-    return float(np.sum(np.exp(beta * (x @ x.T)) * (v @ x.T))) / n**2
+    return _stated_variation(x, v, beta, 1)
 
 
 def variation_second_printed(x, v, beta: float) -> float:
     r"""Second variation as stated in ``derivations/energy.md`` (derived, Q = K = V = I):
 
     .. math:: \frac{d^2}{ds^2}E_\beta(T_s\#\mu)\Big|_{0}=\iint e^{\beta\langle x,y\rangle}\bigl[\beta\langle v(x),y\rangle^2
-              -\langle x,y\rangle|v(x)|^2+\beta\langle v(x),y\rangle\langle v(y),x\rangle+\langle v(x),v(y)\rangle\bigr]d\mu\,d\mu .
+              -\langle x,y\rangle|v(x)|^2+\beta\langle v(x),y\rangle\langle v(y),x\rangle+\langle v(x),v(y)\rangle\bigr]d\mu\,d\mu ,
+
+    evaluated from the package's stated integrand (:func:`attnflow.symbolic.energy.variation_kernels`,
+    lambdified), not a retyped copy.
 
     References
     ----------
     ``derivations/energy.md`` (energy.variation.second).
     """
-    x, v = np.asarray(x, float), np.asarray(v, float)
-    n = x.shape[0]
-    g = x @ x.T
-    a = v @ x.T  # a_ij = <v_i, x_j>
-    vv = np.sum(v * v, axis=1)
-    integrand = beta * a**2 - g * vv[:, None] + beta * a * a.T + v @ v.T
-    return float(np.sum(np.exp(beta * g) * integrand)) / n**2
+    return _stated_variation(x, v, beta, 2)
 
 
 def variation_second_corrected(x, v, beta: float) -> float:

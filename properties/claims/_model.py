@@ -41,12 +41,12 @@ from attnflow.symbolic.models import (
 from attnflow.symbolic.models import H as HVEC
 from attnflow.symbolic.models import AH, HH, XH
 
-__all__ = ["FAMILIES", "applicable_families", "draw_params", "gradient_choices", "oracle", "oracle_velocity",
+__all__ = ["FAMILIES", "applicable_families", "has_reference", "draw_params", "gradient_choices", "oracle", "oracle_velocity",
            "weight_values", "step_scale", "score_bound", "logit_scale", "has_dissipation", "symmetric_config_ok", "state",
            "DIGITS"]
 
 #: Families of generic claims, in report order.
-FAMILIES = ("kernel", "dissipation", "monotone", "stationary", "order", "cluster")
+FAMILIES = ("kernel", "reference", "dissipation", "monotone", "stationary", "order", "cluster")
 #: mpmath precision of the oracle.
 DIGITS = 50
 #: Sizes of the named dimensions other than ``d`` (heads H, hidden units m).
@@ -98,10 +98,19 @@ def gradient_choices(decl) -> list:
     return ok
 
 
+def has_reference(decl) -> bool:
+    """True if the model has an independent NumPy reference (:data:`attnflow.numerics._reference.REFERENCES`)."""
+    from attnflow.numerics._reference import REFERENCES
+
+    return decl.name in REFERENCES
+
+
 def applicable_families(decl) -> dict[str, str]:
     """``{family: why}`` for the families the declaration gets (see the module docstring of
     :mod:`attnflow.properties.claims.model` for the rules)."""
     fam = {"kernel": "every model"}
+    if has_reference(decl):
+        fam["reference"] = "a NumPy reference of the model's equation (numerics._reference)"
     grad = gradient_choices(decl) if has_dissipation(decl) else []
     if grad:
         fam["dissipation"] = "a declared energy with the tangent-projection output"

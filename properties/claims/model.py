@@ -14,6 +14,16 @@ A family is registered only where it applies (:func:`attnflow.properties.claims.
     :math:`e^{\beta s}`, 250 for the time-rescaled :math:`e^{\beta(s-1)}`: ``_model.logit_scale``;
     1000 when every normalisation is a softmax, where it also still equals the oracle: only a
     shifted exponential survives there).
+``reference`` (models with a NumPy reference: every built-in model, and a user's model whose reference
+    is registered with :func:`attnflow.models.reference`)
+    the public field equals the model's *defining equation* evaluated independently of the declaration
+    (:mod:`attnflow.numerics._reference`: full n x n logit matrix, shifted exponential, normalisation,
+    value map, projection, written from the papers' equations) at ``n = 5``, ``d = 3``, random parameters
+    and :math:`0.5 \le |\beta| \le 4`.  The other families compare a declaration's kernel, energy and
+    SymPy oracle with each other, so a wrong declaration (softmax written as mean, the key matrix as the
+    value, a score scaled by 1/2) changes all of them consistently and only this claim notices it.  A
+    user's model without a registered reference has no statement outside its declaration: such
+    declaration errors cannot be detected for it (``attnflow mutate`` measures this).
 ``dissipation`` (a declared energy and the tangent-projection output, sphere or non-causal circle)
     the 4th-order finite difference of :func:`attnflow.numerics.energy` along the field equals the
     dissipation form :func:`attnflow.numerics.dissipation`,
@@ -170,6 +180,56 @@ def _kernel_claim(decl) -> Claim:
                   "unnormalised fields at |beta| = 500 are only required finite (the projection cancels terms of "
                   "size e^500, the result is ill-conditioned)",
         measure="max |kernel - SymPy| / scale",
+        describe=_describe(name),
+    )
+
+
+# -------------------------------------------------------------------------------------- reference
+#: Sizes of the reference check (tokens, dimension) and its relative tolerance.
+REFERENCE_N, REFERENCE_D = 5, 3
+REFERENCE_RTOL = 1e-10
+
+
+def _reference_check(name):
+    def check(ex):
+        from attnflow.numerics._reference import velocity_ref
+
+        decl = get(name)
+        rng = np.random.default_rng(ex["seed"])
+        p = M.draw_params(decl, REFERENCE_D, rng, choice=ex["choice"])
+        x = M.state(decl, rng, REFERENCE_N, REFERENCE_D)
+        t, b = _t0(decl), ex["sign"] * ex["beta"]
+        v = _velocity(name, x, b, p, t)
+        r = np.asarray(velocity_ref(x, name, b, t, **p), dtype=float)
+        mode = decl.normalization_for(p)
+        w, _ = M.weight_values(decl, b, p, np.linspace(-1.0, 1.0, 41))
+        scale = max(1.0, float(np.max(np.abs(r))), 0.0 if mode == "softmax" else float(np.max(np.abs(w))))
+        err = float(np.max(np.abs(v - r)))
+        require(err <= REFERENCE_RTOL * scale,
+                f"{name}: |kernel - NumPy reference of the model's equation| = {err:.3e} > {REFERENCE_RTOL:g} x "
+                f"{scale:.3g} at beta={b:.6g}, normalisation {mode}")
+        return Measurement(value=err / scale)
+
+    return check
+
+
+def _reference_claim(decl) -> Claim:
+    name = decl.name
+    return Claim(
+        id=f"model.{name}.reference",
+        title=f"{name}: generated kernel = the model's equation re-encoded in plain NumPy (numerics._reference, "
+              f"independent of the declaration), n={REFERENCE_N}, d={REFERENCE_D}",
+        source=_source(decl),
+        latex=r"\max|v_{\mathrm{kernel}}-v_{\mathrm{NumPy}}|\le 10^{-10}\,\max(1,|v|,\max|w|)",
+        hypotheses=st.fixed_dictionaries({
+            "seed": afs.seeds(), "beta": st.floats(0.5, 4.0, allow_nan=False),
+            "sign": st.sampled_from([1.0, -1.0]), "choice": st.sampled_from(_choices(decl))}),
+        check=_reference_check(name),
+        expect="holds",
+        tolerance=f"{REFERENCE_RTOL:g} x max(1, max|reference|, max|w(s)| for unnormalised weights): two float64 "
+                  "evaluations of one field (online maximum and CSE vs full n x n matrices with a row shift) differ "
+                  "by rounding of O(n d) terms of that size; |beta| >= 0.5 so that a wrong temperature shows",
+        measure="max |kernel - reference| / scale",
         describe=_describe(name),
     )
 
@@ -475,7 +535,7 @@ def _cluster_claim(decl) -> Claim:
     )
 
 
-_BUILDERS = {"kernel": _kernel_claim, "dissipation": _dissipation_claim, "monotone": _monotone_claim,
+_BUILDERS = {"kernel": _kernel_claim, "reference": _reference_claim, "dissipation": _dissipation_claim, "monotone": _monotone_claim,
              "stationary": _stationary_claim, "order": _order_claim, "cluster": _cluster_claim}
 
 

@@ -30,7 +30,8 @@ arXiv 2312.10794 (interaction energy, gradient-flow structure of SA, hemisphere 
 2605.04279, 2605.18870 (multi-head, abstracts only); ``derivations/energy.md``.
 """
 
+from attnflow.symbolic.energy._proofs import variation_kernels
 from attnflow.symbolic.energy._results import TOPIC, results
 from attnflow.symbolic.energy._uniform import beta, d, uniform_energy_closed_form
 
-__all__ = ["results", "TOPIC", "uniform_energy_closed_form", "d", "beta"]
+__all__ = ["results", "TOPIC", "uniform_energy_closed_form", "d", "beta", "variation_kernels"]

@@ -423,6 +423,20 @@ def test_all_exports_only_verified_kernels_and_records_refusals(tmp_path, monkey
 # a real export, used by the standalone tests below
 
 
+def _mutation_report(parent: Path) -> Path:
+    # a report as `attnflow mutate --report` writes it (hand-made: the kills are given, not computed)
+    report = {"profile": "quick", "seed": 0, "created": "2026-01-01T00:00:00+00:00", "attnflow_version": "x",
+              "kill_rate": 0.5, "killed": 2, "survived": 1, "errors": 0,
+              "mutants": [{"id": "m-sa", "description": "bug A", "status": "killed",
+                           "killed_by": ["energy.dissipation.sa", f"{TEST_FAMILY}.sa_usa"]},
+                          {"id": "m-other", "description": "bug B", "status": "killed", "killed_by": ["other.claim"]},
+                          {"id": "m-survivor", "description": "bug C", "status": "survived", "killed_by": []}],
+              "claims": {f"{TEST_FAMILY}.sa_usa": ["m-sa"], "other.claim": ["m-other"]}}
+    path = parent / "mutate.json"
+    path.write_text(json.dumps(report))
+    return path
+
+
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     parent = tmp_path_factory.mktemp("export")
@@ -431,7 +445,7 @@ def exported(tmp_path_factory):
                         ["sa_velocity", "usa_velocity"])
         t0 = time.perf_counter()
         report = export.export_kernels(["sa_velocity", "usa_velocity"], parent / "verified_kernels",
-                                       profile="quick", seed=12345)
+                                       profile="quick", seed=12345, mutation_report=_mutation_report(parent))
         report.seconds = time.perf_counter() - t0
     return report
 
@@ -449,7 +463,11 @@ def test_export_layout_and_manifest(exported):
     assert not any(n.endswith((".pkl", ".pickle")) for n in names)
     m = json.loads((root / "manifest.json").read_text())
     assert m["generator"] == export.GENERATOR and m["package"] == "verified_kernels" and m["seed"] == 12345
-    assert (m["schema"], m["schema_version"], m["format_version"]) == ("attnflow-export-manifest", 3, 3)
+    assert (m["schema"], m["schema_version"], m["format_version"]) == ("attnflow-export-manifest", 4, 4)
+    # the mutation report read: per kernel only the mutants its own claims killed, with those claims
+    assert m["mutation"]["report"].endswith("mutate.json") and m["mutation"]["mutants_run"] == 3
+    for k in m["kernels"]:
+        assert k["mutants_killed"] == [{"id": "m-sa", "description": "bug A", "killed_by": [f"{TEST_FAMILY}.sa_usa"]}]
     assert {k: m["versions"][k] for k in ("numpy", "numba", "sympy", "scipy")} == {
         "numpy": np.__version__, "numba": numba.__version__, "sympy": sympy.__version__, "scipy": scipy.__version__}
     assert m["versions"]["attnflow"] == attnflow.__version__
@@ -777,3 +795,26 @@ def test_retrieval_particles_cross_check_exercises_both_alibi_kernels(monkeypatc
     real = rp.simulate_causal_alibi
     monkeypatch.setattr(rp, "simulate_causal_alibi", lambda th, *, lam, **k: real(th, lam=lam * 1.001, **k))
     assert fused_vs_public_api(**kw) > 1e3 * CROSS_CHECK_TOL
+
+
+def test_mutation_report_argument_and_default(tmp_path, monkeypatch, capsys):
+    # a bad --mutation-report is refused before any claim runs, naming the option
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    assert main(["export", "sa_velocity", "--out", str(tmp_path / "pkg"), "--mutation-report", str(bad)]) == 2
+    assert "--mutation-report:" in capsys.readouterr().err
+    assert main(["export", "sa_velocity", "--out", str(tmp_path / "pkg"),
+                 "--mutation-report", str(tmp_path / "missing.json")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "pkg").exists()
+    # the default is the last report `attnflow mutate` kept
+    from attnflow import mutation
+
+    monkeypatch.setenv("ATTNFLOW_MUTATION_REPORT", str(tmp_path / "last.json"))
+    assert mutation.last_report_path() == tmp_path / "last.json"
+    data = json.loads(_mutation_report(tmp_path).read_text())
+    assert mutation.save_last_report(data) == tmp_path / "last.json"
+    assert mutation.read_report(tmp_path / "last.json") == data
+    assert mutation.kernel_mutants(data, ["other.claim", "unrelated"]) == [
+        {"id": "m-other", "description": "bug B", "killed_by": ["other.claim"]}]
+    assert mutation.kernel_mutants(data, ["nothing.killed"]) == []

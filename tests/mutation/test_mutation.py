@@ -119,7 +119,11 @@ def test_declaration_mutants_target_model_claims():
 @pytest.mark.slow
 @pytest.mark.parametrize("mutant_id", ["uniform-energy-factor", "equiangular-stated-rho-dot", "retrieval-graphon",
                                        "qkv-swap-qk", "sa-serial-no-online-max", "rk4-weight", "rk4-stage",
-                                       "oracle-projection", "long-context-stated", "wasserstein-assignment-mean"])
+                                       "oracle-projection", "long-context-stated", "wasserstein-assignment-mean",
+                                       # mutants of the claims that killed none before (cheap claims)
+                                       "long-context-limit-critical", "variation-first-factor",
+                                       "retrieval-slope-sign-lam0", "spectral-corrected-branch-sign",
+                                       "interp-reported-w2-initial", "usa-auto-normalisation"])
 def test_the_new_and_fixed_claims_kill_their_mutant(mutant_id, tmp_path):
     def caches():  # the user's numba and bytecode caches: names and modification times
         return {str(p): p.stat().st_mtime_ns for p in ROOT.glob("numerics/**/__pycache__/*")}
@@ -130,3 +134,31 @@ def test_the_new_and_fixed_claims_kill_their_mutant(mutant_id, tmp_path):
     assert not baseline.not_ok
     assert runs[0].status == "killed", runs[0].detail
     assert runs[0].how == "claims" and runs[0].killed_by
+
+
+def test_sigterm_removes_the_temporary_folder(tmp_path):
+    # a running `attnflow mutate` (its private copy made, a claim subprocess under way) is sent SIGTERM:
+    # it must exit 143 and leave nothing in its temporary folder's parent
+    import os
+    import signal
+    import time
+
+    env = dict(os.environ, TMPDIR=str(tmp_path))
+    proc = subprocess.Popen([sys.executable, "-m", "attnflow", "mutate", "--mutant", "rk4-weight", "-q",
+                             "--root", str(ROOT)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob("attnflow-mutate-*/baseline/src")) and time.monotonic() < deadline:
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        assert list(tmp_path.glob("attnflow-mutate-*")), "mutate never created its temporary folder"
+        time.sleep(0.5)  # inside the copy or its first subprocess
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 143, err
+    assert "terminated" in err
+    assert list(tmp_path.iterdir()) == []

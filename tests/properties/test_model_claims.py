@@ -37,12 +37,14 @@ def test_builtin_families_follow_the_theory():
                                       "periln", "ngpt", "sqrt", "interp")}
     allsix = sorted(_model.FAMILIES)
     assert fams["sa"] == fams["usa"] == allsix
-    assert fams["qkv"] == fams["multihead"] == sorted(["kernel", "dissipation", "monotone", "order", "cluster"])
-    assert fams["kuramoto"] == sorted(["kernel", "dissipation", "monotone", "stationary", "order"])
-    assert fams["causal_alibi"] == ["kernel", "order"]
-    assert fams["preln"] == fams["periln"] == ["cluster", "kernel", "order"]
-    assert fams["ngpt"] == fams["sqrt"] == ["cluster", "kernel", "order", "stationary"]
-    assert fams["interp"] == ["cluster", "kernel"]
+    # every built-in model has its NumPy reference (numerics/_reference.py): the family "reference"
+    assert fams["qkv"] == fams["multihead"] == sorted(["kernel", "reference", "dissipation", "monotone", "order",
+                                                       "cluster"])
+    assert fams["kuramoto"] == sorted(["kernel", "reference", "dissipation", "monotone", "stationary", "order"])
+    assert fams["causal_alibi"] == ["kernel", "order", "reference"]
+    assert fams["preln"] == fams["periln"] == ["cluster", "kernel", "order", "reference"]
+    assert fams["ngpt"] == fams["sqrt"] == ["cluster", "kernel", "order", "reference", "stationary"]
+    assert fams["interp"] == ["cluster", "kernel", "reference"]
     # the gradient-flow hypotheses: per-head multihead has no energy, general Q/K/V is no gradient flow
     assert _model.gradient_choices(am.get("multihead")) == ["shared"]
     p = _model.draw_params(am.get("qkv"), 3, np.random.default_rng(1), gradient=True)
@@ -53,10 +55,12 @@ def test_builtin_families_follow_the_theory():
 
 
 def test_user_models_get_claims_after_loading_and_lose_them_when_unregistered(user_models):
+    # a user's model has no NumPy reference unless it registers one (attnflow.models.reference)
+    user = sorted(f for f in _model.FAMILIES if f != "reference")
     ids = {c.id for c in registry.select_claims(["model.sigmoid"])}
-    assert ids == {f"model.sigmoid.{f}" for f in _model.FAMILIES}
+    assert ids == {f"model.sigmoid.{f}" for f in user}
     assert _families("sigmoid_qkv") == sorted(["kernel", "dissipation", "monotone", "order", "cluster"])
-    assert _families("quadratic") == sorted(_model.FAMILIES)
+    assert _families("quadratic") == user
     tmp = am.SphereModel(name="tmp_model", weight=am.s ** 2, normalization="mean")
     am.register(tmp)
     try:
@@ -91,3 +95,44 @@ def test_oracle_matches_closed_form_sa_at_two_tokens():
     want = a - (a @ x[0]) * x[0]
     got = _model.oracle_velocity(am.get("sa"), x[[0, 1, 1]][:2], b, {})
     assert np.allclose(got[0], want, rtol=0, atol=1e-15)
+
+
+def _sigmoid_mean_attention(x, beta, t=0.0, b=0.0, **_):
+    # arXiv 2409.04431, written from the equation: P_x (1/n) sum_j sigmoid(beta <x_i, x_j> + b) x_j
+    w = 1.0 / (1.0 + np.exp(-(beta * (x @ x.T) + b)))
+    a = w @ x / x.shape[0]
+    return a - np.sum(a * x, axis=1, keepdims=True) * x
+
+
+def _sigmoid_softmax_attention(x, beta, t=0.0, b=0.0, **_):
+    # the wrong normalisation: weights divided by their row sum
+    w = 1.0 / (1.0 + np.exp(-(beta * (x @ x.T) + b)))
+    a = (w / w.sum(axis=1, keepdims=True)) @ x
+    return a - np.sum(a * x, axis=1, keepdims=True) * x
+
+
+def test_user_reference_adds_the_reference_claim_and_it_can_fail(user_models):
+    from attnflow.numerics import _reference
+
+    try:
+        am.reference("sigmoid", velocity=_sigmoid_mean_attention)
+        assert "reference" in _families("sigmoid")
+        r = registry.run_claim(registry.get_claim("model.sigmoid.reference"), profile="quick", seed=0)
+        assert r.outcome == "holds", r.detail
+        # a reference of another equation (softmax instead of the declared mean) is noticed
+        am.reference("sigmoid", velocity=_sigmoid_softmax_attention)
+        r = registry.run_claim(registry.get_claim("model.sigmoid.reference"), profile="quick", seed=0)
+        assert r.outcome == "fails" and "NumPy reference" in r.detail
+    finally:
+        _reference.REFERENCES.pop("sigmoid", None)
+        registry.forget_model_claims("sigmoid")
+    assert "reference" not in _families("sigmoid")
+
+
+def test_reference_rejects_bad_input():
+    with pytest.raises(ValueError, match="name:.*built-in"):
+        am.reference("sa", velocity=_sigmoid_mean_attention)
+    with pytest.raises(ValueError, match="velocity:"):
+        am.reference("my_model", velocity=None)
+    with pytest.raises(ValueError, match="name:"):
+        am.reference("", velocity=_sigmoid_mean_attention)

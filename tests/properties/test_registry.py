@@ -68,6 +68,25 @@ def test_default_description_is_short():
     assert r.counterexample.startswith("array(") and len(r.counterexample) <= 300
 
 
+def test_no_shrink_reports_an_unshrunk_counterexample(monkeypatch):
+    # ATTNFLOW_CHECK_NO_SHRINK=1 (attnflow mutate's subprocesses): the outcome is the same, the
+    # counterexample is the first failing draw, not the minimal n = 5
+    calls = {"n": 0}
+
+    def counting(x):
+        calls["n"] += 1
+        return small_n(x)
+
+    c = toy(counting, afs.sphere_points(n=afs.sizes(2, 30), d=3), expect="fails", describe=lambda x: f"n={x.shape[0]}")
+    shrunk = registry.run_claim(c, profile="quick", seed=11)
+    calls_shrunk, calls["n"] = calls["n"], 0
+    monkeypatch.setenv("ATTNFLOW_CHECK_NO_SHRINK", "1")
+    r = registry.run_claim(c, profile="quick", seed=11)
+    assert shrunk.outcome == r.outcome == "fails" and r.ok
+    assert shrunk.counterexample == "n=5"
+    assert calls["n"] < calls_shrunk
+
+
 def test_holds_claim_that_fails_is_not_ok():
     r = registry.run_claim(toy(small_n, afs.sphere_points(n=afs.sizes(2, 30))), profile="ci", seed=0)
     assert r.outcome == "fails" and not r.ok
