@@ -349,14 +349,15 @@ def _separate(cur, group, d, dt, layers, notes, rng, tries: int = 8):
     :math:`	frac{d}{dt} m_{R\mu} = R\int P_x A_{R^	op G R}[\mu]\,d\mu 
 e 	frac{d}{dt}m_\mu` for
     a generic ``G``: the attention term depends on the measure beyond its barycentre.  ``tries``
-    seeded matrices ``G`` (spectral norm 2) are run for time 1; the one that moves the group's
+    seeded matrices ``G`` (spectral norms 2, 4, 8: measures that differ only in high moments, e.g.
+    rotated k-fold symmetric rings, need a large ``B``) are run for time 1; the one that moves the group's
     barycentres farthest apart is appended.  Generic, not proved: if no try separates them by more
     than :data:`SAME_BARYCENTRE`, :class:`ConstructionError`.  Returns the duration.
     """
     best = None
     for k in range(tries):
         G = rng.standard_normal((d, d))
-        G *= 2.0 / np.linalg.norm(G, 2)
+        G *= (2.0, 4.0, 8.0)[k % 3] / np.linalg.norm(G, 2)
         lay = Layer.attention(1.0, np.eye(d), G, label="disentangle: separate equal barycentres (I, G, 0)")
         probe = flow([cur[i] for i in group], Schedule((lay,)), dt=dt)
         ms = np.array([c.mean(axis=0) for c in probe])
