@@ -39,6 +39,9 @@ TOPICS: list[tuple[str, str, str]] = [
     ("long_context", "Long context: one attention layer at beta = gamma log n", "attnflow.symbolic.long_context"),
     ("spectral", "Spectral selection for symmetric V", "attnflow.symbolic.spectral"),
     ("retrieval", "Lost in the middle: the retrieval profile", "attnflow.symbolic.retrieval"),
+    ("interpolation", "Measure-to-measure interpolation: gate closed forms", "attnflow.symbolic.interpolation"),
+    ("clustering_necessity", "Mean-field clustering: necessity of the hypotheses",
+     "attnflow.symbolic.clustering_necessity"),
 ]
 
 #: Other generators: ``"module:function"`` returning ``{relative path: text}`` (e.g. kernels).

@@ -34,6 +34,7 @@ Theorem 1.1 (the phases), Lemma B.2 (gate, corrected for this project).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -72,8 +73,9 @@ def peel_time(c0: float, c1: float, cos_r: float) -> float:
             - \tfrac{\log(1 + c)}{2(1 + a)}\Bigr]_{c_0}^{c_1},
         \qquad a < c_0 \le c_1 < 1,
 
-    the partial fractions of :math:`1/((c-a)(1-c^2))` (derived and checked by SymPy:
-    ``interpolation.peel_time`` in ``derivations/interpolation.md``).  It is the time the corrected
+    the partial fractions of :math:`1/((c-a)(1-c^2))`, evaluated from the SymPy statement
+    :func:`attnflow.symbolic.interpolation.peel_antiderivative` (proved: ``interpolation.peel_time`` in
+    ``derivations/interpolation.md``).  It is the time the corrected
     gate ``W = w, U = w^T, b = -a`` needs to bring an atom with :math:`\langle w, x\rangle = c_0`
     to :math:`c_1`: on the cap, :math:`\tfrac{d}{dt}\langle w, x\rangle = (\langle w,x\rangle - a)
     \langle w, P_x w\rangle = (\langle w,x\rangle - a)(1 - \langle w,x\rangle^2)`.
@@ -86,10 +88,18 @@ def peel_time(c0: float, c1: float, cos_r: float) -> float:
     if not (-1.0 < a < c0 <= c1 < 1.0):
         raise ValueError(f"c0, c1: need cos R < c0 <= c1 < 1, got cos R = {a}, c0 = {c0}, c1 = {c1}")
 
-    def F(c):
-        return (math.log(c - a) / (1 - a * a) - math.log1p(-c) / (2 * (1 - a)) - math.log1p(c) / (2 * (1 + a)))
+    F = _peel_F()
+    return float(F(c1, a) - F(c0, a))
 
-    return F(c1) - F(c0)
+
+@functools.cache
+def _peel_F():
+    """``F(c, a)`` lambdified from :func:`attnflow.symbolic.interpolation.peel_antiderivative`."""
+    import sympy as sp
+
+    from attnflow.symbolic.interpolation import A, C, peel_antiderivative
+
+    return sp.lambdify((C, A), peel_antiderivative(), modules="math")
 
 
 def measure_w2(cloud: np.ndarray, atoms: np.ndarray, weights: np.ndarray) -> float:
