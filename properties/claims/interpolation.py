@@ -60,11 +60,10 @@ def dirac_instances(draw):
 
     ``d`` in {3, 4}, ``N`` in {2, 3}, ``n`` in [6, 14] atoms per cloud, Gaussian clouds around
     :math:`e_1` with the common hole :math:`-e_1`, distinct uniform targets.  **Excluded:** instances
-    where two clouds have the same barycentre (within 1e-9): clouds with the same barycentre AND the
-    same clustering limit are a documented limitation of this construction
-    (``ConstructionError``: the B = 0 barycentre split cannot separate them; Theorem 1.1 still
-    covers them).  Such draws have probability zero under ``draw_instance``; the filter makes the
-    exclusion explicit.
+    where two clouds have the same barycentre (within 1e-9): such pairs need the separating
+    anisotropic attention layer and are drawn on purpose by
+    ``interpolation.general_targets.same_barycentre``.  Such draws have probability zero under
+    ``draw_instance``; the filter makes the exclusion explicit.
 
     References
     ----------
@@ -87,8 +86,8 @@ def _describe_instance(ex) -> str:
 @claim(
     id="interpolation.dirac_targets",
     title="one shared piecewise-constant theta(t) steers N measures within eps of their Dirac targets with "
-    "<= 1*d*N switches (drawn instances; same-barycentre pairs, the construction's documented "
-    "limitation, are not drawn)",
+    "<= 1*d*N switches (drawn instances; same-barycentre pairs are checked by "
+    "interpolation.general_targets.same_barycentre)",
     source="arXiv 2411.04551 Theorem 1.1 (O(dN) switches)",
     latex=r"\exists\,\theta(\cdot)\ \text{piecewise constant}:\ W_2(\mu_i(T),\delta_{x^i})\le\varepsilon\ \forall i,"
     r"\quad \#\text{switches}\le c\,dN,\ c = 1"
