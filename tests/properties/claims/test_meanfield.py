@@ -31,6 +31,7 @@ NECESSITY = {
     "meanfield.necessity.density_stationary": "holds",
     "meanfield.necessity.density_conclusion": "fails",
     "meanfield.necessity.beta_bound": "fails",
+    "meanfield.necessity.beta_bound_limit": "holds",
 }
 
 
@@ -63,9 +64,33 @@ def test_beta_bound_small_beta_clusters_and_the_check_can_fail(monkeypatch):
     from attnflow.properties.claims.meanfield import beta_bound
     from attnflow.properties.registry import Violation
 
-    assert beta_bound.check({"beta": 0.5}).value <= 0.1
+    assert beta_bound.check({"beta": 1.0}).value <= 0.1
     with pytest.raises(Violation, match="2 clusters"):
-        beta_bound.check({"beta": 3.0})
+        beta_bound.check({"beta": 2.0})
+
+
+def test_beta_bound_limit_masses_from_an_independent_flow():
+    """Independent route: SciPy's adaptive DOP853 on the angles (USA on the circle written out with NumPy)
+    gives the same two-atom limit at beta = 2 (mass 8/9 near theta = 0 measured by the claim)."""
+    import numpy as np
+    from scipy.integrate import solve_ivp
+
+    from attnflow.properties.claims._necessity import NEC_T_BETA, circle_density
+    from attnflow.properties.claims.meanfield import beta_bound_limit
+
+    x, w = circle_density()
+    th0 = np.arctan2(x[:, 1], x[:, 0])
+    beta = 2.0
+
+    def rhs(t, th):
+        d = th[:, None] - th[None, :]
+        return -(np.exp(beta * np.cos(d)) * np.sin(d)) @ w
+
+    th = solve_ivp(rhs, (0, NEC_T_BETA), th0, method="DOP853", rtol=1e-10, atol=1e-12).y[:, -1]
+    near0 = np.cos(th) > 0
+    m = beta_bound_limit.check({"beta": beta})
+    assert abs(w[near0].sum() - m.value) <= 1e-6
+    assert np.ptp(np.mod(th[~near0], 2 * np.pi)) <= 1e-4
 
 
 def test_density_stationary_check_can_fail(monkeypatch):
