@@ -24,7 +24,10 @@ was not available):
    routed without a peel.
 
 Switches: push, cluster, (separate, split), and per group one peel plus its legs -- compared
-against :math:`c\,(d + M)N` (Theorem 1.2 states :math:`O((d+M)N)`, no constant).
+against :math:`c\,(d + M)N` (Theorem 1.2 states :math:`O((d+M)N)`, no constant).  A gate layer is
+integrated in pieces with identical parameters (no switch between them), each with an RK4 step
+fitted to the current angle of its moving atoms to the destination (the gate field's Lipschitz
+constant there): the slow approach to a target costs few steps.
 
 References
 ----------
@@ -286,6 +289,18 @@ def _peel_plan(x, others, phi, count, rng, tries=64):
     return None if best is None else (best[1], best[2])
 
 
+def _gate_step(dt: float, width: float) -> float:
+    r"""RK4 step for a gate layer whose moving atoms stay within angle ``width`` of the destination.
+
+    On the cap the field :math:`(\langle z,x\rangle - \cos R)_+ P_x e` is slow (at most
+    :math:`1-\cos R`) and its Lipschitz constant is at most :math:`\sin(\text{width}) + 1 - \cos R
+    \le \sin(\text{width}) + \text{width}^2/2`; the step ``dt / L`` keeps :math:`hL \le` ``dt`` as for
+    an O(1) field (checked against 4x finer steps in the tests).
+    """
+    L = math.sin(min(width, math.pi / 2)) + 0.5 * width * width
+    return dt / max(L, 1e-3)
+
+
 def construct_general_interpolation(clouds, atoms, weights, *, T: float | None = None, eps: float = 2e-2,
                                     hole=None, beta: float = 1.0, dt: float = 0.05, push_level: float = 0.2,
                                     min_hole_radius: float = 0.05, max_legs: int = 6, seed: int = 0,
@@ -354,6 +369,7 @@ def construct_general_interpolation(clouds, atoms, weights, *, T: float | None =
         cur, _, _ = disentangle(cur, w0, d=d, beta=beta, dt=dt, push_level=push_level, split=split,
                                 layers=layers, notes=notes, phase_times=phase_times, seed=seed)
 
+    steps = [layer_steps(lay.duration, dt) for lay in layers]  # RK4 steps per layer (re-used for the final run)
     ally = np.vstack(atoms)
     tsep = (min(angle(ally[a], ally[b]) for a in range(len(ally)) for b in range(a + 1, len(ally)))
             if len(ally) > 1 else math.pi)
@@ -371,12 +387,14 @@ def construct_general_interpolation(clouds, atoms, weights, *, T: float | None =
     nxt = [0] * N
     pulled = [None] * N  # indices (into cur[i]) of a peeled group waiting for its route
 
-    def run(layer, moving):
-        """Run one layer; ``moving`` = (i, idx) the atoms allowed to move (bystander check)."""
+    def run(layer, moving, h):
+        """Run one layer with RK4 steps of at most ``h``; ``moving`` = (i, idx) the atoms allowed to move."""
         nonlocal cur, bystander
         before = [c.copy() for c in cur]
-        cur = flow(cur, Schedule((layer,)), dt=dt)
+        k = layer_steps(layer.duration, h)
+        cur = flow(cur, Schedule((layer,)), dt=None, steps=[k])
         layers.append(layer)
+        steps.append(k)
         i0, idx = moving
         for j in range(N):
             mask = np.ones(len(cur[j]), dtype=bool)
@@ -384,6 +402,19 @@ def construct_general_interpolation(clouds, atoms, weights, *, T: float | None =
                 mask[idx] = False
             if mask.any():
                 bystander = max(bystander, float(np.abs(cur[j][mask] - before[j][mask]).max()))
+
+    def run_gate(tau, W, U, b, label, moving, dest, chunk=40):
+        """A gate layer run in pieces with the SAME parameters (no switch between them), each with the RK4
+        step of :func:`_gate_step` for the current angle of the moving atoms to ``dest`` (adaptive)."""
+        left = tau
+        while left > 1e-12:
+            width = float(angles_to(cur[moving[0]][moving[1]], dest).max()) + 1e-3
+            h = _gate_step(dt, width)
+            piece = min(left, chunk * h)
+            if left - piece < 0.25 * h:
+                piece = left
+            run(Layer.perceptron(piece, W, U, b, label=label), moving, h)
+            left -= piece
 
     def others(i, idx):
         rest = [cur[j] for j in range(N) if j != i]
@@ -420,11 +451,8 @@ def construct_general_interpolation(clouds, atoms, weights, *, T: float | None =
                 top = rem[np.argsort(-(x @ w))[: int(counts[i][j])]]
                 c0 = float((cur[i][top] @ w).min())
                 c1 = max(c0, math.cos(min(0.05, phi / 4, theta_wp)))
-                lam = 1.0 / (1.0 - a)  # speed-up: (<w, x> - a)_+ <= 1 - a on the cap (exact time change)
-                tau = max((peel_time(c0, c1, a) if c1 > c0 else 0.0) / lam, dt)
-                lay = Layer.perceptron(tau, lam * w[:, None], w[None, :], [-a],
-                                       label=f"peel: cloud {i} group -> atom {j}")
-                run(lay, (i, top))
+                tau = max(peel_time(c0, c1, a) if c1 > c0 else 0.0, dt)
+                run_gate(tau, w[:, None], w[None, :], [-a], f"peel: cloud {i} group -> atom {j}", (i, top), w)
                 phase_times["peel"] += float(tau)
                 peels[i] += 1
                 idx = top
@@ -437,11 +465,9 @@ def construct_general_interpolation(clouds, atoms, weights, *, T: float | None =
                 continue
             for leg in path:
                 theta0 = float(angles_to(cur[i][idx], leg.dest).max())
-                lam = 1.0 / (1.0 - math.cos(leg.R))  # exact time change, as for the peel
-                tau = max(_leg_time(theta0, leg) / lam, dt)
-                lay = Layer.perceptron(tau, lam * leg.dest[:, None], leg.z[None, :], [-math.cos(leg.R)],
-                                       label=f"route: cloud {i} -> atom {j}")
-                run(lay, (i, idx))
+                tau = max(_leg_time(theta0, leg), dt)
+                run_gate(tau, leg.dest[:, None], leg.z[None, :], [-math.cos(leg.R)], f"route: cloud {i} -> atom {j}",
+                         (i, idx), leg.dest)
                 phase_times["route"] += tau
                 legs[i] += 1
             groups[i][idx] = j
@@ -455,7 +481,6 @@ def construct_general_interpolation(clouds, atoms, weights, *, T: float | None =
     schedule = Schedule(tuple(layers))
     if T is not None:
         schedule = schedule.fitted(T)
-    steps = [layer_steps(a.duration, dt) for a in layers]
     final = flow(clouds, schedule, dt=None, steps=steps)
     w2 = np.array([measure_w2(final[i], atoms[i], weights[i]) for i in range(N)])
     if np.any(w2 > eps):

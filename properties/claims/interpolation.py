@@ -285,6 +285,8 @@ def mass_concentration_linear(ex):
 # ---------------------------------------------------------------------------------------------
 #: W2 accuracy and total time asked of the general-target construction.
 GENERAL_EPS, GENERAL_T = 2e-2, 5.0
+#: Largest change of an atom's final position when the schedule is re-integrated with twice the RK4 steps.
+GENERAL_REFINE = GENERAL_EPS / 4
 
 
 @st.composite
@@ -322,11 +324,15 @@ def same_barycentre_instances(draw):
     seed = draw(st.integers(0, 2**31 - 1))
     clouds = same_barycentre_pair(d, n, seed=seed)
     _, atoms, weights = draw_general_instance(d, 2, n, M, seed=seed)
-    return {"d": d, "N": 2, "n": n, "M": M, "seed": seed, "clouds": clouds, "atoms": atoms, "weights": weights}
+    return {"d": d, "N": 2, "n": n, "M": M, "seed": seed, "clouds": clouds, "atoms": atoms, "weights": weights,
+            "family": "same_barycentre"}
 
 
 def _describe_general(ex) -> str:
     return f"d={ex['d']}, N={ex['N']}, n={ex['n']}, M={ex['M']}, seed={ex['seed']}"
+
+
+_GENERAL_CACHE: dict = {}
 
 
 def _run_general(ex):
@@ -335,12 +341,19 @@ def _run_general(ex):
     from attnflow.numerics.interpolation import flow
 
     hole = -np.eye(ex["d"])[0]  # both instance families leave a cap around -e1 empty
-    res = construct_general_interpolation(ex["clouds"], ex["atoms"], ex["weights"], T=GENERAL_T, eps=GENERAL_EPS,
-                                          seed=ex["seed"] % 2**16, hole=hole)
-    again = flow(ex["clouds"], res.schedule, dt=None, steps=res.steps)
-    require(all(np.array_equal(a, b) for a, b in zip(again, res.final)),
-            "the final clouds are not the flow of the returned shared schedule")
-    w2 = np.array([wasserstein(res.final[i], ex["atoms"][i], b=ex["weights"][i]) for i in range(ex["N"])])
+    key = (ex["d"], ex["n"], ex["M"], ex["seed"], ex.get("family", ""), construct_general_interpolation)
+    res = _GENERAL_CACHE.get(key)
+    if res is None:
+        res = construct_general_interpolation(ex["clouds"], ex["atoms"], ex["weights"], T=GENERAL_T, eps=GENERAL_EPS,
+                                              seed=ex["seed"] % 2**16, hole=hole)
+        _GENERAL_CACHE.clear()  # keep one: the reached/switches claims replay the same draws
+        _GENERAL_CACHE[key] = res
+    # the ODE flow of the ONE returned schedule, re-integrated from the inputs with twice the RK4 steps
+    fine = flow(ex["clouds"], res.schedule, dt=None, steps=[2 * k for k in res.steps])
+    gap = max(float(np.abs(a - b).max()) for a, b in zip(fine, res.final))
+    require(gap <= GENERAL_REFINE, f"the final clouds are not the flow of the returned shared schedule "
+            f"(max |x - x_fine| = {gap:.3g} with twice the RK4 steps)")
+    w2 = np.array([wasserstein(fine[i], ex["atoms"][i], b=ex["weights"][i]) for i in range(ex["N"])])
     require(w2.max() <= GENERAL_EPS, f"W2 to the targets {w2} exceed eps = {GENERAL_EPS}")
     for i in range(ex["N"]):
         sizes = np.bincount(res.groups[i], minlength=len(ex["atoms"][i])) / len(ex["clouds"][i])
@@ -348,9 +361,11 @@ def _run_general(ex):
     return res, w2
 
 
-_GENERAL_TOL = (f"W2 <= eps = {GENERAL_EPS:g} (T = {GENERAL_T:g}) exactly as asked, recomputed from the final clouds by "
-                "attnflow.numerics.wasserstein (exact LP) against the weighted targets; the final clouds must equal the "
-                "flow of the returned schedule bit for bit (one shared schedule); each group carries its target weight")
+_GENERAL_TOL = (f"W2 <= eps = {GENERAL_EPS:g} (T = {GENERAL_T:g}) exactly as asked, by attnflow.numerics.wasserstein "
+                "(exact LP) against the weighted targets, on the clouds re-integrated from the inputs under the ONE "
+                "returned schedule with twice the construction's RK4 steps, which must agree with the construction's "
+                f"final clouds to eps/4 = {GENERAL_REFINE:g} (discretisation; measured <= 7.3e-4); each group carries its "
+                "target weight")
 
 
 @claim(

@@ -51,6 +51,13 @@ def test_targets_reached_with_one_schedule_pot(general_run):
         assert np.allclose(np.bincount(res.groups[i], minlength=len(atoms[i])) / len(clouds[i]), weights[i])
     assert res.bystander_displacement <= 1e-12  # gates keep every other atom exactly fixed
     assert res.switches <= 2 * res.switch_scale
+    # the RK4 steps resolve the ODE flow of the schedule: 4x finer steps move no atom by more than 1e-3
+    fine = flow(clouds, res.schedule, dt=None, steps=[4 * k for k in res.steps])
+    assert max(float(np.abs(a - b).max()) for a, b in zip(fine, res.final)) <= 1e-3
+    assert max(_w2_pot(fine[i], atoms[i], weights[i]) for i in range(2)) <= 2e-2
+    # pieces of one gate share their parameters: the switch count is that of the distinct layers
+    distinct = sum(not a.same_parameters(b) for a, b in zip(res.schedule.layers[:-1], res.schedule.layers[1:]))
+    assert res.switches == distinct < len(res.schedule) - 1
 
 
 def test_peel_time_matches_the_ode():
