@@ -65,6 +65,8 @@ __all__ = [
 ]
 
 THEOREM = "Theorem 1.2 (arXiv 2411.04551)"
+#: Atoms of different targets closer than this (chordal) are one shared atom.
+_SHARED = 1e-12
 
 
 def peel_time(c0: float, c1: float, cos_r: float) -> float:
@@ -191,8 +193,9 @@ class GeneralInterpolationResult:
 def validate_general_instance(clouds, atoms, weights, hole=None, *, min_hole_radius: float = 0.05, seed: int = 0):
     r"""Check the hypotheses of Theorem 1.2 as this construction needs them.
 
-    ``d >= 3``; unit points; pairwise distinct input measures; a common hole; target atoms unit and
-    pairwise distinct (also across measures: the construction's own requirement); weights positive
+    ``d >= 3``; unit points; pairwise distinct input measures; a common hole; target atoms unit, distinct
+    within a target; atoms of different targets either equal (to 1e-12: a shared atom) or at least 1e-6
+    apart; weights positive
     summing to 1 with every :math:`n_i a_{ij}` an integer (iff a transport map :math:`T_i` with
     :math:`T_{i\#}\mu_i = \nu_i` exists for the uniform empirical :math:`\mu_i`).  Returns
     ``(clouds, atoms, counts, hole, hole_radius)`` with ``counts[i][j] = n_i a_ij``.
@@ -227,12 +230,17 @@ def validate_general_instance(clouds, atoms, weights, hole=None, *, min_hole_rad
                 f"{len(c)} atoms onto this target ({THEOREM} assumes nu_i = T_i # mu_i); use multiples of 1/{len(c)}"
             )
         counts.append(np.round(k).astype(int))
+    for i, y in enumerate(atoms):
+        for a in range(len(y)):
+            for b in range(a + 1, len(y)):
+                if np.linalg.norm(y[a] - y[b]) < 1e-6:
+                    raise ValueError(f"atoms[{i}]: atoms {a} and {b} coincide; merge them (add their weights)")
     ally = np.vstack(atoms)
     for a in range(len(ally)):
         for b in range(a + 1, len(ally)):
-            if np.linalg.norm(ally[a] - ally[b]) < 1e-6:
-                raise ValueError("atoms: two target atoms coincide; this construction needs pairwise distinct atoms "
-                                 "across all targets")
+            if _SHARED < np.linalg.norm(ally[a] - ally[b]) < 1e-6:
+                raise ValueError("atoms: two atoms of different targets are closer than 1e-6 without being equal; give "
+                                 "a shared atom exactly (to 1e-12) or keep them apart")
     for i in range(N):
         for j in range(i + 1, N):
             if _same_measure(clouds[i], clouds[j]):
@@ -370,7 +378,19 @@ def construct_general_interpolation(clouds, atoms, weights, *, T: float | None =
                                 layers=layers, notes=notes, phase_times=phase_times, seed=seed)
 
     steps = [layer_steps(lay.duration, dt) for lay in layers]  # RK4 steps per layer (re-used for the final run)
-    ally = np.vstack(atoms)
+    # distinct atoms over all targets (atoms shared by several targets once) and each target atom's id
+    uniq: list[np.ndarray] = []
+    dest_id = []
+    for y in atoms:
+        ids = []
+        for yj in y:
+            k = next((k for k, u in enumerate(uniq) if np.linalg.norm(u - yj) <= _SHARED), None)
+            if k is None:
+                uniq.append(yj)
+                k = len(uniq) - 1
+            ids.append(k)
+        dest_id.append(np.array(ids))
+    ally = np.vstack(uniq)
     tsep = (min(angle(ally[a], ally[b]) for a in range(len(ally)) for b in range(a + 1, len(ally)))
             if len(ally) > 1 else math.pi)
     theta_goal = min(2 * math.asin(min(1.0, 0.5 * eps / 2)), tsep / 4)
@@ -386,24 +406,32 @@ def construct_general_interpolation(clouds, atoms, weights, *, T: float | None =
         order.append(list(np.argsort(-(atoms[i] @ cdir))[::-1]))  # nearest-to-the-cloud atom last
     nxt = [0] * N
     pulled = [None] * N  # indices (into cur[i]) of a peeled group waiting for its route
+    parks = [0] * N  # dead-lock parkings per cloud
 
-    def run(layer, moving, h):
-        """Run one layer with RK4 steps of at most ``h``; ``moving`` = (i, idx) the atoms allowed to move."""
+    def sharing(k):
+        """Per cloud: atoms of finished groups whose destination is the distinct atom ``k`` (None: none)."""
+        return [np.zeros(len(c), dtype=bool) if k is None else
+                (groups[j] >= 0) & (dest_id[j][np.maximum(groups[j], 0)] == k) for j, c in enumerate(cur)]
+
+    def run(layer, moving, h, k=None):
+        """Run one layer with RK4 steps of at most ``h``; ``moving`` = (i, idx) the atoms allowed to move (and
+        the atoms already parked at the same destination atom ``k``, which the gate only contracts)."""
         nonlocal cur, bystander
         before = [c.copy() for c in cur]
-        k = layer_steps(layer.duration, h)
-        cur = flow(cur, Schedule((layer,)), dt=None, steps=[k])
+        nsteps = layer_steps(layer.duration, h)
+        cur = flow(cur, Schedule((layer,)), dt=None, steps=[nsteps])
         layers.append(layer)
-        steps.append(k)
+        steps.append(nsteps)
         i0, idx = moving
+        share = sharing(k)
         for j in range(N):
-            mask = np.ones(len(cur[j]), dtype=bool)
+            mask = ~share[j]
             if j == i0:
                 mask[idx] = False
             if mask.any():
                 bystander = max(bystander, float(np.abs(cur[j][mask] - before[j][mask]).max()))
 
-    def run_gate(tau, W, U, b, label, moving, dest, chunk=40):
+    def run_gate(tau, W, U, b, label, moving, dest, chunk=40, k=None):
         """A gate layer run in pieces with the SAME parameters (no switch between them), each with the RK4
         step of :func:`_gate_step` for the current angle of the moving atoms to ``dest`` (adaptive)."""
         left = tau
@@ -413,15 +441,19 @@ def construct_general_interpolation(clouds, atoms, weights, *, T: float | None =
             piece = min(left, chunk * h)
             if left - piece < 0.25 * h:
                 piece = left
-            run(Layer.perceptron(piece, W, U, b, label=label), moving, h)
+            run(Layer.perceptron(piece, W, U, b, label=label), moving, h, k)
             left -= piece
 
-    def others(i, idx):
-        rest = [cur[j] for j in range(N) if j != i]
-        mask = np.ones(len(cur[i]), dtype=bool)
-        mask[idx] = False
-        rest.append(cur[i][mask])
-        return np.vstack(rest) if rest else np.zeros((0, d))
+    def others(i, idx, k=None):
+        """Every atom except ``cur[i][idx]`` (and those parked at the shared destination ``k``)."""
+        share = sharing(k)
+        rest = []
+        for j in range(N):
+            mask = ~share[j]
+            if j == i:
+                mask[idx] = False
+            rest.append(cur[j][mask])
+        return np.vstack(rest)
 
     def remaining(i):
         return np.nonzero(groups[i] < 0)[0]
@@ -459,15 +491,21 @@ def construct_general_interpolation(clouds, atoms, weights, *, T: float | None =
                 pulled[i] = idx
             piece = cur[i][idx]
             c = mean_direction(piece)
-            path = _route(c, cloud_radius(piece, c), atoms[i][j], others(i, idx), theta_goal, theta_wp, rng,
+            kd = int(dest_id[i][j])
+            path = _route(c, cloud_radius(piece, c), atoms[i][j], others(i, idx, kd), theta_goal, theta_wp, rng,
                           tsep, max_legs)
+            if path is not None and len(path) > 1:
+                # only the final leg may hold atoms already parked at a shared destination atom
+                parked = np.vstack([cur[j][m] for j, m in enumerate(sharing(kd))])
+                if len(parked) and any((parked @ leg.z).max() > math.cos(leg.R) for leg in path[:-1]):
+                    path = None
             if path is None:
                 continue
             for leg in path:
                 theta0 = float(angles_to(cur[i][idx], leg.dest).max())
                 tau = max(_leg_time(theta0, leg), dt)
                 run_gate(tau, leg.dest[:, None], leg.z[None, :], [-math.cos(leg.R)], f"route: cloud {i} -> atom {j}",
-                         (i, idx), leg.dest)
+                         (i, idx), leg.dest, k=kd)
                 phase_times["route"] += tau
                 legs[i] += 1
             groups[i][idx] = j
@@ -475,8 +513,36 @@ def construct_general_interpolation(clouds, atoms, weights, *, T: float | None =
             nxt[i] += 1
             progressed = True
         if not progressed:
+            # dead-lock: park the unfinished atoms of one stuck cloud (as one cluster) at a clear spot, once each
             stuck = [i for i in range(N) if nxt[i] < len(atoms[i])]
-            raise ConstructionError(f"peel/route: no peel cap or gate route for clouds {stuck} (obstacles too close)")
+            for i in stuck:
+                if parks[i] >= 1:
+                    continue
+                rem = remaining(i)
+                allpts = np.vstack(cur + [ally])
+                spots = unit(rng.standard_normal((2000, d)))
+                clear = np.arccos(np.clip(spots @ allpts.T, -1, 1)).min(axis=1)
+                spot = spots[int(np.argmax(clear))]
+                c = mean_direction(cur[i][rem])
+                path = _route(c, cloud_radius(cur[i][rem], c), spot, others(i, rem), theta_wp, theta_wp, rng, tsep,
+                              max_legs)
+                if path is None:
+                    continue
+                for leg in path:
+                    theta0 = float(angles_to(cur[i][rem], leg.dest).max())
+                    tau = max(_leg_time(theta0, leg), dt)
+                    run_gate(tau, leg.dest[:, None], leg.z[None, :], [-math.cos(leg.R)], f"park: cloud {i}", (i, rem),
+                             leg.dest)
+                    phase_times["route"] += tau
+                    legs[i] += 1
+                parks[i] += 1
+                pulled[i] = None  # the peeled group was parked with the rest: peel again from the spot
+                notes.append(f"cloud {i} parked at a clear spot to undo a dead-lock")
+                progressed = True
+                break
+        if not progressed:
+            raise ConstructionError(f"peel/route: no peel cap or gate route for clouds {stuck} (obstacles too close), "
+                                    "and parking did not help")
 
     schedule = Schedule(tuple(layers))
     if T is not None:
@@ -493,12 +559,13 @@ def construct_general_interpolation(clouds, atoms, weights, *, T: float | None =
 
 
 def draw_general_instance(d: int, N: int, n: int, M: int, *, seed: int = 0, spread: float = 0.5,
-                          hole_cos: float = -0.3):
+                          hole_cos: float = -0.3, shared: bool = False):
     r"""N overlapping clouds with a common hole (:func:`draw_instance`) and atomic targets.
 
     Target ``i`` has ``M`` atoms, uniform on the sphere (pairwise farther apart than 0.2 across all
     targets), with weights ``k_ij / n`` for a random composition ``k_i`` of ``n`` into ``M`` positive
-    parts (so a transport map exists).
+    parts (so a transport map exists).  ``shared=True``: every target lives on the SAME ``M`` atoms
+    (different weights).
 
     References
     ----------
@@ -526,7 +593,7 @@ def draw_general_instance(d: int, N: int, n: int, M: int, *, seed: int = 0, spre
     for i in range(N):
         cuts = np.sort(rng.choice(np.arange(1, n), size=M - 1, replace=False)) if M > 1 else np.array([], int)
         k = np.diff(np.concatenate([[0], cuts, [n]]))
-        atoms.append(y[i * M:(i + 1) * M])
+        atoms.append(y[:M].copy() if shared else y[i * M:(i + 1) * M])
         weights.append(k / n)
     return clouds, atoms, weights
 

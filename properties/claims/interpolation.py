@@ -294,7 +294,8 @@ def general_instances(draw):
     r"""Drawn instances of Theorem 1.2 via :func:`~attnflow.numerics.interpolation.draw_general_instance`.
 
     ``d`` in {3, 4}, ``N = 2`` clouds of ``n`` in [8, 12] atoms with a common hole, targets of ``M`` in
-    {2, 3} atoms with weights in multiples of ``1/n`` (a transport map exists).
+    {2, 3} atoms with weights in multiples of ``1/n`` (a transport map exists); the two targets have
+    disjoint supports or (``shared``) the same ``M`` atoms with different weights.
 
     References
     ----------
@@ -303,9 +304,11 @@ def general_instances(draw):
     d = draw(st.sampled_from([3, 4]))
     n = draw(st.integers(8, 12))
     M = draw(st.integers(2, 3))
+    shared = draw(st.booleans())
     seed = draw(st.integers(0, 2**31 - 1))
-    clouds, atoms, weights = draw_general_instance(d, 2, n, M, seed=seed)
-    return {"d": d, "N": 2, "n": n, "M": M, "seed": seed, "clouds": clouds, "atoms": atoms, "weights": weights}
+    clouds, atoms, weights = draw_general_instance(d, 2, n, M, seed=seed, shared=shared)
+    return {"d": d, "N": 2, "n": n, "M": M, "seed": seed, "clouds": clouds, "atoms": atoms, "weights": weights,
+            "family": "shared atoms" if shared else ""}
 
 
 @st.composite
@@ -329,7 +332,7 @@ def same_barycentre_instances(draw):
 
 
 def _describe_general(ex) -> str:
-    return f"d={ex['d']}, N={ex['N']}, n={ex['n']}, M={ex['M']}, seed={ex['seed']}"
+    return f"d={ex['d']}, N={ex['N']}, n={ex['n']}, M={ex['M']}, seed={ex['seed']} {ex.get('family', '')}".strip()
 
 
 _GENERAL_CACHE: dict = {}

@@ -103,11 +103,24 @@ def test_bad_input_names_the_hypothesis():
         construct_general_interpolation(clouds, atoms, [np.array([0.3, 0.7]), weights[1]])
     with pytest.raises(ValueError, match="weights\\[0\\]"):
         construct_general_interpolation(clouds, atoms, [np.array([0.5, 0.6]), weights[1]])
-    with pytest.raises(ValueError, match="coincide"):
-        construct_general_interpolation(clouds, [atoms[0], atoms[0]], weights)
+    with pytest.raises(ValueError, match="merge them"):
+        construct_general_interpolation(clouds, [atoms[0][[0, 0]], atoms[1]], weights)
+    near = atoms[0] + 1e-8 * np.array([0.0, 1.0, 0.0])
+    with pytest.raises(ValueError, match="closer than 1e-6"):
+        construct_general_interpolation(clouds, [atoms[0], near / np.linalg.norm(near, axis=1, keepdims=True)], weights)
     with pytest.raises(ValueError, match="same measure"):
         construct_general_interpolation([clouds[0], clouds[0]], atoms, weights)
     with pytest.raises(ValueError, match="eps"):
         construct_general_interpolation(clouds, atoms, weights, eps=3.0)
     with pytest.raises(ValueError, match="M"):
         draw_general_instance(3, 2, 4, 5)
+
+
+def test_shared_target_atoms_and_a_dead_lock_parking():
+    """Both targets on the same two atoms (weights 3/4, 1/4 and 1/4, 3/4); this instance dead-locks and is
+    resolved by parking one cloud (measured); W2 by POT."""
+    clouds, atoms, weights = draw_general_instance(3, 2, 8, 2, seed=2, shared=True)
+    assert np.array_equal(atoms[0], atoms[1])
+    res = construct_general_interpolation(clouds, atoms, weights, T=5.0, eps=2e-2, seed=2)
+    assert any("parked" in note for note in res.notes)
+    assert max(_w2_pot(res.final[i], atoms[i], weights[i]) for i in range(2)) <= 2e-2
