@@ -65,6 +65,8 @@ __all__ = [
 ]
 
 THEOREM = "Theorem 1.2 (arXiv 2411.04551)"
+#: RK4 steps allowed for one construction (the drawn instances use 3e3-2e4).
+MAX_STEPS = 200_000
 #: Atoms of different targets closer than this (chordal) are one shared atom.
 _SHARED = 1e-12
 
@@ -419,6 +421,9 @@ def construct_general_interpolation(clouds, atoms, weights, *, T: float | None =
         nonlocal cur, bystander
         before = [c.copy() for c in cur]
         nsteps = layer_steps(layer.duration, h)
+        if sum(steps) + nsteps > MAX_STEPS:
+            raise ConstructionError(f"{layer.label}: the schedule would need more than {MAX_STEPS} RK4 steps "
+                                    "(a gate that barely moves its atoms); giving up")
         cur = flow(cur, Schedule((layer,)), dt=None, steps=[nsteps])
         layers.append(layer)
         steps.append(nsteps)
