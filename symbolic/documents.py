@@ -43,6 +43,9 @@ TOPICS: list[tuple[str, str, str]] = [
     ("multihead", "Multi-head attention: scalar heads, equiangular tokens", "attnflow.symbolic.multihead_entropy"),
     ("chaos", "Propagation of chaos outside the transformer class: hardmax attention", "attnflow.symbolic.chaos"),
     ("transport", "Transport: normalizing flows and transport representations", "attnflow.symbolic.transport"),
+    ("interpolation", "Measure-to-measure interpolation: gate closed forms", "attnflow.symbolic.interpolation"),
+    ("clustering_necessity", "Mean-field clustering: necessity of the hypotheses",
+     "attnflow.symbolic.clustering_necessity"),
 ]
 
 #: Other generators: ``"module:function"`` returning ``{relative path: text}`` (e.g. kernels).

@@ -16,6 +16,9 @@ Flow of N measures
 Construction of Theorem 1.1
     construct_dirac_interpolation, InterpolationResult, ConstructionError, validate_instance,
     draw_instance
+Construction of Theorem 1.2 (atomic targets, same-barycentre inputs)
+    construct_general_interpolation, GeneralInterpolationResult, validate_general_instance,
+    draw_general_instance, same_barycentre_pair, peel_time, measure_w2
 Distances to Dirac targets
     dirac_w2, best_dirac_w2
 Experiments behind the claims
@@ -24,7 +27,7 @@ Experiments behind the claims
 Figures: :func:`attnflow.plotting.interpolation_clouds`, :func:`attnflow.plotting.interpolation_w2`
 (the ``plot`` extra).
 
-References: arXiv 2411.04551 (Theorem 1.1; Lemma 5.2, the coupling inequality).
+References: arXiv 2411.04551 (Theorems 1.1 and 1.2; Lemma 5.2, the coupling inequality).
 """
 
 from ._construct import (
@@ -44,6 +47,15 @@ from ._experiments import (
 )
 from ._field import attention_average, interp_velocity, layer_field
 from ._flow import FlowPath, flow
+from ._general import (
+    GeneralInterpolationResult,
+    construct_general_interpolation,
+    draw_general_instance,
+    measure_w2,
+    peel_time,
+    same_barycentre_pair,
+    validate_general_instance,
+)
 from ._geometry import best_dirac_w2, dirac_w2
 from ._instances import draw_instance
 from ._schedule import Layer, Schedule
@@ -61,6 +73,13 @@ __all__ = [
     "ConstructionError",
     "validate_instance",
     "draw_instance",
+    "construct_general_interpolation",
+    "GeneralInterpolationResult",
+    "validate_general_instance",
+    "draw_general_instance",
+    "same_barycentre_pair",
+    "peel_time",
+    "measure_w2",
     "dirac_w2",
     "best_dirac_w2",
     "gate_layer",

@@ -337,6 +337,46 @@ def _coincident_groups(cs, tol):
     return [g for g in groups.values() if len(g) > 1]
 
 
+#: Barycentres closer than this (chordal) count as equal: the barycentre split needs them apart first.
+SAME_BARYCENTRE = 1e-6
+
+
+def _separate(cur, group, d, dt, layers, notes, rng, tries: int = 8):
+    r"""One anisotropic attention layer ``(V, B, W) = (I, G, 0)`` that moves apart equal barycentres.
+
+    Isotropic layers (``V, B`` multiples of ``I``, ``W = 0``) commute with every rotation ``R``:
+    for ``ν = Rμ`` with ``R`` fixing the common barycentre, the two flows stay rotated copies and
+    their barycentres never separate (and the clustering limits coincide when ``R`` fixes them).
+    With ``B = G`` anisotropic, :math:`A_G[R\mu](Rx) = R A_{R^	op G R}[\mu](x)`, so
+    :math:`	frac{d}{dt} m_{R\mu} = R\int P_x A_{R^	op G R}[\mu]\,d\mu 
+e 	frac{d}{dt}m_\mu` for
+    a generic ``G``: the attention term depends on the measure beyond its barycentre.  ``tries``
+    seeded matrices ``G`` (spectral norms 2, 4, 8: measures that differ only in high moments, e.g.
+    rotated k-fold symmetric rings, need a large ``B``) are run for time 1; the one that moves the group's
+    barycentres farthest apart is appended.  Generic, not proved: if no try separates them by more
+    than :data:`SAME_BARYCENTRE`, :class:`ConstructionError`.  Returns the duration.
+    """
+    best = None
+    for k in range(tries):
+        G = rng.standard_normal((d, d))
+        G *= (2.0, 4.0, 8.0)[k % 3] / np.linalg.norm(G, 2)
+        lay = Layer.attention(1.0, np.eye(d), G, label="disentangle: separate equal barycentres (I, G, 0)")
+        probe = flow([cur[i] for i in group], Schedule((lay,)), dt=dt)
+        ms = np.array([c.mean(axis=0) for c in probe])
+        gap = min(np.linalg.norm(ms[a] - ms[b]) for a in range(len(ms)) for b in range(a + 1, len(ms)))
+        if best is None or gap > best[0]:
+            best = (gap, lay)
+    if best[0] < SAME_BARYCENTRE:
+        raise ConstructionError(
+            f"disentangle: clouds {group} keep the same barycentre under {tries} anisotropic attention layers "
+            f"(largest gap {best[0]:.3g}); are they the same measure?"
+        )
+    layers.append(best[1])
+    notes.append(f"clouds {group} had the same barycentre; an anisotropic attention layer (I, G, 0) moved "
+                 f"them {best[0]:.3g} apart")
+    return 1.0
+
+
 def _split(cur, group, d, dt, layers, notes, attempt):
     """Biased barycentre field separating ``group``: V = αα^T, B = 0, W = -s α, U = 0, b = 1.
 
@@ -356,8 +396,8 @@ def _split(cur, group, d, dt, layers, notes, attempt):
                     best = (gaps[k], alpha, 0.5 * (proj[k] + proj[k + 1]))
     if best is None or best[0] < 1e-9:
         raise ConstructionError(
-            f"disentangle: clouds {group} have the same barycentre and the same clustering limit; the "
-            "barycentre field (B = 0) cannot split them and this construction has no B != 0 split"
+            f"disentangle: clouds {group} have the same barycentre after the separating layer; the "
+            "barycentre field (B = 0) cannot split them"
         )
     gap, alpha, s = best
     sides = np.sign(ms @ alpha - s)
@@ -376,6 +416,74 @@ def _split(cur, group, d, dt, layers, notes, attempt):
     notes.append(f"clouds {group} collapsed together; split by the biased barycentre field "
                  f"(gap {gap:.3g} in <m, alpha>)")
     return tau
+
+
+def disentangle(cur, w0, *, d, beta, dt, push_level, split, layers, notes, phase_times, seed=0):
+    """Phases 1, 1b and 2 of the construction: hole push, separation/split, clustering.
+
+    Appends the layers to ``layers`` (and notes, natural phase times) and returns ``(cur, sep, rs)``:
+    the clouds after clustering, the smallest distance between cluster centres and the cluster radii.
+    Shared by :func:`construct_dirac_interpolation` and the general-target construction.
+    """
+    N = len(cur)
+    rng = np.random.default_rng(seed + 7919)
+
+    def run(layer):
+        nonlocal cur
+        cur = flow(cur, Schedule((layer,)), dt=dt)
+        layers.append(layer)
+
+    # ---- phase 1: push every atom away from the hole into the open hemisphere around p ----
+    p = -w0
+    s0 = float(min((c @ p).min() for c in cur))
+    if s0 < push_level:
+        tau = math.atanh(push_level) - math.atanh(max(s0, -1 + 1e-15))
+        run(Layer.perceptron(tau, p[:, None], np.zeros((1, d)), [1.0], label="disentangle: push away from hole"))
+        phase_times["push"] = tau
+
+    # ---- phase 2: cluster with (V, B, W) = (I, beta I, 0) until the clouds are small and apart ----
+    # If some clouds collapse onto one point, go back to the pre-cluster state and split them with the
+    # biased barycentre field (phase 1b), then cluster again (at most N - 1 splits).  Clouds whose
+    # barycentres coincide are first separated by one anisotropic attention layer (V, B) = (I, G).
+    chunk = 20 * dt
+    clayer = Layer.attention(chunk, np.eye(d), beta * np.eye(d), label="cluster: (I, beta I, 0)")
+    t_max = 400.0
+    for attempt in range(N):
+        start = [c.copy() for c in cur]
+        t_cl = 0.0
+        while True:
+            cs, rs = _centres(cur)
+            sep = _min_sep(cs)
+            collapsed_together = sep < _SEP_FLOOR and rs.max() < 1e-3
+            if rs.max() <= min(0.05, sep / 8) or t_cl >= t_max or collapsed_together:
+                break
+            cur = flow(cur, Schedule((clayer,)), dt=dt)
+            t_cl += chunk
+        if not (rs.max() > sep / 8 or sep < _SEP_FLOOR):
+            break
+        groups = _coincident_groups(cs, 1e-4)
+        if not split or not groups or attempt == N - 1:
+            raise ConstructionError(
+                f"cluster: after time {t_cl:g} the clouds are not separated (largest radius {rs.max():.3g} rad, "
+                f"closest centres {sep:.3g} rad apart): their clustering limits (nearly) coincide"
+                + ("" if split else " (split=False)") + "."
+            )
+        cur = start
+        n_before = len(layers)
+        ms = np.array([c.mean(axis=0) for c in cur])
+        g = groups[0]
+        if min(np.linalg.norm(ms[a] - ms[b]) for a in g for b in g if a < b) < SAME_BARYCENTRE:
+            tau_sep = _separate(cur, g, d, dt, layers, notes, rng)
+            phase_times["separate"] = phase_times.get("separate", 0.0) + tau_sep
+            cur = flow(cur, Schedule((layers[-1],)), dt=dt)
+        tau = _split(cur, g, d, dt, layers, notes, attempt)
+        cur = flow(cur, Schedule((layers[-1],)), dt=dt)
+        phase_times["split"] = phase_times.get("split", 0.0) + tau
+        assert len(layers) > n_before
+    if t_cl > 0:
+        layers.append(Layer.attention(t_cl, np.eye(d), beta * np.eye(d), label="cluster: (I, beta I, 0)"))
+    phase_times["cluster"] = t_cl
+    return cur, sep, rs
 
 
 def construct_dirac_interpolation(clouds, targets, *, T: float | None = None, eps: float = 1e-2,
@@ -474,47 +582,8 @@ def construct_dirac_interpolation(clouds, targets, *, T: float | None = None, ep
         layers.append(layer)
         bar.update(1)
 
-    # ---- phase 1: push every atom away from the hole into the open hemisphere around p ----
-    p = -w0
-    s0 = float(min((c @ p).min() for c in cur))
-    if s0 < push_level:
-        tau = math.atanh(push_level) - math.atanh(max(s0, -1 + 1e-15))
-        run(Layer.perceptron(tau, p[:, None], np.zeros((1, d)), [1.0], label="disentangle: push away from hole"))
-        phase_times["push"] = tau
-
-    # ---- phase 2: cluster with (V, B, W) = (I, beta I, 0) until the clouds are small and apart ----
-    # If some clouds collapse onto one point, go back to the pre-cluster state and split them with the
-    # biased barycentre field (phase 1b), then cluster again (at most N - 1 splits).
-    chunk = 20 * dt
-    clayer = Layer.attention(chunk, np.eye(d), beta * np.eye(d), label="cluster: (I, beta I, 0)")
-    t_max = 400.0
-    for attempt in range(N):
-        start = [c.copy() for c in cur]
-        t_cl = 0.0
-        while True:
-            cs, rs = _centres(cur)
-            sep = _min_sep(cs)
-            collapsed_together = sep < _SEP_FLOOR and rs.max() < 1e-3
-            if rs.max() <= min(0.05, sep / 8) or t_cl >= t_max or collapsed_together:
-                break
-            cur = flow(cur, Schedule((clayer,)), dt=dt)
-            t_cl += chunk
-        if not (rs.max() > sep / 8 or sep < _SEP_FLOOR):
-            break
-        groups = _coincident_groups(cs, 1e-4)
-        if not split or not groups or attempt == N - 1:
-            raise ConstructionError(
-                f"cluster: after time {t_cl:g} the clouds are not separated (largest radius {rs.max():.3g} rad, "
-                f"closest centres {sep:.3g} rad apart): their clustering limits (nearly) coincide"
-                + ("" if split else " (split=False)") + "."
-            )
-        cur = start
-        tau = _split(cur, groups[0], d, dt, layers, notes, attempt)
-        cur = flow(cur, Schedule((layers[-1],)), dt=dt)
-        phase_times["split"] = phase_times.get("split", 0.0) + tau
-    if t_cl > 0:
-        layers.append(Layer.attention(t_cl, np.eye(d), beta * np.eye(d), label="cluster: (I, beta I, 0)"))
-    phase_times["cluster"] = t_cl
+    cur, sep, rs = disentangle(cur, w0, d=d, beta=beta, dt=dt, push_level=push_level, split=split,
+                               layers=layers, notes=notes, phase_times=phase_times, seed=seed)
     separation = sep / max(rs.max(), 1e-300)
 
     # ---- phase 3: match, one cluster at a time, with corrected gates ----

@@ -284,11 +284,24 @@ def test_rings_with_one_clustering_limit_need_the_barycentre_split():
         assert _w2_pot(res.final[i], targets[i]) <= 1e-2
 
 
-def test_limitation_same_barycentre_and_same_limit():
-    """Finding (of this construction): rotated copies of one ring share barycentre AND clustering
-    limit; a B = 0 split cannot separate them (Theorem 1.1 still covers them)."""
+def test_same_barycentre_and_same_limit_are_separated_first(monkeypatch):
+    """Rotated copies of one 6-fold ring share barycentre AND clustering limit (isotropic layers commute
+    with the rotation): the anisotropic attention layer (I, G, 0) moves their barycentres apart, then the
+    barycentre split and the match reach the targets (W2 by POT).  Without that layer: the old refusal."""
+    from attnflow.numerics.interpolation import _construct
+
+    clouds, targets = [_ring(0.3, 6), _ring(0.3, 6, 0.2)], np.array([[0, 1.0, 0], [0, 0, 1.0]])
+    res = construct_dirac_interpolation(clouds, targets, eps=1e-2)
+    assert "separate" in res.phase_times and "split" in res.phase_times
+    for i in range(2):
+        assert _w2_pot(res.final[i], targets[i]) <= 1e-2
+    def isotropic(cur, group, d, dt, layers, notes, rng):  # the one-line bug: B = I instead of an anisotropic G
+        layers.append(Layer.attention(1.0, np.eye(d), np.eye(d)))
+        return 1.0
+
+    monkeypatch.setattr(_construct, "_separate", isotropic)
     with pytest.raises(ConstructionError, match="same barycentre"):
-        construct_dirac_interpolation([_ring(0.3, 6), _ring(0.3, 6, 0.2)], np.array([[0, 1.0, 0], [0, 0, 1.0]]))
+        construct_dirac_interpolation(clouds, targets, eps=1e-2)
 
 
 def test_flow_rejects_bad_steps():

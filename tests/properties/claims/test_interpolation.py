@@ -18,6 +18,9 @@ IDS = [
     "interpolation.gate_sign.corrected",
     "interpolation.mass_concentration.sqrt",
     "interpolation.mass_concentration.linear",
+    "interpolation.general_targets.reached",
+    "interpolation.general_targets.switches",
+    "interpolation.general_targets.same_barycentre",
 ]
 
 
@@ -65,3 +68,29 @@ def test_dirac_targets_check_rejects_a_missed_target():
             dirac_targets.check(ex)
         finally:
             mod.SWITCH_CONSTANT = old
+
+
+def test_general_targets_check_can_fail(monkeypatch):
+    """A schedule that is not the one that produced the final clouds (its last layer dropped) and a
+    schedule without its route legs (targets missed) are both violations."""
+    import dataclasses
+
+    import numpy as np
+
+    from attnflow.numerics.interpolation import Schedule, draw_general_instance, flow
+    from attnflow.properties.claims import interpolation as mod
+    from attnflow.properties.registry import Violation
+
+    clouds, atoms, weights = draw_general_instance(3, 2, 8, 2, seed=5)
+    ex = {"d": 3, "N": 2, "n": 8, "M": 2, "seed": 5, "clouds": clouds, "atoms": atoms, "weights": weights}
+    res = mod.construct_general_interpolation(clouds, atoms, weights, T=mod.GENERAL_T, eps=mod.GENERAL_EPS, seed=5,
+                                              hole=-np.eye(3)[0])
+    dropped = dataclasses.replace(res, schedule=Schedule(res.schedule.layers[:-1]), steps=res.steps[:-1])
+    keep = [k for k, lay in enumerate(res.schedule.layers) if not lay.label.startswith("route")]
+    sch = Schedule(tuple(res.schedule.layers[k] for k in keep))
+    steps = [res.steps[k] for k in keep]
+    unsteered = dataclasses.replace(res, schedule=sch, steps=steps, final=flow(clouds, sch, dt=None, steps=steps))
+    for bad, match in ((dropped, "shared schedule"), (unsteered, "exceed eps")):
+        monkeypatch.setattr(mod, "construct_general_interpolation", lambda *a, _r=bad, **k: _r)
+        with pytest.raises(Violation, match=match):
+            mod.general_targets_reached.check(ex)
