@@ -89,10 +89,13 @@ def _unregister_user_models():
     import attnflow.models as am
     from attnflow.properties import registry
 
+    from attnflow import export
+
     for n in ("sigmoid", "sigmoid_qkv", "quadratic"):
         if n in am.names():
             am.unregister(n)
     registry.all_claims()
+    export.sync_user_kernels()  # drop their export catalogue entries too
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
