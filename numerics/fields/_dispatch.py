@@ -18,6 +18,12 @@ Kernel choice per call, on the problem size:
   disjoint row ranges with BLAS itself single-threaded during the call (nested BLAS threads
   oversubscribe the cores).  Measured faster than the fused kernel at every tested size, 1.3x
   (d = 3) to 3x (d = 64) at n = 1024..16384 (``bench/bench_kernels.py``).
+  When the declaration's logit is affine in the score (``symbolic.codegen.apriori_shift``: SA, USA,
+  the normalisation schemes, users' models of that form) and ``beta >= 0``, the fast variant
+  ``<kernel>_velocity_shifted`` runs instead: the row shift is known in advance (Cauchy-Schwarz;
+  the self logit for unit tokens), so the weights come from one vectorised numba pass (no row
+  maximum, no separate subtract / exp / sum passes); rows whose weight sum underflows fall back to
+  the blocked path.  :data:`SHIFTED_PATH` = False disables it.
 * otherwise the fused parallel kernel.
 
 A batch ``(B, n, d)`` of independent systems (sphere and Euclidean models) is one call of the
@@ -46,7 +52,7 @@ from attnflow.symbolic.models import AA, AH, HH, TANGENT, XH, CircleModel, H, Mo
 from attnflow.symbolic.models import n as n_symbol
 from attnflow.symbolic.models._pairs import output_coefficients
 
-__all__ = ["PARALLEL_MIN_PAIRS", "BLAS_MIN_DIM", "BLOCK_ROWS", "bind", "builder", "Field",
+__all__ = ["PARALLEL_MIN_PAIRS", "BLAS_MIN_DIM", "BLOCK_ROWS", "SHIFTED_PATH", "bind", "builder", "Field",
            "energy_rows", "divides_by_norm", "has_dissipation"]
 
 #: Kernels run their serial twin below this many (i, j) pairs per call (n < 256 for one
@@ -58,6 +64,9 @@ PARALLEL_MIN_PAIRS = 256 * 256
 #: Self-attention uses the blocked BLAS path from this dimension on, when n^2 >= PARALLEL_MIN_PAIRS;
 #: set it above any d to disable the BLAS path.
 BLAS_MIN_DIM = 2
+
+#: Use the a-priori-shift variant of the BLAS path where the declaration has one and beta >= 0.
+SHIFTED_PATH = True
 
 #: Rows per block of the BLAS path (fewer when n > 16384: one rows x n buffer stays <= 16 MB).
 BLOCK_ROWS = 128
@@ -172,6 +181,8 @@ class Field:
         self.euclidean = decl.manifold == "euclidean"
         blocked = plan.get("velocity_blocked", variant)
         self.blocked = None if blocked is None else b.function(blocked.name)
+        shifted = plan.get("velocity_shifted", variant)
+        self.shifted = None if shifted is None else b.function(shifted.name)
         if self.template == "sphere_heads":
             self.MT = np.ascontiguousarray(np.transpose(p[decl.heads], (0, 2, 1)))
         elif self.template == "sphere_keyed":
@@ -185,6 +196,13 @@ class Field:
 
     def __call__(self, t, x):
         return self.run(t, x)[0]
+
+    def path(self):
+        """The BLAS-path function of a large self-attention call: the a-priori-shift variant where the
+        declaration has one, ``beta >= 0`` and :data:`SHIFTED_PATH` is set, else the blocked path."""
+        if SHIFTED_PATH and self.shifted is not None and self.beta >= 0:
+            return self.shifted
+        return self.blocked
 
     def run(self, t, x: np.ndarray):
         """``(velocity, logz)``; ``logz`` (row log partition functions) is None unless the model's
@@ -211,7 +229,7 @@ class Field:
         template = self.template
         if template == "sphere_self":
             if n * n >= PARALLEL_MIN_PAIRS and self.blocked is not None and d >= BLAS_MIN_DIM:
-                _run_blocked(self.blocked, x, (self.beta, *extra), outs)
+                _run_blocked(self.path(), x, (self.beta, *extra), outs)
             else:
                 call(_choose(self.kernels, n * n), x, self.beta, *extra, *outs)
         elif template == "sphere_heads":
