@@ -55,7 +55,7 @@ def _vexp(x):
     printed from SymPy; truncation below 1e-17 relative), and 2^k as the product of two powers of two
     built from their bit patterns (2^(k//2) 2^(k - k//2), so that subnormal results are rounded
     once).  Inputs are clamped to [-746, 710]: exp(-inf) = 0, exp(inf) = inf, nan gives nan.
-    Within 1 ulp of ``math.exp`` over the whole float64 range (tested by
+    Within 1 ulp of the C library exponential over the whole float64 range (tested by
     tests/numerics/test_fast_path.py on a grid including underflow, subnormals and overflow).
     """
     xc = x if x < 710.0 else 710.0

@@ -165,3 +165,20 @@ def test_dispatch_runs_the_fast_path_for_large_self_attention_with_nonnegative_b
     monkeypatch.setattr(_dispatch, "SHIFTED_PATH", False)
     fields.velocity(x, model="sa", beta=4.0)
     assert calls[-1] == "sa_velocity_blocked"
+
+
+def test_a_users_model_with_an_affine_logit_gets_the_fast_path(monkeypatch, tmp_path):
+    """A declaration exp(beta s / 2) (not built in) gets ``<name>_velocity_shifted`` generated into the
+    kernel cache and dispatched; independent route: the NumPy reference of SA at beta / 2."""
+    from attnflow import models
+
+    monkeypatch.setenv("ATTNFLOW_KERNEL_CACHE", str(tmp_path))
+    half = models.SphereModel(name="fast_half_beta", weight=sp.exp(models.beta * models.s / 2),
+                              normalization="softmax", description="SA at half the inverse temperature")
+    assert kernel_plan(half).get("velocity_shifted") is not None
+    calls = []
+    real = _dispatch._run_blocked
+    monkeypatch.setattr(_dispatch, "_run_blocked", lambda fn, *a: (calls.append(fn.__name__), real(fn, *a)))
+    x = _tokens(np.random.default_rng([SEED, 5]), 256, 4, True)
+    np.testing.assert_allclose(fields.velocity(x, model=half, beta=3.0), ref.velocity_ref(x, "sa", 1.5), rtol=0, atol=1e-13)
+    assert calls == ["fast_half_beta_velocity_shifted"]
