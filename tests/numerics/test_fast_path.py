@@ -114,6 +114,18 @@ def test_sa_fast_path_matches_the_numpy_reference(seed, n, d, beta, unit, rows):
     np.testing.assert_allclose(logz, lz, rtol=1e-13, atol=1e-13)
 
 
+def test_sa_fast_path_over_several_lane_tiles():
+    """n = 600: two full tiles of lane accumulators and a partial one, blocks of 128 rows and a rest."""
+    rng = np.random.default_rng([SEED, 6])
+    x = _tokens(rng, 600, 3, False)
+    out = np.empty_like(x)
+    logz = np.empty(600)
+    g_sa.sa_velocity_shifted(x, 9.0, out, logz, 0, 600, 128)
+    A, lz = ref.softmax_attention(x, 9.0)
+    np.testing.assert_allclose(out, ref.project(x, A), rtol=0, atol=1e-13 * 1.5**3)
+    np.testing.assert_allclose(logz, lz, rtol=1e-13)
+
+
 def test_usa_rescaled_fast_path_matches_the_numpy_reference():
     """A logit with an offset (l = beta (s - 1)) and a row factor that uses the shift (f = e^m / n)."""
     rng = np.random.default_rng([SEED, 2])
