@@ -240,7 +240,7 @@ def sa_rows(a, lim: dict) -> list[dict]:
             if tc is not None:
                 impls["torch"] = lambda: tc(x, a.beta)
             ref = numpy_sa(x, a.beta)
-            row = {"model": "sa", "n": n, "d": d, "load": _load(), "roofline": roofline(d, lim)}
+            row = {"row": "sa", "model": "sa", "n": n, "d": d, "load": _load(), "roofline": roofline(d, lim)}
             for name, fn in impls.items():
                 t = _best(fn, a.repeat)
                 row[name] = n * n / t
@@ -309,9 +309,12 @@ def family_rows(a, lim: dict) -> list[dict]:
         except Exception as exc:  # a family whose parameters this script does not know: say so, go on
             print(f"{model}: skipped ({type(exc).__name__}: {exc})")
             continue
-        row = {"model": model, "n": n, "d": 1 if circle else d, "after": n * n / t_after, "numpy": n * n / t_np,
+        row = {"row": "family", "model": model, "n": n, "d": 1 if circle else d, "after": n * n / t_after, "numpy": n * n / t_np,
                "maxerr_vs_numpy": err, "load": _load()}
+        row["roofline"] = roofline(row["d"], lim)
+        sa_row = next((r for r in rows if r["model"] == "sa"), row)
         print(f"{model:<14}{row['after']:>12.3e} pairs/s   NumPy {row['numpy']:>10.3e}   x{row['after'] / row['numpy']:.2f}"
+              f"   of roofline {row['after'] / row['roofline']:>4.0%}   per pair vs SA x{row['after'] / sa_row['after']:.2f}"
               f"   max|diff| {err:.1e}   load {row['load']}", flush=True)
         rows.append(row)
     return rows
@@ -324,11 +327,11 @@ def plot(rows: list[dict], lim: dict, path: str) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 5))
-    dims = sorted({r["d"] for r in rows if r["model"] == "sa"})
+    dims = sorted({r["d"] for r in rows if r["row"] == "sa"})
     colors = dict(zip(dims, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
     styles = {"after": "-o", "before": "--s", "numpy": ":^", "jax": "-.v", "torch": "-.x"}
     for d in dims:
-        rs = sorted((r for r in rows if r["model"] == "sa" and r["d"] == d), key=lambda r: r["n"])
+        rs = sorted((r for r in rows if r["row"] == "sa" and r["d"] == d), key=lambda r: r["n"])
         ns = [r["n"] for r in rs]
         for impl, st in styles.items():
             if all(impl in r for r in rs):
