@@ -18,6 +18,12 @@ Kernel choice per call, on the problem size:
   disjoint row ranges with BLAS itself single-threaded during the call (nested BLAS threads
   oversubscribe the cores).  Measured faster than the fused kernel at every tested size, 1.3x
   (d = 3) to 3x (d = 64) at n = 1024..16384 (``bench/bench_kernels.py``).
+  When the declaration's logit is affine in the score (``symbolic.codegen.apriori_shift``: SA, USA,
+  the normalisation schemes, users' models of that form) and ``beta >= 0``, the fast variant
+  ``<kernel>_velocity_shifted`` runs instead: the row shift is known in advance (Cauchy-Schwarz;
+  the self logit for unit tokens), so the weights come from one vectorised numba pass (no row
+  maximum, no separate subtract / exp / sum passes); rows whose weight sum underflows fall back to
+  the blocked path.  :data:`SHIFTED_PATH` = False disables it.
 * otherwise the fused parallel kernel.
 
 A batch ``(B, n, d)`` of independent systems (sphere and Euclidean models) is one call of the
@@ -46,7 +52,7 @@ from attnflow.symbolic.models import AA, AH, HH, TANGENT, XH, CircleModel, H, Mo
 from attnflow.symbolic.models import n as n_symbol
 from attnflow.symbolic.models._pairs import output_coefficients
 
-__all__ = ["PARALLEL_MIN_PAIRS", "BLAS_MIN_DIM", "BLOCK_ROWS", "bind", "builder", "Field",
+__all__ = ["PARALLEL_MIN_PAIRS", "BLAS_MIN_DIM", "BLOCK_ROWS", "SHIFTED_PATH", "bind", "builder", "Field",
            "energy_rows", "divides_by_norm", "has_dissipation"]
 
 #: Kernels run their serial twin below this many (i, j) pairs per call (n < 256 for one
@@ -58,6 +64,9 @@ PARALLEL_MIN_PAIRS = 256 * 256
 #: Self-attention uses the blocked BLAS path from this dimension on, when n^2 >= PARALLEL_MIN_PAIRS;
 #: set it above any d to disable the BLAS path.
 BLAS_MIN_DIM = 2
+
+#: Use the a-priori-shift variant of the BLAS path where the declaration has one and beta >= 0.
+SHIFTED_PATH = True
 
 #: Rows per block of the BLAS path (fewer when n > 16384: one rows x n buffer stays <= 16 MB).
 BLOCK_ROWS = 128
@@ -119,9 +128,20 @@ def _block_rows(n: int) -> int:
     return max(16, min(BLOCK_ROWS, _BLOCK_BYTES // (8 * n)))
 
 
-def _run_blocked(fn, x: np.ndarray, head: tuple, outs: tuple) -> None:
+#: Bytes of the fast path's rows x n buffer per unit of d / 8 (at least 2 MB): a buffer that stays in
+#: the caches between the score product, the weights pass and the weighted sums, and enough rows to
+#: amortise re-reading x (n x d) per block at large d.  Measured at n = 16384 (2 threads, load 3-4):
+#: d = 3 rows 16 / 32 / 64 / 128 gave 6.7 / 6.2 / 5.5 / 4.5e8 pairs/s, d = 64 1.3 / 1.5 / 1.6 / 1.8e8.
+_SHIFTED_BYTES_PER_D8 = 2 * 2**20
+
+
+def _shifted_rows(n: int, d: int) -> int:
+    return max(16, min(BLOCK_ROWS, _SHIFTED_BYTES_PER_D8 * max(1, d // 8) // (8 * n)))
+
+
+def _run_blocked(fn, x: np.ndarray, head: tuple, outs: tuple, rows: int | None = None) -> None:
     n = x.shape[0]
-    rows = _block_rows(n)
+    rows = rows or _block_rows(n)
     workers = max(1, min(numba.get_num_threads(), n // rows))
     with blas_single_thread():
         if workers == 1:
@@ -172,6 +192,8 @@ class Field:
         self.euclidean = decl.manifold == "euclidean"
         blocked = plan.get("velocity_blocked", variant)
         self.blocked = None if blocked is None else b.function(blocked.name)
+        shifted = plan.get("velocity_shifted", variant)
+        self.shifted = None if shifted is None else b.function(shifted.name)
         if self.template == "sphere_heads":
             self.MT = np.ascontiguousarray(np.transpose(p[decl.heads], (0, 2, 1)))
         elif self.template == "sphere_keyed":
@@ -185,6 +207,13 @@ class Field:
 
     def __call__(self, t, x):
         return self.run(t, x)[0]
+
+    def path(self):
+        """The BLAS-path function of a large self-attention call: the a-priori-shift variant where the
+        declaration has one, ``beta >= 0`` and :data:`SHIFTED_PATH` is set, else the blocked path."""
+        if SHIFTED_PATH and self.shifted is not None and self.beta >= 0:
+            return self.shifted
+        return self.blocked
 
     def run(self, t, x: np.ndarray):
         """``(velocity, logz)``; ``logz`` (row log partition functions) is None unless the model's
@@ -211,7 +240,9 @@ class Field:
         template = self.template
         if template == "sphere_self":
             if n * n >= PARALLEL_MIN_PAIRS and self.blocked is not None and d >= BLAS_MIN_DIM:
-                _run_blocked(self.blocked, x, (self.beta, *extra), outs)
+                fn = self.path()
+                _run_blocked(fn, x, (self.beta, *extra), outs,
+                             _shifted_rows(n, d) if fn is self.shifted else None)
             else:
                 call(_choose(self.kernels, n * n), x, self.beta, *extra, *outs)
         elif template == "sphere_heads":

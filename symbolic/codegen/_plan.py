@@ -10,6 +10,8 @@ Roles: ``velocity`` (one configuration), ``velocity_batched`` (circle: ``(P, n)`
 independent configurations), ``velocity_ensemble`` (sphere and Euclidean models: ``(B, n, d)``, B
 independent systems, a loop over systems around the serial twin of ``velocity``),
 ``velocity_blocked`` (the BLAS path of self-attention with an exponential weight, a NumPy function),
+``velocity_shifted`` (the same with an a-priori row shift, for a logit affine in the score:
+:func:`apriori_shift`; a NumPy function around a vectorised numba weights pass),
 ``energy_rows`` (row sums of the pair energy) and ``energy_scale`` (its prefactor, a Python
 function).  Every numba kernel except the per-token helpers has a serial twin ``<name>_serial``.
 """
@@ -18,9 +20,33 @@ from __future__ import annotations
 
 import dataclasses
 
-from attnflow.symbolic.models import CircleModel, Model, SphereModel, get, kernel_variants
+import sympy as sp
 
-__all__ = ["Arg", "Kernel", "KernelPlan", "kernel_plan", "RESERVED_NAMES", "ENSEMBLE_SHAPES"]
+from attnflow.symbolic.models import CircleModel, Model, SphereModel, get, kernel_expressions, kernel_variants
+from attnflow.symbolic.models import _symbols as S
+
+__all__ = ["Arg", "Kernel", "KernelPlan", "kernel_plan", "RESERVED_NAMES", "ENSEMBLE_SHAPES", "SB", "apriori_shift"]
+
+#: The Cauchy-Schwarz bound of the score of row i: sb_i = |x_i| max_j |x_j| >= <x_i, x_j>.
+SB = sp.Symbol("sb", nonnegative=True)
+
+
+def apriori_shift(logit: sp.Expr) -> sp.Expr | None:
+    r"""An upper bound of the logit over a whole row, known before the row is seen, or None.
+
+    For a logit affine in the score, :math:`l = a s + b` (``a``, ``b`` free of ``s``, ``a \ne 0``),
+    Cauchy-Schwarz :math:`|s_{ij}| \le |x_i|\max_j|x_j| = sb_i` gives
+    :math:`l_{ij} \le b + |a|\, sb_i` for every sign of ``a``.  For unit tokens and :math:`a \ge 0`
+    (SA: :math:`l = \beta s`, :math:`\beta \ge 0`) the bound is the self logit, the row maximum.
+    """
+    a = sp.diff(logit, S.s)
+    if a == 0 or a.has(S.s):
+        return None
+    b = sp.expand(logit - a * S.s)
+    if b.has(S.s):  # pragma: no cover - excluded by the test on a
+        return None
+    return b + sp.Abs(a) * SB
+
 
 #: Variable names the templates use: a declared parameter may not take one of them.
 RESERVED_NAMES = frozenset({
@@ -28,7 +54,7 @@ RESERVED_NAMES = frozenset({
     "N", "i", "j", "k", "q", "a", "r", "s", "l", "m", "w", "z", "f", "g", "h", "u", "v", "p", "dl", "ti", "tj",
     "acc", "tot", "hv", "y", "xj", "blk", "ib", "nblocks", "heads", "hd", "row", "batch", "attend", "buf",
     "mbuf", "xb", "i0", "i1", "cA", "cH", "cX", "XA", "XH", "AA", "HH", "AH", "math", "np", "njit", "prange",
-    "beta", "t", "acc_a", "system", "systems",
+    "beta", "t", "acc_a", "system", "systems", "zl", "j0", "jn", "gt", "zbuf", "nrm", "xmax", "sb", "nrows", "low",
 })
 
 
@@ -162,6 +188,11 @@ def kernel_plan(model) -> KernelPlan:
                 kernels.append(Kernel(f"{kname}_velocity_blocked", "velocity_blocked", "sphere_blocked",
                                       (*args, Arg("start", "int", "", "first row"), Arg("stop", "int", "", "row bound"),
                                        Arg("rows", "int", "", "rows per block")), variant, njit=False))
+                if "l" in kernel_expressions(decl, mode) and apriori_shift(kernel_expressions(decl, mode)["l"]) is not None:
+                    kernels.append(Kernel(f"{kname}_velocity_shifted", "velocity_shifted", "sphere_shifted",
+                                          (*args, Arg("start", "int", "", "first row"),
+                                           Arg("stop", "int", "", "row bound"),
+                                           Arg("rows", "int", "", "rows per block")), variant, njit=False))
         if decl.energy is not None:
             kernels.append(Kernel(f"{decl.name}_energy_rows", "energy_rows", "sphere_energy",
                                   (x, Arg("kx", "array", "(n, d)", "rows V x_j of the energy's score matrix"), beta,

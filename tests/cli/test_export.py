@@ -416,7 +416,8 @@ def test_all_exports_only_verified_kernels_and_records_refusals(tmp_path, monkey
     (entry,) = manifest["files"]
     assert entry["kernels_exported"] == ["usa_velocity", "usa_velocity_serial"]
     assert sorted(entry["functions_not_exported"]) == ["usa_energy_rows", "usa_energy_rows_serial", "usa_velocity_blocked",
-                                                       "usa_velocity_ensemble", "usa_velocity_ensemble_serial"]
+                                                       "usa_velocity_ensemble", "usa_velocity_ensemble_serial",
+                                                       "usa_velocity_shifted"]
 
 
 # ----------------------------------------------------------------------------------------------

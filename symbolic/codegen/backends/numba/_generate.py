@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import sympy as sp
 
-from attnflow.symbolic.codegen._plan import ENSEMBLE_SHAPES, Kernel, KernelPlan, kernel_plan
+from attnflow.symbolic.codegen._plan import ENSEMBLE_SHAPES, SB, Kernel, KernelPlan, apriori_shift, kernel_plan
 from attnflow.symbolic.codegen.backends.numba._render import render
 from attnflow.symbolic.codegen.backends.numba.config import NumbaConfig
-from attnflow.symbolic.codegen.backends.numba.printer import numba_code, numpy_code, numpy_inplace_code
+from attnflow.symbolic.codegen.backends.numba.printer import numba_code, numpy_code, numpy_inplace_code, vexp_code
 from attnflow.symbolic.codegen.backends.numba.stable import stable_form
 from attnflow.symbolic.models import CircleModel, get, kernel_expressions, kernel_variants
 from attnflow.symbolic.models import _symbols as S
@@ -195,6 +195,52 @@ def _blocked(decl, printed: _Printed, kernel: Kernel, fused: str, ctx: dict) -> 
     })
 
 
+#: Lane accumulators of the row sums in the fast path's weights pass (one vector-friendly tile of j).
+_TILE = 256
+#: Degree of the Taylor polynomial of ``_vexp`` on |r| <= ln(2)/2 (truncation (ln 2/2)^14/14! < 5e-18).
+_VEXP_DEGREE = 13
+#: A row of the fast path whose weight sum falls below this is recomputed with the row maximum as shift:
+#: above it every weight that matters (>= 1e-16 z) is a normal float.
+_ZMIN = "1e-280"
+
+
+def _vexp_context() -> dict:
+    """The constants of ``blocks/vexp.tmpl``, computed in SymPy: the Taylor coefficients 1/q! and the
+    Cody-Waite split of ln 2 (a high part with 21 trailing zero bits, so k * hi is exact for
+    |k| < 2^21, and the rounded remainder)."""
+    import struct
+
+    ln2 = sp.log(2).evalf(50)
+    hi_bits = struct.unpack("<q", struct.pack("<d", float(ln2)))[0] & ~((1 << 21) - 1)
+    hi = struct.unpack("<d", struct.pack("<q", hi_bits))[0]
+    lo = float(ln2 - sp.Float(hi, 50))
+    coeffs = [sp.Rational(1, sp.factorial(q)) for q in range(_VEXP_DEGREE, -1, -1)]
+    poly = [f"p = {numba_code(coeffs[0])}"] + [f"p = p * r + {numba_code(c)}" for c in coeffs[1:]]
+    return {"LOG2E": repr(float(1 / sp.log(2).evalf(50))), "LN2_HI": repr(hi), "LN2_LO": repr(lo),
+            "DEGREE": str(_VEXP_DEGREE), "POLY": poly}
+
+
+def _shifted(decl, printed: _Printed, kernel: Kernel, fused: str, blocked: str, ctx: dict) -> str:
+    """The fast path: a-priori shift (:func:`apriori_shift`), vectorised weights pass, BLAS products."""
+    e = printed.e
+    shift = apriori_shift(e["l"])
+    inner, _, terms = printed.coefficients()
+    coeffs = [(k, e[k]) for k in ("cA", "cX") if k in e and not (e[k].is_Number or e[k].is_Symbol or (-e[k]).is_Symbol)]
+    out_expr = numpy_code(terms.subs({v: sp.Symbol(c) for v, c in _VECTOR_NUMPY.items()}, simultaneous=True))
+    logz = ["logz[i0:i1] = (" + numpy_code(S.m + sp.log(S.z)) + ")[:, 0]"] if ctx["LOGZ_ARG"] else []
+    return render("sphere_shifted.py.tmpl", {
+        **ctx, "NAME": kernel.name, "FUSED": fused, "BLOCKED": blocked, "TILE": str(_TILE), "ZMIN": _ZMIN,
+        "SHIFT_DOC": numba_code(shift), "NP_SHIFT": [f"m = {numpy_code(shift)}  # m_i >= l_ij for every j"],
+        "LOGIT": [f"l = {numba_code(e['l'])}"],
+        "WEIGHT_V": _statements([("w", e["w"])], printed.config, printer=vexp_code, prefix="_w"),
+        "NP_FACTOR": [f"f = {numpy_code(e['f'])}"],
+        "NP_INNER": [f"{s} = np.sum({_INNER_NUMPY[s][0]} * {_INNER_NUMPY[s][1]}, axis=1, keepdims=True)" for s in inner],
+        "NP_COEFFS": _statements(coeffs, printed.config, printer=numpy_code),
+        "NP_OUT": [f"acc[...] = {out_expr}"],
+        "NP_LOGZ": logz,
+    })
+
+
 def _expression_doc(decl, variants: dict[str, dict[str, sp.Expr]]) -> str:
     lines = []
     for kname, exprs in variants.items():
@@ -253,6 +299,9 @@ def render_model(model, config: NumbaConfig | None = None) -> str:
         blocked = next((k for k in plan.kernels if k.name == f"{kname}_velocity_blocked"), None)
         if blocked is not None:
             body.append(_blocked(decl, printed, blocked, vel.name, ctx))
+        shifted = next((k for k in plan.kernels if k.name == f"{kname}_velocity_shifted"), None)
+        if shifted is not None:
+            body.append(_shifted(decl, printed, shifted, vel.name, blocked.name, ctx))
     if decl.energy is not None:
         rows_k = plan.get("energy_rows")
         e = variants[next(iter(variants))]
@@ -267,12 +316,16 @@ def render_model(model, config: NumbaConfig | None = None) -> str:
         if scale is not None:
             body.append(render("energy_scale.py.tmpl", {"NAME": scale.name, "ARGS": ectx["ARGS"],
                                                          "CE": numba_code(e["ce"]), "CE_DOC": f"ce = {e['ce']}"}))
-    templates = sorted({k.template + ".py.tmpl" for k in plan.kernels} |
+    fast = any(k.role == "velocity_shifted" for k in plan.kernels)
+    if fast:
+        body.insert(0, render("blocks/vexp.tmpl", _vexp_context()))
+    templates = sorted({k.template + ".py.tmpl" for k in plan.kernels} | ({"blocks/vexp.tmpl"} if fast else set()) |
                        ({"circle_velocity.py.tmpl"} if isinstance(decl, CircleModel) else set()))
     header = render("header.tmpl", {
         "MODEL": decl.name, "TEMPLATES": ", ".join(templates), "HASH": expr_hash(src), "OPS": sp.count_ops(src),
         "DESCRIPTION": decl.description.rstrip("."), "DECLARED_IN": _declared_in(decl),
         "SOURCE": decl.source or "not given", "EXPRESSIONS": _expression_doc(decl, variants),
+        "VEXP_IMPORTS": ["from numba import types", "from numba.extending import intrinsic"] if fast else [],
     })
     return header + "\n\n\n" + "\n\n\n".join(b.strip("\n") for b in body) + "\n"
 

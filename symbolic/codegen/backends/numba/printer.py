@@ -27,7 +27,8 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from attnflow.symbolic.codegen.backends.numba.stable import expm1, log1p, stable_form
 
-__all__ = ["NumbaPrinter", "NumpyArrayPrinter", "numba_code", "numpy_code", "numpy_inplace_code", "SUPPORTED_FUNCTIONS"]
+__all__ = ["NumbaPrinter", "NumpyArrayPrinter", "VexpPrinter", "numba_code", "numpy_code", "numpy_inplace_code", "vexp_code",
+           "SUPPORTED_FUNCTIONS"]
 
 #: SymPy function classes the printer may emit (``math.<name>`` in numba; ``Abs`` and ``Max`` print
 #: as the builtins ``abs`` and ``max``, which numba compiles for floats; ``log1p`` and ``expm1`` are
@@ -166,3 +167,18 @@ class NumpyArrayPrinter(NumbaPrinter):
 def numpy_code(expr) -> str:
     """Print the stable form of an expression of row quantities for NumPy arrays (see :class:`NumpyArrayPrinter`)."""
     return NumpyArrayPrinter().doprint_checked(stable_form(expr))
+
+
+class VexpPrinter(NumbaPrinter):
+    """:class:`NumbaPrinter` with ``exp`` printed as the module's vectorisable ``_vexp`` (the fast
+    path's weights pass; ``templates/blocks/vexp.tmpl``), every other function as ``math.<name>``."""
+
+    printmethod = "_vexpcode"
+
+    def _print_exp(self, expr):
+        return f"_vexp({self._print(expr.args[0])})"
+
+
+def vexp_code(expr) -> str:
+    """Print the stable form of one scalar expression with ``exp`` as ``_vexp`` (see :class:`VexpPrinter`)."""
+    return VexpPrinter().doprint_checked(stable_form(expr))
