@@ -1,4 +1,5 @@
-"""Benchmark: batched ensembles (``simulate`` on (B, n, d)) vs a batched NumPy step, and sweep throughput.
+"""Benchmark: batched ensembles (``simulate`` on (B, n, d)) vs a batched NumPy step, one small system,
+and sweep throughput.
 
 Run by hand (never asserted in tests)::
 
@@ -9,14 +10,23 @@ Part 1, per system-step: for SA and USA, d = 2 and 3, B = 2048 systems of n = 32
 
 * attnflow: ``simulate(model, x0, beta, t_final=steps*h, dt=h, method=M, energy=False)`` with
   ``M = "authors"`` (the normalised residual layer, one attention evaluation per step) and ``M = "rk4"``
-  (four field evaluations per step): one ensemble-kernel call per stage covers the batch;
+  (four field evaluations per step): the generated compiled step loop, parallel over systems;
+* before: the same run through the Python step loop (``integrators.integrate_fixed`` on the field of
+  ``fields.make_field``: one ensemble-kernel call per stage, what ``simulate`` did before the compiled loop);
 * NumPy: the authors' batched step (their ``phase-diagrams.py`` in NumPy): ``G = einsum('bid,bjd->bij')``,
   shifted softmax ``exp(beta (G - max_j G))`` normalised over j (SA) or ``exp(beta (G - 1)) / n`` times
-  ``e^beta`` folded into the step (USA), ``A = einsum('bij,bjd->bid')``, ``x <- normalise(x + eta A)``.
+  ``e^beta`` folded into the step (USA), ``A = einsum('bij,bjd->bid')``, ``x <- normalise(x + eta A)``;
+  for the ``rk4`` rows the same attention in a batched RK4 step (four attentions, tangent projection,
+  retraction);
+* JAX / PyTorch (only when installed): the same batched steps, ``jax.jit(jax.vmap(step))`` over
+  systems (float64) and batched ``torch`` tensor operations (float64, ``torch.get_num_threads()``).
 
-The table gives seconds per system-step and the ratio NumPy / attnflow (> 1: attnflow faster); the
-``authors`` row compares like with like (one attention per step); the ``rk4`` row does four.
-The same numbers of steps, best of ``--repeat`` after one warm-up run (compilation excluded).
+The table gives seconds per system-step and the ratios peer / attnflow (> 1: attnflow faster);
+like with like (one attention per authors' step, four per RK4 step), the same numbers of steps, best
+of ``--repeat`` after one warm-up run (compilation excluded).
+
+Part 1b, one system of n = 32, d = 3 (SA, RK4, dt = 0.01): microseconds per step through ``simulate``
+(compiled loop) and through the Python loop, and the velocity kernel's serial twin alone (4 calls).
 
 Part 2, sweep throughput: the same small phase-diagram sweep (SA, n = 32, d = 3) run with
 ``attnflow.sweep(n_workers=1)`` and ``n_workers=2`` (embedded LocalCluster), systems per second;
@@ -61,6 +71,102 @@ def numpy_authors_step(x: np.ndarray, beta: float, eta: float, softmax: bool) ->
     return y
 
 
+def numpy_attention(x: np.ndarray, beta: float, softmax: bool) -> np.ndarray:
+    """The batched attention a_i = sum_j A_ij x_j (SA: shifted softmax; USA: e^{beta <x_i,x_j>} / n)."""
+    g = np.einsum("bid,bjd->bij", x, x)
+    if softmax:
+        g -= g.max(axis=2, keepdims=True)
+        g *= beta
+        np.exp(g, out=g)
+        g /= g.sum(axis=2, keepdims=True)
+    else:
+        g *= beta
+        np.exp(g, out=g)
+        g /= x.shape[1]
+    return np.einsum("bij,bjd->bid", g, x)
+
+
+def numpy_rk4_step(x: np.ndarray, beta: float, h: float, softmax: bool) -> np.ndarray:
+    """One batched RK4 step of x_i' = P_{x_i} a_i followed by the row normalisation (NumPy)."""
+    def f(y):
+        a = numpy_attention(y, beta, softmax)
+        return a - np.sum(y * a, axis=2, keepdims=True) * y
+
+    k1 = f(x)
+    k2 = f(x + 0.5 * h * k1)
+    k3 = f(x + 0.5 * h * k2)
+    k4 = f(x + h * k3)
+    y = x + (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+    return y / np.linalg.norm(y, axis=2, keepdims=True)
+
+
+def jax_steps(beta: float, softmax: bool):
+    """``(authors_step(x, eta), rk4_step(x, h))`` jitted and vmapped over systems, float64; None without JAX."""
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+
+    def attention(y):
+        g = beta * (y @ y.T)
+        if softmax:
+            w = jax.nn.softmax(g, axis=1)
+        else:
+            w = jnp.exp(g) / y.shape[0]
+        return w @ y
+
+    def field(y):
+        a = attention(y)
+        return a - jnp.sum(y * a, axis=1, keepdims=True) * y
+
+    def authors(y, eta):
+        z = y + eta * attention(y)
+        return z / jnp.linalg.norm(z, axis=1, keepdims=True)
+
+    def rk4(y, h):
+        k1 = field(y)
+        k2 = field(y + 0.5 * h * k1)
+        k3 = field(y + 0.5 * h * k2)
+        k4 = field(y + h * k3)
+        z = y + (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+        return z / jnp.linalg.norm(z, axis=1, keepdims=True)
+
+    return (jax.jit(jax.vmap(authors, in_axes=(0, None))), jax.jit(jax.vmap(rk4, in_axes=(0, None))))
+
+
+def torch_steps(beta: float, softmax: bool):
+    """``(authors_step(x, eta), rk4_step(x, h))`` on batched float64 torch tensors; None without PyTorch."""
+    try:
+        import torch
+    except ImportError:
+        return None
+
+    def attention(y):
+        g = beta * torch.bmm(y, y.transpose(1, 2))
+        w = torch.softmax(g, dim=2) if softmax else torch.exp(g) / y.shape[1]
+        return torch.bmm(w, y)
+
+    def field(y):
+        a = attention(y)
+        return a - (y * a).sum(dim=2, keepdim=True) * y
+
+    def authors(y, eta):
+        z = y + eta * attention(y)
+        return z / torch.linalg.norm(z, dim=2, keepdim=True)
+
+    def rk4(y, h):
+        k1 = field(y)
+        k2 = field(y + 0.5 * h * k1)
+        k3 = field(y + 0.5 * h * k2)
+        k4 = field(y + h * k3)
+        z = y + (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+        return z / torch.linalg.norm(z, dim=2, keepdim=True)
+
+    return authors, rk4
+
+
 def best(fn, repeat: int) -> float:
     fn()  # warm-up (compilation, caches)
     ts = []
@@ -72,25 +178,24 @@ def best(fn, repeat: int) -> float:
 
 
 def part1(args) -> None:
-    from attnflow.numerics import random_sphere, simulate
+    from attnflow.numerics import fields, simulate
+    from attnflow.numerics.integrators import integrate_fixed
+    from attnflow.numerics.simulate import _authors_field
 
     rng = np.random.default_rng(0)
     print(f"Part 1: B = {args.batch}, n = {args.n}, {args.steps} steps, h = {args.h}, beta = {args.beta}; "
-          f"seconds per system-step (best of {args.repeat})")
-    print(f"{'model':<5} {'d':>2} {'method':<8} {'attnflow':>11} {'numpy':>11} {'numpy/attnflow':>15} {'load':>6}")
+          f"seconds per system-step (best of {args.repeat}); ratios = peer / attnflow")
+    print(f"{'model':<5} {'d':>2} {'method':<8} {'attnflow':>10} {'before':>10} {'numpy':>10} {'jax':>10} "
+          f"{'torch':>10} {'before/af':>9} {'numpy/af':>9} {'jax/af':>7} {'torch/af':>8} {'load':>5}")
     for model in ("sa", "usa"):
+        softmax = model == "sa"
+        jx = jax_steps(args.beta, softmax)
+        th = torch_steps(args.beta, softmax)
         for d in (2, 3):
             x0 = rng.standard_normal((args.batch, args.n, d))
             x0 /= np.linalg.norm(x0, axis=2, keepdims=True)
-            eta_np = args.h if model == "sa" else args.h / max(np.sqrt(args.beta) * np.exp(args.beta - 0.5), 1.0)
-
-            def run_np():
-                x = x0.copy()
-                for _ in range(args.steps):
-                    x = numpy_authors_step(x, args.beta, eta_np, model == "sa")
-                return x
-
-            t_np = best(run_np, args.repeat) / (args.batch * args.steps)
+            eta_np = args.h if softmax else args.h / max(np.sqrt(args.beta) * np.exp(args.beta - 0.5), 1.0)
+            spec = fields.model_spec(model)
             for method in ("authors", "rk4"):
                 # the authors' USA step is h / scale: the same number of steps needs t_final = steps * h / scale
                 dt = args.h
@@ -100,10 +205,90 @@ def part1(args) -> None:
                     return simulate(model, x0, beta=args.beta, t_final=t_final, dt=dt, method=method, energy=False,
                                     save_every=args.steps)
 
-                t_af = best(run_af, args.repeat) / (args.batch * args.steps)
-                print(f"{model:<5} {d:>2} {method:<8} {t_af:11.3e} {t_np:11.3e} {t_np / t_af:15.2f} {load():>6}",
-                      flush=True)
-    del random_sphere
+                if method == "authors":
+                    f, step = _authors_field(spec, model, args.beta, dt, {})
+                else:
+                    f, step = fields.make_field(model, beta=args.beta), dt
+
+                def run_before():
+                    return integrate_fixed(f, x0, t_final, step, method=method, save_every=args.steps)
+
+                def run_np():
+                    x = x0.copy()
+                    for _ in range(args.steps):
+                        if method == "authors":
+                            x = numpy_authors_step(x, args.beta, eta_np, softmax)
+                        else:
+                            x = numpy_rk4_step(x, args.beta, args.h, softmax)
+                    return x
+
+                per = args.batch * args.steps
+                t_af = best(run_af, args.repeat) / per
+                t_before = best(run_before, args.repeat) / per
+                t_np = best(run_np, args.repeat) / per
+                t_jax = t_torch = float("nan")
+                if jx is not None:
+                    import jax.numpy as jnp
+
+                    fn = jx[0] if method == "authors" else jx[1]
+                    hh = eta_np if method == "authors" else args.h
+
+                    def run_jax():
+                        x = jnp.asarray(x0)
+                        for _ in range(args.steps):
+                            x = fn(x, hh)
+                        return x.block_until_ready()
+
+                    t_jax = best(run_jax, args.repeat) / per
+                if th is not None:
+                    import torch
+
+                    fn_t = th[0] if method == "authors" else th[1]
+                    hh = eta_np if method == "authors" else args.h
+
+                    def run_torch():
+                        with torch.no_grad():
+                            x = torch.from_numpy(x0.copy())
+                            for _ in range(args.steps):
+                                x = fn_t(x, hh)
+                        return x
+
+                    t_torch = best(run_torch, args.repeat) / per
+                print(f"{model:<5} {d:>2} {method:<8} {t_af:10.3e} {t_before:10.3e} {t_np:10.3e} {t_jax:10.3e} "
+                      f"{t_torch:10.3e} {t_before / t_af:9.2f} {t_np / t_af:9.2f} {t_jax / t_af:7.2f} "
+                      f"{t_torch / t_af:8.2f} {load():>5}", flush=True)
+
+
+def part1b(args) -> None:
+    from attnflow.numerics import fields, simulate
+    from attnflow.numerics._generated import sa as sa_kernels
+    from attnflow.numerics.integrators import integrate_fixed
+
+    x0 = np.random.default_rng(1).standard_normal((32, 3))
+    x0 /= np.linalg.norm(x0, axis=1, keepdims=True)
+    steps = 1000
+    f = fields.make_field("sa", beta=args.beta)
+    out, logz = np.empty_like(x0), np.empty(32)
+
+    def kernel4():
+        for _ in range(4 * steps):
+            sa_kernels.sa_velocity_serial(x0, args.beta, out, logz)
+
+    rows = {
+        "simulate (compiled loop)": lambda: simulate("sa", x0, beta=args.beta, t_final=steps * 0.01, dt=0.01,
+                                                     energy=False, save_every=steps),
+        "Python loop (before)": lambda: integrate_fixed(f, x0, steps * 0.01, 0.01, save_every=steps),
+        "4 serial-twin calls": kernel4,
+    }
+    print(f"\nPart 1b: one system, SA, n = 32, d = 3, RK4: microseconds per step (best of {args.repeat}; "
+          "wall and CPU time of this process)")
+    for name, fn in rows.items():
+        wall = best(fn, args.repeat) / steps * 1e6
+        fn()
+        c0 = time.process_time()
+        fn()
+        cpu = (time.process_time() - c0) / steps * 1e6
+        print(f"{name:<26} wall {wall:8.1f}  cpu {cpu:8.1f}  load {load()}", flush=True)
 
 
 def part2(args) -> None:
@@ -139,9 +324,12 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--sweep-seeds", type=int, default=64)
     p.add_argument("--no-sweep", action="store_true")
+    p.add_argument("--no-ensemble", action="store_true")
     args = p.parse_args()
     print(f"cores: {os.cpu_count()}; 1-minute load at start: {load()} (a shared machine: numbers are indicative)")
-    part1(args)
+    if not args.no_ensemble:
+        part1(args)
+    part1b(args)
     if not args.no_sweep:
         part2(args)
 
