@@ -21,7 +21,8 @@ Part 1, per system-step: for SA and USA, d = 2 and 3, B = 2048 systems of n = 32
 * JAX / PyTorch (only when installed): the same batched steps, ``jax.jit(jax.vmap(step))`` over
   systems (float64) and batched ``torch`` tensor operations (float64, ``torch.get_num_threads()``).
 
-The table gives seconds per system-step and the ratios peer / attnflow (> 1: attnflow faster);
+The table gives seconds per system-step, wall and CPU (all threads of the process: the work done,
+steadier on a loaded machine), and the ratios peer / attnflow (> 1: attnflow faster);
 like with like (one attention per authors' step, four per RK4 step), the same numbers of steps, best
 of ``--repeat`` after one warm-up run (compilation excluded).
 
@@ -168,13 +169,23 @@ def torch_steps(beta: float, softmax: bool):
 
 
 def best(fn, repeat: int) -> float:
-    fn()  # warm-up (compilation, caches)
-    ts = []
+    """Best wall time of ``repeat`` runs after a warm-up (compilation, caches)."""
+    return best2(fn, repeat)[0]
+
+
+def best2(fn, repeat: int) -> tuple[float, float]:
+    """``(best wall time, best CPU time of this process, all threads)`` of ``repeat`` runs after a warm-up.
+
+    On a loaded machine the CPU time (the work done) is the steadier measure; the wall time is what a
+    user waits for (it shows the use of both cores, or the lack of it)."""
+    fn()
+    walls, cpus = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         fn()
-        ts.append(time.perf_counter() - t0)
-    return min(ts)
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    return min(walls), min(cpus)
 
 
 def part1(args) -> None:
@@ -185,8 +196,8 @@ def part1(args) -> None:
     rng = np.random.default_rng(0)
     print(f"Part 1: B = {args.batch}, n = {args.n}, {args.steps} steps, h = {args.h}, beta = {args.beta}; "
           f"seconds per system-step (best of {args.repeat}); ratios = peer / attnflow")
-    print(f"{'model':<5} {'d':>2} {'method':<8} {'attnflow':>10} {'before':>10} {'numpy':>10} {'jax':>10} "
-          f"{'torch':>10} {'before/af':>9} {'numpy/af':>9} {'jax/af':>7} {'torch/af':>8} {'load':>5}")
+    print(f"{'model':<5} {'d':>2} {'method':<8} {'time':<4} {'attnflow':>10} {'before':>10} {'numpy':>10} {'jax':>10} "
+          f"{'torch':>10} {'before/af':>9} {'numpy/af':>9} {'jax/af':>9} {'torch/af':>9} {'load':>5}")
     for model in ("sa", "usa"):
         softmax = model == "sa"
         jx = jax_steps(args.beta, softmax)
@@ -223,40 +234,42 @@ def part1(args) -> None:
                     return x
 
                 per = args.batch * args.steps
-                t_af = best(run_af, args.repeat) / per
-                t_before = best(run_before, args.repeat) / per
-                t_np = best(run_np, args.repeat) / per
-                t_jax = t_torch = float("nan")
+                runs = {"attnflow": run_af, "before": run_before, "numpy": run_np}
                 if jx is not None:
                     import jax.numpy as jnp
 
-                    fn = jx[0] if method == "authors" else jx[1]
+                    fn_j = jx[0] if method == "authors" else jx[1]
                     hh = eta_np if method == "authors" else args.h
 
                     def run_jax():
                         x = jnp.asarray(x0)
                         for _ in range(args.steps):
-                            x = fn(x, hh)
+                            x = fn_j(x, hh)
                         return x.block_until_ready()
 
-                    t_jax = best(run_jax, args.repeat) / per
+                    runs["jax"] = run_jax
                 if th is not None:
                     import torch
 
                     fn_t = th[0] if method == "authors" else th[1]
-                    hh = eta_np if method == "authors" else args.h
+                    hh_t = eta_np if method == "authors" else args.h
 
                     def run_torch():
                         with torch.no_grad():
                             x = torch.from_numpy(x0.copy())
                             for _ in range(args.steps):
-                                x = fn_t(x, hh)
+                                x = fn_t(x, hh_t)
                         return x
 
-                    t_torch = best(run_torch, args.repeat) / per
-                print(f"{model:<5} {d:>2} {method:<8} {t_af:10.3e} {t_before:10.3e} {t_np:10.3e} {t_jax:10.3e} "
-                      f"{t_torch:10.3e} {t_before / t_af:9.2f} {t_np / t_af:9.2f} {t_jax / t_af:7.2f} "
-                      f"{t_torch / t_af:8.2f} {load():>5}", flush=True)
+                    runs["torch"] = run_torch
+                res = {k: tuple(v / per for v in best2(fn, args.repeat)) for k, fn in runs.items()}
+                for kind, col in (("wall", 0), ("cpu", 1)):
+                    af = res["attnflow"][col]
+                    cells = " ".join(f"{res[k][col]:10.3e}" if k in res else f"{'-':>10}"
+                                     for k in ("attnflow", "before", "numpy", "jax", "torch"))
+                    ratios = " ".join(f"{res[k][col] / af:9.2f}" if k in res else f"{'-':>9}"
+                                      for k in ("before", "numpy", "jax", "torch"))
+                    print(f"{model:<5} {d:>2} {method:<8} {kind:<4} {cells} {ratios} {load():>5}", flush=True)
 
 
 def part1b(args) -> None:
