@@ -201,7 +201,8 @@ class Field:
 
         A batch runs the systems on numba's threads (``<kernel>_integrate_fixed_ensemble``) when it has
         at least two systems and :data:`PARALLEL_MIN_PAIRS` pair evaluations in all (one thread pool
-        start per run, not per stage), else the serial twin.
+        start per run, not per stage) and numba may use more than one thread, else the serial twin
+        (a sweep's chunk runs single-threaded: no thread pool to load).
         """
         if self.circle or self.steppers is None or len(shape) not in (2, 3):
             return None
@@ -218,7 +219,8 @@ class Field:
                 return call(one, x, t0, dt, t_final, n_steps, save_every, grid, save, code, *args, states)
             B = x.shape[0]
             failed = np.zeros(B, dtype=np.int64)
-            fn = ens if B >= 2 and B * n * n * max(1, n_steps) >= PARALLEL_MIN_PAIRS else ens_serial
+            parallel = B >= 2 and B * n * n * max(1, n_steps) >= PARALLEL_MIN_PAIRS and numba.get_num_threads() > 1
+            fn = ens if parallel else ens_serial
             call(fn, x, t0, dt, t_final, n_steps, save_every, grid, save, code, *args, states, failed)
             bad = failed[failed > 0]
             return int(bad.min()) if bad.size else 0
