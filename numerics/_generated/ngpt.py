@@ -324,23 +324,21 @@ def ngpt_integrate_fixed(x, t0, dt, t_final, n_steps, save_every, grid, save, me
         t = t0 + tk
         if method == 1:
             ngpt_stage(x, t, beta, alpha, k1, u, logz)
-            a = 0.5 * h
             for i in range(n):
                 for k in range(d):
-                    y[i, k] = x[i, k] + a * k1[i, k]
+                    y[i, k] = x[i, k] + (0.5 * h) * k1[i, k]
             ngpt_stage(y, t + 0.5 * h, beta, alpha, k2, u, logz)
             for i in range(n):
                 for k in range(d):
-                    y[i, k] = x[i, k] + a * k2[i, k]
+                    y[i, k] = x[i, k] + (0.5 * h) * k2[i, k]
             ngpt_stage(y, t + 0.5 * h, beta, alpha, k3, u, logz)
             for i in range(n):
                 for k in range(d):
                     y[i, k] = x[i, k] + h * k3[i, k]
             ngpt_stage(y, t + h, beta, alpha, k4, u, logz)
-            c = h / 6.0
             for i in range(n):
                 for k in range(d):
-                    y[i, k] = x[i, k] + c * (k1[i, k] + 2.0 * k2[i, k] + 2.0 * k3[i, k] + k4[i, k])
+                    y[i, k] = x[i, k] + (h / 6.0) * (k1[i, k] + 2.0 * k2[i, k] + 2.0 * k3[i, k] + k4[i, k])
         else:
             ngpt_stage(x, t, beta, alpha, k1, u, logz)
             for i in range(n):
@@ -367,25 +365,25 @@ def ngpt_integrate_fixed(x, t0, dt, t_final, n_steps, save_every, grid, save, me
 @njit(cache=True, parallel=True, fastmath=False, error_model="numpy")
 def ngpt_integrate_fixed_ensemble(x, t0, dt, t_final, n_steps, save_every, grid, save, method, beta, alpha, states, failed):
     """``ngpt_integrate_fixed`` for B independent systems ``x[b]`` (shape (B, n, d), advanced in place), the systems split
-    between numba's threads (serial twin: one thread); ``states`` (saved, B, n, d); ``failed[b]`` is
-    system b's return value.  Each system runs exactly the one-system loop, so it equals its own run
+    between numba's threads (serial twin: one thread); ``states`` (saved, B, n, d); ``failed[system]`` is
+    that system's return value.  Each system runs exactly the one-system loop, so it equals its own run
     bit for bit.
     """
-    for b in prange(x.shape[0]):
-        failed[b] = ngpt_integrate_fixed(x[b], t0, dt, t_final, n_steps, save_every, grid, save, method, beta, alpha,
-                           states[:, b])
+    for system in prange(x.shape[0]):
+        failed[system] = ngpt_integrate_fixed(x[system], t0, dt, t_final, n_steps, save_every, grid, save, method,
+                                beta, alpha, states[:, system])
 
 
 @njit(cache=True, parallel=False, fastmath=False, error_model="numpy")
 def ngpt_integrate_fixed_ensemble_serial(x, t0, dt, t_final, n_steps, save_every, grid, save, method, beta, alpha, states, failed):
     """``ngpt_integrate_fixed`` for B independent systems ``x[b]`` (shape (B, n, d), advanced in place), the systems split
-    between numba's threads (serial twin: one thread); ``states`` (saved, B, n, d); ``failed[b]`` is
-    system b's return value.  Each system runs exactly the one-system loop, so it equals its own run
+    between numba's threads (serial twin: one thread); ``states`` (saved, B, n, d); ``failed[system]`` is
+    that system's return value.  Each system runs exactly the one-system loop, so it equals its own run
     bit for bit.
     """
-    for b in range(x.shape[0]):
-        failed[b] = ngpt_integrate_fixed(x[b], t0, dt, t_final, n_steps, save_every, grid, save, method, beta, alpha,
-                           states[:, b])
+    for system in range(x.shape[0]):
+        failed[system] = ngpt_integrate_fixed(x[system], t0, dt, t_final, n_steps, save_every, grid, save, method,
+                                beta, alpha, states[:, system])
 
 
 def ngpt_velocity_blocked(x, beta, alpha, out, start, stop, rows):

@@ -320,23 +320,21 @@ def sqrt_integrate_fixed(x, t0, dt, t_final, n_steps, save_every, grid, save, me
         t = t0 + tk
         if method == 1:
             sqrt_stage(x, t, beta, k1, u, logz)
-            a = 0.5 * h
             for i in range(n):
                 for k in range(d):
-                    y[i, k] = x[i, k] + a * k1[i, k]
+                    y[i, k] = x[i, k] + (0.5 * h) * k1[i, k]
             sqrt_stage(y, t + 0.5 * h, beta, k2, u, logz)
             for i in range(n):
                 for k in range(d):
-                    y[i, k] = x[i, k] + a * k2[i, k]
+                    y[i, k] = x[i, k] + (0.5 * h) * k2[i, k]
             sqrt_stage(y, t + 0.5 * h, beta, k3, u, logz)
             for i in range(n):
                 for k in range(d):
                     y[i, k] = x[i, k] + h * k3[i, k]
             sqrt_stage(y, t + h, beta, k4, u, logz)
-            c = h / 6.0
             for i in range(n):
                 for k in range(d):
-                    y[i, k] = x[i, k] + c * (k1[i, k] + 2.0 * k2[i, k] + 2.0 * k3[i, k] + k4[i, k])
+                    y[i, k] = x[i, k] + (h / 6.0) * (k1[i, k] + 2.0 * k2[i, k] + 2.0 * k3[i, k] + k4[i, k])
         else:
             sqrt_stage(x, t, beta, k1, u, logz)
             for i in range(n):
@@ -363,25 +361,25 @@ def sqrt_integrate_fixed(x, t0, dt, t_final, n_steps, save_every, grid, save, me
 @njit(cache=True, parallel=True, fastmath=False, error_model="numpy")
 def sqrt_integrate_fixed_ensemble(x, t0, dt, t_final, n_steps, save_every, grid, save, method, beta, states, failed):
     """``sqrt_integrate_fixed`` for B independent systems ``x[b]`` (shape (B, n, d), advanced in place), the systems split
-    between numba's threads (serial twin: one thread); ``states`` (saved, B, n, d); ``failed[b]`` is
-    system b's return value.  Each system runs exactly the one-system loop, so it equals its own run
+    between numba's threads (serial twin: one thread); ``states`` (saved, B, n, d); ``failed[system]`` is
+    that system's return value.  Each system runs exactly the one-system loop, so it equals its own run
     bit for bit.
     """
-    for b in prange(x.shape[0]):
-        failed[b] = sqrt_integrate_fixed(x[b], t0, dt, t_final, n_steps, save_every, grid, save, method, beta,
-                           states[:, b])
+    for system in prange(x.shape[0]):
+        failed[system] = sqrt_integrate_fixed(x[system], t0, dt, t_final, n_steps, save_every, grid, save, method,
+                                beta, states[:, system])
 
 
 @njit(cache=True, parallel=False, fastmath=False, error_model="numpy")
 def sqrt_integrate_fixed_ensemble_serial(x, t0, dt, t_final, n_steps, save_every, grid, save, method, beta, states, failed):
     """``sqrt_integrate_fixed`` for B independent systems ``x[b]`` (shape (B, n, d), advanced in place), the systems split
-    between numba's threads (serial twin: one thread); ``states`` (saved, B, n, d); ``failed[b]`` is
-    system b's return value.  Each system runs exactly the one-system loop, so it equals its own run
+    between numba's threads (serial twin: one thread); ``states`` (saved, B, n, d); ``failed[system]`` is
+    that system's return value.  Each system runs exactly the one-system loop, so it equals its own run
     bit for bit.
     """
-    for b in range(x.shape[0]):
-        failed[b] = sqrt_integrate_fixed(x[b], t0, dt, t_final, n_steps, save_every, grid, save, method, beta,
-                           states[:, b])
+    for system in range(x.shape[0]):
+        failed[system] = sqrt_integrate_fixed(x[system], t0, dt, t_final, n_steps, save_every, grid, save, method,
+                                beta, states[:, system])
 
 
 def sqrt_velocity_blocked(x, beta, t, out, start, stop, rows):

@@ -140,3 +140,23 @@ def test_fallbacks_and_kernel_observers(compiled_calls):
     simulate("sa", x0, beta=1.0, t_final=0.1, dt=0.05, method="lie_euler", energy=False)  # Python loop
     simulate("kuramoto", np.linspace(0, 1, 5), beta=1.0, t_final=0.1, dt=0.05, energy=False)  # circle: Python
     assert compiled_calls == ["rk4"]  # the first run only
+
+
+def test_users_model_with_a_parameter_in_a_batch(compiled_calls):
+    """A declared parameter reaches every system of the compiled batch loop (a user's parameter ``b`` once
+    collided with the loop variable over systems)."""
+    from pathlib import Path
+
+    import attnflow.models as am
+
+    before = set(am.names())
+    try:
+        am.load(Path(__file__).resolve().parents[1] / "data" / "user_models.py")
+        x0 = _sphere((2, 5, 3), 7)
+        tr = simulate("sigmoid", x0, beta=2.0, t_final=0.3, dt=0.1, b=1.5, energy=False)
+        ref = integrate_fixed(fields.make_field("sigmoid", beta=2.0, b=1.5), x0, 0.3, 0.1)
+    finally:
+        for name in set(am.names()) - before:
+            am.unregister(name)
+    assert compiled_calls == ["rk4"]
+    assert np.max(np.abs(tr.states - ref.states)) <= 1e-13

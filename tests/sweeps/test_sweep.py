@@ -368,6 +368,24 @@ def test_the_embedded_cluster_pins_its_workers_to_one_thread():
         assert numba_threads == 1 and blas in ([1], [])
 
 
+def _start_probe():
+    import numba
+
+    return "attnflow.numerics" in sys.modules, os.environ.get("NUMBA_NUM_THREADS"), numba.config.NUMBA_NUM_THREADS
+
+
+@pytest.mark.skipif("forkserver" not in __import__("multiprocessing").get_all_start_methods(),
+                    reason="no forkserver on this platform")
+def test_embedded_workers_start_with_attnflow_imported_and_one_numba_thread():
+    # forked from the preloaded forkserver: attnflow is there before any task ran (spawned workers import
+    # it on their first chunk), and numba was imported under the workers' environment
+    from attnflow.sweeps._run import _client
+
+    with _client(None, 1) as client:
+        probes = list(client.run(_start_probe).values())
+    assert probes == [(True, "1", 1)]
+
+
 def test_models_and_words_as_dimensions(cluster, tmp_path):
     spec = {"model": ["sa", "usa"], "n": 4, "d": 3, "beta": 1.0, "seeds": [5], "t": [0.5], "dt": 0.1,
             "observables": ["energy", "cluster_count"], "method": "lie_euler"}
