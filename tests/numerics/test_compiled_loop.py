@@ -136,7 +136,7 @@ def test_fallbacks_and_kernel_observers(compiled_calls):
     with observe_kernel_calls(seen.append):
         simulate("sa", x0, beta=1.0, t_final=0.1, dt=0.05, energy=False)
     # the validation call of the field, then the compiled loop: the velocity kernel it runs, and the loop
-    assert [k.__name__ for k in seen] == ["sa_velocity_serial", "sa_velocity_serial", "sa_integrate_fixed"]
+    assert [k.__name__ for k in seen] == ["sa_velocity_serial", "sa_velocity_serial", "sa_integrate_fixed_ensemble_serial"]
     simulate("sa", x0, beta=1.0, t_final=0.1, dt=0.05, method="lie_euler", energy=False)  # Python loop
     simulate("kuramoto", np.linspace(0, 1, 5), beta=1.0, t_final=0.1, dt=0.05, energy=False)  # circle: Python
     assert compiled_calls == ["rk4"]  # the first run only
