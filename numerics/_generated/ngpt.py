@@ -301,14 +301,12 @@ def ngpt_integrate_fixed(x, t0, dt, t_final, n_steps, save_every, grid, save, me
     stops there), or 0.
     """
     n, d = x.shape
-    k1 = np.empty((n, d))
-    k2 = np.empty((n, d))
-    k3 = np.empty((n, d))
-    k4 = np.empty((n, d))
+    kk = np.empty((4, n, d))
     y = np.empty((n, d))
     u = np.empty((n, d))
     logz = np.empty(n)
     use_grid = grid.shape[0] > 0
+    stages = 4 if method == 1 else 1
     j = 0
     if save[0] if use_grid else True:
         states[0] = x
@@ -322,28 +320,24 @@ def ngpt_integrate_fixed(x, t0, dt, t_final, n_steps, save_every, grid, save, me
             tk1 = t_final if step + 1 >= n_steps else (step + 1) * dt
         h = tk1 - tk
         t = t0 + tk
+        # one call site of the field (the stages in a loop): LLVM inlines the kernel once, not four times
+        for stage in range(stages):
+            if stage == 0:
+                ngpt_stage(x, t, beta, alpha, kk[0], u, logz)
+                continue
+            frac = 1.0 if stage == 3 else 0.5  # RK4 nodes: y = x + (frac h) k_{stage}, at t + frac h
+            for i in range(n):
+                for k in range(d):
+                    y[i, k] = x[i, k] + (frac * h) * kk[stage - 1, i, k]
+            ngpt_stage(y, t + frac * h, beta, alpha, kk[stage], u, logz)
         if method == 1:
-            ngpt_stage(x, t, beta, alpha, k1, u, logz)
             for i in range(n):
                 for k in range(d):
-                    y[i, k] = x[i, k] + (0.5 * h) * k1[i, k]
-            ngpt_stage(y, t + 0.5 * h, beta, alpha, k2, u, logz)
-            for i in range(n):
-                for k in range(d):
-                    y[i, k] = x[i, k] + (0.5 * h) * k2[i, k]
-            ngpt_stage(y, t + 0.5 * h, beta, alpha, k3, u, logz)
-            for i in range(n):
-                for k in range(d):
-                    y[i, k] = x[i, k] + h * k3[i, k]
-            ngpt_stage(y, t + h, beta, alpha, k4, u, logz)
-            for i in range(n):
-                for k in range(d):
-                    y[i, k] = x[i, k] + (h / 6.0) * (k1[i, k] + 2.0 * k2[i, k] + 2.0 * k3[i, k] + k4[i, k])
+                    y[i, k] = x[i, k] + (h / 6.0) * (kk[0, i, k] + 2.0 * kk[1, i, k] + 2.0 * kk[2, i, k] + kk[3, i, k])
         else:
-            ngpt_stage(x, t, beta, alpha, k1, u, logz)
             for i in range(n):
                 for k in range(d):
-                    y[i, k] = x[i, k] + h * k1[i, k]
+                    y[i, k] = x[i, k] + h * kk[0, i, k]
         finite = True
         for i in range(n):
             q = 0.0

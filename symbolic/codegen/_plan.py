@@ -30,8 +30,8 @@ RESERVED_NAMES = frozenset({
     "mbuf", "xb", "i0", "i1", "cA", "cH", "cX", "XA", "XH", "AA", "HH", "AH", "math", "np", "njit", "prange",
     "beta", "t", "acc_a", "system", "systems",
     # the compiled fixed-step loops (templates stepper*.py.tmpl)
-    "t0", "dt", "t_final", "n_steps", "save_every", "grid", "save", "method", "states", "failed", "k1", "k2", "k3",
-    "k4", "use_grid", "step", "tk", "tk1", "finite", "ts",
+    "t0", "dt", "t_final", "n_steps", "save_every", "grid", "save", "method", "states", "failed", "kk", "stages",
+    "stage", "frac", "use_grid", "step", "tk", "tk1", "finite", "ts",
 })
 
 
