@@ -105,7 +105,7 @@ def simulate(
 
     **Compiled loop.** The fixed-step methods ``euler``, ``authors`` and ``rk4`` of the self-attention
     models (``sa``, ``usa``, ... and user declarations of that form) run their whole step loop in one
-    generated numba function (``<kernel>_integrate_fixed``: the velocity kernel's serial twin per
+    generated numba function (``_<kernel>_integrate_fixed``: the velocity kernel's serial twin per
     stage, preallocated stage buffers, saved states written in the loop; a batch parallel over
     systems), with the arguments checked once per call; the result is that of the Python loop of
     :func:`attnflow.numerics.integrators.integrate_fixed` to rounding.  ``progress=True``, the other

@@ -275,14 +275,14 @@ def ngpt_velocity_ensemble_serial(x, beta, alpha, out):
 
 
 @njit(cache=True, parallel=False, fastmath=False, error_model="numpy")
-def ngpt_stage(y, ts, beta, alpha, out, u, logz):
+def _ngpt_stage(y, ts, beta, alpha, out, u, logz):
     """One field evaluation of the compiled steppers: ``out`` = the velocity of ``ngpt_velocity_serial`` at the
     state ``y`` and time ``ts``."""
     ngpt_velocity_serial(y, beta, alpha, out)
 
 
 @njit(cache=True, parallel=False, fastmath=False, error_model="numpy")
-def ngpt_integrate_fixed(x, t0, dt, t_final, n_steps, save_every, grid, save, method, beta, alpha, states):
+def _ngpt_integrate_fixed(x, t0, dt, t_final, n_steps, save_every, grid, save, method, beta, alpha, states):
     r"""Fixed-step integration of one system, the whole loop compiled; ``x`` (n, d) is advanced in place.
 
     .. math::
@@ -323,13 +323,13 @@ def ngpt_integrate_fixed(x, t0, dt, t_final, n_steps, save_every, grid, save, me
         # one call site of the field (the stages in a loop): LLVM inlines the kernel once, not four times
         for stage in range(stages):
             if stage == 0:
-                ngpt_stage(x, t, beta, alpha, kk[0], u, logz)
+                _ngpt_stage(x, t, beta, alpha, kk[0], u, logz)
                 continue
             frac = 1.0 if stage == 3 else 0.5  # RK4 nodes: y = x + (frac h) k_{stage}, at t + frac h
             for i in range(n):
                 for k in range(d):
                     y[i, k] = x[i, k] + (frac * h) * kk[stage - 1, i, k]
-            ngpt_stage(y, t + frac * h, beta, alpha, kk[stage], u, logz)
+            _ngpt_stage(y, t + frac * h, beta, alpha, kk[stage], u, logz)
         if method == 1:
             for i in range(n):
                 for k in range(d):
@@ -357,26 +357,26 @@ def ngpt_integrate_fixed(x, t0, dt, t_final, n_steps, save_every, grid, save, me
 
 
 @njit(cache=True, parallel=True, fastmath=False, error_model="numpy")
-def ngpt_integrate_fixed_ensemble(x, t0, dt, t_final, n_steps, save_every, grid, save, method, beta, alpha, states, failed):
-    """``ngpt_integrate_fixed`` for B independent systems ``x[b]`` (shape (B, n, d), advanced in place), the systems split
+def _ngpt_integrate_fixed_ensemble(x, t0, dt, t_final, n_steps, save_every, grid, save, method, beta, alpha, states, failed):
+    """``_ngpt_integrate_fixed`` for B independent systems ``x[b]`` (shape (B, n, d), advanced in place), the systems split
     between numba's threads (serial twin: one thread); ``states`` (saved, B, n, d); ``failed[system]`` is
     that system's return value.  Each system runs exactly the one-system loop, so it equals its own run
     bit for bit.
     """
     for system in prange(x.shape[0]):
-        failed[system] = ngpt_integrate_fixed(x[system], t0, dt, t_final, n_steps, save_every, grid, save, method,
+        failed[system] = _ngpt_integrate_fixed(x[system], t0, dt, t_final, n_steps, save_every, grid, save, method,
                                 beta, alpha, states[:, system])
 
 
 @njit(cache=True, parallel=False, fastmath=False, error_model="numpy")
-def ngpt_integrate_fixed_ensemble_serial(x, t0, dt, t_final, n_steps, save_every, grid, save, method, beta, alpha, states, failed):
-    """``ngpt_integrate_fixed`` for B independent systems ``x[b]`` (shape (B, n, d), advanced in place), the systems split
+def _ngpt_integrate_fixed_ensemble_serial(x, t0, dt, t_final, n_steps, save_every, grid, save, method, beta, alpha, states, failed):
+    """``_ngpt_integrate_fixed`` for B independent systems ``x[b]`` (shape (B, n, d), advanced in place), the systems split
     between numba's threads (serial twin: one thread); ``states`` (saved, B, n, d); ``failed[system]`` is
     that system's return value.  Each system runs exactly the one-system loop, so it equals its own run
     bit for bit.
     """
     for system in range(x.shape[0]):
-        failed[system] = ngpt_integrate_fixed(x[system], t0, dt, t_final, n_steps, save_every, grid, save, method,
+        failed[system] = _ngpt_integrate_fixed(x[system], t0, dt, t_final, n_steps, save_every, grid, save, method,
                                 beta, alpha, states[:, system])
 
 

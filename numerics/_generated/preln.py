@@ -258,7 +258,7 @@ def preln_velocity_ensemble_serial(x, beta, out):
 
 
 @njit(cache=True, parallel=False, fastmath=False, error_model="numpy")
-def preln_stage(y, ts, beta, out, u, logz):
+def _preln_stage(y, ts, beta, out, u, logz):
     """One field evaluation of the compiled steppers: ``out`` = the velocity of ``preln_velocity_serial`` at the
     state ``y`` and time ``ts`` (of the directions y_i/|y_i|, held in ``u``)."""
     n, d = y.shape
@@ -273,7 +273,7 @@ def preln_stage(y, ts, beta, out, u, logz):
 
 
 @njit(cache=True, parallel=False, fastmath=False, error_model="numpy")
-def preln_integrate_fixed(x, t0, dt, t_final, n_steps, save_every, grid, save, method, beta, states):
+def _preln_integrate_fixed(x, t0, dt, t_final, n_steps, save_every, grid, save, method, beta, states):
     r"""Fixed-step integration of one system, the whole loop compiled; ``x`` (n, d) is advanced in place.
 
     .. math::
@@ -314,13 +314,13 @@ def preln_integrate_fixed(x, t0, dt, t_final, n_steps, save_every, grid, save, m
         # one call site of the field (the stages in a loop): LLVM inlines the kernel once, not four times
         for stage in range(stages):
             if stage == 0:
-                preln_stage(x, t, beta, kk[0], u, logz)
+                _preln_stage(x, t, beta, kk[0], u, logz)
                 continue
             frac = 1.0 if stage == 3 else 0.5  # RK4 nodes: y = x + (frac h) k_{stage}, at t + frac h
             for i in range(n):
                 for k in range(d):
                     y[i, k] = x[i, k] + (frac * h) * kk[stage - 1, i, k]
-            preln_stage(y, t + frac * h, beta, kk[stage], u, logz)
+            _preln_stage(y, t + frac * h, beta, kk[stage], u, logz)
         if method == 1:
             for i in range(n):
                 for k in range(d):
@@ -343,26 +343,26 @@ def preln_integrate_fixed(x, t0, dt, t_final, n_steps, save_every, grid, save, m
 
 
 @njit(cache=True, parallel=True, fastmath=False, error_model="numpy")
-def preln_integrate_fixed_ensemble(x, t0, dt, t_final, n_steps, save_every, grid, save, method, beta, states, failed):
-    """``preln_integrate_fixed`` for B independent systems ``x[b]`` (shape (B, n, d), advanced in place), the systems split
+def _preln_integrate_fixed_ensemble(x, t0, dt, t_final, n_steps, save_every, grid, save, method, beta, states, failed):
+    """``_preln_integrate_fixed`` for B independent systems ``x[b]`` (shape (B, n, d), advanced in place), the systems split
     between numba's threads (serial twin: one thread); ``states`` (saved, B, n, d); ``failed[system]`` is
     that system's return value.  Each system runs exactly the one-system loop, so it equals its own run
     bit for bit.
     """
     for system in prange(x.shape[0]):
-        failed[system] = preln_integrate_fixed(x[system], t0, dt, t_final, n_steps, save_every, grid, save, method,
+        failed[system] = _preln_integrate_fixed(x[system], t0, dt, t_final, n_steps, save_every, grid, save, method,
                                 beta, states[:, system])
 
 
 @njit(cache=True, parallel=False, fastmath=False, error_model="numpy")
-def preln_integrate_fixed_ensemble_serial(x, t0, dt, t_final, n_steps, save_every, grid, save, method, beta, states, failed):
-    """``preln_integrate_fixed`` for B independent systems ``x[b]`` (shape (B, n, d), advanced in place), the systems split
+def _preln_integrate_fixed_ensemble_serial(x, t0, dt, t_final, n_steps, save_every, grid, save, method, beta, states, failed):
+    """``_preln_integrate_fixed`` for B independent systems ``x[b]`` (shape (B, n, d), advanced in place), the systems split
     between numba's threads (serial twin: one thread); ``states`` (saved, B, n, d); ``failed[system]`` is
     that system's return value.  Each system runs exactly the one-system loop, so it equals its own run
     bit for bit.
     """
     for system in range(x.shape[0]):
-        failed[system] = preln_integrate_fixed(x[system], t0, dt, t_final, n_steps, save_every, grid, save, method,
+        failed[system] = _preln_integrate_fixed(x[system], t0, dt, t_final, n_steps, save_every, grid, save, method,
                                 beta, states[:, system])
 
 

@@ -199,7 +199,7 @@ class Field:
         none (models other than self-attention, circle models) or where one system is large enough
         for the parallel / BLAS one-system path (``n^2 >= PARALLEL_MIN_PAIRS``).
 
-        A batch runs the systems on numba's threads (``<kernel>_integrate_fixed_ensemble``) when it has
+        A batch runs the systems on numba's threads (``_<kernel>_integrate_fixed_ensemble``) when it has
         at least two systems and :data:`PARALLEL_MIN_PAIRS` pair evaluations in all (one thread pool
         start per run, not per stage) and numba may use more than one thread, else the serial twin
         (a sweep's chunk runs single-threaded: no thread pool to load).  One system runs as a batch of one

@@ -1,4 +1,4 @@
-"""The compiled fixed-step loops (generated ``<kernel>_integrate_fixed``, template ``stepper.py.tmpl``).
+"""The compiled fixed-step loops (generated ``_<kernel>_integrate_fixed``, template ``stepper.py.tmpl``).
 
 Expected values come from the Python loop of :func:`integrate_fixed` on the same field (an
 independent route through NumPy array arithmetic and ``np.linalg.norm``) and, for the order, from
@@ -121,7 +121,7 @@ def test_compiled_euler_and_rk4_orders_against_scipy(compiled_calls):
 def test_non_finite_state_stops_the_loop_and_raises():
     x = np.full((3, 2), np.nan)
     states = np.empty((5, 3, 2))
-    assert sa_module.sa_integrate_fixed(x, 0.0, 0.1, 0.4, 4, 1, np.empty(0), np.zeros(0, bool), 1, 1.0, states) == 1
+    assert sa_module._sa_integrate_fixed(x, 0.0, 0.1, 0.4, 4, 1, np.empty(0), np.zeros(0, bool), 1, 1.0, states) == 1
 
     def run(x, t0, dt, t_final, n_steps, save_every, grid, save, code, states):
         return 3
@@ -136,7 +136,7 @@ def test_fallbacks_and_kernel_observers(compiled_calls):
     with observe_kernel_calls(seen.append):
         simulate("sa", x0, beta=1.0, t_final=0.1, dt=0.05, energy=False)
     # the validation call of the field, then the compiled loop: the velocity kernel it runs, and the loop
-    assert [k.__name__ for k in seen] == ["sa_velocity_serial", "sa_velocity_serial", "sa_integrate_fixed_ensemble_serial"]
+    assert [k.__name__ for k in seen] == ["sa_velocity_serial", "sa_velocity_serial", "_sa_integrate_fixed_ensemble_serial"]
     simulate("sa", x0, beta=1.0, t_final=0.1, dt=0.05, method="lie_euler", energy=False)  # Python loop
     simulate("kuramoto", np.linspace(0, 1, 5), beta=1.0, t_final=0.1, dt=0.05, energy=False)  # circle: Python
     assert compiled_calls == ["rk4"]  # the first run only

@@ -75,7 +75,7 @@ def test_kernels_are_fused_no_square_arrays():
 
     The exceptions: the blocked BLAS path ``sa_attention_blocked``: a ``rows x n`` buffer
     (rows = block size <= stop - start) and a ``rows x 1`` shift vector, nothing else; the compiled
-    step loops ``<kernel>_integrate_fixed``: the stage buffers of one state, ``(n, d)``, and one
+    step loops ``_<kernel>_integrate_fixed``: the stage buffers of one state, ``(n, d)``, and one
     ``(n,)`` row vector, nothing else.
     """
     stage_buffers = {"y = np.empty((n, d))", "u = np.empty((n, d))", "kk = np.empty((4, n, d))", "logz = np.empty(n)"}

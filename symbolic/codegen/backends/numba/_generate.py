@@ -174,9 +174,11 @@ def _ensemble(vel: Kernel, kernel: Kernel, ctx: dict) -> str:
 def stepper_names(kname: str) -> dict[str, str]:
     """The functions of the compiled fixed-step loop of the velocity kernel ``<kname>_velocity``
     (template ``stepper.py.tmpl``): ``stage`` (one field evaluation), ``one`` (one system),
-    ``ensemble`` (B systems, parallel over systems) and ``ensemble_serial``."""
-    return {"stage": f"{kname}_stage", "one": f"{kname}_integrate_fixed",
-            "ensemble": f"{kname}_integrate_fixed_ensemble", "ensemble_serial": f"{kname}_integrate_fixed_ensemble_serial"}
+    ``ensemble`` (B systems, parallel over systems) and ``ensemble_serial``.  Private names: they serve
+    :func:`attnflow.numerics.simulate` and are not kernels of the export catalogue."""
+    return {"stage": f"_{kname}_stage", "one": f"_{kname}_integrate_fixed",
+            "ensemble": f"_{kname}_integrate_fixed_ensemble",
+            "ensemble_serial": f"_{kname}_integrate_fixed_ensemble_serial"}
 
 
 def _stepper(decl, kname: str, vel: Kernel) -> str:
