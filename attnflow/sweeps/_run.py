@@ -68,53 +68,6 @@ def _pin_threads_plugin():
     return PinThreads()
 
 
-#: Modules the embedded cluster's worker processes start with (imported once, in the forkserver).
-WORKER_PRELOAD = ("distributed", "numpy", "numba", "attnflow.numerics", "attnflow.sweeps._task")
-
-
-@contextlib.contextmanager
-def _environ(env: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-def _start_method():
-    """The embedded cluster's worker start: a forkserver with attnflow preloaded, where it can be used.
-
-    Spawned workers (dask's default) each import numba, SymPy and attnflow before their first chunk:
-    3.4 s per worker measured alone, 6.3-7.5 s each for two workers side by side on the loaded 2-core
-    machine, plus 1.7-3.6 s to close; the 2-worker sweep then ran at 0.9x the 1-worker one.  Forked
-    from a forkserver that imported them once (with :data:`WORKER_ENV`: one numba and BLAS thread),
-    a worker starts in about 0.3 s with nothing left to import and closes in 0.1 s.  Left alone when
-    the dask configuration names another method or the platform has no forkserver.
-    """
-    import multiprocessing
-
-    import dask
-
-    key = "distributed.worker.multiprocessing-method"
-    if dask.config.get(key) != "spawn" or "forkserver" not in multiprocessing.get_all_start_methods():
-        return contextlib.nullcontext()
-    from multiprocessing import forkserver
-
-    from distributed.utils import get_mp_context
-
-    with dask.config.set({key: "forkserver"}), _environ(WORKER_ENV):
-        # dask's own preload list replaced by ours before the server starts (afterwards this is a no-op);
-        # the server starts now, with the workers' environment (numba and BLAS read it on import)
-        get_mp_context().set_forkserver_preload(list(WORKER_PRELOAD))
-        forkserver.ensure_running()
-    return dask.config.set({key: "forkserver"})
-
-
 @contextlib.contextmanager
 def _client(scheduler: str | None, n_workers: int | None) -> Iterator[object]:
     from distributed import Client, LocalCluster
@@ -124,9 +77,8 @@ def _client(scheduler: str | None, n_workers: int | None) -> Iterator[object]:
             yield client
         return
     workers = n_workers or os.cpu_count() or 1
-    with _start_method(), \
-            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                         silence_logs=logging.ERROR, env=WORKER_ENV) as cluster, \
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                      silence_logs=logging.ERROR, env=WORKER_ENV) as cluster, \
             Client(cluster) as client:
         client.register_plugin(_pin_threads_plugin())
         yield client

@@ -368,27 +368,6 @@ def test_the_embedded_cluster_pins_its_workers_to_one_thread():
         assert numba_threads == 1 and blas in ([1], [])
 
 
-# defined outside any importable module, so that cloudpickle ships it by value: unpickling it on the
-# worker must not import this test module (which imports attnflow.numerics itself)
-_PROBE_NS: dict = {"__name__": "attnflow_start_probe"}
-exec("def probe():\n"  # noqa: S102 - a fixed probe of this test
-     "    import os, sys, numba\n"
-     "    return 'attnflow.numerics' in sys.modules, os.environ.get('NUMBA_NUM_THREADS'), "
-     "numba.config.NUMBA_NUM_THREADS\n", _PROBE_NS)
-
-
-@pytest.mark.skipif("forkserver" not in __import__("multiprocessing").get_all_start_methods(),
-                    reason="no forkserver on this platform")
-def test_embedded_workers_start_with_attnflow_imported_and_one_numba_thread():
-    # forked from the preloaded forkserver: attnflow is there before any task ran (spawned workers import
-    # it on their first chunk), and numba was imported under the workers' environment
-    from attnflow.sweeps._run import _client
-
-    with _client(None, 1) as client:
-        probes = list(client.run(_PROBE_NS["probe"]).values())
-    assert probes == [(True, "1", 1)]
-
-
 def test_models_and_words_as_dimensions(cluster, tmp_path):
     spec = {"model": ["sa", "usa"], "n": 4, "d": 3, "beta": 1.0, "seeds": [5], "t": [0.5], "dt": 0.1,
             "observables": ["energy", "cluster_count"], "method": "lie_euler"}
