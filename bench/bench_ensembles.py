@@ -1,4 +1,5 @@
-"""Benchmark: batched ensembles (``simulate`` on (B, n, d)) vs a batched NumPy step, and sweep throughput.
+"""Benchmark: batched ensembles (``simulate`` on (B, n, d)) vs a batched NumPy step, one small system,
+and sweep throughput.
 
 Run by hand (never asserted in tests)::
 
@@ -9,18 +10,29 @@ Part 1, per system-step: for SA and USA, d = 2 and 3, B = 2048 systems of n = 32
 
 * attnflow: ``simulate(model, x0, beta, t_final=steps*h, dt=h, method=M, energy=False)`` with
   ``M = "authors"`` (the normalised residual layer, one attention evaluation per step) and ``M = "rk4"``
-  (four field evaluations per step): one ensemble-kernel call per stage covers the batch;
+  (four field evaluations per step): the generated compiled step loop, parallel over systems;
+* before: the same run through the Python step loop (``integrators.integrate_fixed`` on the field of
+  ``fields.make_field``: one ensemble-kernel call per stage, what ``simulate`` did before the compiled loop);
 * NumPy: the authors' batched step (their ``phase-diagrams.py`` in NumPy): ``G = einsum('bid,bjd->bij')``,
   shifted softmax ``exp(beta (G - max_j G))`` normalised over j (SA) or ``exp(beta (G - 1)) / n`` times
-  ``e^beta`` folded into the step (USA), ``A = einsum('bij,bjd->bid')``, ``x <- normalise(x + eta A)``.
+  ``e^beta`` folded into the step (USA), ``A = einsum('bij,bjd->bid')``, ``x <- normalise(x + eta A)``;
+  for the ``rk4`` rows the same attention in a batched RK4 step (four attentions, tangent projection,
+  retraction);
+* JAX / PyTorch (only when installed): the same batched steps, ``jax.jit(jax.vmap(step))`` over
+  systems (float64) and batched ``torch`` tensor operations (float64, ``torch.get_num_threads()``).
 
-The table gives seconds per system-step and the ratio NumPy / attnflow (> 1: attnflow faster); the
-``authors`` row compares like with like (one attention per step); the ``rk4`` row does four.
-The same numbers of steps, best of ``--repeat`` after one warm-up run (compilation excluded).
+The table gives seconds per system-step, wall and CPU (all threads of the process: the work done,
+steadier on a loaded machine), and the ratios peer / attnflow (> 1: attnflow faster);
+like with like (one attention per authors' step, four per RK4 step), the same numbers of steps, best
+of ``--repeat`` after one warm-up run (compilation excluded).
+
+Part 1b, one system of n = 32, d = 3 (SA, RK4, dt = 0.01): microseconds per step through ``simulate``
+(compiled loop) and through the Python loop, and the velocity kernel's serial twin alone (4 calls).
 
 Part 2, sweep throughput: the same small phase-diagram sweep (SA, n = 32, d = 3) run with
-``attnflow.sweep(n_workers=1)`` and ``n_workers=2`` (embedded LocalCluster), systems per second;
-cluster start-up is included (it is part of a user's wall time).
+``attnflow.sweep(n_workers=1)`` and ``n_workers=2`` (embedded LocalCluster), systems per second, each
+run in a fresh Python process (imports, cluster start-up and shutdown included: a user's wall time),
+1 and 2 workers alternating for ``--sweep-rounds`` rounds.
 
 The machine is shared: the 1-minute load average is printed with every row.
 """
@@ -61,36 +73,141 @@ def numpy_authors_step(x: np.ndarray, beta: float, eta: float, softmax: bool) ->
     return y
 
 
+def numpy_attention(x: np.ndarray, beta: float, softmax: bool) -> np.ndarray:
+    """The batched attention a_i = sum_j A_ij x_j (SA: shifted softmax; USA: e^{beta <x_i,x_j>} / n)."""
+    g = np.einsum("bid,bjd->bij", x, x)
+    if softmax:
+        g -= g.max(axis=2, keepdims=True)
+        g *= beta
+        np.exp(g, out=g)
+        g /= g.sum(axis=2, keepdims=True)
+    else:
+        g *= beta
+        np.exp(g, out=g)
+        g /= x.shape[1]
+    return np.einsum("bij,bjd->bid", g, x)
+
+
+def numpy_rk4_step(x: np.ndarray, beta: float, h: float, softmax: bool) -> np.ndarray:
+    """One batched RK4 step of x_i' = P_{x_i} a_i followed by the row normalisation (NumPy)."""
+    def f(y):
+        a = numpy_attention(y, beta, softmax)
+        return a - np.sum(y * a, axis=2, keepdims=True) * y
+
+    k1 = f(x)
+    k2 = f(x + 0.5 * h * k1)
+    k3 = f(x + 0.5 * h * k2)
+    k4 = f(x + h * k3)
+    y = x + (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+    return y / np.linalg.norm(y, axis=2, keepdims=True)
+
+
+def jax_steps(beta: float, softmax: bool):
+    """``(authors_step(x, eta), rk4_step(x, h))`` jitted and vmapped over systems, float64; None without JAX."""
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+
+    def attention(y):
+        g = beta * (y @ y.T)
+        if softmax:
+            w = jax.nn.softmax(g, axis=1)
+        else:
+            w = jnp.exp(g) / y.shape[0]
+        return w @ y
+
+    def field(y):
+        a = attention(y)
+        return a - jnp.sum(y * a, axis=1, keepdims=True) * y
+
+    def authors(y, eta):
+        z = y + eta * attention(y)
+        return z / jnp.linalg.norm(z, axis=1, keepdims=True)
+
+    def rk4(y, h):
+        k1 = field(y)
+        k2 = field(y + 0.5 * h * k1)
+        k3 = field(y + 0.5 * h * k2)
+        k4 = field(y + h * k3)
+        z = y + (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+        return z / jnp.linalg.norm(z, axis=1, keepdims=True)
+
+    return (jax.jit(jax.vmap(authors, in_axes=(0, None))), jax.jit(jax.vmap(rk4, in_axes=(0, None))))
+
+
+def torch_steps(beta: float, softmax: bool):
+    """``(authors_step(x, eta), rk4_step(x, h))`` on batched float64 torch tensors; None without PyTorch."""
+    try:
+        import torch
+    except ImportError:
+        return None
+
+    def attention(y):
+        g = beta * torch.bmm(y, y.transpose(1, 2))
+        w = torch.softmax(g, dim=2) if softmax else torch.exp(g) / y.shape[1]
+        return torch.bmm(w, y)
+
+    def field(y):
+        a = attention(y)
+        return a - (y * a).sum(dim=2, keepdim=True) * y
+
+    def authors(y, eta):
+        z = y + eta * attention(y)
+        return z / torch.linalg.norm(z, dim=2, keepdim=True)
+
+    def rk4(y, h):
+        k1 = field(y)
+        k2 = field(y + 0.5 * h * k1)
+        k3 = field(y + 0.5 * h * k2)
+        k4 = field(y + h * k3)
+        z = y + (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+        return z / torch.linalg.norm(z, dim=2, keepdim=True)
+
+    return authors, rk4
+
+
 def best(fn, repeat: int) -> float:
-    fn()  # warm-up (compilation, caches)
-    ts = []
+    """Best wall time of ``repeat`` runs after a warm-up (compilation, caches)."""
+    return best2(fn, repeat)[0]
+
+
+def best2(fn, repeat: int) -> tuple[float, float]:
+    """``(best wall time, best CPU time of this process, all threads)`` of ``repeat`` runs after a warm-up.
+
+    On a loaded machine the CPU time (the work done) is the steadier measure; the wall time is what a
+    user waits for (it shows the use of both cores, or the lack of it)."""
+    fn()
+    walls, cpus = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         fn()
-        ts.append(time.perf_counter() - t0)
-    return min(ts)
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    return min(walls), min(cpus)
 
 
 def part1(args) -> None:
-    from attnflow.numerics import random_sphere, simulate
+    from attnflow.numerics import fields, simulate
+    from attnflow.numerics.integrators import integrate_fixed
+    from attnflow.numerics.simulate import _authors_field
 
     rng = np.random.default_rng(0)
     print(f"Part 1: B = {args.batch}, n = {args.n}, {args.steps} steps, h = {args.h}, beta = {args.beta}; "
-          f"seconds per system-step (best of {args.repeat})")
-    print(f"{'model':<5} {'d':>2} {'method':<8} {'attnflow':>11} {'numpy':>11} {'numpy/attnflow':>15} {'load':>6}")
+          f"seconds per system-step (best of {args.repeat}); ratios = peer / attnflow")
+    print(f"{'model':<5} {'d':>2} {'method':<8} {'time':<4} {'attnflow':>10} {'before':>10} {'numpy':>10} {'jax':>10} "
+          f"{'torch':>10} {'before/af':>9} {'numpy/af':>9} {'jax/af':>9} {'torch/af':>9} {'load':>5}")
     for model in ("sa", "usa"):
+        softmax = model == "sa"
+        jx = jax_steps(args.beta, softmax)
+        th = torch_steps(args.beta, softmax)
         for d in (2, 3):
             x0 = rng.standard_normal((args.batch, args.n, d))
             x0 /= np.linalg.norm(x0, axis=2, keepdims=True)
-            eta_np = args.h if model == "sa" else args.h / max(np.sqrt(args.beta) * np.exp(args.beta - 0.5), 1.0)
-
-            def run_np():
-                x = x0.copy()
-                for _ in range(args.steps):
-                    x = numpy_authors_step(x, args.beta, eta_np, model == "sa")
-                return x
-
-            t_np = best(run_np, args.repeat) / (args.batch * args.steps)
+            eta_np = args.h if softmax else args.h / max(np.sqrt(args.beta) * np.exp(args.beta - 0.5), 1.0)
+            spec = fields.model_spec(model)
             for method in ("authors", "rk4"):
                 # the authors' USA step is h / scale: the same number of steps needs t_final = steps * h / scale
                 dt = args.h
@@ -100,31 +217,131 @@ def part1(args) -> None:
                     return simulate(model, x0, beta=args.beta, t_final=t_final, dt=dt, method=method, energy=False,
                                     save_every=args.steps)
 
-                t_af = best(run_af, args.repeat) / (args.batch * args.steps)
-                print(f"{model:<5} {d:>2} {method:<8} {t_af:11.3e} {t_np:11.3e} {t_np / t_af:15.2f} {load():>6}",
-                      flush=True)
-    del random_sphere
+                if method == "authors":
+                    f, step = _authors_field(spec, model, args.beta, dt, {})
+                else:
+                    f, step = fields.make_field(model, beta=args.beta), dt
+
+                def run_before():
+                    return integrate_fixed(f, x0, t_final, step, method=method, save_every=args.steps)
+
+                def run_np():
+                    x = x0.copy()
+                    for _ in range(args.steps):
+                        if method == "authors":
+                            x = numpy_authors_step(x, args.beta, eta_np, softmax)
+                        else:
+                            x = numpy_rk4_step(x, args.beta, args.h, softmax)
+                    return x
+
+                per = args.batch * args.steps
+                runs = {"attnflow": run_af, "before": run_before, "numpy": run_np}
+                if jx is not None:
+                    import jax.numpy as jnp
+
+                    fn_j = jx[0] if method == "authors" else jx[1]
+                    hh = eta_np if method == "authors" else args.h
+
+                    def run_jax():
+                        x = jnp.asarray(x0)
+                        for _ in range(args.steps):
+                            x = fn_j(x, hh)
+                        return x.block_until_ready()
+
+                    runs["jax"] = run_jax
+                if th is not None:
+                    import torch
+
+                    fn_t = th[0] if method == "authors" else th[1]
+                    hh_t = eta_np if method == "authors" else args.h
+
+                    def run_torch():
+                        with torch.no_grad():
+                            x = torch.from_numpy(x0.copy())
+                            for _ in range(args.steps):
+                                x = fn_t(x, hh_t)
+                        return x
+
+                    runs["torch"] = run_torch
+                res = {k: tuple(v / per for v in best2(fn, args.repeat)) for k, fn in runs.items()}
+                for kind, col in (("wall", 0), ("cpu", 1)):
+                    af = res["attnflow"][col]
+                    cells = " ".join(f"{res[k][col]:10.3e}" if k in res else f"{'-':>10}"
+                                     for k in ("attnflow", "before", "numpy", "jax", "torch"))
+                    ratios = " ".join(f"{res[k][col] / af:9.2f}" if k in res else f"{'-':>9}"
+                                      for k in ("before", "numpy", "jax", "torch"))
+                    print(f"{model:<5} {d:>2} {method:<8} {kind:<4} {cells} {ratios} {load():>5}", flush=True)
+
+
+def part1b(args) -> None:
+    from attnflow.numerics import fields, simulate
+    from attnflow.numerics._generated import sa as sa_kernels
+    from attnflow.numerics.integrators import integrate_fixed
+
+    x0 = np.random.default_rng(1).standard_normal((32, 3))
+    x0 /= np.linalg.norm(x0, axis=1, keepdims=True)
+    steps = 1000
+    f = fields.make_field("sa", beta=args.beta)
+    out, logz = np.empty_like(x0), np.empty(32)
+
+    def kernel4():
+        for _ in range(4 * steps):
+            sa_kernels.sa_velocity_serial(x0, args.beta, out, logz)
+
+    rows = {
+        "simulate (compiled loop)": lambda: simulate("sa", x0, beta=args.beta, t_final=steps * 0.01, dt=0.01,
+                                                     energy=False, save_every=steps),
+        "Python loop (before)": lambda: integrate_fixed(f, x0, steps * 0.01, 0.01, save_every=steps),
+        "4 serial-twin calls": kernel4,
+    }
+    print(f"\nPart 1b: one system, SA, n = 32, d = 3, RK4: microseconds per step (best of {args.repeat}; "
+          "wall and CPU time of this process)")
+    for name, fn in rows.items():
+        wall = best(fn, args.repeat) / steps * 1e6
+        fn()
+        c0 = time.process_time()
+        fn()
+        cpu = (time.process_time() - c0) / steps * 1e6
+        print(f"{name:<26} wall {wall:8.1f}  cpu {cpu:8.1f}  load {load()}", flush=True)
+
+
+_SWEEP_CHILD = """
+import json, sys, time
+t0 = time.perf_counter()
+from attnflow.sweeps import sweep
+spec, out, workers = json.loads(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+sweep(spec, out, n_workers=workers, progress=False)
+print(time.perf_counter() - t0)
+"""
 
 
 def part2(args) -> None:
-    from attnflow.sweeps import sweep
+    import json
+    import subprocess
+    import sys
 
-    spec = {"model": "sa", "n": 32, "d": 3, "beta": {"start": 0.5, "stop": 4.0, "num": 4}, "seeds": args.sweep_seeds,
-            "seed_block": 16, "t": {"stop": 10.0, "num": 11}, "dt": 0.05, "observables": ["pair_fraction"]}
-    systems = 4 * args.sweep_seeds
-    print(f"\nPart 2: sweep of {systems} systems (SA, n = 32, d = 3, 200 RK4 steps each), embedded LocalCluster")
-    print(f"{'workers':>7} {'wall s':>8} {'systems/s':>10} {'load':>6}")
+    spec = {"model": "sa", "n": 32, "d": 3, "beta": {"start": 0.5, "stop": 4.0, "num": args.sweep_betas},
+            "seeds": args.sweep_seeds, "seed_block": 16, "t": {"stop": 10.0, "num": 11}, "dt": 0.05,
+            "observables": ["pair_fraction"]}
+    systems = args.sweep_betas * args.sweep_seeds
+    print(f"\nPart 2: sweep of {systems} systems (SA, n = 32, d = 3, 200 RK4 steps each, chunks of 16), embedded "
+          "LocalCluster; each run a fresh Python process (imports, cluster start and shutdown included: a "
+          "user's wall time), 1 and 2 workers back to back")
+    print(f"{'round':>5} {'workers':>7} {'wall s':>8} {'systems/s':>10} {'load':>6}")
     base = tempfile.mkdtemp(prefix="bench_sweep_")
     try:
-        rates = {}
-        for workers in (1, 2):
-            out = os.path.join(base, f"w{workers}.zarr")
-            t0 = time.perf_counter()
-            sweep(spec, out, n_workers=workers, progress=False)
-            wall = time.perf_counter() - t0
-            rates[workers] = systems / wall
-            print(f"{workers:>7} {wall:8.2f} {rates[workers]:10.1f} {load():>6}", flush=True)
-        print(f"speed-up 2 workers / 1: {rates[2] / rates[1]:.2f}")
+        rates: dict[int, list[float]] = {1: [], 2: []}
+        for rnd in range(args.sweep_rounds):
+            for workers in (1, 2):
+                out = os.path.join(base, f"r{rnd}w{workers}.zarr")
+                t0 = time.perf_counter()
+                subprocess.run([sys.executable, "-c", _SWEEP_CHILD, json.dumps(spec), out, str(workers)], check=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                wall = time.perf_counter() - t0
+                rates[workers].append(systems / wall)
+                print(f"{rnd:>5} {workers:>7} {wall:8.2f} {systems / wall:10.1f} {load():>6}", flush=True)
+        print(f"speed-up 2 workers / 1 (best of each): {max(rates[2]) / max(rates[1]):.2f}; per round: "
+              + ", ".join(f"{b / a:.2f}" for a, b in zip(rates[1], rates[2])))
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -138,10 +355,15 @@ def main() -> None:
     p.add_argument("--beta", type=float, default=2.0)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--sweep-seeds", type=int, default=64)
+    p.add_argument("--sweep-betas", type=int, default=4)
+    p.add_argument("--sweep-rounds", type=int, default=2)
     p.add_argument("--no-sweep", action="store_true")
+    p.add_argument("--no-ensemble", action="store_true")
     args = p.parse_args()
     print(f"cores: {os.cpu_count()}; 1-minute load at start: {load()} (a shared machine: numbers are indicative)")
-    part1(args)
+    if not args.no_ensemble:
+        part1(args)
+    part1b(args)
     if not args.no_sweep:
         part2(args)
 

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-__all__ = ["call", "observe_kernel_calls"]
+__all__ = ["call", "notify", "observe_kernel_calls"]
 
 _OBSERVERS: list[Callable[[Any], None]] = []
 _LOCK = threading.Lock()
@@ -30,6 +30,16 @@ def call(kernel, *args):
         for observer in observers:
             observer(kernel)
     return kernel(*args)
+
+
+def notify(kernel) -> None:
+    """Tell the observers that ``kernel`` runs inside a compiled caller (the generated fixed-step loops
+    call the velocity kernel's serial twin from numba, where :func:`call` cannot see it)."""
+    if _OBSERVERS:
+        with _LOCK:
+            observers = list(_OBSERVERS)
+        for observer in observers:
+            observer(kernel)
 
 
 @contextlib.contextmanager

@@ -88,6 +88,8 @@ __all__ = [
     "fixed_step_grid_eval",
     "check_t_eval",
     "integrate_fixed",
+    "integrate_compiled",
+    "COMPILED_METHODS",
     "integrate_adaptive",
     "integrate",
 ]
@@ -539,6 +541,149 @@ def fixed_step_grid(t_final: float, dt: float) -> np.ndarray:
     return grid
 
 
+_STEPPERS = {"euler": euler_step, "rk4": rk4_step, "lie_euler": lie_euler_step, "authors": authors_step}
+
+
+@dataclass
+class _Schedule:
+    r"""The validated step and save schedule of a fixed-step run (shared by the Python loop and the
+    compiled loop): ``grid``/``save`` only when ``t_eval`` is given (else the step times are
+    :math:`\min(k\,dt, T)`, never allocated, and every ``save_every``-th step is saved)."""
+
+    x0: np.ndarray
+    t_final: float
+    dt: float
+    n_steps: int
+    n_saved: int
+    save_every: int
+    t_eval: np.ndarray | None
+    grid: np.ndarray | None
+    save: np.ndarray | None
+
+    def grid_time(self, k: int) -> float:
+        if self.grid is not None:
+            return float(self.grid[k])
+        return self.t_final if k >= self.n_steps else k * self.dt
+
+    def saved(self, k: int) -> bool:
+        if self.save is not None:
+            return bool(self.save[k])
+        return k == 0 or k % self.save_every == 0 or k == self.n_steps
+
+    def saved_times(self, t0: float) -> np.ndarray:
+        """The times of the saved states (``t0`` plus the saved grid times, or ``t_eval``)."""
+        if self.t_eval is not None:
+            return self.t_eval.copy()
+        ks = [k for k in range(0, self.n_steps + 1, self.save_every)]
+        if ks[-1] != self.n_steps:
+            ks.append(self.n_steps)
+        return np.array([t0 + self.grid_time(k) if k else t0 for k in ks], dtype=np.float64)
+
+
+def _fixed_schedule(x0, t_final, dt, method, manifold, save_every, t0, t_eval) -> _Schedule:
+    x0, t_final, save_every = _check_common(x0, t_final, save_every, manifold)
+    dt = float(dt)
+    if not math.isfinite(dt) or dt <= 0:
+        raise ValueError(f"dt: must be a finite step > 0, got {dt}")
+    if method not in _STEPPERS:
+        raise ValueError(f"method: fixed-step methods are {', '.join(_STEPPERS)}; got {method!r}")
+    t_eval = check_t_eval(t_eval, t_final, t0)
+    if t_eval is not None and save_every != 1:
+        raise ValueError("save_every: t_eval already says which times to save; drop save_every")
+    # the number of steps of fixed_step_grid, checked before anything is allocated
+    n_steps = 0 if t_final == 0.0 else max(1, math.ceil(t_final / dt - 1e-9))
+    if n_steps > 2**52:
+        raise ValueError(f"dt: {dt:g} is below the float64 resolution of t_final = {t_final:g} "
+                         f"({n_steps:.3g} steps); use a larger dt")
+    grid = save = None
+    if t_eval is None:
+        # the step times t_k = min(k dt, T), computed one at a time (the grid is not allocated up front:
+        # only the saved states are, after a size check)
+        n_saved = 1 + n_steps // save_every + (1 if n_steps % save_every else 0)
+        validate.memory("t_final", 8.0 * n_saved * (x0.size + 1),
+                        f"t_final/dt/save_every save {n_saved:.3g} states of shape {x0.shape}: raise save_every "
+                        f"(e.g. save_every={max(1, n_steps // 10000)}) or dt, or lower t_final")
+    else:
+        # the grid with the requested times inserted (fixed_step_grid_eval): allocated, after a size check
+        validate.memory("t_final", 17.0 * (n_steps + 1 + len(t_eval)) + 8.0 * len(t_eval) * (x0.size + 1),
+                        f"t_final/dt: a grid of {n_steps:.3g} steps with t_eval: raise dt or lower t_final")
+        grid, save = fixed_step_grid_eval(t_final, dt, t_eval - t0)
+        grid[save] = t_eval - t0
+        n_steps = len(grid) - 1
+        n_saved = len(t_eval)
+    return _Schedule(x0, t_final, dt, n_steps, n_saved, save_every, t_eval, grid, save)
+
+
+#: Method codes of the compiled fixed-step loops (generated ``<kernel>_integrate_fixed``): the authors'
+#: step is the Euler step of the unprojected attention.
+COMPILED_METHODS = {"euler": 0, "authors": 0, "rk4": 1}
+_STAGES = {0: 1, 1: 4}
+
+
+def integrate_compiled(
+    run,
+    x0: np.ndarray,
+    t_final: float,
+    dt: float,
+    *,
+    method: str = "rk4",
+    manifold: str = "sphere",
+    save_every: int = 1,
+    t0: float = 0.0,
+    t_eval=None,
+) -> IntegrationResult:
+    r""":func:`integrate_fixed` with the whole step loop compiled: the same schedule, steps and saved
+    states (to rounding of the retraction), checked in Python once per call.
+
+    .. math::
+
+        x_{k+1} = \Phi_{h_k}(t_k, x_k),\qquad h_k = t_{k+1} - t_k,
+
+    with :math:`\Phi` the Euler step (``euler``; ``authors`` when the field is the unprojected
+    attention) or RK4 (``rk4``) followed by the retraction, as in :func:`euler_step` / :func:`rk4_step`.
+
+    Parameters
+    ----------
+    run : callable
+        ``run(x, t0, dt, t_final, n_steps, save_every, grid, save, code, states) -> int``: advances the
+        C-contiguous copy ``x`` of ``x0`` in place (one system ``(n, d)`` or a batch ``(B, n, d)``),
+        writes the saved states into ``states`` and returns the first step after which the state is not
+        finite (0 if none); ``grid``/``save`` are empty when the step times are :math:`\min(k\,dt, T)`;
+        ``code`` is :data:`COMPILED_METHODS` ``[method]``.  The field's generated
+        ``<kernel>_integrate_fixed`` functions, bound by :mod:`attnflow.numerics.fields`.
+    x0, t_final, dt, manifold, save_every, t0, t_eval
+        As in :func:`integrate_fixed`.
+    method : {"euler", "rk4", "authors"}
+
+    Returns
+    -------
+    IntegrationResult
+
+    Raises
+    ------
+    FloatingPointError
+        A non-finite state (the same message as :func:`integrate_fixed`).
+
+    References
+    ----------
+    Hairer–Nørsett–Wanner I, §II.1; see the module docstring.
+    """
+    if method not in COMPILED_METHODS:
+        raise ValueError(f"method: the compiled loop runs {', '.join(COMPILED_METHODS)}; got {method!r}")
+    sched = _fixed_schedule(x0, t_final, dt, method, manifold, save_every, t0, t_eval)
+    x = np.ascontiguousarray(sched.x0)
+    states = np.empty((sched.n_saved,) + x.shape)
+    code = COMPILED_METHODS[method]
+    grid = np.empty(0) if sched.grid is None else np.ascontiguousarray(sched.grid, dtype=np.float64)
+    save = np.zeros(0, dtype=np.bool_) if sched.save is None else np.ascontiguousarray(sched.save)
+    failed = int(run(x, float(t0), sched.dt, sched.t_final, int(sched.n_steps), int(sched.save_every), grid, save,
+                     code, states))
+    if failed:
+        raise FloatingPointError(f"non-finite state at t = {t0 + sched.grid_time(failed):.6g}; reduce dt")
+    return IntegrationResult(times=sched.saved_times(t0), states=states, nfev=_STAGES[code] * sched.n_steps,
+                             steps=sched.n_steps)
+
+
 def integrate_fixed(
     f: Field,
     x0: np.ndarray,
@@ -593,50 +738,11 @@ def integrate_fixed(
     ----------
     Hairer–Nørsett–Wanner I, §II.1; see the module docstring.
     """
-    x0, t_final, save_every = _check_common(x0, t_final, save_every, manifold)
-    dt = float(dt)
-    if not math.isfinite(dt) or dt <= 0:
-        raise ValueError(f"dt: must be a finite step > 0, got {dt}")
-    steppers = {"euler": euler_step, "rk4": rk4_step, "lie_euler": lie_euler_step, "authors": authors_step}
-    if method not in steppers:
-        raise ValueError(f"method: fixed-step methods are {', '.join(steppers)}; got {method!r}")
-    step = steppers[method]
-    t_eval = check_t_eval(t_eval, t_final, t0)
-    if t_eval is not None and save_every != 1:
-        raise ValueError("save_every: t_eval already says which times to save; drop save_every")
+    sched = _fixed_schedule(x0, t_final, dt, method, manifold, save_every, t0, t_eval)
+    x0, t_final, dt, n_steps, n_saved, t_eval = sched.x0, sched.t_final, sched.dt, sched.n_steps, sched.n_saved, sched.t_eval
+    step = _STEPPERS[method]
     fc = _Counted(f)
-    # the number of steps of fixed_step_grid, checked before anything is allocated
-    n_steps = 0 if t_final == 0.0 else max(1, math.ceil(t_final / dt - 1e-9))
-    if n_steps > 2**52:
-        raise ValueError(f"dt: {dt:g} is below the float64 resolution of t_final = {t_final:g} "
-                         f"({n_steps:.3g} steps); use a larger dt")
-    if t_eval is None:
-        # the step times t_k = min(k dt, T), computed one at a time (the grid is not allocated up front:
-        # only the saved states are, after a size check)
-        n_saved = 1 + n_steps // save_every + (1 if n_steps % save_every else 0)
-        validate.memory("t_final", 8.0 * n_saved * (x0.size + 1),
-                        f"t_final/dt/save_every save {n_saved:.3g} states of shape {x0.shape}: raise save_every "
-                        f"(e.g. save_every={max(1, n_steps // 10000)}) or dt, or lower t_final")
-
-        def grid_time(k: int) -> float:
-            return t_final if k >= n_steps else k * dt
-
-        def saved(k: int) -> bool:
-            return k == 0 or k % save_every == 0 or k == n_steps
-    else:
-        # the grid with the requested times inserted (fixed_step_grid_eval): allocated, after a size check
-        validate.memory("t_final", 17.0 * (n_steps + 1 + len(t_eval)) + 8.0 * len(t_eval) * (x0.size + 1),
-                        f"t_final/dt: a grid of {n_steps:.3g} steps with t_eval: raise dt or lower t_final")
-        grid, save = fixed_step_grid_eval(t_final, dt, t_eval - t0)
-        grid[save] = t_eval - t0
-        n_steps = len(grid) - 1
-        n_saved = len(t_eval)
-
-        def grid_time(k: int) -> float:
-            return float(grid[k])
-
-        def saved(k: int) -> bool:
-            return bool(save[k])
+    grid_time, saved = sched.grid_time, sched.saved
 
     states = np.empty((n_saved,) + x0.shape)
     times = np.empty(n_saved)

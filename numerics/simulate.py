@@ -15,7 +15,15 @@ from typing import Any
 
 import numpy as np
 
-from attnflow.numerics.integrators import FIXED_METHODS, METHODS, check_t_eval, integrate_adaptive, integrate_fixed
+from attnflow.numerics.integrators import (
+    COMPILED_METHODS,
+    FIXED_METHODS,
+    METHODS,
+    check_t_eval,
+    integrate_adaptive,
+    integrate_compiled,
+    integrate_fixed,
+)
 from attnflow.numerics.trajectory import Trajectory
 
 __all__ = ["simulate", "default_method", "authors_step_scale"]
@@ -94,6 +102,14 @@ def simulate(
     interaction energy of each saved state when asked (``energy``), the model has one and its
     hypotheses hold (else ``Trajectory.energy`` is None and ``Trajectory.energy_note`` says why: e.g.
     β = 0, general Q, K, V, an energy beyond float64 at β ≳ 700).
+
+    **Compiled loop.** The fixed-step methods ``euler``, ``authors`` and ``rk4`` of the self-attention
+    models (``sa``, ``usa``, ... and user declarations of that form) run their whole step loop in one
+    generated numba function (``_<kernel>_integrate_fixed``: the velocity kernel's serial twin per
+    stage, preallocated stage buffers, saved states written in the loop; a batch parallel over
+    systems), with the arguments checked once per call; the result is that of the Python loop of
+    :func:`attnflow.numerics.integrators.integrate_fixed` to rounding.  ``progress=True``, the other
+    methods and models, and systems of ``n >= 256`` tokens (parallel kernels) use the Python loop.
 
     **Ensembles.** ``x0`` of shape ``(B, n, d)`` (sphere and Euclidean models) or ``(B, n)`` (circle
     models) holds B independent systems, integrated together: one kernel call per integrator stage
@@ -234,6 +250,9 @@ def simulate(
             f, x0, float(t_final), rtol=rtol, atol=atol, manifold=manifold, save_every=save_every,
             h0=dt, progress=progress, t_eval=t_eval, batch=batch,
         )
+    elif (run := _compiled_loop(f, method, manifold, x0, progress)) is not None:
+        res = integrate_compiled(run, x0, float(t_final), step, method=method, manifold=manifold,
+                                 save_every=save_every, t_eval=t_eval)
     else:
         res = integrate_fixed(
             f, x0, float(t_final), step, method=method, manifold=manifold, save_every=save_every,
@@ -260,6 +279,17 @@ def simulate(
         rtol=None if rtol is None else float(rtol),
         wall_time=wall,
     )
+
+
+def _compiled_loop(f, method: str, manifold: str, x0: np.ndarray, progress: bool):
+    """The generated compiled step loop of the field ``f`` for this run, or None (then the Python loop of
+    :func:`integrate_fixed` runs): Euler, the authors' step and RK4 of the self-attention templates
+    (sphere and Euclidean), one system below the parallel size or a batch of them, no progress bar
+    (the compiled loop cannot update one)."""
+    if method not in COMPILED_METHODS or progress or manifold == "angles":
+        return None
+    compiled = getattr(f, "compiled", None)
+    return None if compiled is None else compiled(x0.shape)
 
 
 def _energies(spec, model, beta, params, states, wanted: bool, batch: bool):

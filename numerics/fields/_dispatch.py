@@ -45,9 +45,10 @@ import numba
 import numpy as np
 import sympy as sp
 
-from attnflow.numerics._kernel_hooks import call
+from attnflow.numerics._kernel_hooks import call, notify
 from attnflow.numerics._threads import blas_single_thread, thread_pool
 from attnflow.symbolic.codegen._plan import KernelPlan, kernel_plan
+from attnflow.symbolic.codegen.backends.numba._generate import stepper_names
 from attnflow.symbolic.models import AA, AH, HH, TANGENT, XH, CircleModel, H, Model
 from attnflow.symbolic.models import n as n_symbol
 from attnflow.symbolic.models._pairs import output_coefficients
@@ -194,6 +195,12 @@ class Field:
         self.blocked = None if blocked is None else b.function(blocked.name)
         shifted = plan.get("velocity_shifted", variant)
         self.shifted = None if shifted is None else b.function(shifted.name)
+        self.velocity_twin = self.kernels[1]
+        self.steppers = None
+        if self.template == "sphere_self":  # the compiled fixed-step loops (template stepper.py.tmpl)
+            names = stepper_names(kern.name[: -len("_velocity")])
+            fns = tuple(getattr(b.module, names[k], None) for k in ("one", "ensemble", "ensemble_serial"))
+            self.steppers = None if any(f is None for f in fns) else fns
         if self.template == "sphere_heads":
             self.MT = np.ascontiguousarray(np.transpose(p[decl.heads], (0, 2, 1)))
         elif self.template == "sphere_keyed":
@@ -214,6 +221,41 @@ class Field:
         if SHIFTED_PATH and self.shifted is not None and self.beta >= 0:
             return self.shifted
         return self.blocked
+    def compiled(self, shape: tuple):
+        """The compiled fixed-step loop for states of ``shape`` (``(n, d)`` or ``(B, n, d)``) as the ``run``
+        callable of :func:`attnflow.numerics.integrators.integrate_compiled`, or None where there is
+        none (models other than self-attention, circle models) or where one system is large enough
+        for the parallel / BLAS one-system path (``n^2 >= PARALLEL_MIN_PAIRS``).
+
+        A batch runs the systems on numba's threads (``_<kernel>_integrate_fixed_ensemble``) when it has
+        at least two systems and :data:`PARALLEL_MIN_PAIRS` pair evaluations in all (one thread pool
+        start per run, not per stage) and numba may use more than one thread, else the serial twin
+        (a sweep's chunk runs single-threaded: no thread pool to load).  One system runs as a batch of one
+        through the serial twin, so the per-system loop is compiled for one array layout only (a cold
+        numba cache builds one specialisation less: measured 5-8 s per model under load).
+        """
+        if self.circle or self.steppers is None or len(shape) not in (2, 3):
+            return None
+        n = shape[-2]
+        if n * n >= PARALLEL_MIN_PAIRS:
+            return None
+        _, ens, ens_serial = self.steppers
+        args = (self.beta, *self.reals)
+        twin = self.velocity_twin
+
+        def run(x, t0, dt, t_final, n_steps, save_every, grid, save, code, states):
+            notify(twin)
+            if x.ndim == 2:  # a batch of one: one compiled specialisation of the loop less to build
+                x, states = x[None], states[:, None]
+            B = x.shape[0]
+            failed = np.zeros(B, dtype=np.int64)
+            parallel = B >= 2 and B * n * n * max(1, n_steps) >= PARALLEL_MIN_PAIRS and numba.get_num_threads() > 1
+            fn = ens if parallel else ens_serial
+            call(fn, x, t0, dt, t_final, n_steps, save_every, grid, save, code, *args, states, failed)
+            bad = failed[failed > 0]
+            return int(bad.min()) if bad.size else 0
+
+        return run
 
     def run(self, t, x: np.ndarray):
         """``(velocity, logz)``; ``logz`` (row log partition functions) is None unless the model's

@@ -55,6 +55,9 @@ RESERVED_NAMES = frozenset({
     "acc", "tot", "hv", "y", "xj", "blk", "ib", "nblocks", "heads", "hd", "row", "batch", "attend", "buf",
     "mbuf", "xb", "i0", "i1", "cA", "cH", "cX", "XA", "XH", "AA", "HH", "AH", "math", "np", "njit", "prange",
     "beta", "t", "acc_a", "system", "systems", "zl", "j0", "jn", "gt", "zbuf", "nrm", "xmax", "sb", "nrows", "low",
+    # the compiled fixed-step loops (templates stepper*.py.tmpl)
+    "t0", "dt", "t_final", "n_steps", "save_every", "grid", "save", "method", "states", "failed", "kk", "stages",
+    "stage", "frac", "use_grid", "step", "tk", "tk1", "finite", "ts",
 })
 
 

@@ -22,7 +22,7 @@ from attnflow.symbolic.models import CircleModel, get, kernel_expressions, kerne
 from attnflow.symbolic.models import _symbols as S
 from attnflow.symbolic.result import expr_hash
 
-__all__ = ["render_model", "source_expr"]
+__all__ = ["render_model", "source_expr", "stepper_names"]
 
 _ROW_SYMBOLS = (S.s, S.l, S.m, S.z)
 _VECTOR_CODE = {S.A: "acc[k]", S.H: "hv[k]", S.X: "x[i, k]"}
@@ -171,6 +171,46 @@ def _ensemble(vel: Kernel, kernel: Kernel, ctx: dict) -> str:
     return "\n\n\n".join(out)
 
 
+def stepper_names(kname: str) -> dict[str, str]:
+    """The functions of the compiled fixed-step loop of the velocity kernel ``<kname>_velocity``
+    (template ``stepper.py.tmpl``): ``stage`` (one field evaluation), ``one`` (one system),
+    ``ensemble`` (B systems, parallel over systems) and ``ensemble_serial``.  Private names: they serve
+    :func:`attnflow.numerics.simulate` and are not kernels of the export catalogue."""
+    return {"stage": f"_{kname}_stage", "one": f"_{kname}_integrate_fixed",
+            "ensemble": f"_{kname}_integrate_fixed_ensemble",
+            "ensemble_serial": f"_{kname}_integrate_fixed_ensemble_serial"}
+
+
+def _stepper(decl, kname: str, vel: Kernel) -> str:
+    """The compiled fixed-step loop (Euler / RK4 with retraction, one system and B systems) around the
+    serial twin of the velocity kernel ``vel`` (self-attention template only)."""
+    names = stepper_names(kname)
+    params = [a.name for a in vel.args if a.kind == "float" and a.name not in ("beta", "t")]
+    euclidean = decl.manifold == "euclidean"
+    call = []
+    for a in vel.args:
+        if a.name == "x":
+            call.append("u" if euclidean else "y")
+        elif a.name == "t":
+            call.append("ts")
+        else:
+            call.append(a.name)
+    params = "".join(f", {p}" for p in params)
+    one = render("stepper.py.tmpl", {
+        "NAME": names["one"], "STAGE": names["stage"], "SERIAL": vel.twin,
+        "PARAMS": params, "FIELD_CALL": f"{vel.twin}({', '.join(call)})",
+        "EUCLIDEAN": euclidean, "SPHERE": not euclidean,
+        "ROW_NORM": f"q = {numba_code(sp.sqrt(sp.Symbol('q', positive=True)))}",
+        "STAGE_DOC": " (of the directions y_i/|y_i|, held in ``u``)" if euclidean else "",
+        "RETRACT_DOC": "the identity (flat space)" if euclidean else "the row normalisation onto the sphere",
+    }).strip("\n")
+    twins = [render("stepper_ensemble.py.tmpl", {"NAME": name, "ONE": names["one"], "PARAMS": params,
+                                                  "PARALLEL": parallel, "RANGE": rng}).strip("\n")
+             for parallel, rng, name in (("True", "prange", names["ensemble"]),
+                                         ("False", "range", names["ensemble_serial"]))]
+    return "\n\n\n".join([one, *twins])
+
+
 def _blocked(decl, printed: _Printed, kernel: Kernel, fused: str, ctx: dict) -> str:
     e = printed.e
     inner, _, terms = printed.coefficients()
@@ -296,6 +336,8 @@ def render_model(model, config: NumbaConfig | None = None) -> str:
         ensemble = next((k for k in plan.kernels if k.name == f"{kname}_velocity_ensemble"), None)
         if ensemble is not None:
             body.append(_ensemble(vel, ensemble, ctx))
+        if vel.template == "sphere_self":
+            body.append(_stepper(decl, kname, vel))
         blocked = next((k for k in plan.kernels if k.name == f"{kname}_velocity_blocked"), None)
         if blocked is not None:
             body.append(_blocked(decl, printed, blocked, vel.name, ctx))
@@ -320,7 +362,8 @@ def render_model(model, config: NumbaConfig | None = None) -> str:
     if fast:
         body.insert(0, render("blocks/vexp.tmpl", _vexp_context()))
     templates = sorted({k.template + ".py.tmpl" for k in plan.kernels} | ({"blocks/vexp.tmpl"} if fast else set()) |
-                       ({"circle_velocity.py.tmpl"} if isinstance(decl, CircleModel) else set()))
+                       ({"circle_velocity.py.tmpl"} if isinstance(decl, CircleModel) else set()) |
+                       ({"stepper.py.tmpl", "stepper_ensemble.py.tmpl"} if any(k.template == "sphere_self" for k in plan.kernels) else set()))
     header = render("header.tmpl", {
         "MODEL": decl.name, "TEMPLATES": ", ".join(templates), "HASH": expr_hash(src), "OPS": sp.count_ops(src),
         "DESCRIPTION": decl.description.rstrip("."), "DECLARED_IN": _declared_in(decl),
