@@ -248,6 +248,9 @@ def _model_calls():
                 else:
                     fields.velocity(2.0 * x_ if spec.manifold == "euclidean" else x_, model=model, beta=1.3,
                                     **params.get(model, {}))
+                    if x_ is big_x:  # beta < 0: no a-priori shift, the blocked path
+                        fields.velocity(2.0 * x_ if spec.manifold == "euclidean" else x_, model=model, beta=-1.3,
+                                        **params.get(model, {}))
                 if model == "multihead":
                     fields.velocity(x_, model=model, beta=1.3, M=M, normalization="per_head")
                     fields.velocity(np.stack([x_, x_]), model=model, beta=1.3, M=M, normalization="per_head")
