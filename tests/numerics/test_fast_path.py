@@ -194,3 +194,48 @@ def test_a_users_model_with_an_affine_logit_gets_the_fast_path(monkeypatch, tmp_
     x = _tokens(np.random.default_rng([SEED, 5]), 256, 4, True)
     np.testing.assert_allclose(fields.velocity(x, model=half, beta=3.0), ref.velocity_ref(x, "sa", 1.5), rtol=0, atol=1e-13)
     assert calls == ["fast_half_beta_velocity_shifted"]
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 40), d=st.integers(2, 6),
+       beta=st.sampled_from([0.0, 0.7, 4.0, 37.0, 500.0, -3.0]), unit=st.booleans())
+def test_small_system_kernel_matches_the_numpy_reference(seed, n, d, beta, unit):
+    """``_sa_velocity_small`` (the compiled step loops' kernel: a-priori shift, vectorised loops) and
+    the loops' stage (the small kernel, or the serial twin where it reports underflow) against the
+    n x n NumPy reference, unit and non-unit tokens, up to beta = 500.  Unit tokens with beta >= 0
+    never underflow: the self weight is e^0 = 1."""
+    rng = np.random.default_rng(seed)
+    x = _tokens(rng, n, d, unit)
+    A, lz = ref.softmax_attention(x, beta)
+    want = ref.project(x, A)
+    scale = float(np.linalg.norm(x, axis=1).max())
+    atol = 1e-13 * scale * max(1.0, scale**2)
+    out = np.full_like(x, np.nan)
+    logz = np.full(n, np.nan)
+    ok = g_sa._sa_velocity_small(x, beta, out, logz)
+    if unit and beta >= 0:
+        assert ok
+    if ok:
+        np.testing.assert_allclose(out, want, rtol=0, atol=atol)
+        np.testing.assert_allclose(logz, lz, rtol=1e-13, atol=1e-13)
+    out = np.full_like(x, np.nan)
+    g_sa._sa_stage(x, 0.0, beta, out, np.empty_like(x), logz)
+    np.testing.assert_allclose(out, want, rtol=0, atol=atol)
+    np.testing.assert_allclose(logz, lz, rtol=1e-13, atol=1e-13)
+
+
+def test_small_system_kernel_hands_underflowing_rows_to_the_serial_twin():
+    """The configuration whose shifted weight sums underflow (see above): the small kernel reports
+    False, and the compiled loop's stage falls back to the serial twin, which matches the reference."""
+    rng = np.random.default_rng([SEED, 3])
+    x = _tokens(rng, 30, 3, True)
+    x[:, 0] = -np.abs(x[:, 0])
+    x[0] = [12.0, 0.0, 0.0]
+    out = np.empty_like(x)
+    logz = np.empty(30)
+    assert not g_sa._sa_velocity_small(x, 100.0, out, logz)
+    u = np.empty_like(x)
+    g_sa._sa_stage(x, 0.0, 100.0, out, u, logz)
+    A, lz = ref.softmax_attention(x, 100.0)
+    np.testing.assert_allclose(out, ref.project(x, A), rtol=0, atol=1e-13 * 12**3)
+    np.testing.assert_allclose(logz, lz, rtol=1e-13)

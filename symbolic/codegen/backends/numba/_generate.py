@@ -181,9 +181,33 @@ def stepper_names(kname: str) -> dict[str, str]:
             "ensemble_serial": f"_{kname}_integrate_fixed_ensemble_serial"}
 
 
-def _stepper(decl, kname: str, vel: Kernel) -> str:
+#: Lane accumulators of the small-system kernel's sums over j (one AVX-512 vector of float64).
+_LANES = 8
+
+
+def small_name(kname: str) -> str:
+    """The private small-system kernel of ``<kname>_velocity`` with the a-priori shift (template
+    ``sphere_small.py.tmpl``), called by the compiled step loops."""
+    return f"_{kname}_velocity_small"
+
+
+def _small(printed: _Printed, name: str, vel: Kernel, ctx: dict) -> str:
+    """The small-system kernel: a-priori shift, branch-free loops over j (vectorised ``_vexp``)."""
+    e = printed.e
+    shift = apriori_shift(e["l"])
+    one_row = {k: v for k, v in ctx.items()}
+    one_row.update(ROWS=[""], NAME=name, LANES=str(_LANES), FUSED=vel.name, SERIAL=vel.twin, ZMIN=_ZMIN, SHIFT_DOC=numba_code(shift),
+                   SHIFT=[f"m = {numba_code(shift)}  # m_i >= l_ij for every j"],
+                   ROW_NORM=[f"nrm[i] = {numba_code(sp.sqrt(sp.Symbol('q', positive=True)))}"],
+                   LOGIT=[f"l = {numba_code(e['l'])}"],
+                   WEIGHT_V=_statements([("w", e["w"])], printed.config, printer=vexp_code, prefix="_w"))
+    return render("sphere_small.py.tmpl", one_row)
+
+
+def _stepper(decl, kname: str, vel: Kernel, small: str | None = None) -> str:
     """The compiled fixed-step loop (Euler / RK4 with retraction, one system and B systems) around the
-    serial twin of the velocity kernel ``vel`` (self-attention template only)."""
+    serial twin of the velocity kernel ``vel`` (self-attention template only), or around the
+    small-system kernel ``small`` (a-priori shift) with the serial twin as its fallback."""
     names = stepper_names(kname)
     params = [a.name for a in vel.args if a.kind == "float" and a.name not in ("beta", "t")]
     euclidean = decl.manifold == "euclidean"
@@ -198,10 +222,14 @@ def _stepper(decl, kname: str, vel: Kernel) -> str:
     params = "".join(f", {p}" for p in params)
     one = render("stepper.py.tmpl", {
         "NAME": names["one"], "STAGE": names["stage"], "SERIAL": vel.twin,
-        "PARAMS": params, "FIELD_CALL": f"{vel.twin}({', '.join(call)})",
+        "PARAMS": params,
+        "FIELD_CALL": (f"{vel.twin}({', '.join(call)})" if small is None else
+                       f"if not {small}({', '.join(call)}):\n        {vel.twin}({', '.join(call)})"),
         "EUCLIDEAN": euclidean, "SPHERE": not euclidean,
         "ROW_NORM": f"q = {numba_code(sp.sqrt(sp.Symbol('q', positive=True)))}",
         "STAGE_DOC": " (of the directions y_i/|y_i|, held in ``u``)" if euclidean else "",
+        "SMALL_DOC": "" if small is None else (f", computed by ``{small}`` (a-priori shift, vectorised; equal "
+                                               "up to rounding) unless a weight sum underflows there"),
         "RETRACT_DOC": "the identity (flat space)" if euclidean else "the row normalisation onto the sphere",
     }).strip("\n")
     twins = [render("stepper_ensemble.py.tmpl", {"NAME": name, "ONE": names["one"], "PARAMS": params,
@@ -337,13 +365,15 @@ def render_model(model, config: NumbaConfig | None = None) -> str:
         if ensemble is not None:
             body.append(_ensemble(vel, ensemble, ctx))
         if vel.template == "sphere_self":
-            body.append(_stepper(decl, kname, vel))
+            has_small = any(k.name == f"{kname}_velocity_shifted" for k in plan.kernels)
+            body.append(_stepper(decl, kname, vel, small_name(kname) if has_small else None))
         blocked = next((k for k in plan.kernels if k.name == f"{kname}_velocity_blocked"), None)
         if blocked is not None:
             body.append(_blocked(decl, printed, blocked, vel.name, ctx))
         shifted = next((k for k in plan.kernels if k.name == f"{kname}_velocity_shifted"), None)
         if shifted is not None:
             body.append(_shifted(decl, printed, shifted, vel.name, blocked.name, ctx))
+            body.append(_small(printed, small_name(kname), vel, ctx))
     if decl.energy is not None:
         rows_k = plan.get("energy_rows")
         e = variants[next(iter(variants))]
@@ -363,7 +393,8 @@ def render_model(model, config: NumbaConfig | None = None) -> str:
         body.insert(0, render("blocks/vexp.tmpl", _vexp_context()))
     templates = sorted({k.template + ".py.tmpl" for k in plan.kernels} | ({"blocks/vexp.tmpl"} if fast else set()) |
                        ({"circle_velocity.py.tmpl"} if isinstance(decl, CircleModel) else set()) |
-                       ({"stepper.py.tmpl", "stepper_ensemble.py.tmpl"} if any(k.template == "sphere_self" for k in plan.kernels) else set()))
+                       ({"stepper.py.tmpl", "stepper_ensemble.py.tmpl"} if any(k.template == "sphere_self" for k in plan.kernels) else set()) |
+                       ({"sphere_small.py.tmpl"} if fast else set()))
     header = render("header.tmpl", {
         "MODEL": decl.name, "TEMPLATES": ", ".join(templates), "HASH": expr_hash(src), "OPS": sp.count_ops(src),
         "DESCRIPTION": decl.description.rstrip("."), "DECLARED_IN": _declared_in(decl),
