@@ -96,6 +96,15 @@ def _tokens(rng, n, d, unit):
     return x * rng.uniform(0.5, 1.5, (n, 1))
 
 
+def _underflowing_tokens():
+    """30 unit tokens in the half-space <x, e_1> <= 0 and x_0 = 12 e_1: the a-priori shift of every unit
+    row is 12 beta, far above its largest logit beta, so at beta = 100 those rows' weight sums underflow."""
+    x = _tokens(np.random.default_rng([SEED, 3]), 30, 3, True)
+    x[:, 0] = -np.abs(x[:, 0])
+    x[0] = [12.0, 0.0, 0.0]
+    return x
+
+
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 40), d=st.integers(2, 6),
        beta=st.sampled_from([0.0, 0.7, 4.0, 37.0, 500.0, 5000.0, -3.0]), unit=st.booleans(),
@@ -141,10 +150,7 @@ def test_rows_whose_weights_underflow_fall_back_to_the_row_maximum(monkeypatch):
     """One token x_0 = 12 e_1 makes the shift of every unit row 12 beta, far above its largest logit
     beta (the unit tokens lie in the half-space <x, e_1> <= 0): those rows' weight sums underflow
     and are recomputed by the blocked path; row 0's shift is its self logit."""
-    rng = np.random.default_rng([SEED, 3])
-    x = _tokens(rng, 30, 3, True)
-    x[:, 0] = -np.abs(x[:, 0])
-    x[0] = [12.0, 0.0, 0.0]
+    x = _underflowing_tokens()
     beta = 100.0
     seen = []
     blocked = g_sa.sa_velocity_blocked
@@ -227,10 +233,7 @@ def test_small_system_kernel_matches_the_numpy_reference(seed, n, d, beta, unit)
 def test_small_system_kernel_hands_underflowing_rows_to_the_serial_twin():
     """The configuration whose shifted weight sums underflow (see above): the small kernel reports
     False, and the compiled loop's stage falls back to the serial twin, which matches the reference."""
-    rng = np.random.default_rng([SEED, 3])
-    x = _tokens(rng, 30, 3, True)
-    x[:, 0] = -np.abs(x[:, 0])
-    x[0] = [12.0, 0.0, 0.0]
+    x = _underflowing_tokens()
     out = np.empty_like(x)
     logz = np.empty(30)
     assert not g_sa._sa_velocity_small(x, 100.0, out, logz)

@@ -195,7 +195,7 @@ def _small(printed: _Printed, name: str, vel: Kernel, ctx: dict) -> str:
     """The small-system kernel: a-priori shift, branch-free loops over j (vectorised ``_vexp``)."""
     e = printed.e
     shift = apriori_shift(e["l"])
-    one_row = {k: v for k, v in ctx.items()}
+    one_row = dict(ctx)
     one_row.update(ROWS=[""], NAME=name, LANES=str(_LANES), FUSED=vel.name, SERIAL=vel.twin, ZMIN=_ZMIN, SHIFT_DOC=numba_code(shift),
                    SHIFT=[f"m = {numba_code(shift)}  # m_i >= l_ij for every j"],
                    ROW_NORM=[f"nrm[i] = {numba_code(sp.sqrt(sp.Symbol('q', positive=True)))}"],
