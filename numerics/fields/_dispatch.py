@@ -48,12 +48,13 @@ import sympy as sp
 from attnflow.numerics._kernel_hooks import call, notify
 from attnflow.numerics._threads import blas_single_thread, thread_pool
 from attnflow.symbolic.codegen._plan import KernelPlan, kernel_plan
-from attnflow.symbolic.codegen.backends.numba._generate import stepper_names
+from attnflow.symbolic.codegen.backends.numba._generate import stepper_names, symmetric_name
 from attnflow.symbolic.models import AA, AH, HH, TANGENT, XH, CircleModel, H, Model
 from attnflow.symbolic.models import n as n_symbol
 from attnflow.symbolic.models._pairs import output_coefficients
 
-__all__ = ["PARALLEL_MIN_PAIRS", "BLAS_MIN_DIM", "BLOCK_ROWS", "SHIFTED_PATH", "bind", "builder", "Field",
+__all__ = ["PARALLEL_MIN_PAIRS", "BLAS_MIN_DIM", "BLOCK_ROWS", "SHIFTED_PATH", "SYMMETRIC_MIN_DIM",
+           "SYMMETRIC_GROUPS", "SYMMETRIC_TILE", "bind", "builder", "Field",
            "energy_rows", "divides_by_norm", "has_dissipation"]
 
 #: Kernels run their serial twin below this many (i, j) pairs per call (n < 256 for one
@@ -140,6 +141,36 @@ def _shifted_rows(n: int, d: int) -> int:
     return max(16, min(BLOCK_ROWS, _SHIFTED_BYTES_PER_D8 * max(1, d // 8) // (8 * n)))
 
 
+#: The symmetric variant of the a-priori-shift path (``_<kernel>_velocity_symmetric``, template
+#: ``sphere_symmetric.py.tmpl``) runs instead of ``<kernel>_velocity_shifted`` from this dimension on
+#: (where the shifted path would run and the declaration has it); set it above any d to disable it.
+SYMMETRIC_MIN_DIM = 12
+
+#: Groups of rows of the symmetric path (a constant, not the thread count: the order of the sums, hence
+#: every bit of the result, does not depend on how many threads run the groups).
+SYMMETRIC_GROUPS = 2
+
+#: Tile of the symmetric path, rows x columns (1 MiB of weights: stays in the 2 MiB L2 between the
+#: score product, the weights pass and the two weighted sums).
+SYMMETRIC_TILE = (256, 512)
+
+
+def _run_jobs(jobs: list) -> None:
+    """Run the zero-argument callables ``jobs`` on the blocked-path pool (one thread: one after the other)."""
+    if numba.get_num_threads() == 1 or len(jobs) == 1:
+        for job in jobs:
+            job()
+        return
+    for fut in [thread_pool().submit(job) for job in jobs]:
+        fut.result()
+
+
+def _run_symmetric(fn, x: np.ndarray, head: tuple, outs: tuple) -> bool:
+    """The symmetric path on the whole of ``x``; False when its common shift is too loose (nothing written)."""
+    with blas_single_thread():
+        return call(fn, x, *head, *outs, SYMMETRIC_GROUPS, *SYMMETRIC_TILE, _run_jobs)
+
+
 def _run_blocked(fn, x: np.ndarray, head: tuple, outs: tuple, rows: int | None = None) -> None:
     n = x.shape[0]
     rows = rows or _block_rows(n)
@@ -195,6 +226,8 @@ class Field:
         self.blocked = None if blocked is None else b.function(blocked.name)
         shifted = plan.get("velocity_shifted", variant)
         self.shifted = None if shifted is None else b.function(shifted.name)
+        self.symmetric = None if shifted is None else getattr(
+            b.module, symmetric_name(shifted.name[: -len("_velocity_shifted")]), None)
         self.velocity_twin = self.kernels[1]
         self.steppers = None
         if self.template == "sphere_self":  # the compiled fixed-step loops (template stepper.py.tmpl)
@@ -283,8 +316,10 @@ class Field:
         if template == "sphere_self":
             if n * n >= PARALLEL_MIN_PAIRS and self.blocked is not None and d >= BLAS_MIN_DIM:
                 fn = self.path()
-                _run_blocked(fn, x, (self.beta, *extra), outs,
-                             _shifted_rows(n, d) if fn is self.shifted else None)
+                head = (self.beta, *extra)
+                if not (fn is self.shifted and self.symmetric is not None and d >= SYMMETRIC_MIN_DIM
+                        and _run_symmetric(self.symmetric, x, head, outs)):
+                    _run_blocked(fn, x, head, outs, _shifted_rows(n, d) if fn is self.shifted else None)
             else:
                 call(_choose(self.kernels, n * n), x, self.beta, *extra, *outs)
         elif template == "sphere_heads":

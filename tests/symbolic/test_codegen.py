@@ -78,16 +78,22 @@ def test_kernels_are_fused_no_square_arrays():
     and the fast path's weights pass: one tile of lane accumulators of fixed size.
     The compiled step loops ``_<kernel>_integrate_fixed``: the stage buffers of one state, ``(n, d)``,
     and one ``(n,)`` row vector, nothing else; the small-system kernels ``_<kernel>_velocity_small``:
-    two ``(n,)`` row vectors (norms, one row of weights) and 8 lane accumulators.
+    two ``(n,)`` row vectors (norms, one row of weights) and 8 lane accumulators; the symmetric paths
+    ``_<kernel>_velocity_symmetric``: the ``(n,)`` row sums and each group's partial sums of the rows after
+    it, ``(n - cut, d)`` and ``(n - cut,)``; their groups: one ``rows x ncols`` tile, its two products and
+    its column sums; their weights pass: one tile of lane accumulators.
     """
     stage_buffers = {"y = np.empty((n, d))", "u = np.empty((n, d))", "kk = np.empty((4, n, d))", "logz = np.empty(n)"}
     for path, text in generated_files().items():
-        blocked = shifted = weights = stepper = small = False
+        blocked = shifted = weights = stepper = small = sym = group = False
         for line in text.splitlines():
             if line.startswith("def ") or line.startswith("@njit"):
                 blocked = line.startswith("def ") and "_velocity_blocked(" in line
                 shifted = line.startswith("def ") and "_velocity_shifted(" in line
-                weights = line.startswith("def ") and "_velocity_shifted_weights(" in line
+                weights = line.startswith("def ") and ("_velocity_shifted_weights(" in line
+                                                       or "_velocity_symmetric_weights(" in line)
+                sym = line.startswith("def ") and "_velocity_symmetric(" in line
+                group = line.startswith("def ") and "_velocity_symmetric_group(" in line
                 stepper = line.startswith("def ") and "_integrate_fixed(" in line
                 small = line.startswith("def ") and "_velocity_small(" in line
             if "np.zeros(" in line or "np.empty(" in line:
@@ -100,6 +106,13 @@ def test_kernels_are_fused_no_square_arrays():
                     ok = ok or re.fullmatch(r"zl = np\.empty\(\d+\)", line.strip()) is not None
                 if stepper:
                     ok = ok or line.strip() in stage_buffers
+                if sym:
+                    ok = ok or line.strip() in (
+                        "zsum = np.empty(n)",
+                        "gparts = [(np.zeros((n - gcuts[grp + 1], d)), np.zeros(n - gcuts[grp + 1])) for grp in range(ngroups)]")
+                if group:
+                    ok = ok or line.strip() in ("buf = np.empty((rows, ncols))", "tmpr = np.empty((rows, d))",
+                                                "tmpc = np.empty((ncols, d))", "zcol = np.empty(ncols)")
                 if small:
                     ok = ok or line.strip() in ("nrm = np.empty(n)", "wb = np.empty(n)", "lanes = np.empty(8)")
                 assert ok, (path, line)

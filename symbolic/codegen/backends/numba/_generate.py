@@ -22,7 +22,7 @@ from attnflow.symbolic.models import CircleModel, get, kernel_expressions, kerne
 from attnflow.symbolic.models import _symbols as S
 from attnflow.symbolic.result import expr_hash
 
-__all__ = ["render_model", "source_expr", "stepper_names"]
+__all__ = ["render_model", "source_expr", "stepper_names", "symmetric_name"]
 
 _ROW_SYMBOLS = (S.s, S.l, S.m, S.z)
 _VECTOR_CODE = {S.A: "acc[k]", S.H: "hv[k]", S.X: "x[i, k]"}
@@ -309,6 +309,37 @@ def _shifted(decl, printed: _Printed, kernel: Kernel, fused: str, blocked: str, 
     })
 
 
+def symmetric_name(kname: str) -> str:
+    """The private symmetric a-priori-shift path of ``<kname>_velocity`` (template
+    ``sphere_symmetric.py.tmpl``; with ``<name>_group`` and ``<name>_weights``), called by the dispatch
+    of :mod:`attnflow.numerics.fields` with its thread runner; not a kernel of the export catalogue."""
+    return f"_{kname}_velocity_symmetric"
+
+
+def _symmetric(printed: _Printed, kname: str, fused: str, shifted: str, blocked: str, ctx: dict) -> str:
+    """The symmetric fast path: one shift for all rows (:func:`apriori_shift` at sb = max_j |x_j|^2),
+    so the weights are symmetric and each is computed once for i <= j."""
+    e = printed.e
+    shift = apriori_shift(e["l"])
+    inner, _, terms = printed.coefficients()
+    coeffs = [(k, e[k]) for k in ("cA", "cX") if k in e and not (e[k].is_Number or e[k].is_Symbol or (-e[k]).is_Symbol)]
+    out_expr = numpy_code(terms.subs({v: sp.Symbol(c) for v, c in _VECTOR_NUMPY.items()}, simultaneous=True))
+    logz = ["logz[:] = (" + numpy_code(S.m + sp.log(S.z)) + ")[:, 0]"] if ctx["LOGZ_ARG"] else []
+    return render("sphere_symmetric.py.tmpl", {
+        **ctx, "NAME": symmetric_name(kname), "FUSED": fused, "SHIFTED": shifted, "BLOCKED": blocked,
+        "TILE": str(_TILE), "ZMIN": _ZMIN, "LOG_ZMIN": numba_code(sp.log(sp.Float(_ZMIN, 30)).evalf(17)),
+        "SHIFT_DOC": numba_code(shift), "NP_SHIFT": [f"m = {numpy_code(shift)}  # m >= l_ij for every i, j"],
+        "NP_SELF_LOGIT": [f"l = {numpy_code(e['l'])}  # the self logits l_ii"],
+        "LOGIT": [f"l = {numba_code(e['l'])}"],
+        "WEIGHT_V": _statements([("w", e["w"])], printed.config, printer=vexp_code, prefix="_w"),
+        "NP_FACTOR": [f"f = {numpy_code(e['f'])}"],
+        "NP_INNER": [f"{s} = np.sum({_INNER_NUMPY[s][0]} * {_INNER_NUMPY[s][1]}, axis=1, keepdims=True)" for s in inner],
+        "NP_COEFFS": _statements(coeffs, printed.config, printer=numpy_code),
+        "NP_OUT": [f"acc[...] = {out_expr}"],
+        "NP_LOGZ_ALL": logz,
+    })
+
+
 def _expression_doc(decl, variants: dict[str, dict[str, sp.Expr]]) -> str:
     lines = []
     for kname, exprs in variants.items():
@@ -374,6 +405,7 @@ def render_model(model, config: NumbaConfig | None = None) -> str:
         if shifted is not None:
             body.append(_shifted(decl, printed, shifted, vel.name, blocked.name, ctx))
             body.append(_small(printed, small_name(kname), vel, ctx))
+            body.append(_symmetric(printed, kname, vel.name, shifted.name, blocked.name, ctx))
     if decl.energy is not None:
         rows_k = plan.get("energy_rows")
         e = variants[next(iter(variants))]
@@ -394,7 +426,7 @@ def render_model(model, config: NumbaConfig | None = None) -> str:
     templates = sorted({k.template + ".py.tmpl" for k in plan.kernels} | ({"blocks/vexp.tmpl"} if fast else set()) |
                        ({"circle_velocity.py.tmpl"} if isinstance(decl, CircleModel) else set()) |
                        ({"stepper.py.tmpl", "stepper_ensemble.py.tmpl"} if any(k.template == "sphere_self" for k in plan.kernels) else set()) |
-                       ({"sphere_small.py.tmpl"} if fast else set()))
+                       ({"sphere_small.py.tmpl", "sphere_symmetric.py.tmpl"} if fast else set()))
     header = render("header.tmpl", {
         "MODEL": decl.name, "TEMPLATES": ", ".join(templates), "HASH": expr_hash(src), "OPS": sp.count_ops(src),
         "DESCRIPTION": decl.description.rstrip("."), "DECLARED_IN": _declared_in(decl),
