@@ -22,7 +22,13 @@ XLA CPU client, torch):
   matrix products and one exponential, so the bound is ``1 / max(4 d / F, 1 / (T E))`` (F the BLAS
   flop rate, E the vectorised exp rate per core, T the threads);
 * ``before``: the blocked BLAS path with the row maximum as shift (``<model>_velocity_blocked``, what
-  the dispatch ran before the fast path); ``after``: ``attnflow.numerics.velocity`` (the dispatch);
+  the dispatch ran before the fast path); ``shifted``: the per-row a-priori-shift path
+  (``<model>_velocity_shifted``, what the dispatch runs below ``SYMMETRIC_MIN_DIM``); ``after``:
+  ``attnflow.numerics.velocity`` (the dispatch);
+* the symmetric path (d >= ``SYMMETRIC_MIN_DIM``) computes each weight once for i <= j: 3d flops and
+  half an exponential per pair, so ``after/roof`` may exceed 100% there (the 4d-flop roofline bounds
+  the non-symmetric algorithms); ``after/roof3`` is the fraction of its own bound
+  ``1 / max(3 d / F, 1 / (2 T E))``;
 * NumPy: the same computation on row blocks of 1024 (Gram block -> shifted exp -> normalise ->
   matmul -> projection; memory O(1024 n));
 * JAX: ``jax.jit`` of the same, float64 (``jax_enable_x64``), row blocks by ``jax.lax.map``;
@@ -195,6 +201,24 @@ def torch_sa(threads: int):
     return field
 
 
+def roofline_symmetric(d: int, lim: dict) -> float:
+    """Token pairs per second at most for the symmetric path: 3 d flops and half an exp per pair."""
+    return 1.0 / max(3 * d / (lim["blas_gflops"] * 1e9), 0.5 / (lim["threads"] * lim["vexp_per_core"]))
+
+
+def shifted_sa(x, beta):
+    """The per-row a-priori-shift path (``sa_velocity_shifted`` on row ranges, as the dispatch runs it)."""
+    import numpy as np
+
+    from attnflow.numerics._generated import sa as g_sa
+    from attnflow.numerics.fields._dispatch import _run_blocked, _shifted_rows
+
+    out = np.empty_like(x)
+    n, d = x.shape
+    _run_blocked(g_sa.sa_velocity_shifted, x, (beta,), (out, np.empty(n)), _shifted_rows(n, d))
+    return out
+
+
 def before_sa(x, beta):
     """The blocked path with the row maximum (what the dispatch ran before the fast path)."""
     import numpy as np
@@ -233,14 +257,16 @@ def sa_rows(a, lim: dict) -> list[dict]:
             rng = np.random.default_rng([a.seed, n, d])
             x = rng.standard_normal((n, d))
             x /= np.linalg.norm(x, axis=1, keepdims=True)
-            impls = {"before": lambda: before_sa(x, a.beta), "after": lambda: velocity(x, model="sa", beta=a.beta),
+            impls = {"before": lambda: before_sa(x, a.beta), "shifted": lambda: shifted_sa(x, a.beta),
+                     "after": lambda: velocity(x, model="sa", beta=a.beta),
                      "numpy": lambda: numpy_sa(x, a.beta)}
             if jx is not None:
                 impls["jax"] = lambda: jx(x, a.beta)
             if tc is not None:
                 impls["torch"] = lambda: tc(x, a.beta)
             ref = numpy_sa(x, a.beta)
-            row = {"row": "sa", "model": "sa", "n": n, "d": d, "load": _load(), "roofline": roofline(d, lim)}
+            row = {"row": "sa", "model": "sa", "n": n, "d": d, "load": _load(), "roofline": roofline(d, lim),
+                   "roofline_symmetric": roofline_symmetric(d, lim)}
             for name, fn in impls.items():
                 t = _best(fn, a.repeat)
                 row[name] = n * n / t
@@ -251,15 +277,17 @@ def sa_rows(a, lim: dict) -> list[dict]:
 
 
 def _print_sa(r: dict, first: bool) -> None:
-    cols = ["before", "after", "numpy", "jax", "torch"]
+    cols = ["before", "shifted", "after", "numpy", "jax", "torch"]
     if first:
         print(f"{'model':<14}{'n':>7}{'d':>4}  " + "".join(f"{c + ' pairs/s':>15}" for c in cols)
-              + f"{'roof':>10}{'after/roof':>11}{'vs before':>10}{'vs NumPy':>9}{'vs JAX':>8}{'vs torch':>9}{'load':>6}")
+              + f"{'roof':>10}{'after/roof':>11}{'after/roof3':>12}{'vs before':>10}{'vs shifted':>11}{'vs NumPy':>9}"
+              + f"{'vs JAX':>8}{'vs torch':>9}{'load':>6}")
     after = r["after"]
     ratio = lambda k: f"{after / r[k]:.2f}x" if k in r else "-"  # noqa: E731
+    roof3 = f"{after / r['roofline_symmetric']:.0%}" if "roofline_symmetric" in r else "-"
     print(f"{r['model']:<14}{r['n']:>7}{r['d']:>4}  " + "".join(f"{r[c]:>15.3e}" if c in r else f"{'-':>15}" for c in cols)
-          + f"{r['roofline']:>10.2e}{after / r['roofline']:>11.0%}{ratio('before'):>10}{ratio('numpy'):>9}"
-          + f"{ratio('jax'):>8}{ratio('torch'):>9}{r['load']:>6}", flush=True)
+          + f"{r['roofline']:>10.2e}{after / r['roofline']:>11.0%}{roof3:>12}{ratio('before'):>10}{ratio('shifted'):>11}"
+          + f"{ratio('numpy'):>9}{ratio('jax'):>8}{ratio('torch'):>9}{r['load']:>6}", flush=True)
 
 
 #: One row per family: (model, parameters(d, rng) -> dict, circle?)

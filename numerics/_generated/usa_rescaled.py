@@ -704,7 +704,7 @@ def _usa_rescaled_velocity_symmetric(x, beta, out, ngroups, rows, ncols, run_job
         return False
     gcuts = [0]
     for grp in range(1, ngroups):  # (n - gcut)^2 = n^2 (1 - grp / ngroups): equal triangle areas
-        gcut = rows * round(n * (1.0 - (1.0 - grp / ngroups) ** 0.5) / rows)
+        gcut = round(n * (1.0 - (1.0 - grp / ngroups) ** 0.5))
         gcuts.append(min(n, max(gcuts[-1], gcut)))
     gcuts.append(n)
     zsum = np.empty(n)

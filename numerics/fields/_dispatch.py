@@ -24,6 +24,23 @@ Kernel choice per call, on the problem size:
   the self logit for unit tokens), so the weights come from one vectorised numba pass (no row
   maximum, no separate subtract / exp / sum passes); rows whose weight sum underflows fall back to
   the blocked path.  :data:`SHIFTED_PATH` = False disables it.
+  From d >= :data:`SYMMETRIC_MIN_DIM` and n >= :data:`SYMMETRIC_MIN_N` its symmetric variant
+  ``_<kernel>_velocity_symmetric`` (template ``sphere_symmetric.py.tmpl``) is tried first: one shift
+  for all rows, m = b + |a| max_j |x_j|^2, makes the weights symmetric, so each tile of
+  :data:`SYMMETRIC_TILE` scores and weights is computed once for i <= j and serves both rows i and
+  j (3d instead of 4d flops and half the exponentials per pair).  It refuses before any work (and the
+  per-row path runs) when the bound z_i >= w_ii of some row falls below the underflow limit (tokens of
+  very different norms); unit tokens with beta >= 0 never refuse.  The rows are cut into
+  :data:`SYMMETRIC_GROUPS` groups of equal work, run on the pool, each writing its own storage, summed
+  in group order: the result is the same bits for any thread count.  Measured on the shared 2-core
+  machine (load 9-14, so ratios only, the two paths interleaved in one process, best of 5):
+  symmetric / per-row shifted, one thread, CPU time: n = 4096: 1.14x (d = 3), 1.17x (8), 1.17x (12),
+  1.19x (16), 1.21x (64); n = 2048: 1.11x (16), 1.18x (64); n = 1024: 0.78x (16), 1.08x (64); n = 512:
+  0.66-0.88x (every d).  Two threads, wall time: n = 4096: 1.27x (d = 16), 1.40x (64); n = 16384:
+  1.39x (16), 1.98x (64) (the per-row path's rows x n buffer leaves the L2 cache at large n).
+  Tiles 256 x 512 were the best of 128 x 1024, 256 x 1024 and 512 x 512 at d = 16 and 64.  d < 12 is
+  left to the small-d kernels (the per-row path here).  ``bench/run.py`` prints both paths
+  (columns ``shifted`` and ``after``).
 * otherwise the fused parallel kernel.
 
 A batch ``(B, n, d)`` of independent systems (sphere and Euclidean models) is one call of the
@@ -54,7 +71,7 @@ from attnflow.symbolic.models import n as n_symbol
 from attnflow.symbolic.models._pairs import output_coefficients
 
 __all__ = ["PARALLEL_MIN_PAIRS", "BLAS_MIN_DIM", "BLOCK_ROWS", "SHIFTED_PATH", "SYMMETRIC_MIN_DIM",
-           "SYMMETRIC_GROUPS", "SYMMETRIC_TILE", "bind", "builder", "Field",
+           "SYMMETRIC_MIN_N", "SYMMETRIC_GROUPS", "SYMMETRIC_TILE", "bind", "builder", "Field",
            "energy_rows", "divides_by_norm", "has_dissipation"]
 
 #: Kernels run their serial twin below this many (i, j) pairs per call (n < 256 for one
@@ -145,6 +162,10 @@ def _shifted_rows(n: int, d: int) -> int:
 #: ``sphere_symmetric.py.tmpl``) runs instead of ``<kernel>_velocity_shifted`` from this dimension on
 #: (where the shifted path would run and the declaration has it); set it above any d to disable it.
 SYMMETRIC_MIN_DIM = 12
+
+#: ... and from this many tokens on (below, its Python loop over tiles and the whole diagonal blocks
+#: cost more than the halved work saves).
+SYMMETRIC_MIN_N = 2048
 
 #: Groups of rows of the symmetric path (a constant, not the thread count: the order of the sums, hence
 #: every bit of the result, does not depend on how many threads run the groups).
@@ -318,7 +339,7 @@ class Field:
                 fn = self.path()
                 head = (self.beta, *extra)
                 if not (fn is self.shifted and self.symmetric is not None and d >= SYMMETRIC_MIN_DIM
-                        and _run_symmetric(self.symmetric, x, head, outs)):
+                        and n >= SYMMETRIC_MIN_N and _run_symmetric(self.symmetric, x, head, outs)):
                     _run_blocked(fn, x, head, outs, _shifted_rows(n, d) if fn is self.shifted else None)
             else:
                 call(_choose(self.kernels, n * n), x, self.beta, *extra, *outs)

@@ -98,6 +98,7 @@ def test_symmetric_path_refuses_a_loose_common_shift_and_the_dispatch_falls_back
     calls = []
     real_sym, real_blocked = _dispatch._run_symmetric, _dispatch._run_blocked
     with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_dispatch, "SYMMETRIC_MIN_N", 256)  # a small n keeps the test cheap
         mp.setattr(_dispatch, "_run_symmetric", lambda fn, *a: (calls.append(fn.__name__), real_sym(fn, *a))[1])
         mp.setattr(_dispatch, "_run_blocked", lambda fn, *a: (calls.append(fn.__name__), real_blocked(fn, *a)))
         for beta in (5000.0, 4.0, -4.0):
@@ -109,23 +110,27 @@ def test_symmetric_path_refuses_a_loose_common_shift_and_the_dispatch_falls_back
     assert calls == ["_sa_velocity_symmetric", "sa_velocity_shifted", "_sa_velocity_symmetric", "sa_velocity_blocked"]
 
 
-def test_dispatch_takes_the_symmetric_path_from_its_dimension_on(monkeypatch):
+def test_dispatch_takes_the_symmetric_path_from_its_dimension_and_size_on(monkeypatch):
     rng = np.random.default_rng([SEED, 2])
     calls = []
     real_sym, real_blocked = _dispatch._run_symmetric, _dispatch._run_blocked
     monkeypatch.setattr(_dispatch, "_run_symmetric", lambda fn, *a: (calls.append(fn.__name__), real_sym(fn, *a))[1])
     monkeypatch.setattr(_dispatch, "_run_blocked", lambda fn, *a: (calls.append(fn.__name__), real_blocked(fn, *a)))
-    for d in (_dispatch.SYMMETRIC_MIN_DIM - 1, _dispatch.SYMMETRIC_MIN_DIM):
+    assert _dispatch.SYMMETRIC_MIN_N > 256
+    for min_n, d in ((None, _dispatch.SYMMETRIC_MIN_DIM), (256, _dispatch.SYMMETRIC_MIN_DIM - 1),
+                     (256, _dispatch.SYMMETRIC_MIN_DIM)):
+        if min_n is not None:
+            monkeypatch.setattr(_dispatch, "SYMMETRIC_MIN_N", min_n)  # a small n keeps the test cheap
         x = _tokens(rng, 256, d, True)
         np.testing.assert_allclose(fields.velocity(x, model="sa", beta=4.0), ref.velocity_ref(x, "sa", 4.0),
                                    rtol=0, atol=1e-13)
-    assert calls == ["sa_velocity_shifted", "_sa_velocity_symmetric"]
+    assert calls == ["sa_velocity_shifted", "sa_velocity_shifted", "_sa_velocity_symmetric"]
     monkeypatch.setattr(_dispatch, "SHIFTED_PATH", False)  # the switch of the a-priori-shift paths covers it
     fields.velocity(x, model="sa", beta=4.0)
     assert calls[-1] == "sa_velocity_blocked"
 
 
-def test_symmetric_path_is_bit_identical_for_any_schedule_and_thread_count():
+def test_symmetric_path_is_bit_identical_for_any_schedule_and_thread_count(monkeypatch):
     """The groups write only their own storage and are summed in group order: running them in reverse
     order, twice, or through the dispatch with 1 or 2 threads gives the same bits."""
     rng = np.random.default_rng([SEED, 3])
@@ -135,6 +140,8 @@ def test_symmetric_path_is_bit_identical_for_any_schedule_and_thread_count():
     _, c, lc = _symmetric("sa", x, 4.0)
     assert np.array_equal(a, b) and np.array_equal(a, c) and np.array_equal(la, lb) and np.array_equal(la, lc)
     x = _tokens(rng, 600, 16, True)  # through the dispatch: n^2 >= PARALLEL_MIN_PAIRS, d >= SYMMETRIC_MIN_DIM
+    monkeypatch.setattr(_dispatch, "SYMMETRIC_MIN_N", 256)
+    monkeypatch.setattr(_dispatch, "SYMMETRIC_TILE", (64, 128))  # both groups non-empty and several tiles each
     old = numba.get_num_threads()
     try:
         got = []
