@@ -38,8 +38,10 @@ Kernel choice per call, on the problem size:
   1.19x (16), 1.21x (64); n = 2048: 1.11x (16), 1.18x (64); n = 1024: 0.78x (16), 1.08x (64); n = 512:
   0.66-0.88x (every d).  Two threads, wall time: n = 4096: 1.27x (d = 16), 1.40x (64); n = 16384:
   1.39x (16), 1.98x (64) (the per-row path's rows x n buffer leaves the L2 cache at large n).
-  Tiles 256 x 512 were the best of 128 x 1024, 256 x 1024 and 512 x 512 at d = 16 and 64.  d < 12 is
-  left to the small-d kernels (the per-row path here).  ``bench/run.py`` prints both paths
+  Tiles 256 x 512 were the best of 128 x 1024, 256 x 1024 and 512 x 512 at d = 16 and 64.  Small d
+  gains too from n = 4096 on (d = 3 / 8: 1.26x / 1.36x at n = 16384, one thread; 1.26x / 1.44x two
+  threads) but not at n = 2048 (0.94x / 0.97x); d < 12 is left to the small-d kernels (the per-row path
+  here): lower :data:`SYMMETRIC_MIN_DIM` where they are slower.  ``bench/run.py`` prints both paths
   (columns ``shifted`` and ``after``).
 * otherwise the fused parallel kernel.
 
