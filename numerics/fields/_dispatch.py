@@ -24,6 +24,13 @@ Kernel choice per call, on the problem size:
   the self logit for unit tokens), so the weights come from one vectorised numba pass (no row
   maximum, no separate subtract / exp / sum passes); rows whose weight sum underflows fall back to
   the blocked path.  :data:`SHIFTED_PATH` = False disables it.
+* Q/K/V and multi-head models (templates ``sphere_keyed``, ``sphere_heads``) without read-out or
+  perceptron, from :data:`PARALLEL_MIN_PAIRS` pairs on (``H n^2`` for H heads) and with
+  :data:`KEYED_BLAS_PATH` set: ``<kernel>_velocity_blas`` (BLAS score tiles ``Qx_blk Kx^T``, one
+  vectorised numba weights pass with the exact row maximum of the tile as shift, BLAS weighted
+  values), on Python threads over row ranges as the self-attention BLAS path; queries, keys and
+  values (or the heads' rows ``M_h x_j``) are computed once per call here.  Measured at n = 4096,
+  d = 16 (2 threads): see :data:`KEYED_BLAS_PATH`.
 * otherwise the fused parallel kernel.
 
 A batch ``(B, n, d)`` of independent systems (sphere and Euclidean models) is one call of the
@@ -53,7 +60,7 @@ from attnflow.symbolic.models import AA, AH, HH, TANGENT, XH, CircleModel, H, Mo
 from attnflow.symbolic.models import n as n_symbol
 from attnflow.symbolic.models._pairs import output_coefficients
 
-__all__ = ["PARALLEL_MIN_PAIRS", "BLAS_MIN_DIM", "BLOCK_ROWS", "SHIFTED_PATH", "bind", "builder", "Field",
+__all__ = ["PARALLEL_MIN_PAIRS", "BLAS_MIN_DIM", "BLOCK_ROWS", "SHIFTED_PATH", "KEYED_BLAS_PATH", "bind", "builder", "Field",
            "energy_rows", "divides_by_norm", "has_dissipation"]
 
 #: Kernels run their serial twin below this many (i, j) pairs per call (n < 256 for one
@@ -68,6 +75,19 @@ BLAS_MIN_DIM = 2
 
 #: Use the a-priori-shift variant of the BLAS path where the declaration has one and beta >= 0.
 SHIFTED_PATH = True
+
+#: Run the Q/K/V and multi-head models' BLAS path (``<kernel>_velocity_blas``) where they have one and
+#: the call has at least :data:`PARALLEL_MIN_PAIRS` pairs.  Measured (bench/run.py --keyed, n = 4096,
+#: d = 16, 2 threads): MEASURED_KEYED.
+KEYED_BLAS_PATH = True
+
+#: Bytes of the Q/K/V / multi-head BLAS path's score tiles (all heads of a block of rows) per worker.
+_KEYED_BYTES = 4 * 2**20
+
+
+def _keyed_rows(n: int, heads: int) -> int:
+    return max(8, min(BLOCK_ROWS, _KEYED_BYTES // (8 * n * heads)))
+
 
 #: Rows per block of the BLAS path (fewer when n > 16384: one rows x n buffer stays <= 16 MB).
 BLOCK_ROWS = 128
@@ -196,6 +216,8 @@ class Field:
         shifted = plan.get("velocity_shifted", variant)
         self.shifted = None if shifted is None else b.function(shifted.name)
         self.velocity_twin = self.kernels[1]
+        blas = plan.get("velocity_blas", variant)
+        self.blas = None if blas is None else b.function(blas.name)
         self.steppers = None
         if self.template == "sphere_self":  # the compiled fixed-step loops (template stepper.py.tmpl)
             names = stepper_names(kern.name[: -len("_velocity")])
@@ -288,15 +310,26 @@ class Field:
             else:
                 call(_choose(self.kernels, n * n), x, self.beta, *extra, *outs)
         elif template == "sphere_heads":
-            call(_choose(self.kernels, self.MT.shape[0] * n * n), x, np.ascontiguousarray(x @ self.MT),
-                 self.beta, *extra, *outs)
+            heads = self.MT.shape[0]
+            mx = np.ascontiguousarray(x @ self.MT)
+            if self._keyed_blas(heads * n * n):
+                _run_blocked(self.blas, x, (mx, self.beta, *extra), outs, _keyed_rows(n, heads))
+            else:
+                call(_choose(self.kernels, heads * n * n), x, mx, self.beta, *extra, *outs)
         else:
             qx = x if self.QT is None else np.ascontiguousarray(x @ self.QT)
             kx = x if self.KT is None else np.ascontiguousarray(x @ self.KT)
             vx = x if self.VT is None else np.ascontiguousarray(x @ self.VT)
-            call(_choose(self.kernels, n * n if self.attend else n), x, qx, kx, vx, self.beta, *self.mats,
-                 *extra, *outs)
+            if self.attend and self._keyed_blas(n * n):
+                _run_blocked(self.blas, x, (qx, kx, vx, self.beta, *self.mats, *extra), outs, _keyed_rows(n, 1))
+            else:
+                call(_choose(self.kernels, n * n if self.attend else n), x, qx, kx, vx, self.beta, *self.mats,
+                     *extra, *outs)
         return out, logz
+
+    def _keyed_blas(self, pairs: int) -> bool:
+        """True if a Q/K/V or multi-head call of ``pairs`` pairs runs ``<kernel>_velocity_blas``."""
+        return KEYED_BLAS_PATH and self.blas is not None and pairs >= PARALLEL_MIN_PAIRS
 
     def _run_ensemble(self, x: np.ndarray, extra: tuple):
         """B independent systems ``x`` (B, n, d): one call of the ensemble kernel (parallel over systems,
