@@ -311,21 +311,27 @@ class Field:
                 call(_choose(self.kernels, n * n), x, self.beta, *extra, *outs)
         elif template == "sphere_heads":
             heads = self.MT.shape[0]
-            mx = np.ascontiguousarray(x @ self.MT)
             if self._keyed_blas(heads * n * n):
-                _run_blocked(self.blas, x, (mx, self.beta, *extra), outs, _keyed_rows(n, heads))
+                with blas_single_thread():  # n d^2 flops: waking BLAS threads costs more (ms under load)
+                    mx = np.ascontiguousarray(x @ self.MT)
+                    _run_blocked(self.blas, x, (mx, self.beta, *extra), outs, _keyed_rows(n, heads))
             else:
-                call(_choose(self.kernels, heads * n * n), x, mx, self.beta, *extra, *outs)
+                call(_choose(self.kernels, heads * n * n), x, np.ascontiguousarray(x @ self.MT), self.beta,
+                     *extra, *outs)
         else:
-            qx = x if self.QT is None else np.ascontiguousarray(x @ self.QT)
-            kx = x if self.KT is None else np.ascontiguousarray(x @ self.KT)
-            vx = x if self.VT is None else np.ascontiguousarray(x @ self.VT)
             if self.attend and self._keyed_blas(n * n):
-                _run_blocked(self.blas, x, (qx, kx, vx, self.beta, *self.mats, *extra), outs, _keyed_rows(n, 1))
+                with blas_single_thread():  # n d^2 flops: waking BLAS threads costs more (ms under load)
+                    qx, kx, vx = self._qkv_rows(x)
+                    _run_blocked(self.blas, x, (qx, kx, vx, self.beta, *self.mats, *extra), outs, _keyed_rows(n, 1))
             else:
+                qx, kx, vx = self._qkv_rows(x)
                 call(_choose(self.kernels, n * n if self.attend else n), x, qx, kx, vx, self.beta, *self.mats,
                      *extra, *outs)
         return out, logz
+
+    def _qkv_rows(self, x: np.ndarray) -> tuple:
+        """The query, key and value rows ``(Q x_j, K x_j, V x_j)`` (``x`` itself where there is no matrix)."""
+        return tuple(x if MT is None else np.ascontiguousarray(x @ MT) for MT in (self.QT, self.KT, self.VT))
 
     def _keyed_blas(self, pairs: int) -> bool:
         """True if a Q/K/V or multi-head call of ``pairs`` pairs runs ``<kernel>_velocity_blas``."""
