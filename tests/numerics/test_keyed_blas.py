@@ -162,3 +162,18 @@ def test_dispatch_runs_the_blas_path_for_large_qkv_and_multihead_calls(monkeypat
     fields.velocity(x, model="qkv", beta=4.0, Q=Q, K=K, V=V)
     fields.velocity(x[:255], model="qkv", beta=4.0, Q=Q, K=K, V=V)  # below PARALLEL_MIN_PAIRS: the fused kernel anyway
     assert len(calls) == 6
+
+
+@pytest.mark.parametrize("beta", [4.0, 400.0, -20.0])
+def test_interp_attention_blas_path_matches_the_numpy_reference(beta):
+    """A query matrix only (keys and values are the tokens) and the attention average as output (no
+    projection): another output map printed from another declaration."""
+    from attnflow.numerics._generated import interp_attention as g_ia
+
+    rng = np.random.default_rng([SEED, 4])
+    n, d = 131, 4
+    x = _unit(rng, n, d)
+    B = rng.standard_normal((d, d))
+    out = np.full_like(x, np.nan)
+    _split(g_ia.interp_attention_velocity_blas, n, 37, x, np.ascontiguousarray(x @ B.T), x, x, beta, out)
+    _check(out, ref.velocity_ref(x, "interp_attention", beta, B=B))
