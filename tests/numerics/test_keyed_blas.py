@@ -125,12 +125,18 @@ def _spy(monkeypatch):
     return calls
 
 
+@pytest.fixture(scope="module")
+def kernel_cache(tmp_path_factory):
+    """One kernel cache for the module: the user's model is generated and compiled once."""
+    return tmp_path_factory.mktemp("kernel_cache")
+
+
 @pytest.mark.parametrize("logit", [3.0, 1000.0])
-def test_users_sigmoid_qkv_model_gets_the_blas_path(monkeypatch, tmp_path, logit):
+def test_users_sigmoid_qkv_model_gets_the_blas_path(monkeypatch, kernel_cache, logit):
     """A declared non-exponential weight (no shift): the generated ``sigmoid_qkv_velocity_blas`` through the
     public API at n = 256 (n^2 = PARALLEL_MIN_PAIRS) against SciPy's logistic on the full n x n score
     matrix, mean normalisation, tangent projection; logits up to +-1000."""
-    monkeypatch.setenv("ATTNFLOW_KERNEL_CACHE", str(tmp_path))
+    monkeypatch.setenv("ATTNFLOW_KERNEL_CACHE", str(kernel_cache))
     decl = _sigmoid_qkv()
     calls = _spy(monkeypatch)
     rng = np.random.default_rng([SEED, 2])
