@@ -25,7 +25,7 @@ Kernel choice per call, on the problem size:
   maximum, no separate subtract / exp / sum passes); rows whose weight sum underflows fall back to
   the blocked path.  :data:`SHIFTED_PATH` = False disables it.
 * Q/K/V and multi-head models (templates ``sphere_keyed``, ``sphere_heads``) without read-out or
-  perceptron, from :data:`PARALLEL_MIN_PAIRS` pairs on (``H n^2`` for H heads) and with
+  perceptron, from :data:`KEYED_BLAS_MIN_PAIRS` pairs on (``H n^2`` for H heads) and with
   :data:`KEYED_BLAS_PATH` set: ``<kernel>_velocity_blas`` (BLAS score tiles ``Qx_blk Kx^T``, one
   vectorised numba weights pass with the exact row maximum of the tile as shift, BLAS weighted
   values), on Python threads over row ranges as the self-attention BLAS path; queries, keys and
@@ -60,7 +60,7 @@ from attnflow.symbolic.models import AA, AH, HH, TANGENT, XH, CircleModel, H, Mo
 from attnflow.symbolic.models import n as n_symbol
 from attnflow.symbolic.models._pairs import output_coefficients
 
-__all__ = ["PARALLEL_MIN_PAIRS", "BLAS_MIN_DIM", "BLOCK_ROWS", "SHIFTED_PATH", "KEYED_BLAS_PATH", "bind", "builder", "Field",
+__all__ = ["PARALLEL_MIN_PAIRS", "BLAS_MIN_DIM", "BLOCK_ROWS", "SHIFTED_PATH", "KEYED_BLAS_PATH", "KEYED_BLAS_MIN_PAIRS", "bind", "builder", "Field",
            "energy_rows", "divides_by_norm", "has_dissipation"]
 
 #: Kernels run their serial twin below this many (i, j) pairs per call (n < 256 for one
@@ -77,11 +77,16 @@ BLAS_MIN_DIM = 2
 SHIFTED_PATH = True
 
 #: Run the Q/K/V and multi-head models' BLAS path (``<kernel>_velocity_blas``) where they have one and
-#: the call has at least :data:`PARALLEL_MIN_PAIRS` pairs.  Measured (``bench/run.py --only-keyed``,
+#: the call has at least :data:`KEYED_BLAS_MIN_PAIRS` pairs.  Measured (``bench/run.py --only-keyed``,
 #: n = 4096, d = 16, 2 threads, load 12-13, pairs/s = n^2 / time): qkv 3.5e7 fused -> 1.9e8 (SA 2.1e8
 #: in the same run), multihead H = 2 shared / per head 2.3e7 -> 1.0e8 / 9.4e7, a user's sigmoid Q/K/V
 #: model 1.9e7 -> 1.7e8; at n = 512 (load 12) still 1.2-17x faster than the fused kernel.
 KEYED_BLAS_PATH = True
+
+#: The Q/K/V / multi-head BLAS path runs from this many pairs per call on (``H n^2`` with H heads).
+#: Measured (qkv, d = 3, load 14): serial twin 9 / 32 / 118 / 272 us at n = 32 / 64 / 128 / 200, the
+#: BLAS path through the thread split 33 / 44 / 79 / 141 us (d = 16, n = 128: 165 vs 91 us).
+KEYED_BLAS_MIN_PAIRS = 100 * 100
 
 #: Bytes of the Q/K/V / multi-head BLAS path's score tiles (all heads of a block of rows) per worker.
 _KEYED_BYTES = 4 * 2**20
@@ -337,7 +342,7 @@ class Field:
 
     def _keyed_blas(self, pairs: int) -> bool:
         """True if a Q/K/V or multi-head call of ``pairs`` pairs runs ``<kernel>_velocity_blas``."""
-        return KEYED_BLAS_PATH and self.blas is not None and pairs >= PARALLEL_MIN_PAIRS
+        return KEYED_BLAS_PATH and self.blas is not None and pairs >= KEYED_BLAS_MIN_PAIRS
 
     def _run_ensemble(self, x: np.ndarray, extra: tuple):
         """B independent systems ``x`` (B, n, d): one call of the ensemble kernel (parallel over systems,

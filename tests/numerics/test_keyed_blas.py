@@ -134,7 +134,7 @@ def kernel_cache(tmp_path_factory):
 @pytest.mark.parametrize("logit", [3.0, 1000.0])
 def test_users_sigmoid_qkv_model_gets_the_blas_path(monkeypatch, kernel_cache, logit):
     """A declared non-exponential weight (no shift): the generated ``sigmoid_qkv_velocity_blas`` through the
-    public API at n = 256 (n^2 = PARALLEL_MIN_PAIRS) against SciPy's logistic on the full n x n score
+    public API at n = 256 (n^2 >= KEYED_BLAS_MIN_PAIRS) against SciPy's logistic on the full n x n score
     matrix, mean normalisation, tangent projection; logits up to +-1000."""
     monkeypatch.setenv("ATTNFLOW_KERNEL_CACHE", str(kernel_cache))
     decl = _sigmoid_qkv()
@@ -154,7 +154,7 @@ def test_users_sigmoid_qkv_model_gets_the_blas_path(monkeypatch, kernel_cache, l
 def test_dispatch_runs_the_blas_path_for_large_qkv_and_multihead_calls(monkeypatch):
     calls = _spy(monkeypatch)
     rng = np.random.default_rng([SEED, 3])
-    n, d = 256, 3  # n^2 = PARALLEL_MIN_PAIRS
+    n, d = 256, 3
     x = _unit(rng, n, d)
     Q, K, V = rng.standard_normal((3, d, d))
     M = rng.standard_normal((2, d, d))
@@ -166,8 +166,13 @@ def test_dispatch_runs_the_blas_path_for_large_qkv_and_multihead_calls(monkeypat
     assert calls == ["qkv_velocity_blas", "multihead_shared_velocity_blas", "multihead_per_head_velocity_blas"] * 2
     monkeypatch.setattr(_dispatch, "KEYED_BLAS_PATH", False)
     fields.velocity(x, model="qkv", beta=4.0, Q=Q, K=K, V=V)
-    fields.velocity(x[:255], model="qkv", beta=4.0, Q=Q, K=K, V=V)  # below PARALLEL_MIN_PAIRS: the fused kernel anyway
     assert len(calls) == 6
+    monkeypatch.setattr(_dispatch, "KEYED_BLAS_PATH", True)
+    small = x[:99]  # 99^2 < KEYED_BLAS_MIN_PAIRS: the serial twin
+    _check(fields.velocity(small, model="qkv", beta=4.0, Q=Q, K=K, V=V), ref.velocity_ref(small, "qkv", 4.0, Q=Q, K=K, V=V))
+    assert len(calls) == 6
+    fields.velocity(x[:100], model="qkv", beta=4.0, Q=Q, K=K, V=V)
+    assert calls[6:] == ["qkv_velocity_blas"]
 
 
 @pytest.mark.parametrize("beta", [4.0, 400.0, -20.0])
