@@ -204,8 +204,9 @@ def _qkv_velocity_blas_weights(g, beta, joint, mbuf, zbuf):
     """In place on the score tiles ``g[h]`` (heads x rows x n) of s_ij: the weights w_ij, and
     ``zbuf[h, row]`` = sum_j w_ij.
 
-    Two passes per row: the logits in place and their exact row maximum ``mbuf[h, row]`` (over all
-    heads when ``joint``: one shift for every head), then the shifted weights.  Every loop over j is
+    Two passes per row: the exact row maximum ``mbuf[h, row]`` of the logits (over all heads when
+    ``joint``: one shift for every head; this pass only reads the tile), then the logits again and the
+    shifted weights, in place.  Every loop over j is
     vectorised by LLVM (``_vexp``; no branch, no reduction inside the loop: the row maximum and the
     row sum are kept in 256 lane accumulators and reduced at the end of the row, in a fixed order).
     """
@@ -222,7 +223,6 @@ def _qkv_velocity_blas_weights(g, beta, joint, mbuf, zbuf):
                 for j in range(jn):
                     s = gt[j]
                     l = beta*s
-                    gt[j] = l
                     ml[j] = l if l > ml[j] else ml[j]
             m = -np.inf
             for j in range(256):
@@ -239,7 +239,8 @@ def _qkv_velocity_blas_weights(g, beta, joint, mbuf, zbuf):
                 jn = min(256, n - j0)
                 gt = g[hd, row, j0:j0 + jn]
                 for j in range(jn):
-                    l = gt[j]
+                    s = gt[j]
+                    l = beta*s
                     w = _vexp(l - m)
                     gt[j] = w
                     zl[j] += w
