@@ -80,7 +80,9 @@ SHIFTED_PATH = True
 #: the call has at least :data:`KEYED_BLAS_MIN_PAIRS` pairs.  Measured (``bench/run.py --only-keyed``,
 #: n = 4096, d = 16, 2 threads, load 12-13, pairs/s = n^2 / time): qkv 3.5e7 fused -> 1.9e8 (SA 2.1e8
 #: in the same run), multihead H = 2 shared / per head 2.3e7 -> 1.0e8 / 9.4e7, a user's sigmoid Q/K/V
-#: model 1.9e7 -> 1.7e8; at n = 512 (load 12) still 1.2-17x faster than the fused kernel.
+#: model 1.9e7 -> 1.7e8 (three runs at load 12-15: qkv 0.47-1.44x SA per pair, multihead 0.30-0.56x
+#: per n^2, i.e. per head-pair about SA's speed); 1.2-38x faster than the fused kernel at every tested
+#: size from n = 256 (d = 2..64) under that load.
 KEYED_BLAS_PATH = True
 
 #: The Q/K/V / multi-head BLAS path runs from this many pairs per call on (``H n^2`` with H heads).
