@@ -35,6 +35,10 @@ XLA CPU client, torch):
 * PyTorch: ``torch.nn.functional.scaled_dot_product_attention(x, x, x, scale=beta)`` float64 plus
   the projection (the fused CPU attention).
 
+``--keyed`` (on by default; ``--only-keyed`` alone) adds Q/K/V, multi-head (shared and per head) and a
+user's sigmoid Q/K/V model: the dispatch (BLAS path) against the fused kernel, NumPy on row blocks,
+JAX and ``scaled_dot_product_attention`` (softmax cases), and SA per pair in the same run.
+
 ``--families`` (on by default) adds one row per model family through the public API (USA, Q/K/V,
 multi-head, the circle models, causal ALiBi, interp) against its NumPy reference
 (``attnflow.numerics._reference``) and, where the operation is softmax attention, JAX and PyTorch.
@@ -61,6 +65,9 @@ def _parse(argv=None):
     ap.add_argument("--threads", type=int, default=None, help="threads for every implementation (default: numba's)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-families", dest="families", action="store_false", help="SA only")
+    ap.add_argument("--no-keyed", dest="keyed", action="store_false",
+                    help="skip the Q/K/V and multi-head rows (BLAS path vs fused kernel, NumPy, JAX, PyTorch)")
+    ap.add_argument("--only-keyed", action="store_true", help="the Q/K/V and multi-head rows only")
     ap.add_argument("--family-n", type=int, default=4096, help="n of the family rows (default 4096)")
     ap.add_argument("--family-d", type=int, default=16, help="d of the family rows (default 16)")
     ap.add_argument("--quick", action="store_true", help="n = 1024, d = 3 and 16, one repeat")
@@ -348,6 +355,156 @@ def family_rows(a, lim: dict) -> list[dict]:
     return rows
 
 
+# ----------------------------------------------------------------------------------------------
+# Q/K/V and multi-head: the BLAS path against the fused kernel, NumPy, JAX and PyTorch
+
+
+def _keyed_numpy(x, beta, q, keys, values, weight=None, norm="softmax", rows: int = 1024):
+    """NumPy on row blocks: scores ``q_blk keys[h]^T`` per head, the shifted softmax (or ``weight``,
+    mean normalisation; ``norm = 'shared'``: e^l / n unnormalised), weighted values summed over heads,
+    tangent projection.  Memory O(rows n)."""
+    import numpy as np
+
+    n = x.shape[0]
+    out = np.empty_like(x)
+    for i0 in range(0, n, rows):
+        xb = x[i0:i0 + rows]
+        A = 0.0
+        for k, v in zip(keys, values):
+            G = q[i0:i0 + rows] @ k.T
+            if weight is not None:
+                A = A + weight(beta * G) @ v / n
+            elif norm == "shared":
+                A = A + np.exp(beta * G) @ v / n
+            else:
+                G *= beta
+                G -= G.max(axis=1, keepdims=True)
+                np.exp(G, out=G)
+                A = A + (G @ v) / G.sum(axis=1, keepdims=True)
+        out[i0:i0 + rows] = A - np.sum(xb * A, axis=1, keepdims=True) * xb
+    return out
+
+
+def _keyed_jax():
+    """jit-compiled float64 Q/K/V softmax attention summed over heads (row blocks by lax.map), or None."""
+    try:
+        import jax
+        import jax.numpy as jnp
+    except Exception:
+        return None
+    jax.config.update("jax_enable_x64", True)
+
+    def field(x, q, keys, values, beta):
+        n, d = x.shape
+        rows = min(1024, n)
+        nb = -(-n // rows)
+        pad = lambda a: jnp.concatenate([a, jnp.zeros((nb * rows - n, a.shape[1]), a.dtype)]).reshape(nb, rows, -1)  # noqa: E731
+
+        def block(b):
+            xb, qb = b
+            A = sum(jax.nn.softmax(beta * (qb @ k.T), axis=1) @ v for k, v in zip(keys, values))
+            return A - jnp.sum(xb * A, axis=1, keepdims=True) * xb
+
+        return jax.lax.map(block, (pad(x), pad(q))).reshape(nb * rows, d)[:n]
+
+    f = jax.jit(field)
+    return lambda *a: f(*a).block_until_ready()
+
+
+def _keyed_torch(threads: int):
+    """``scaled_dot_product_attention`` (float64) with the heads as its head axis, summed, projected; or None."""
+    try:
+        import torch
+        import torch.nn.functional as F
+    except Exception:
+        return None
+    torch.set_num_threads(threads)
+
+    def field(x, q, keys, values, beta):
+        import numpy as np
+
+        H = len(keys)
+        tq = torch.from_numpy(np.stack([q] * H))[None]
+        tk = torch.from_numpy(np.ascontiguousarray(np.stack(keys)))[None]
+        tv = torch.from_numpy(np.ascontiguousarray(np.stack(values)))[None]
+        with torch.no_grad():
+            A = F.scaled_dot_product_attention(tq, tk, tv, scale=beta)[0].sum(dim=0)
+            xt = torch.from_numpy(x)
+            return (A - (xt * A).sum(dim=1, keepdim=True) * xt).numpy()
+
+    return field
+
+
+def keyed_rows(a, lim: dict) -> list[dict]:
+    """Q/K/V (``qkv``), multi-head (``multihead``, H = 2, shared and per-head) and a user's sigmoid Q/K/V
+    model (tests/data/user_models.py) at n = ``--family-n``, d = ``--family-d``: ``after`` the dispatch
+    (the BLAS path ``<kernel>_velocity_blas``), ``before`` the fused kernel (``KEYED_BLAS_PATH`` off),
+    NumPy on row blocks, JAX and PyTorch where the operation is softmax attention, and SA in the same
+    run (``per pair vs SA``: pairs counted as n^2 per call; a multi-head call evaluates H n^2 pairs)."""
+    from pathlib import Path
+
+    import numpy as np
+    from scipy.special import expit
+
+    from attnflow.models import load
+    from attnflow.numerics import velocity
+    from attnflow.numerics.fields import _dispatch
+
+    n, d, beta = a.family_n, a.family_d, a.beta
+    rng = np.random.default_rng([a.seed, 11, n, d])
+    x = rng.standard_normal((n, d))
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    Q, K, V = rng.standard_normal((3, d, d)) / np.sqrt(d)
+    M = rng.standard_normal((2, d, d)) / np.sqrt(d)
+    qx, kx, vx = x @ Q.T, x @ K.T, x @ V.T
+    mx = [x @ Mh.T for Mh in M]
+    user = {m.name: m for m in load(Path(__file__).resolve().parents[1] / "tests" / "data" / "user_models.py",
+                                    replace=True)}
+    jx, tc = _keyed_jax(), _keyed_torch(lim["threads"])
+    cases = [
+        ("qkv", dict(model="qkv", Q=Q, K=K, V=V), (x, qx, [kx], [vx]), None, "softmax"),
+        ("multihead shared", dict(model="multihead", M=M, normalization="shared"), (x, x, mx, mx), None, "shared"),
+        ("multihead per_head", dict(model="multihead", M=M, normalization="per_head"), (x, x, mx, mx), None, "softmax"),
+        ("sigmoid_qkv (user)", dict(model=user["sigmoid_qkv"], Q=Q, K=K, V=V), (x, qx, [kx], [vx]), expit, "mean"),
+    ]
+    t_sa = _best(lambda: velocity(x, model="sa", beta=beta), a.repeat)
+    print(f"\nQ/K/V and multi-head at n = {n}, d = {d} (H = 2), pairs/s = n^2 / time; SA {n * n / t_sa:.3e} pairs/s "
+          f"in the same run, load {_load()}")
+    cols = ["before", "after", "numpy", "jax", "torch"]
+    print(f"{'model':<20}" + "".join(f"{c:>11}" for c in cols)
+          + f"{'vs before':>10}{'vs NumPy':>9}{'vs JAX':>8}{'vs torch':>9}{'vs SA':>7}{'max|diff|':>10}{'load':>6}")
+    rows = []
+    for label, kw, (xx, q, keys, values), weight, norm in cases:
+        kw = dict(kw, beta=beta)
+        impls = {}
+        for flag, name in ((False, "before"), (True, "after")):
+            def run(flag=flag):
+                old = _dispatch.KEYED_BLAS_PATH
+                _dispatch.KEYED_BLAS_PATH = flag
+                try:
+                    return velocity(x, **kw)
+                finally:
+                    _dispatch.KEYED_BLAS_PATH = old
+            impls[name] = run
+        impls["numpy"] = lambda: _keyed_numpy(xx, beta, q, keys, values, weight, norm)
+        if norm == "softmax" and jx is not None:
+            impls["jax"] = lambda: jx(xx, q, keys, values, beta)
+        if norm == "softmax" and tc is not None:
+            impls["torch"] = lambda: tc(xx, q, keys, values, beta)
+        want = impls["numpy"]()
+        row = {"row": "keyed", "model": label, "n": n, "d": d, "load": _load(), "sa": n * n / t_sa,
+               "roofline": roofline(d, lim)}
+        for name, fn in impls.items():
+            row[name] = n * n / _best(fn, a.repeat)
+            row[name + "_maxerr"] = float(np.abs(np.asarray(fn()) - want).max())
+        r = lambda k: f"{row['after'] / row[k]:.2f}x" if k in row else "-"  # noqa: E731
+        print(f"{label:<20}" + "".join(f"{row[c]:>11.3e}" if c in row else f"{'-':>11}" for c in cols)
+              + f"{r('before'):>10}{r('numpy'):>9}{r('jax'):>8}{r('torch'):>9}{r('sa'):>7}"
+              + f"{row['after_maxerr']:>10.1e}{row['load']:>6}", flush=True)
+        rows.append(row)
+    return rows
+
+
 def plot(rows: list[dict], lim: dict, path: str) -> None:
     import matplotlib
 
@@ -390,9 +547,13 @@ def main(argv=None) -> int:
     print(f"limits: BLAS {lim['blas_gflops']:.1f} GFLOP/s ({threads} threads); exp per core: vectorised _vexp "
           f"{lim['vexp_per_core']:.3e}/s, NumPy {lim['numpy_exp_per_core']:.3e}/s\n")
     with threadpool_limits(threads):
-        rows = sa_rows(a, lim)
+        rows = [] if a.only_keyed else sa_rows(a, lim)
+        if a.only_keyed:
+            a.families = False
         if a.families:
             rows += family_rows(a, lim)
+        if a.keyed:
+            rows += keyed_rows(a, lim)
     for r in rows:
         r["beta"] = a.beta
     doc = {"machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": sys.version.split()[0],

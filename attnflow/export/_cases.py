@@ -246,7 +246,7 @@ def cases(decl, kernel) -> list[Case]:
             expected = {k: np.stack([e[k] for _, e in per]) for k in per[0][1]}
         else:
             inputs, expected = one(x)
-        if kernel.role in ("velocity_blocked", "velocity_shifted"):
+        if kernel.role in ("velocity_blocked", "velocity_shifted", "velocity_blas"):
             start, stop, rows = ((0, n, 4), (1, n, 3), (0, max(1, n - 1), 16), (0, n, 2))[k]
             for name, full in list(expected.items()):
                 part = np.full_like(full, np.nan)

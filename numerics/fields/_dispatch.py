@@ -43,6 +43,13 @@ Kernel choice per call, on the problem size:
   threads) but not at n = 2048 (0.94x / 0.97x); d < 12 is left to the small-d kernels (the per-row path
   here): lower :data:`SYMMETRIC_MIN_DIM` where they are slower.  ``bench/run.py`` prints both paths
   (columns ``shifted`` and ``after``).
+* Q/K/V and multi-head models (templates ``sphere_keyed``, ``sphere_heads``) without read-out or
+  perceptron, from :data:`KEYED_BLAS_MIN_PAIRS` pairs on (``H n^2`` for H heads) and with
+  :data:`KEYED_BLAS_PATH` set: ``<kernel>_velocity_blas`` (BLAS score tiles ``Qx_blk Kx^T``, one
+  vectorised numba weights pass with the exact row maximum of the tile as shift, BLAS weighted
+  values), on Python threads over row ranges as the self-attention BLAS path; queries, keys and
+  values (or the heads' rows ``M_h x_j``) are computed once per call here.  Measured at n = 4096,
+  d = 16 (2 threads): see :data:`KEYED_BLAS_PATH`.
 * otherwise the fused parallel kernel.
 
 A batch ``(B, n, d)`` of independent systems (sphere and Euclidean models) is one call of the
@@ -73,7 +80,8 @@ from attnflow.symbolic.models import n as n_symbol
 from attnflow.symbolic.models._pairs import output_coefficients
 
 __all__ = ["PARALLEL_MIN_PAIRS", "BLAS_MIN_DIM", "BLOCK_ROWS", "SHIFTED_PATH", "SYMMETRIC_MIN_DIM",
-           "SYMMETRIC_MIN_N", "SYMMETRIC_GROUPS", "SYMMETRIC_TILE", "bind", "builder", "Field",
+           "SYMMETRIC_MIN_N", "SYMMETRIC_GROUPS", "SYMMETRIC_TILE", "KEYED_BLAS_PATH", "KEYED_BLAS_MIN_PAIRS",
+           "bind", "builder", "Field",
            "energy_rows", "divides_by_norm", "has_dissipation"]
 
 #: Kernels run their serial twin below this many (i, j) pairs per call (n < 256 for one
@@ -88,6 +96,28 @@ BLAS_MIN_DIM = 2
 
 #: Use the a-priori-shift variant of the BLAS path where the declaration has one and beta >= 0.
 SHIFTED_PATH = True
+
+#: Run the Q/K/V and multi-head models' BLAS path (``<kernel>_velocity_blas``) where they have one and
+#: the call has at least :data:`KEYED_BLAS_MIN_PAIRS` pairs.  Measured (``bench/run.py --only-keyed``,
+#: n = 4096, d = 16, 2 threads, load 12-13, pairs/s = n^2 / time): qkv 3.5e7 fused -> 1.9e8 (SA 2.1e8
+#: in the same run), multihead H = 2 shared / per head 2.3e7 -> 1.0e8 / 9.4e7, a user's sigmoid Q/K/V
+#: model 1.9e7 -> 1.7e8 (three runs at load 12-15: qkv 0.47-1.44x SA per pair, multihead 0.30-0.56x
+#: per n^2, i.e. per head-pair about SA's speed); 1.2-38x faster than the fused kernel at every tested
+#: size from n = 256 (d = 2..64) under that load.
+KEYED_BLAS_PATH = True
+
+#: The Q/K/V / multi-head BLAS path runs from this many pairs per call on (``H n^2`` with H heads).
+#: Measured (qkv, d = 3, load 14): serial twin 9 / 32 / 118 / 272 us at n = 32 / 64 / 128 / 200, the
+#: BLAS path through the thread split 33 / 44 / 79 / 141 us (d = 16, n = 128: 165 vs 91 us).
+KEYED_BLAS_MIN_PAIRS = 100 * 100
+
+#: Bytes of the Q/K/V / multi-head BLAS path's score tiles (all heads of a block of rows) per worker.
+_KEYED_BYTES = 4 * 2**20
+
+
+def _keyed_rows(n: int, heads: int) -> int:
+    return max(8, min(BLOCK_ROWS, _KEYED_BYTES // (8 * n * heads)))
+
 
 #: Rows per block of the BLAS path (fewer when n > 16384: one rows x n buffer stays <= 16 MB).
 BLOCK_ROWS = 128
@@ -252,6 +282,8 @@ class Field:
         self.symmetric = None if shifted is None else getattr(
             b.module, symmetric_name(shifted.name[: -len("_velocity_shifted")]), None)
         self.velocity_twin = self.kernels[1]
+        blas = plan.get("velocity_blas", variant)
+        self.blas = None if blas is None else b.function(blas.name)
         self.steppers = None
         if self.template == "sphere_self":  # the compiled fixed-step loops (template stepper.py.tmpl)
             names = stepper_names(kern.name[: -len("_velocity")])
@@ -346,15 +378,32 @@ class Field:
             else:
                 call(_choose(self.kernels, n * n), x, self.beta, *extra, *outs)
         elif template == "sphere_heads":
-            call(_choose(self.kernels, self.MT.shape[0] * n * n), x, np.ascontiguousarray(x @ self.MT),
-                 self.beta, *extra, *outs)
+            heads = self.MT.shape[0]
+            if self._keyed_blas(heads * n * n):
+                with blas_single_thread():  # n d^2 flops: waking BLAS threads costs more (ms under load)
+                    mx = np.ascontiguousarray(x @ self.MT)
+                    _run_blocked(self.blas, x, (mx, self.beta, *extra), outs, _keyed_rows(n, heads))
+            else:
+                call(_choose(self.kernels, heads * n * n), x, np.ascontiguousarray(x @ self.MT), self.beta,
+                     *extra, *outs)
         else:
-            qx = x if self.QT is None else np.ascontiguousarray(x @ self.QT)
-            kx = x if self.KT is None else np.ascontiguousarray(x @ self.KT)
-            vx = x if self.VT is None else np.ascontiguousarray(x @ self.VT)
-            call(_choose(self.kernels, n * n if self.attend else n), x, qx, kx, vx, self.beta, *self.mats,
-                 *extra, *outs)
+            if self.attend and self._keyed_blas(n * n):
+                with blas_single_thread():  # n d^2 flops: waking BLAS threads costs more (ms under load)
+                    qx, kx, vx = self._qkv_rows(x)
+                    _run_blocked(self.blas, x, (qx, kx, vx, self.beta, *self.mats, *extra), outs, _keyed_rows(n, 1))
+            else:
+                qx, kx, vx = self._qkv_rows(x)
+                call(_choose(self.kernels, n * n if self.attend else n), x, qx, kx, vx, self.beta, *self.mats,
+                     *extra, *outs)
         return out, logz
+
+    def _qkv_rows(self, x: np.ndarray) -> tuple:
+        """The query, key and value rows ``(Q x_j, K x_j, V x_j)`` (``x`` itself where there is no matrix)."""
+        return tuple(x if MT is None else np.ascontiguousarray(x @ MT) for MT in (self.QT, self.KT, self.VT))
+
+    def _keyed_blas(self, pairs: int) -> bool:
+        """True if a Q/K/V or multi-head call of ``pairs`` pairs runs ``<kernel>_velocity_blas``."""
+        return KEYED_BLAS_PATH and self.blas is not None and pairs >= KEYED_BLAS_MIN_PAIRS
 
     def _run_ensemble(self, x: np.ndarray, extra: tuple):
         """B independent systems ``x`` (B, n, d): one call of the ensemble kernel (parallel over systems,

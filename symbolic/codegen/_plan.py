@@ -12,7 +12,9 @@ independent systems, a loop over systems around the serial twin of ``velocity``)
 ``velocity_blocked`` (the BLAS path of self-attention with an exponential weight, a NumPy function),
 ``velocity_shifted`` (the same with an a-priori row shift, for a logit affine in the score:
 :func:`apriori_shift`; a NumPy function around a vectorised numba weights pass),
-``energy_rows`` (row sums of the pair energy) and ``energy_scale`` (its prefactor, a Python
+``velocity_blas`` (the BLAS path of the Q/K/V and multi-head models without read-out or
+perceptron: BLAS score tiles, a vectorised numba weights pass with the exact row maximum as shift,
+BLAS weighted values; a NumPy function), ``energy_rows`` (row sums of the pair energy) and ``energy_scale`` (its prefactor, a Python
 function).  Every numba kernel except the per-token helpers has a serial twin ``<name>_serial``.
 """
 
@@ -54,7 +56,7 @@ RESERVED_NAMES = frozenset({
     "N", "i", "j", "k", "q", "a", "r", "s", "l", "m", "w", "z", "f", "g", "h", "u", "v", "p", "dl", "ti", "tj",
     "acc", "tot", "hv", "y", "xj", "blk", "ib", "nblocks", "heads", "hd", "row", "batch", "attend", "buf",
     "mbuf", "xb", "i0", "i1", "cA", "cH", "cX", "XA", "XH", "AA", "HH", "AH", "math", "np", "njit", "prange",
-    "beta", "t", "acc_a", "system", "systems", "zl", "j0", "jn", "gt", "zbuf", "nrm", "xmax", "sb", "nrows", "low",
+    "beta", "t", "acc_a", "joint", "ml", "mall", "system", "systems", "zl", "j0", "jn", "gt", "zbuf", "nrm", "xmax", "sb", "nrows", "low",
     # the compiled fixed-step loops (templates stepper*.py.tmpl)
     "t0", "dt", "t_final", "n_steps", "save_every", "grid", "save", "method", "states", "failed", "kk", "stages",
     "stage", "frac", "use_grid", "step", "tk", "tk1", "finite", "ts",
@@ -190,6 +192,10 @@ def kernel_plan(model) -> KernelPlan:
             kernels.append(Kernel(f"{kname}_velocity_ensemble", "velocity_ensemble", "ensemble",
                                   tuple(_ensemble_arg(a) for a in args), variant,
                                   twin=f"{kname}_velocity_ensemble_serial"))
+            if template in ("sphere_keyed", "sphere_heads") and decl.perceptron is None and decl.readout is None:
+                kernels.append(Kernel(f"{kname}_velocity_blas", "velocity_blas", "sphere_keyed_blas",
+                                      (*args, Arg("start", "int", "", "first row"), Arg("stop", "int", "", "row bound"),
+                                       Arg("rows", "int", "", "rows per block")), variant, njit=False))
             if template == "sphere_self" and decl.pair_weight() is not None:
                 kernels.append(Kernel(f"{kname}_velocity_blocked", "velocity_blocked", "sphere_blocked",
                                       (*args, Arg("start", "int", "", "first row"), Arg("stop", "int", "", "row bound"),

@@ -75,7 +75,9 @@ def test_kernels_are_fused_no_square_arrays():
 
     The exceptions are the BLAS paths ``<kernel>_velocity_blocked`` and ``<kernel>_velocity_shifted``:
     a ``rows x n`` buffer (rows = block size <= stop - start) and a shift / sum vector of ``rows``,
-    and the fast path's weights pass: one tile of lane accumulators of fixed size.
+    and the fast path's weights pass: one tile of lane accumulators of fixed size; the Q/K/V and
+    multi-head BLAS path ``<kernel>_velocity_blas``: ``heads x rows x n`` score tiles, ``heads x rows``
+    shifts and sums and one ``rows x d`` head sum, and its weights pass two tiles of lane accumulators.
     The compiled step loops ``_<kernel>_integrate_fixed``: the stage buffers of one state, ``(n, d)``,
     and one ``(n,)`` row vector, nothing else; the small-system kernels ``_<kernel>_velocity_small``:
     two ``(n,)`` row vectors (norms, one row of weights) and 8 lane accumulators; the symmetric paths
@@ -85,7 +87,7 @@ def test_kernels_are_fused_no_square_arrays():
     """
     stage_buffers = {"y = np.empty((n, d))", "u = np.empty((n, d))", "kk = np.empty((4, n, d))", "logz = np.empty(n)"}
     for path, text in generated_files().items():
-        blocked = shifted = weights = stepper = small = sym = group = False
+        blocked = shifted = weights = stepper = small = sym = group = blas = blas_weights = False
         for line in text.splitlines():
             if line.startswith("def ") or line.startswith("@njit"):
                 blocked = line.startswith("def ") and "_velocity_blocked(" in line
@@ -94,6 +96,8 @@ def test_kernels_are_fused_no_square_arrays():
                                                        or "_velocity_symmetric_weights(" in line)
                 sym = line.startswith("def ") and "_velocity_symmetric(" in line
                 group = line.startswith("def ") and "_velocity_symmetric_group(" in line
+                blas = line.startswith("def ") and "_velocity_blas(" in line
+                blas_weights = line.startswith("def ") and "_velocity_blas_weights(" in line
                 stepper = line.startswith("def ") and "_integrate_fixed(" in line
                 small = line.startswith("def ") and "_velocity_small(" in line
             if "np.zeros(" in line or "np.empty(" in line:
@@ -104,6 +108,12 @@ def test_kernels_are_fused_no_square_arrays():
                     ok = ok or line.strip() in ("buf = np.empty((rows, n))", "zbuf = np.empty(rows)")
                 if weights:
                     ok = ok or re.fullmatch(r"zl = np\.empty\(\d+\)", line.strip()) is not None
+                if blas:  # (heads,) rows x n score tiles, (heads, rows) shifts and sums, a rows x d head sum
+                    ok = ok or re.fullmatch(r"(buf = np\.empty\(\((1|heads), (rows|i1 - i0), n\)\)|[mz]buf = "
+                                            r"np\.empty\(\((1|heads), (rows|i1 - i0)\)\)|"
+                                            r"hv = np\.empty\(\((rows|i1 - i0), d\)\))", line.strip()) is not None
+                if blas_weights:
+                    ok = ok or re.fullmatch(r"[zm]l = np\.empty\(\d+\)", line.strip()) is not None
                 if stepper:
                     ok = ok or line.strip() in stage_buffers
                 if sym:

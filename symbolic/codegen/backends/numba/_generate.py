@@ -340,6 +340,33 @@ def _symmetric(printed: _Printed, kname: str, fused: str, shifted: str, blocked:
     })
 
 
+def _keyed_blas(decl, printed: _Printed, kernel: Kernel, fused: str, ctx: dict, heads: bool) -> str:
+    """The BLAS path of the Q/K/V and multi-head models: BLAS score tiles, a vectorised weights pass
+    (the exact row maximum as shift where the weight has a logit; over all heads for a shared
+    normalisation), BLAS weighted values, the row factor and output map printed for NumPy."""
+    e = printed.e
+    inner, _, terms = printed.coefficients()
+    coeffs = [(k, e[k]) for k in ("cA", "cX") if k in e and not (e[k].is_Number or e[k].is_Symbol or (-e[k]).is_Symbol)]
+    out_expr = numpy_code(terms.subs({v: sp.Symbol(c) for v, c in _VECTOR_NUMPY.items()}, simultaneous=True))
+    logz = []
+    if ctx["LOGZ_ARG"]:
+        logz = ["logz[i0:i1] = (" + numpy_code(S.m + sp.log(S.z) if printed.shifted else sp.log(S.z)) + ")[:, 0]"]
+    shared = heads and e["f"] != 1 / S.z
+    return render("sphere_keyed_blas.py.tmpl", {
+        **ctx, "NAME": kernel.name, "FUSED": fused, "TILE": str(_TILE), "KEYED": not heads, "HEADS": heads,
+        "SHIFTED": printed.shifted, "UNSHIFTED": not printed.shifted, "JOINT": "True" if shared else "False",
+        "HEADS_DOC": ("one shift over all (h, j): the heads share the normalisation" if shared else
+                      "a shift and a normalisation per head"),
+        "LOGIT": [f"l = {numba_code(e['l'])}"] if printed.shifted else [],
+        "WEIGHT_V": _statements([("w", e["w"])], printed.config, printer=vexp_code, prefix="_w"),
+        "NP_FACTOR": [f"f = {numpy_code(e['f'])}"],
+        "NP_INNER": [f"{s} = np.sum({_INNER_NUMPY[s][0]} * {_INNER_NUMPY[s][1]}, axis=1, keepdims=True)" for s in inner],
+        "NP_COEFFS": _statements(coeffs, printed.config, printer=numpy_code),
+        "NP_OUT": [f"acc[...] = {out_expr}"],
+        "NP_LOGZ": logz,
+    })
+
+
 def _expression_doc(decl, variants: dict[str, dict[str, sp.Expr]]) -> str:
     lines = []
     for kname, exprs in variants.items():
@@ -401,6 +428,9 @@ def render_model(model, config: NumbaConfig | None = None) -> str:
         blocked = next((k for k in plan.kernels if k.name == f"{kname}_velocity_blocked"), None)
         if blocked is not None:
             body.append(_blocked(decl, printed, blocked, vel.name, ctx))
+        blas = next((k for k in plan.kernels if k.name == f"{kname}_velocity_blas"), None)
+        if blas is not None:
+            body.append(_keyed_blas(decl, printed, blas, vel.name, ctx, vel.template == "sphere_heads"))
         shifted = next((k for k in plan.kernels if k.name == f"{kname}_velocity_shifted"), None)
         if shifted is not None:
             body.append(_shifted(decl, printed, shifted, vel.name, blocked.name, ctx))
@@ -420,13 +450,13 @@ def render_model(model, config: NumbaConfig | None = None) -> str:
         if scale is not None:
             body.append(render("energy_scale.py.tmpl", {"NAME": scale.name, "ARGS": ectx["ARGS"],
                                                          "CE": numba_code(e["ce"]), "CE_DOC": f"ce = {e['ce']}"}))
-    fast = any(k.role == "velocity_shifted" for k in plan.kernels)
+    fast = any(k.role in ("velocity_shifted", "velocity_blas") for k in plan.kernels)
     if fast:
         body.insert(0, render("blocks/vexp.tmpl", _vexp_context()))
     templates = sorted({k.template + ".py.tmpl" for k in plan.kernels} | ({"blocks/vexp.tmpl"} if fast else set()) |
                        ({"circle_velocity.py.tmpl"} if isinstance(decl, CircleModel) else set()) |
                        ({"stepper.py.tmpl", "stepper_ensemble.py.tmpl"} if any(k.template == "sphere_self" for k in plan.kernels) else set()) |
-                       ({"sphere_small.py.tmpl", "sphere_symmetric.py.tmpl"} if fast else set()))
+                       ({"sphere_small.py.tmpl", "sphere_symmetric.py.tmpl"} if any(k.role == "velocity_shifted" for k in plan.kernels) else set()))
     header = render("header.tmpl", {
         "MODEL": decl.name, "TEMPLATES": ", ".join(templates), "HASH": expr_hash(src), "OPS": sp.count_ops(src),
         "DESCRIPTION": decl.description.rstrip("."), "DECLARED_IN": _declared_in(decl),
