@@ -22,7 +22,7 @@ from attnflow.symbolic.models import CircleModel, get, kernel_expressions, kerne
 from attnflow.symbolic.models import _symbols as S
 from attnflow.symbolic.result import expr_hash
 
-__all__ = ["render_model", "source_expr", "stepper_names"]
+__all__ = ["LANES_DIMS", "UNDERFLOW_Z", "lanes_name", "render_model", "source_expr", "stepper_names"]
 
 _ROW_SYMBOLS = (S.s, S.l, S.m, S.z)
 _VECTOR_CODE = {S.A: "acc[k]", S.H: "hv[k]", S.X: "x[i, k]"}
@@ -191,8 +191,47 @@ def small_name(kname: str) -> str:
     return f"_{kname}_velocity_small"
 
 
-def _small(printed: _Printed, name: str, vel: Kernel, ctx: dict) -> str:
-    """The small-system kernel: a-priori shift, branch-free loops over j (vectorised ``_vexp``)."""
+#: Dimensions d with a rows-in-lanes kernel (``sphere_lanes.py.tmpl``, the loop over k unrolled); other d
+#: keep the lane accumulators over j (small systems) or the BLAS products (large systems).
+LANES_DIMS = (2, 3)
+#: Rows per block of the small-system kernel's rows-in-lanes call (a runtime loop bound, so that LLVM
+#: vectorises the loop over the rows instead of unrolling it).
+_LANES_ROWS = 32
+
+
+def lanes_name(kname: str) -> str:
+    """The private rows-in-lanes kernel of ``<kname>_velocity`` with the a-priori shift (template
+    ``sphere_lanes.py.tmpl``): signature ``(x, beta, <params>, out[, logz], nrm, xmax, zrow, start, stop,
+    rows)``, returns False for a d not in :data:`LANES_DIMS`."""
+    return f"_{kname}_velocity_lanes"
+
+
+def _lanes(printed: _Printed, name: str, vel: Kernel, ctx: dict) -> str:
+    """The rows-in-lanes kernels (one per d of :data:`LANES_DIMS`, the loops over k unrolled by the
+    template's row repetition) and the function that picks one by d."""
+    e = printed.e
+    shift = apriori_shift(e["l"])
+    base = dict(ctx)
+    base.update(FUSED=vel.name, ZMIN=_ZMIN, SHIFT_DOC=numba_code(shift),
+                SHIFT=[f"m = {numba_code(shift)}  # m_i >= l_ij for every j"],
+                LOGIT=[f"l = {numba_code(e['l'])}"],
+                WEIGHT_V=_statements([("w", e["w"])], printed.config, printer=vexp_code, prefix="_w"),
+                DIMS=", ".join(map(str, LANES_DIMS)))
+    call = f"(x, beta{ctx['ARGS']}, out{ctx['LOGZ_ARG']}, nrm, xmax, zrow, start, stop, rows)"
+    out = [render("sphere_lanes.py.tmpl", {**base, "KERNEL": True, "DISPATCH": False, "NAME": f"{name}_d{d}",
+                                          "D": str(d), "ROWS": [str(k) for k in range(d)]}).strip("\n")
+           for d in LANES_DIMS]
+    branches = []
+    for d in LANES_DIMS:
+        branches += [f"if d == {d}:", f"    {name}_d{d}{call}", "    return True"]
+    out.append(render("sphere_lanes.py.tmpl", {**base, "KERNEL": False, "DISPATCH": True, "NAME": name,
+                                               "ROWS": [""], "BRANCHES": branches}).strip("\n"))
+    return "\n\n\n".join(out)
+
+
+def _small(printed: _Printed, name: str, vel: Kernel, ctx: dict, lanes: str) -> str:
+    """The small-system kernel: a-priori shift, rows in the lanes (``lanes``) for d in :data:`LANES_DIMS`,
+    else branch-free loops over j (vectorised ``_vexp``)."""
     e = printed.e
     shift = apriori_shift(e["l"])
     one_row = dict(ctx)
@@ -200,7 +239,8 @@ def _small(printed: _Printed, name: str, vel: Kernel, ctx: dict) -> str:
                    SHIFT=[f"m = {numba_code(shift)}  # m_i >= l_ij for every j"],
                    ROW_NORM=[f"nrm[i] = {numba_code(sp.sqrt(sp.Symbol('q', positive=True)))}"],
                    LOGIT=[f"l = {numba_code(e['l'])}"],
-                   WEIGHT_V=_statements([("w", e["w"])], printed.config, printer=vexp_code, prefix="_w"))
+                   WEIGHT_V=_statements([("w", e["w"])], printed.config, printer=vexp_code, prefix="_w"),
+                   LANES_KERNEL=lanes, LANES_ROWS=str(_LANES_ROWS), LANES_DIMS=", ".join(map(str, LANES_DIMS)))
     return render("sphere_small.py.tmpl", one_row)
 
 
@@ -270,6 +310,8 @@ _VEXP_DEGREE = 13
 #: A row of the fast path whose weight sum falls below this is recomputed with the row maximum as shift:
 #: above it every weight that matters (>= 1e-16 z) is a normal float.
 _ZMIN = "1e-280"
+#: The same threshold as a float, for the callers of the rows-in-lanes kernel (rows below it are not written).
+UNDERFLOW_Z = float(_ZMIN)
 
 
 def _vexp_context() -> dict:
@@ -283,7 +325,7 @@ def _vexp_context() -> dict:
     hi = struct.unpack("<d", struct.pack("<q", hi_bits))[0]
     lo = float(ln2 - sp.Float(hi, 50))
     coeffs = [sp.Rational(1, sp.factorial(q)) for q in range(_VEXP_DEGREE, -1, -1)]
-    poly = [f"p = {numba_code(coeffs[0])}"] + [f"p = p * r + {numba_code(c)}" for c in coeffs[1:]]
+    poly = [f"p = {numba_code(coeffs[0])}"] + [f"p = _fma(p, r, {numba_code(c)})" for c in coeffs[1:]]
     return {"LOG2E": repr(float(1 / sp.log(2).evalf(50))), "LN2_HI": repr(hi), "LN2_LO": repr(lo),
             "DEGREE": str(_VEXP_DEGREE), "POLY": poly}
 
@@ -373,7 +415,8 @@ def render_model(model, config: NumbaConfig | None = None) -> str:
         shifted = next((k for k in plan.kernels if k.name == f"{kname}_velocity_shifted"), None)
         if shifted is not None:
             body.append(_shifted(decl, printed, shifted, vel.name, blocked.name, ctx))
-            body.append(_small(printed, small_name(kname), vel, ctx))
+            body.append(_lanes(printed, lanes_name(kname), vel, ctx))
+            body.append(_small(printed, small_name(kname), vel, ctx, lanes_name(kname)))
     if decl.energy is not None:
         rows_k = plan.get("energy_rows")
         e = variants[next(iter(variants))]
@@ -394,7 +437,7 @@ def render_model(model, config: NumbaConfig | None = None) -> str:
     templates = sorted({k.template + ".py.tmpl" for k in plan.kernels} | ({"blocks/vexp.tmpl"} if fast else set()) |
                        ({"circle_velocity.py.tmpl"} if isinstance(decl, CircleModel) else set()) |
                        ({"stepper.py.tmpl", "stepper_ensemble.py.tmpl"} if any(k.template == "sphere_self" for k in plan.kernels) else set()) |
-                       ({"sphere_small.py.tmpl"} if fast else set()))
+                       ({"sphere_small.py.tmpl", "sphere_lanes.py.tmpl"} if fast else set()))
     header = render("header.tmpl", {
         "MODEL": decl.name, "TEMPLATES": ", ".join(templates), "HASH": expr_hash(src), "OPS": sp.count_ops(src),
         "DESCRIPTION": decl.description.rstrip("."), "DECLARED_IN": _declared_in(decl),
