@@ -22,7 +22,9 @@ XLA CPU client, torch):
   matrix products and one exponential, so the bound is ``1 / max(4 d / F, 1 / (T E))`` (F the BLAS
   flop rate, E the vectorised exp rate per core, T the threads);
 * ``before``: the blocked BLAS path with the row maximum as shift (``<model>_velocity_blocked``, what
-  the dispatch ran before the fast path); ``after``: ``attnflow.numerics.velocity`` (the dispatch);
+  the dispatch ran before the fast path); ``shifted``: the a-priori-shift BLAS path
+  (``<model>_velocity_shifted``, what the dispatch runs at d >= 4 and ran at d = 2, 3 before the
+  rows-in-lanes kernel); ``after``: ``attnflow.numerics.velocity`` (the dispatch);
 * NumPy: the same computation on row blocks of 1024 (Gram block -> shifted exp -> normalise ->
   matmul -> projection; memory O(1024 n));
 * JAX: ``jax.jit`` of the same, float64 (``jax_enable_x64``), row blocks by ``jax.lax.map``;
@@ -207,6 +209,19 @@ def before_sa(x, beta):
     return out
 
 
+def blas_shifted_sa(x, beta):
+    """The a-priori-shift BLAS path (BLAS scores, vectorised weights pass, BLAS weighted sums): what the
+    dispatch ran at d = 2, 3 before the rows-in-lanes kernel, and still runs at larger d."""
+    import numpy as np
+
+    from attnflow.numerics._generated import sa as g_sa
+    from attnflow.numerics.fields._dispatch import _run_blocked, _shifted_rows
+
+    out = np.empty_like(x)
+    _run_blocked(g_sa.sa_velocity_shifted, x, (beta,), (out, np.empty(x.shape[0])), _shifted_rows(*x.shape))
+    return out
+
+
 # ----------------------------------------------------------------------------------------------
 
 
@@ -233,7 +248,8 @@ def sa_rows(a, lim: dict) -> list[dict]:
             rng = np.random.default_rng([a.seed, n, d])
             x = rng.standard_normal((n, d))
             x /= np.linalg.norm(x, axis=1, keepdims=True)
-            impls = {"before": lambda: before_sa(x, a.beta), "after": lambda: velocity(x, model="sa", beta=a.beta),
+            impls = {"before": lambda: before_sa(x, a.beta), "shifted": lambda: blas_shifted_sa(x, a.beta),
+                     "after": lambda: velocity(x, model="sa", beta=a.beta),
                      "numpy": lambda: numpy_sa(x, a.beta)}
             if jx is not None:
                 impls["jax"] = lambda: jx(x, a.beta)
@@ -251,14 +267,14 @@ def sa_rows(a, lim: dict) -> list[dict]:
 
 
 def _print_sa(r: dict, first: bool) -> None:
-    cols = ["before", "after", "numpy", "jax", "torch"]
+    cols = ["before", "shifted", "after", "numpy", "jax", "torch"]
     if first:
         print(f"{'model':<14}{'n':>7}{'d':>4}  " + "".join(f"{c + ' pairs/s':>15}" for c in cols)
-              + f"{'roof':>10}{'after/roof':>11}{'vs before':>10}{'vs NumPy':>9}{'vs JAX':>8}{'vs torch':>9}{'load':>6}")
+              + f"{'roof':>10}{'after/roof':>11}{'vs before':>10}{'vs shifted':>11}{'vs NumPy':>9}{'vs JAX':>8}{'vs torch':>9}{'load':>6}")
     after = r["after"]
     ratio = lambda k: f"{after / r[k]:.2f}x" if k in r else "-"  # noqa: E731
     print(f"{r['model']:<14}{r['n']:>7}{r['d']:>4}  " + "".join(f"{r[c]:>15.3e}" if c in r else f"{'-':>15}" for c in cols)
-          + f"{r['roofline']:>10.2e}{after / r['roofline']:>11.0%}{ratio('before'):>10}{ratio('numpy'):>9}"
+          + f"{r['roofline']:>10.2e}{after / r['roofline']:>11.0%}{ratio('before'):>10}{ratio('shifted'):>11}{ratio('numpy'):>9}"
           + f"{ratio('jax'):>8}{ratio('torch'):>9}{r['load']:>6}", flush=True)
 
 

@@ -62,7 +62,7 @@ def _vexp(x):
     """exp(x) in branch-free arithmetic that LLVM vectorises (numba has no vector libm here).
 
     Cody-Waite reduction x = k ln 2 + r, |r| <= ln(2)/2 (k ln 2 split into 0.6931471803691238 + 1.9082149292705877e-10,
-    exact products for |k| < 2^21), the degree-13 Taylor polynomial of exp(r) by Horner's rule in fused
+    exact products for |k| < 2^21, the two steps fused multiply-adds), the degree-13 Taylor polynomial of exp(r) by Horner's rule in fused
     multiply-adds (``_fma``; coefficients 1/q! printed from SymPy; truncation below 1e-17 relative), and 2^k as the product of two powers of two
     built from their bit patterns (2^(k//2) 2^(k - k//2), so that subnormal results are rounded
     once).  Inputs are clamped to [-746, 710]: exp(-inf) = 0, exp(inf) = inf, nan gives nan.
@@ -72,7 +72,7 @@ def _vexp(x):
     xc = x if x < 710.0 else 710.0
     xc = xc if xc > -746.0 else -746.0
     kf = (xc * 1.4426950408889634 + 6755399441055744.0) - 6755399441055744.0
-    r = (xc - kf * 0.6931471803691238) - kf * 1.9082149292705877e-10
+    r = _fma(-kf, 1.9082149292705877e-10, _fma(-kf, 0.6931471803691238, xc))
     p = 1.6059043836821613e-10
     p = _fma(p, r, 2.08767569878681e-09)
     p = _fma(p, r, 2.505210838544172e-08)
@@ -723,18 +723,14 @@ def _ngpt_velocity_small(x, beta, alpha, out):
 
     The logit is affine in the score, so l_ij <= m_i = sb*abs(beta), sb_i = |x_i| max_j |x_j|
     (Cauchy-Schwarz): no running maximum.  For d in 2, 3 the rows go in the SIMD lanes
-    (``_ngpt_velocity_lanes``, blocks of 32 rows); otherwise the loops over j carry no branch, so LLVM vectorises
+    (``_ngpt_velocity_lanes``, blocks of 16 rows); otherwise the loops over j carry no branch, so LLVM vectorises
     them (the scores from the transposed tokens, the weights by ``_vexp``, the sums over j in
     8 lane accumulators added in a fixed order: strict floating point, so the result is the
     same bits in every caller; it differs from ``ngpt_velocity_serial`` by rounding only).  Used by the compiled
     step loops, one system at a time.  Memory O(n d).
     """
     n, d = x.shape
-    xt = np.ascontiguousarray(x.T)
     nrm = np.empty(n)
-    wb = np.empty(n)
-    lanes = np.empty(8)
-    nv = n - n % 8
     xmax = 0.0
     for i in range(n):
         q = 0.0
@@ -743,11 +739,15 @@ def _ngpt_velocity_small(x, beta, alpha, out):
         nrm[i] = math.sqrt(q)
         xmax = max(xmax, nrm[i])
     zrow = np.empty(n)
-    if _ngpt_velocity_lanes(x, beta, alpha, out, nrm, xmax, zrow, 0, n, 32):
+    if _ngpt_velocity_lanes(x, beta, alpha, out, nrm, xmax, zrow, 0, n, 16):
         for i in range(n):
             if not zrow[i] >= 1e-280:
                 return False
         return True
+    xt = np.ascontiguousarray(x.T)
+    wb = np.empty(n)
+    lanes = np.empty(8)
+    nv = n - n % 8
     acc = np.empty(d)
     for i in range(n):
         sb = nrm[i] * xmax

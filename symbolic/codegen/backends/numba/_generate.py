@@ -196,7 +196,7 @@ def small_name(kname: str) -> str:
 LANES_DIMS = (2, 3)
 #: Rows per block of the small-system kernel's rows-in-lanes call (a runtime loop bound, so that LLVM
 #: vectorises the loop over the rows instead of unrolling it).
-_LANES_ROWS = 32
+_LANES_ROWS = 16
 
 
 def lanes_name(kname: str) -> str:
