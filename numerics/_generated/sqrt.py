@@ -693,6 +693,516 @@ def _sqrt_velocity_lanes_d3(x, beta, t, out, nrm, xmax, zrow, start, stop, rows)
 
 
 @njit(cache=True, nogil=True, fastmath=False, error_model="numpy")
+def _sqrt_velocity_lanes_d4(x, beta, t, out, nrm, xmax, zrow, start, stop, rows):
+    """The rows ``start <= i < stop`` of ``sqrt_velocity`` for d = 4 with the a-priori row shift, rows in
+    the SIMD lanes: ``zrow[i]`` = z_i, and row i of the outputs is written only where z_i >= 1e-280
+    (the caller recomputes the other rows with the row maximum as shift).
+
+    The logit is affine in the score, so l_ij <= m_i = sb*abs(beta), sb_i = |x_i| xmax with ``nrm[i]``
+    = |x_i| and ``xmax`` = max_j |x_j| (Cauchy-Schwarz).  A block of ``rows`` rows keeps its per-row
+    state (shift, weight sum z_i, the sums sum_j w_ij x_j) in vectors over the rows; the loop over j
+    broadcasts x_j and runs one branch-free loop over the rows (score s_ij by fused multiply-adds in
+    the order k = 0..4-1, the weight by ``_vexp``), which LLVM vectorises with the rows in the lanes.
+    Every row's sums run over j = 0..n-1 in order, in its own lane (no reassociation, no horizontal
+    reduction), so a row's bits do not depend on the block or thread that computes it.  Nothing is
+    stored per pair: memory O(n d).
+    """
+    n = x.shape[0]
+    d = 4
+    st = np.empty((2 + 2 * d, rows))
+    mv = st[0]
+    zv = st[1]
+    xv0 = st[2 + 0]
+    xv1 = st[2 + 1]
+    xv2 = st[2 + 2]
+    xv3 = st[2 + 3]
+    av0 = st[2 + d + 0]
+    av1 = st[2 + d + 1]
+    av2 = st[2 + d + 2]
+    av3 = st[2 + d + 3]
+    acc = np.empty(d)
+    for i0 in range(start, stop, rows):
+        for r in range(rows):
+            i = min(i0 + r, stop - 1)  # a partial last block repeats row stop - 1 (not written twice)
+            sb = nrm[i] * xmax
+            m = sb*abs(beta)  # m_i >= l_ij for every j
+            mv[r] = m
+            zv[r] = 0.0
+            xv0[r] = x[i, 0]
+            xv1[r] = x[i, 1]
+            xv2[r] = x[i, 2]
+            xv3[r] = x[i, 3]
+            av0[r] = 0.0
+            av1[r] = 0.0
+            av2[r] = 0.0
+            av3[r] = 0.0
+        for j in range(n):
+            y0 = x[j, 0]
+            y1 = x[j, 1]
+            y2 = x[j, 2]
+            y3 = x[j, 3]
+            for r in range(rows):
+                s = 0.0
+                s = _fma(xv0[r], y0, s)
+                s = _fma(xv1[r], y1, s)
+                s = _fma(xv2[r], y2, s)
+                s = _fma(xv3[r], y3, s)
+                m = mv[r]
+                l = beta*s
+                w = _vexp(l - m)
+                zv[r] += w
+                av0[r] = _fma(w, y0, av0[r])
+                av1[r] = _fma(w, y1, av1[r])
+                av2[r] = _fma(w, y2, av2[r])
+                av3[r] = _fma(w, y3, av3[r])
+        for r in range(min(rows, stop - i0)):
+            i = i0 + r
+            z = zv[r]
+            m = mv[r]
+            zrow[i] = z
+            if z >= 1e-280:
+                acc[0] = av0[r]
+                acc[1] = av1[r]
+                acc[2] = av2[r]
+                acc[3] = av3[r]
+                f = 1.0/z
+                for k in range(d):
+                    acc[k] *= f
+                XA = 0.0
+                for k in range(d):
+                    XA += x[i, k] * acc[k]
+                _c0 = 1.0/math.sqrt(t + 1.0)
+                cA = _c0
+                cX = -XA*_c0
+                for k in range(d):
+                    out[i, k] = acc[k]*cA + cX*x[i, k]
+
+
+@njit(cache=True, nogil=True, fastmath=False, error_model="numpy")
+def _sqrt_velocity_lanes_d5(x, beta, t, out, nrm, xmax, zrow, start, stop, rows):
+    """The rows ``start <= i < stop`` of ``sqrt_velocity`` for d = 5 with the a-priori row shift, rows in
+    the SIMD lanes: ``zrow[i]`` = z_i, and row i of the outputs is written only where z_i >= 1e-280
+    (the caller recomputes the other rows with the row maximum as shift).
+
+    The logit is affine in the score, so l_ij <= m_i = sb*abs(beta), sb_i = |x_i| xmax with ``nrm[i]``
+    = |x_i| and ``xmax`` = max_j |x_j| (Cauchy-Schwarz).  A block of ``rows`` rows keeps its per-row
+    state (shift, weight sum z_i, the sums sum_j w_ij x_j) in vectors over the rows; the loop over j
+    broadcasts x_j and runs one branch-free loop over the rows (score s_ij by fused multiply-adds in
+    the order k = 0..5-1, the weight by ``_vexp``), which LLVM vectorises with the rows in the lanes.
+    Every row's sums run over j = 0..n-1 in order, in its own lane (no reassociation, no horizontal
+    reduction), so a row's bits do not depend on the block or thread that computes it.  Nothing is
+    stored per pair: memory O(n d).
+    """
+    n = x.shape[0]
+    d = 5
+    st = np.empty((2 + 2 * d, rows))
+    mv = st[0]
+    zv = st[1]
+    xv0 = st[2 + 0]
+    xv1 = st[2 + 1]
+    xv2 = st[2 + 2]
+    xv3 = st[2 + 3]
+    xv4 = st[2 + 4]
+    av0 = st[2 + d + 0]
+    av1 = st[2 + d + 1]
+    av2 = st[2 + d + 2]
+    av3 = st[2 + d + 3]
+    av4 = st[2 + d + 4]
+    acc = np.empty(d)
+    for i0 in range(start, stop, rows):
+        for r in range(rows):
+            i = min(i0 + r, stop - 1)  # a partial last block repeats row stop - 1 (not written twice)
+            sb = nrm[i] * xmax
+            m = sb*abs(beta)  # m_i >= l_ij for every j
+            mv[r] = m
+            zv[r] = 0.0
+            xv0[r] = x[i, 0]
+            xv1[r] = x[i, 1]
+            xv2[r] = x[i, 2]
+            xv3[r] = x[i, 3]
+            xv4[r] = x[i, 4]
+            av0[r] = 0.0
+            av1[r] = 0.0
+            av2[r] = 0.0
+            av3[r] = 0.0
+            av4[r] = 0.0
+        for j in range(n):
+            y0 = x[j, 0]
+            y1 = x[j, 1]
+            y2 = x[j, 2]
+            y3 = x[j, 3]
+            y4 = x[j, 4]
+            for r in range(rows):
+                s = 0.0
+                s = _fma(xv0[r], y0, s)
+                s = _fma(xv1[r], y1, s)
+                s = _fma(xv2[r], y2, s)
+                s = _fma(xv3[r], y3, s)
+                s = _fma(xv4[r], y4, s)
+                m = mv[r]
+                l = beta*s
+                w = _vexp(l - m)
+                zv[r] += w
+                av0[r] = _fma(w, y0, av0[r])
+                av1[r] = _fma(w, y1, av1[r])
+                av2[r] = _fma(w, y2, av2[r])
+                av3[r] = _fma(w, y3, av3[r])
+                av4[r] = _fma(w, y4, av4[r])
+        for r in range(min(rows, stop - i0)):
+            i = i0 + r
+            z = zv[r]
+            m = mv[r]
+            zrow[i] = z
+            if z >= 1e-280:
+                acc[0] = av0[r]
+                acc[1] = av1[r]
+                acc[2] = av2[r]
+                acc[3] = av3[r]
+                acc[4] = av4[r]
+                f = 1.0/z
+                for k in range(d):
+                    acc[k] *= f
+                XA = 0.0
+                for k in range(d):
+                    XA += x[i, k] * acc[k]
+                _c0 = 1.0/math.sqrt(t + 1.0)
+                cA = _c0
+                cX = -XA*_c0
+                for k in range(d):
+                    out[i, k] = acc[k]*cA + cX*x[i, k]
+
+
+@njit(cache=True, nogil=True, fastmath=False, error_model="numpy")
+def _sqrt_velocity_lanes_d6(x, beta, t, out, nrm, xmax, zrow, start, stop, rows):
+    """The rows ``start <= i < stop`` of ``sqrt_velocity`` for d = 6 with the a-priori row shift, rows in
+    the SIMD lanes: ``zrow[i]`` = z_i, and row i of the outputs is written only where z_i >= 1e-280
+    (the caller recomputes the other rows with the row maximum as shift).
+
+    The logit is affine in the score, so l_ij <= m_i = sb*abs(beta), sb_i = |x_i| xmax with ``nrm[i]``
+    = |x_i| and ``xmax`` = max_j |x_j| (Cauchy-Schwarz).  A block of ``rows`` rows keeps its per-row
+    state (shift, weight sum z_i, the sums sum_j w_ij x_j) in vectors over the rows; the loop over j
+    broadcasts x_j and runs one branch-free loop over the rows (score s_ij by fused multiply-adds in
+    the order k = 0..6-1, the weight by ``_vexp``), which LLVM vectorises with the rows in the lanes.
+    Every row's sums run over j = 0..n-1 in order, in its own lane (no reassociation, no horizontal
+    reduction), so a row's bits do not depend on the block or thread that computes it.  Nothing is
+    stored per pair: memory O(n d).
+    """
+    n = x.shape[0]
+    d = 6
+    st = np.empty((2 + 2 * d, rows))
+    mv = st[0]
+    zv = st[1]
+    xv0 = st[2 + 0]
+    xv1 = st[2 + 1]
+    xv2 = st[2 + 2]
+    xv3 = st[2 + 3]
+    xv4 = st[2 + 4]
+    xv5 = st[2 + 5]
+    av0 = st[2 + d + 0]
+    av1 = st[2 + d + 1]
+    av2 = st[2 + d + 2]
+    av3 = st[2 + d + 3]
+    av4 = st[2 + d + 4]
+    av5 = st[2 + d + 5]
+    acc = np.empty(d)
+    for i0 in range(start, stop, rows):
+        for r in range(rows):
+            i = min(i0 + r, stop - 1)  # a partial last block repeats row stop - 1 (not written twice)
+            sb = nrm[i] * xmax
+            m = sb*abs(beta)  # m_i >= l_ij for every j
+            mv[r] = m
+            zv[r] = 0.0
+            xv0[r] = x[i, 0]
+            xv1[r] = x[i, 1]
+            xv2[r] = x[i, 2]
+            xv3[r] = x[i, 3]
+            xv4[r] = x[i, 4]
+            xv5[r] = x[i, 5]
+            av0[r] = 0.0
+            av1[r] = 0.0
+            av2[r] = 0.0
+            av3[r] = 0.0
+            av4[r] = 0.0
+            av5[r] = 0.0
+        for j in range(n):
+            y0 = x[j, 0]
+            y1 = x[j, 1]
+            y2 = x[j, 2]
+            y3 = x[j, 3]
+            y4 = x[j, 4]
+            y5 = x[j, 5]
+            for r in range(rows):
+                s = 0.0
+                s = _fma(xv0[r], y0, s)
+                s = _fma(xv1[r], y1, s)
+                s = _fma(xv2[r], y2, s)
+                s = _fma(xv3[r], y3, s)
+                s = _fma(xv4[r], y4, s)
+                s = _fma(xv5[r], y5, s)
+                m = mv[r]
+                l = beta*s
+                w = _vexp(l - m)
+                zv[r] += w
+                av0[r] = _fma(w, y0, av0[r])
+                av1[r] = _fma(w, y1, av1[r])
+                av2[r] = _fma(w, y2, av2[r])
+                av3[r] = _fma(w, y3, av3[r])
+                av4[r] = _fma(w, y4, av4[r])
+                av5[r] = _fma(w, y5, av5[r])
+        for r in range(min(rows, stop - i0)):
+            i = i0 + r
+            z = zv[r]
+            m = mv[r]
+            zrow[i] = z
+            if z >= 1e-280:
+                acc[0] = av0[r]
+                acc[1] = av1[r]
+                acc[2] = av2[r]
+                acc[3] = av3[r]
+                acc[4] = av4[r]
+                acc[5] = av5[r]
+                f = 1.0/z
+                for k in range(d):
+                    acc[k] *= f
+                XA = 0.0
+                for k in range(d):
+                    XA += x[i, k] * acc[k]
+                _c0 = 1.0/math.sqrt(t + 1.0)
+                cA = _c0
+                cX = -XA*_c0
+                for k in range(d):
+                    out[i, k] = acc[k]*cA + cX*x[i, k]
+
+
+@njit(cache=True, nogil=True, fastmath=False, error_model="numpy")
+def _sqrt_velocity_lanes_d7(x, beta, t, out, nrm, xmax, zrow, start, stop, rows):
+    """The rows ``start <= i < stop`` of ``sqrt_velocity`` for d = 7 with the a-priori row shift, rows in
+    the SIMD lanes: ``zrow[i]`` = z_i, and row i of the outputs is written only where z_i >= 1e-280
+    (the caller recomputes the other rows with the row maximum as shift).
+
+    The logit is affine in the score, so l_ij <= m_i = sb*abs(beta), sb_i = |x_i| xmax with ``nrm[i]``
+    = |x_i| and ``xmax`` = max_j |x_j| (Cauchy-Schwarz).  A block of ``rows`` rows keeps its per-row
+    state (shift, weight sum z_i, the sums sum_j w_ij x_j) in vectors over the rows; the loop over j
+    broadcasts x_j and runs one branch-free loop over the rows (score s_ij by fused multiply-adds in
+    the order k = 0..7-1, the weight by ``_vexp``), which LLVM vectorises with the rows in the lanes.
+    Every row's sums run over j = 0..n-1 in order, in its own lane (no reassociation, no horizontal
+    reduction), so a row's bits do not depend on the block or thread that computes it.  Nothing is
+    stored per pair: memory O(n d).
+    """
+    n = x.shape[0]
+    d = 7
+    st = np.empty((2 + 2 * d, rows))
+    mv = st[0]
+    zv = st[1]
+    xv0 = st[2 + 0]
+    xv1 = st[2 + 1]
+    xv2 = st[2 + 2]
+    xv3 = st[2 + 3]
+    xv4 = st[2 + 4]
+    xv5 = st[2 + 5]
+    xv6 = st[2 + 6]
+    av0 = st[2 + d + 0]
+    av1 = st[2 + d + 1]
+    av2 = st[2 + d + 2]
+    av3 = st[2 + d + 3]
+    av4 = st[2 + d + 4]
+    av5 = st[2 + d + 5]
+    av6 = st[2 + d + 6]
+    acc = np.empty(d)
+    for i0 in range(start, stop, rows):
+        for r in range(rows):
+            i = min(i0 + r, stop - 1)  # a partial last block repeats row stop - 1 (not written twice)
+            sb = nrm[i] * xmax
+            m = sb*abs(beta)  # m_i >= l_ij for every j
+            mv[r] = m
+            zv[r] = 0.0
+            xv0[r] = x[i, 0]
+            xv1[r] = x[i, 1]
+            xv2[r] = x[i, 2]
+            xv3[r] = x[i, 3]
+            xv4[r] = x[i, 4]
+            xv5[r] = x[i, 5]
+            xv6[r] = x[i, 6]
+            av0[r] = 0.0
+            av1[r] = 0.0
+            av2[r] = 0.0
+            av3[r] = 0.0
+            av4[r] = 0.0
+            av5[r] = 0.0
+            av6[r] = 0.0
+        for j in range(n):
+            y0 = x[j, 0]
+            y1 = x[j, 1]
+            y2 = x[j, 2]
+            y3 = x[j, 3]
+            y4 = x[j, 4]
+            y5 = x[j, 5]
+            y6 = x[j, 6]
+            for r in range(rows):
+                s = 0.0
+                s = _fma(xv0[r], y0, s)
+                s = _fma(xv1[r], y1, s)
+                s = _fma(xv2[r], y2, s)
+                s = _fma(xv3[r], y3, s)
+                s = _fma(xv4[r], y4, s)
+                s = _fma(xv5[r], y5, s)
+                s = _fma(xv6[r], y6, s)
+                m = mv[r]
+                l = beta*s
+                w = _vexp(l - m)
+                zv[r] += w
+                av0[r] = _fma(w, y0, av0[r])
+                av1[r] = _fma(w, y1, av1[r])
+                av2[r] = _fma(w, y2, av2[r])
+                av3[r] = _fma(w, y3, av3[r])
+                av4[r] = _fma(w, y4, av4[r])
+                av5[r] = _fma(w, y5, av5[r])
+                av6[r] = _fma(w, y6, av6[r])
+        for r in range(min(rows, stop - i0)):
+            i = i0 + r
+            z = zv[r]
+            m = mv[r]
+            zrow[i] = z
+            if z >= 1e-280:
+                acc[0] = av0[r]
+                acc[1] = av1[r]
+                acc[2] = av2[r]
+                acc[3] = av3[r]
+                acc[4] = av4[r]
+                acc[5] = av5[r]
+                acc[6] = av6[r]
+                f = 1.0/z
+                for k in range(d):
+                    acc[k] *= f
+                XA = 0.0
+                for k in range(d):
+                    XA += x[i, k] * acc[k]
+                _c0 = 1.0/math.sqrt(t + 1.0)
+                cA = _c0
+                cX = -XA*_c0
+                for k in range(d):
+                    out[i, k] = acc[k]*cA + cX*x[i, k]
+
+
+@njit(cache=True, nogil=True, fastmath=False, error_model="numpy")
+def _sqrt_velocity_lanes_d8(x, beta, t, out, nrm, xmax, zrow, start, stop, rows):
+    """The rows ``start <= i < stop`` of ``sqrt_velocity`` for d = 8 with the a-priori row shift, rows in
+    the SIMD lanes: ``zrow[i]`` = z_i, and row i of the outputs is written only where z_i >= 1e-280
+    (the caller recomputes the other rows with the row maximum as shift).
+
+    The logit is affine in the score, so l_ij <= m_i = sb*abs(beta), sb_i = |x_i| xmax with ``nrm[i]``
+    = |x_i| and ``xmax`` = max_j |x_j| (Cauchy-Schwarz).  A block of ``rows`` rows keeps its per-row
+    state (shift, weight sum z_i, the sums sum_j w_ij x_j) in vectors over the rows; the loop over j
+    broadcasts x_j and runs one branch-free loop over the rows (score s_ij by fused multiply-adds in
+    the order k = 0..8-1, the weight by ``_vexp``), which LLVM vectorises with the rows in the lanes.
+    Every row's sums run over j = 0..n-1 in order, in its own lane (no reassociation, no horizontal
+    reduction), so a row's bits do not depend on the block or thread that computes it.  Nothing is
+    stored per pair: memory O(n d).
+    """
+    n = x.shape[0]
+    d = 8
+    st = np.empty((2 + 2 * d, rows))
+    mv = st[0]
+    zv = st[1]
+    xv0 = st[2 + 0]
+    xv1 = st[2 + 1]
+    xv2 = st[2 + 2]
+    xv3 = st[2 + 3]
+    xv4 = st[2 + 4]
+    xv5 = st[2 + 5]
+    xv6 = st[2 + 6]
+    xv7 = st[2 + 7]
+    av0 = st[2 + d + 0]
+    av1 = st[2 + d + 1]
+    av2 = st[2 + d + 2]
+    av3 = st[2 + d + 3]
+    av4 = st[2 + d + 4]
+    av5 = st[2 + d + 5]
+    av6 = st[2 + d + 6]
+    av7 = st[2 + d + 7]
+    acc = np.empty(d)
+    for i0 in range(start, stop, rows):
+        for r in range(rows):
+            i = min(i0 + r, stop - 1)  # a partial last block repeats row stop - 1 (not written twice)
+            sb = nrm[i] * xmax
+            m = sb*abs(beta)  # m_i >= l_ij for every j
+            mv[r] = m
+            zv[r] = 0.0
+            xv0[r] = x[i, 0]
+            xv1[r] = x[i, 1]
+            xv2[r] = x[i, 2]
+            xv3[r] = x[i, 3]
+            xv4[r] = x[i, 4]
+            xv5[r] = x[i, 5]
+            xv6[r] = x[i, 6]
+            xv7[r] = x[i, 7]
+            av0[r] = 0.0
+            av1[r] = 0.0
+            av2[r] = 0.0
+            av3[r] = 0.0
+            av4[r] = 0.0
+            av5[r] = 0.0
+            av6[r] = 0.0
+            av7[r] = 0.0
+        for j in range(n):
+            y0 = x[j, 0]
+            y1 = x[j, 1]
+            y2 = x[j, 2]
+            y3 = x[j, 3]
+            y4 = x[j, 4]
+            y5 = x[j, 5]
+            y6 = x[j, 6]
+            y7 = x[j, 7]
+            for r in range(rows):
+                s = 0.0
+                s = _fma(xv0[r], y0, s)
+                s = _fma(xv1[r], y1, s)
+                s = _fma(xv2[r], y2, s)
+                s = _fma(xv3[r], y3, s)
+                s = _fma(xv4[r], y4, s)
+                s = _fma(xv5[r], y5, s)
+                s = _fma(xv6[r], y6, s)
+                s = _fma(xv7[r], y7, s)
+                m = mv[r]
+                l = beta*s
+                w = _vexp(l - m)
+                zv[r] += w
+                av0[r] = _fma(w, y0, av0[r])
+                av1[r] = _fma(w, y1, av1[r])
+                av2[r] = _fma(w, y2, av2[r])
+                av3[r] = _fma(w, y3, av3[r])
+                av4[r] = _fma(w, y4, av4[r])
+                av5[r] = _fma(w, y5, av5[r])
+                av6[r] = _fma(w, y6, av6[r])
+                av7[r] = _fma(w, y7, av7[r])
+        for r in range(min(rows, stop - i0)):
+            i = i0 + r
+            z = zv[r]
+            m = mv[r]
+            zrow[i] = z
+            if z >= 1e-280:
+                acc[0] = av0[r]
+                acc[1] = av1[r]
+                acc[2] = av2[r]
+                acc[3] = av3[r]
+                acc[4] = av4[r]
+                acc[5] = av5[r]
+                acc[6] = av6[r]
+                acc[7] = av7[r]
+                f = 1.0/z
+                for k in range(d):
+                    acc[k] *= f
+                XA = 0.0
+                for k in range(d):
+                    XA += x[i, k] * acc[k]
+                _c0 = 1.0/math.sqrt(t + 1.0)
+                cA = _c0
+                cX = -XA*_c0
+                for k in range(d):
+                    out[i, k] = acc[k]*cA + cX*x[i, k]
+
+
+@njit(cache=True, nogil=True, fastmath=False, error_model="numpy")
 def _sqrt_velocity_lanes(x, beta, t, out, nrm, xmax, zrow, start, stop, rows):
     """The rows ``start <= i < stop`` of ``sqrt_velocity`` with the rows in the SIMD lanes (the kernels
     ``_sqrt_velocity_lanes_d<d>``, d in 2, 3): returns True, or False (nothing written) for another d."""

@@ -24,9 +24,9 @@ Kernel choice per call, on the problem size:
   the self logit for unit tokens), so the weights come from one vectorised numba pass (no row
   maximum, no separate subtract / exp / sum passes); rows whose weight sum underflows fall back to
   the blocked path.  :data:`SHIFTED_PATH` = False disables it.  For d in
-  :data:`attnflow.symbolic.codegen.backends.numba._generate.LANES_DIMS` (d = 2, 3: three BLAS passes
+  :data:`attnflow.symbolic.codegen.backends.numba._generate.LANES_DIMS` (d = 2..8: three BLAS passes
   at inner dimension d are slower than the exponentials) the rows-in-lanes kernel
-  ``_<kernel>_velocity_lanes`` runs instead (:data:`LANES_PATH`): no rows x n buffer, one loop over j
+  ``_<kernel>_velocity_lanes_d<d>`` runs instead (:data:`LANES_PATH`): no rows x n buffer, one loop over j
   per block of :data:`LANES_ROWS` rows with the rows in the SIMD lanes, on the same Python threads over
   row ranges cut at multiples of :data:`LANES_ROWS`; every row is computed by the same operations
   whatever the cut, so the result does not depend on the thread count.
@@ -76,8 +76,7 @@ BLAS_MIN_DIM = 2
 SHIFTED_PATH = True
 
 #: Use the rows-in-lanes kernel (a-priori shift, d in ``LANES_DIMS``) instead of the BLAS path where the
-#: shifted path would run.  Measured at n = 4096, d = 3 on one core (load 7): 7.4e8 pairs/s against
-#: 4.3e8 for the lane accumulators over j; see bench/run.py for the large-n rows.
+#: shifted path would run (measurements: ``LANES_DIMS``, bench/bench_lanes.py, bench/run.py).
 LANES_PATH = True
 
 #: Rows per block of the rows-in-lanes kernel (a multiple of the vector width; the thread cuts fall on
@@ -236,7 +235,9 @@ class Field:
         self.blocked = None if blocked is None else b.function(blocked.name)
         shifted = plan.get("velocity_shifted", variant)
         self.shifted = None if shifted is None else b.function(shifted.name)
-        self.lanes = None if shifted is None else getattr(b.module, lanes_name(kern.name[: -len("_velocity")]), None)
+        self.lanes = {} if shifted is None else {
+            d: fn for d in LANES_DIMS
+            if (fn := getattr(b.module, f"{lanes_name(kern.name[: -len('_velocity')])}_d{d}", None)) is not None}
         self.velocity_twin = self.kernels[1]
         self.steppers = None
         if self.template == "sphere_self":  # the compiled fixed-step loops (template stepper.py.tmpl)
@@ -323,10 +324,10 @@ class Field:
         outs = (out, logz) if self.logz else (out,)
         template = self.template
         if template == "sphere_self":
-            if (n * n >= PARALLEL_MIN_PAIRS and self.blocked is not None and d in LANES_DIMS and LANES_PATH
-                    and self.lanes is not None and self.path() is self.shifted):
+            if (n * n >= PARALLEL_MIN_PAIRS and self.blocked is not None and d in self.lanes and LANES_PATH
+                    and self.path() is self.shifted):
                 notify(self.shifted)
-                _run_lanes(self.lanes, self.blocked, x, (self.beta, *extra), outs)
+                _run_lanes(self.lanes[d], self.blocked, x, (self.beta, *extra), outs)
             elif n * n >= PARALLEL_MIN_PAIRS and self.blocked is not None and d >= BLAS_MIN_DIM:
                 fn = self.path()
                 _run_blocked(fn, x, (self.beta, *extra), outs,

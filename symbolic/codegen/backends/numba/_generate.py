@@ -22,7 +22,7 @@ from attnflow.symbolic.models import CircleModel, get, kernel_expressions, kerne
 from attnflow.symbolic.models import _symbols as S
 from attnflow.symbolic.result import expr_hash
 
-__all__ = ["LANES_DIMS", "UNDERFLOW_Z", "lanes_name", "render_model", "source_expr", "stepper_names"]
+__all__ = ["LANES_DIMS", "SMALL_LANES_DIMS", "UNDERFLOW_Z", "lanes_name", "render_model", "source_expr", "stepper_names"]
 
 _ROW_SYMBOLS = (S.s, S.l, S.m, S.z)
 _VECTOR_CODE = {S.A: "acc[k]", S.H: "hv[k]", S.X: "x[i, k]"}
@@ -191,9 +191,16 @@ def small_name(kname: str) -> str:
     return f"_{kname}_velocity_small"
 
 
-#: Dimensions d with a rows-in-lanes kernel (``sphere_lanes.py.tmpl``, the loop over k unrolled); other d
-#: keep the lane accumulators over j (small systems) or the BLAS products (large systems).
-LANES_DIMS = (2, 3)
+#: Dimensions d with a rows-in-lanes kernel ``_<kernel>_velocity_lanes_d<d>`` (``sphere_lanes.py.tmpl``, the
+#: loop over k unrolled); larger d keep the BLAS products.  Measured at n = 4096 on one core (load 13,
+#: thread CPU time), rows-in-lanes against the a-priori-shift BLAS path: d = 4 / 5 / 6 / 8:
+#: 9.2 / 8.2 / 7.4 / 6.4e8 against 6.2 / 5.9 / 5.6 / 5.5e8 pairs/s; d = 16: 0.5e8 (LLVM no longer
+#: vectorises the loop over the rows) against 3.9e8.
+LANES_DIMS = (2, 3, 4, 5, 6, 7, 8)
+#: The dimensions the small-system kernel sends to the rows-in-lanes kernels (through
+#: ``_<kernel>_velocity_lanes``, which compiles every branch: a few, to keep the compile time of the
+#: compiled step loops small); other d keep its lane accumulators over j.
+SMALL_LANES_DIMS = (2, 3)
 #: Rows per block of the small-system kernel's rows-in-lanes call (a runtime loop bound, so that LLVM
 #: vectorises the loop over the rows instead of unrolling it).
 _LANES_ROWS = 16
@@ -202,7 +209,8 @@ _LANES_ROWS = 16
 def lanes_name(kname: str) -> str:
     """The private rows-in-lanes kernel of ``<kname>_velocity`` with the a-priori shift (template
     ``sphere_lanes.py.tmpl``): signature ``(x, beta, <params>, out[, logz], nrm, xmax, zrow, start, stop,
-    rows)``, returns False for a d not in :data:`LANES_DIMS`."""
+    rows)``, returns False for a d not in :data:`SMALL_LANES_DIMS`; the kernel of one d is
+    ``<name>_d<d>``, d in :data:`LANES_DIMS`."""
     return f"_{kname}_velocity_lanes"
 
 
@@ -216,13 +224,13 @@ def _lanes(printed: _Printed, name: str, vel: Kernel, ctx: dict) -> str:
                 SHIFT=[f"m = {numba_code(shift)}  # m_i >= l_ij for every j"],
                 LOGIT=[f"l = {numba_code(e['l'])}"],
                 WEIGHT_V=_statements([("w", e["w"])], printed.config, printer=vexp_code, prefix="_w"),
-                DIMS=", ".join(map(str, LANES_DIMS)))
+                DIMS=", ".join(map(str, SMALL_LANES_DIMS)))
     call = f"(x, beta{ctx['ARGS']}, out{ctx['LOGZ_ARG']}, nrm, xmax, zrow, start, stop, rows)"
     out = [render("sphere_lanes.py.tmpl", {**base, "KERNEL": True, "DISPATCH": False, "NAME": f"{name}_d{d}",
                                           "D": str(d), "ROWS": [str(k) for k in range(d)]}).strip("\n")
            for d in LANES_DIMS]
     branches = []
-    for d in LANES_DIMS:
+    for d in SMALL_LANES_DIMS:
         branches += [f"if d == {d}:", f"    {name}_d{d}{call}", "    return True"]
     out.append(render("sphere_lanes.py.tmpl", {**base, "KERNEL": False, "DISPATCH": True, "NAME": name,
                                                "ROWS": [""], "BRANCHES": branches}).strip("\n"))
@@ -230,7 +238,7 @@ def _lanes(printed: _Printed, name: str, vel: Kernel, ctx: dict) -> str:
 
 
 def _small(printed: _Printed, name: str, vel: Kernel, ctx: dict, lanes: str) -> str:
-    """The small-system kernel: a-priori shift, rows in the lanes (``lanes``) for d in :data:`LANES_DIMS`,
+    """The small-system kernel: a-priori shift, rows in the lanes (``lanes``) for d in :data:`SMALL_LANES_DIMS`,
     else branch-free loops over j (vectorised ``_vexp``)."""
     e = printed.e
     shift = apriori_shift(e["l"])
@@ -240,7 +248,7 @@ def _small(printed: _Printed, name: str, vel: Kernel, ctx: dict, lanes: str) -> 
                    ROW_NORM=[f"nrm[i] = {numba_code(sp.sqrt(sp.Symbol('q', positive=True)))}"],
                    LOGIT=[f"l = {numba_code(e['l'])}"],
                    WEIGHT_V=_statements([("w", e["w"])], printed.config, printer=vexp_code, prefix="_w"),
-                   LANES_KERNEL=lanes, LANES_ROWS=str(_LANES_ROWS), LANES_DIMS=", ".join(map(str, LANES_DIMS)))
+                   LANES_KERNEL=lanes, LANES_ROWS=str(_LANES_ROWS), LANES_DIMS=", ".join(map(str, SMALL_LANES_DIMS)))
     return render("sphere_small.py.tmpl", one_row)
 
 
