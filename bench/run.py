@@ -269,11 +269,11 @@ def sa_rows(a, lim: dict) -> list[dict]:
 def _print_sa(r: dict, first: bool) -> None:
     cols = ["before", "shifted", "after", "numpy", "jax", "torch"]
     if first:
-        print(f"{'model':<14}{'n':>7}{'d':>4}  " + "".join(f"{c + ' pairs/s':>15}" for c in cols)
+        print(f"{'model':<14}{'n':>7}{'d':>4}  " + "".join(f"{c + ' pairs/s':>16}" for c in cols)
               + f"{'roof':>10}{'after/roof':>11}{'vs before':>10}{'vs shifted':>11}{'vs NumPy':>9}{'vs JAX':>8}{'vs torch':>9}{'load':>6}")
     after = r["after"]
     ratio = lambda k: f"{after / r[k]:.2f}x" if k in r else "-"  # noqa: E731
-    print(f"{r['model']:<14}{r['n']:>7}{r['d']:>4}  " + "".join(f"{r[c]:>15.3e}" if c in r else f"{'-':>15}" for c in cols)
+    print(f"{r['model']:<14}{r['n']:>7}{r['d']:>4}  " + "".join(f"{r[c]:>16.3e}" if c in r else f"{'-':>16}" for c in cols)
           + f"{r['roofline']:>10.2e}{after / r['roofline']:>11.0%}{ratio('before'):>10}{ratio('shifted'):>11}{ratio('numpy'):>9}"
           + f"{ratio('jax'):>8}{ratio('torch'):>9}{r['load']:>6}", flush=True)
 
