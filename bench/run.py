@@ -23,7 +23,8 @@ XLA CPU client, torch):
   flop rate, E the vectorised exp rate per core, T the threads);
 * ``before``: the blocked BLAS path with the row maximum as shift (``<model>_velocity_blocked``, what
   the dispatch ran before the fast path); ``shifted``: the per-row a-priori-shift path
-  (``<model>_velocity_shifted``, what the dispatch runs below ``SYMMETRIC_MIN_DIM``); ``after``:
+  (``<model>_velocity_shifted``, what the dispatch runs at 9 <= d < ``SYMMETRIC_MIN_DIM``, and ran at
+  d = 2..8 before the rows-in-lanes kernel); ``after``:
   ``attnflow.numerics.velocity`` (the dispatch);
 * the symmetric path (d >= ``SYMMETRIC_MIN_DIM``) computes each weight once for i <= j: 3d flops and
   half an exponential per pair, so ``after/roof`` may exceed 100% there (the 4d-flop roofline bounds
@@ -235,6 +236,19 @@ def before_sa(x, beta):
 
     out = np.empty_like(x)
     _run_blocked(g_sa.sa_velocity_blocked, x, (beta,), (out, np.empty(x.shape[0])))
+    return out
+
+
+def blas_shifted_sa(x, beta):
+    """The a-priori-shift BLAS path (BLAS scores, vectorised weights pass, BLAS weighted sums): what the
+    dispatch ran at d = 2, 3 before the rows-in-lanes kernel, and still runs at larger d."""
+    import numpy as np
+
+    from attnflow.numerics._generated import sa as g_sa
+    from attnflow.numerics.fields._dispatch import _run_blocked, _shifted_rows
+
+    out = np.empty_like(x)
+    _run_blocked(g_sa.sa_velocity_shifted, x, (beta,), (out, np.empty(x.shape[0])), _shifted_rows(*x.shape))
     return out
 
 

@@ -49,13 +49,24 @@ def _bits_to_float_typing(typingctx, bits):
 _bits_to_float = intrinsic(_bits_to_float_typing)
 
 
+def _fma_typing(typingctx, a, b, c):
+    """numba intrinsic: a * b + c rounded once (LLVM ``llvm.fma``): the same bits in scalar and vector code,
+    whatever the caller's fastmath flags, so the kernels using it stay deterministic."""
+    def codegen(context, builder, signature, args):
+        return builder.fma(*args)
+    return types.float64(types.float64, types.float64, types.float64), codegen
+
+
+_fma = intrinsic(_fma_typing)
+
+
 @njit(cache=True, inline="always", error_model="numpy")
 def _vexp(x):
     """exp(x) in branch-free arithmetic that LLVM vectorises (numba has no vector libm here).
 
     Cody-Waite reduction x = k ln 2 + r, |r| <= ln(2)/2 (k ln 2 split into 0.6931471803691238 + 1.9082149292705877e-10,
-    exact products for |k| < 2^21), the degree-13 Taylor polynomial of exp(r) (coefficients 1/q!
-    printed from SymPy; truncation below 1e-17 relative), and 2^k as the product of two powers of two
+    exact products for |k| < 2^21, the two steps fused multiply-adds), the degree-13 Taylor polynomial of exp(r) by Horner's rule in fused
+    multiply-adds (``_fma``; coefficients 1/q! printed from SymPy; truncation below 1e-17 relative), and 2^k as the product of two powers of two
     built from their bit patterns (2^(k//2) 2^(k - k//2), so that subnormal results are rounded
     once).  Inputs are clamped to [-746, 710]: exp(-inf) = 0, exp(inf) = inf, nan gives nan.
     Within 1 ulp of the C library exponential over the whole float64 range (tested by
@@ -64,21 +75,21 @@ def _vexp(x):
     xc = x if x < 710.0 else 710.0
     xc = xc if xc > -746.0 else -746.0
     kf = (xc * 1.4426950408889634 + 6755399441055744.0) - 6755399441055744.0
-    r = (xc - kf * 0.6931471803691238) - kf * 1.9082149292705877e-10
+    r = _fma(-kf, 1.9082149292705877e-10, _fma(-kf, 0.6931471803691238, xc))
     p = 1.6059043836821613e-10
-    p = p * r + 2.08767569878681e-09
-    p = p * r + 2.505210838544172e-08
-    p = p * r + 2.755731922398589e-07
-    p = p * r + 2.7557319223985893e-06
-    p = p * r + 2.48015873015873e-05
-    p = p * r + 0.0001984126984126984
-    p = p * r + 0.001388888888888889
-    p = p * r + 0.008333333333333333
-    p = p * r + 0.041666666666666664
-    p = p * r + 0.16666666666666666
-    p = p * r + 0.5
-    p = p * r + 1.0
-    p = p * r + 1.0
+    p = _fma(p, r, 2.08767569878681e-09)
+    p = _fma(p, r, 2.505210838544172e-08)
+    p = _fma(p, r, 2.755731922398589e-07)
+    p = _fma(p, r, 2.7557319223985893e-06)
+    p = _fma(p, r, 2.48015873015873e-05)
+    p = _fma(p, r, 0.0001984126984126984)
+    p = _fma(p, r, 0.001388888888888889)
+    p = _fma(p, r, 0.008333333333333333)
+    p = _fma(p, r, 0.041666666666666664)
+    p = _fma(p, r, 0.16666666666666666)
+    p = _fma(p, r, 0.5)
+    p = _fma(p, r, 1.0)
+    p = _fma(p, r, 1.0)
     k = np.int64(kf)
     k1 = k >> 1
     y = p * _bits_to_float((k1 + 1023) << 52) * _bits_to_float((k - k1 + 1023) << 52)

@@ -23,7 +23,13 @@ Kernel choice per call, on the problem size:
   ``<kernel>_velocity_shifted`` runs instead: the row shift is known in advance (Cauchy-Schwarz;
   the self logit for unit tokens), so the weights come from one vectorised numba pass (no row
   maximum, no separate subtract / exp / sum passes); rows whose weight sum underflows fall back to
-  the blocked path.  :data:`SHIFTED_PATH` = False disables it.
+  the blocked path.  :data:`SHIFTED_PATH` = False disables it.  For d in
+  :data:`attnflow.symbolic.codegen.backends.numba._generate.LANES_DIMS` (d = 2..8: three BLAS passes
+  at inner dimension d are slower than the exponentials) the rows-in-lanes kernel
+  ``_<kernel>_velocity_lanes_d<d>`` runs instead (:data:`LANES_PATH`): no rows x n buffer, one loop over j
+  per block of :data:`LANES_ROWS` rows with the rows in the SIMD lanes, on the same Python threads over
+  row ranges cut at multiples of :data:`LANES_ROWS`; every row is computed by the same operations
+  whatever the cut, so the result does not depend on the thread count.
   From d >= :data:`SYMMETRIC_MIN_DIM` and n >= :data:`SYMMETRIC_MIN_N` its symmetric variant
   ``_<kernel>_velocity_symmetric`` (template ``sphere_symmetric.py.tmpl``) is tried first: one shift
   for all rows, m = b + |a| max_j |x_j|^2, makes the weights symmetric, so each tile of
@@ -74,14 +80,15 @@ import sympy as sp
 from attnflow.numerics._kernel_hooks import call, notify
 from attnflow.numerics._threads import blas_single_thread, thread_pool
 from attnflow.symbolic.codegen._plan import KernelPlan, kernel_plan
-from attnflow.symbolic.codegen.backends.numba._generate import stepper_names, symmetric_name
+from attnflow.symbolic.codegen.backends.numba._generate import (LANES_DIMS, UNDERFLOW_Z, lanes_name, stepper_names,
+                                                          symmetric_name)
 from attnflow.symbolic.models import AA, AH, HH, TANGENT, XH, CircleModel, H, Model
 from attnflow.symbolic.models import n as n_symbol
 from attnflow.symbolic.models._pairs import output_coefficients
 
 __all__ = ["PARALLEL_MIN_PAIRS", "BLAS_MIN_DIM", "BLOCK_ROWS", "SHIFTED_PATH", "SYMMETRIC_MIN_DIM",
            "SYMMETRIC_MIN_N", "SYMMETRIC_GROUPS", "SYMMETRIC_TILE", "KEYED_BLAS_PATH", "KEYED_BLAS_MIN_PAIRS",
-           "bind", "builder", "Field",
+           "LANES_PATH", "LANES_ROWS",            "bind", "builder", "Field",
            "energy_rows", "divides_by_norm", "has_dissipation"]
 
 #: Kernels run their serial twin below this many (i, j) pairs per call (n < 256 for one
@@ -118,6 +125,14 @@ _KEYED_BYTES = 4 * 2**20
 def _keyed_rows(n: int, heads: int) -> int:
     return max(8, min(BLOCK_ROWS, _KEYED_BYTES // (8 * n * heads)))
 
+
+#: Use the rows-in-lanes kernel (a-priori shift, d in ``LANES_DIMS``) instead of the BLAS path where the
+#: shifted path would run (measurements: ``LANES_DIMS``, bench/bench_lanes.py, bench/run.py).
+LANES_PATH = True
+
+#: Rows per block of the rows-in-lanes kernel (a multiple of the vector width; the thread cuts fall on
+#: multiples of it).
+LANES_ROWS = 64
 
 #: Rows per block of the BLAS path (fewer when n > 16384: one rows x n buffer stays <= 16 MB).
 BLOCK_ROWS = 128
@@ -238,6 +253,32 @@ def _run_blocked(fn, x: np.ndarray, head: tuple, outs: tuple, rows: int | None =
             fut.result()
 
 
+def _run_lanes(lanes, blocked, x: np.ndarray, head: tuple, outs: tuple) -> None:
+    """The rows-in-lanes kernel over all rows of ``x`` on ``numba.get_num_threads()`` Python threads
+    (row ranges cut at multiples of :data:`LANES_ROWS`); rows whose weight sum underflows (z_i < the
+    kernel's threshold, left unwritten there) are recomputed by the blocked path ``blocked``, one row
+    each (the row maximum as shift)."""
+    n = x.shape[0]
+    nrm = np.sqrt(np.einsum("ij,ij->i", x, x))
+    xmax = float(nrm.max()) if n else 0.0
+    zrow = np.empty(n)
+    blocks = -(-n // LANES_ROWS)
+    workers = max(1, min(numba.get_num_threads(), blocks))
+    cuts = [min(n, (blocks * w // workers) * LANES_ROWS) for w in range(workers + 1)]
+    if workers == 1:
+        lanes(x, *head, *outs, nrm, xmax, zrow, 0, n, LANES_ROWS)
+    else:
+        futures = [thread_pool().submit(lanes, x, *head, *outs, nrm, xmax, zrow, a, b, LANES_ROWS)
+                   for a, b in zip(cuts[:-1], cuts[1:])]
+        for fut in futures:
+            fut.result()
+    low = np.flatnonzero(~(zrow >= UNDERFLOW_Z))
+    if low.size:
+        with blas_single_thread():
+            for i in low:
+                blocked(x, *head, *outs, int(i), int(i) + 1, 1)
+
+
 def _reals(decl: Model, p: dict) -> tuple:
     return tuple(p[r.name] for r in decl.real_params)
 
@@ -281,6 +322,9 @@ class Field:
         self.shifted = None if shifted is None else b.function(shifted.name)
         self.symmetric = None if shifted is None else getattr(
             b.module, symmetric_name(shifted.name[: -len("_velocity_shifted")]), None)
+        self.lanes = {} if shifted is None else {
+            d: fn for d in LANES_DIMS
+            if (fn := getattr(b.module, f"{lanes_name(kern.name[: -len('_velocity')])}_d{d}", None)) is not None}
         self.velocity_twin = self.kernels[1]
         blas = plan.get("velocity_blas", variant)
         self.blas = None if blas is None else b.function(blas.name)
@@ -369,7 +413,11 @@ class Field:
         outs = (out, logz) if self.logz else (out,)
         template = self.template
         if template == "sphere_self":
-            if n * n >= PARALLEL_MIN_PAIRS and self.blocked is not None and d >= BLAS_MIN_DIM:
+            if (n * n >= PARALLEL_MIN_PAIRS and self.blocked is not None and d in self.lanes and LANES_PATH
+                    and self.path() is self.shifted):
+                notify(self.shifted)
+                _run_lanes(self.lanes[d], self.blocked, x, (self.beta, *extra), outs)
+            elif n * n >= PARALLEL_MIN_PAIRS and self.blocked is not None and d >= BLAS_MIN_DIM:
                 fn = self.path()
                 head = (self.beta, *extra)
                 if not (fn is self.shifted and self.symmetric is not None and d >= SYMMETRIC_MIN_DIM

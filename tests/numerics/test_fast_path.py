@@ -171,7 +171,7 @@ def test_rows_whose_weights_underflow_fall_back_to_the_row_maximum(monkeypatch):
 
 def test_dispatch_runs_the_fast_path_for_large_self_attention_with_nonnegative_beta(monkeypatch):
     rng = np.random.default_rng([SEED, 4])
-    n, d = 256, 3  # n^2 = PARALLEL_MIN_PAIRS, d >= BLAS_MIN_DIM
+    n, d = 256, 9  # n^2 = PARALLEL_MIN_PAIRS, d >= BLAS_MIN_DIM, d not in LANES_DIMS
     x = _tokens(rng, n, d, True)
     calls = []
     real = _dispatch._run_blocked
@@ -186,8 +186,8 @@ def test_dispatch_runs_the_fast_path_for_large_self_attention_with_nonnegative_b
 
 
 def test_a_users_model_with_an_affine_logit_gets_the_fast_path(monkeypatch, tmp_path):
-    """A declaration exp(beta s / 2) (not built in) gets ``<name>_velocity_shifted`` generated into the
-    kernel cache and dispatched; independent route: the NumPy reference of SA at beta / 2."""
+    """A declaration exp(beta s / 2) (not built in) gets ``<name>_velocity_shifted`` (d = 9) and the
+    rows-in-lanes kernel (d = 4) generated into the kernel cache and dispatched; independent route: the NumPy reference of SA at beta / 2."""
     from attnflow import models
 
     monkeypatch.setenv("ATTNFLOW_KERNEL_CACHE", str(tmp_path))
@@ -195,16 +195,18 @@ def test_a_users_model_with_an_affine_logit_gets_the_fast_path(monkeypatch, tmp_
                               normalization="softmax", description="SA at half the inverse temperature")
     assert kernel_plan(half).get("velocity_shifted") is not None
     calls = []
-    real = _dispatch._run_blocked
+    real, real_lanes = _dispatch._run_blocked, _dispatch._run_lanes
     monkeypatch.setattr(_dispatch, "_run_blocked", lambda fn, *a: (calls.append(fn.__name__), real(fn, *a)))
-    x = _tokens(np.random.default_rng([SEED, 5]), 256, 4, True)
-    np.testing.assert_allclose(fields.velocity(x, model=half, beta=3.0), ref.velocity_ref(x, "sa", 1.5), rtol=0, atol=1e-13)
-    assert calls == ["fast_half_beta_velocity_shifted"]
+    monkeypatch.setattr(_dispatch, "_run_lanes", lambda fn, *a: (calls.append(fn.__name__), real_lanes(fn, *a)))
+    for d in (9, 4):
+        x = _tokens(np.random.default_rng([SEED, 5]), 256, d, True)
+        np.testing.assert_allclose(fields.velocity(x, model=half, beta=3.0), ref.velocity_ref(x, "sa", 1.5), rtol=0, atol=1e-13)
+    assert calls == ["fast_half_beta_velocity_shifted", "_fast_half_beta_velocity_lanes_d4"]
 
 
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 40), d=st.integers(2, 6),
-       beta=st.sampled_from([0.0, 0.7, 4.0, 37.0, 500.0, -3.0]), unit=st.booleans())
+       beta=st.sampled_from([0.0, 0.7, 4.0, 37.0, 500.0, 5000.0, -3.0]), unit=st.booleans())
 def test_small_system_kernel_matches_the_numpy_reference(seed, n, d, beta, unit):
     """``_sa_velocity_small`` (the compiled step loops' kernel: a-priori shift, vectorised loops) and
     the loops' stage (the small kernel, or the serial twin where it reports underflow) against the
@@ -242,3 +244,115 @@ def test_small_system_kernel_hands_underflowing_rows_to_the_serial_twin():
     A, lz = ref.softmax_attention(x, 100.0)
     np.testing.assert_allclose(out, ref.project(x, A), rtol=0, atol=1e-13 * 12**3)
     np.testing.assert_allclose(logz, lz, rtol=1e-13)
+
+
+# --- the rows-in-lanes kernel (template sphere_lanes.py.tmpl, d in LANES_DIMS) ---------------------
+
+
+def _lanes(x, beta, out, logz, cuts, rows, kernel=None):
+    """``_sa_velocity_lanes_d<d>`` (``kernel=None``: the small kernel's ``_sa_velocity_lanes``, d = 2, 3
+    only) over the row ranges between ``cuts`` (the dispatch's arguments)."""
+    nrm = np.sqrt(np.einsum("ij,ij->i", x, x))
+    xmax = float(nrm.max())
+    zrow = np.full(x.shape[0], np.nan)
+    fn = kernel or g_sa._sa_velocity_lanes
+    oks = [fn(x, beta, out, logz, nrm, xmax, zrow, a, b, rows) for a, b in zip(cuts[:-1], cuts[1:])]
+    return all(ok is not False for ok in oks), zrow
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 150), d=st.sampled_from([2, 3, 8]),
+       beta=st.sampled_from([0.0, 1.0, 50.0, 5000.0]), unit=st.booleans(), rows=st.sampled_from([8, 16, 64]),
+       cut=st.floats(0.0, 1.0))
+def test_lanes_kernel_matches_the_numpy_reference(seed, n, d, beta, unit, rows, cut):
+    """Rows in the SIMD lanes against the n x n NumPy reference: n not a multiple of the block (n = 1,
+    2, ...), any row split, unit and non-unit tokens, beta up to 5000.  Rows reported as underflowing
+    (z_i < 1e-280) are left unwritten; unit tokens with beta >= 0 have none (the self weight is 1)."""
+    rng = np.random.default_rng(seed)
+    x = _tokens(rng, n, d, unit)
+    out = np.full_like(x, np.nan)
+    logz = np.full(n, np.nan)
+    ok, zrow = _lanes(x, beta, out, logz, [0, int(cut * n), n], rows, getattr(g_sa, f"_sa_velocity_lanes_d{d}"))
+    assert ok
+    good = zrow >= 1e-280
+    if unit:
+        assert good.all()
+    assert np.isnan(out[~good]).all()
+    A, lz = ref.softmax_attention(x, beta)
+    scale = float(np.linalg.norm(x, axis=1).max())
+    np.testing.assert_allclose(out[good], ref.project(x, A)[good], rtol=0, atol=1e-13 * scale * max(1.0, scale**2))
+    np.testing.assert_allclose(logz[good], lz[good], rtol=1e-13, atol=1e-13)
+
+
+def test_lanes_kernel_declines_other_dimensions():
+    """The small kernel's ``_sa_velocity_lanes`` takes d = 2, 3 only: for d = 5 and 16 it returns False
+    and writes nothing (the small kernel then uses its lane accumulators over j); d = 16 has no
+    rows-in-lanes kernel at all."""
+    from attnflow.symbolic.codegen.backends.numba._generate import LANES_DIMS, SMALL_LANES_DIMS
+
+    assert 16 not in LANES_DIMS and not hasattr(g_sa, "_sa_velocity_lanes_d16") and 5 not in SMALL_LANES_DIMS
+    for d in (5, 16):
+        x = _tokens(np.random.default_rng([SEED, 7]), 20, d, True)
+        out = np.full_like(x, np.nan)
+        ok, _ = _lanes(x, 4.0, out, np.full(20, np.nan), [0, 20], 8)
+        assert not ok and np.isnan(out).all()
+
+
+def test_lanes_bits_do_not_depend_on_blocks_cuts_or_threads():
+    """Every row's sums run over j in order in its own lane: the same bits for any block size and row
+    split, and through the dispatch with 1 and 2 numba threads."""
+    import numba
+
+    x = _tokens(np.random.default_rng([SEED, 8]), 300, 3, True)
+    outs = []
+    for cuts, rows in (([0, 300], 64), ([0, 7, 150, 300], 8), ([0, 299, 300], 16)):
+        out, logz = np.empty_like(x), np.empty(300)
+        _lanes(x, 9.0, out, logz, cuts, rows)
+        outs.append((out, logz))
+    for out, logz in outs[1:]:
+        assert np.array_equal(out, outs[0][0]) and np.array_equal(logz, outs[0][1])
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = fields.velocity(x, model="sa", beta=9.0)
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        two = fields.velocity(x, model="sa", beta=9.0)
+    finally:
+        numba.set_num_threads(threads)
+    assert np.array_equal(one, two) and np.array_equal(one, outs[0][0])
+
+
+def test_dispatch_runs_the_lanes_kernel_at_small_d_and_falls_back_on_underflow(monkeypatch):
+    """n = 256 (the parallel threshold), d = 2, 3, 8, beta >= 0: the rows-in-lanes kernels; d = 16: the
+    BLAS shifted path; beta < 0: the blocked path.  With x_0 = 12 e_1 and the unit rows in the half-space
+    <x, e_1> <= 0 (beta = 100) every unit row's weight sum underflows: those rows, and only those,
+    are recomputed by the blocked path, and the result matches the reference."""
+    lanes_calls, blocked_calls = [], []
+    real_lanes, real_blocked = _dispatch._run_lanes, _dispatch._run_blocked
+    monkeypatch.setattr(_dispatch, "_run_lanes", lambda *a: (lanes_calls.append(a[0].__name__), real_lanes(*a)))
+    monkeypatch.setattr(_dispatch, "_run_blocked", lambda fn, *a: (blocked_calls.append(fn.__name__), real_blocked(fn, *a)))
+    rng = np.random.default_rng([SEED, 9])
+    for d, beta in ((3, 4.0), (16, 4.0), (3, -4.0), (2, 0.0), (8, 50.0)):
+        x = _tokens(rng, 256, d, True)
+        got = fields.velocity(x, model="sa", beta=beta)
+        np.testing.assert_allclose(got, ref.velocity_ref(x, "sa", beta), rtol=0, atol=1e-13)
+    assert lanes_calls == ["_sa_velocity_lanes_d3", "_sa_velocity_lanes_d2", "_sa_velocity_lanes_d8"]
+    assert blocked_calls == ["sa_velocity_shifted", "sa_velocity_blocked"]
+    x = _tokens(rng, 256, 3, True)
+    x[:, 0] = -np.abs(x[:, 0])
+    x[0] = [12.0, 0.0, 0.0]
+    rows = []
+
+    def spying(lanes, blocked, *a):
+        def spy(*args):
+            rows.append(args[-3])
+            return blocked(*args)
+        return real_lanes(lanes, spy, *a)
+
+    monkeypatch.setattr(_dispatch, "_run_lanes", spying)
+    from attnflow.symbolic.models import get
+
+    got, _ = _dispatch.builder(get("sa"), 100.0, {}).run(0.0, x)  # non-unit x_0: the field without validation
+    assert sorted(rows) == list(range(1, 256))  # row 0's shift is its self logit
+    A, _ = ref.softmax_attention(x, 100.0)
+    np.testing.assert_allclose(got, ref.project(x, A), rtol=0, atol=1e-13 * 12**3)

@@ -80,14 +80,16 @@ def test_kernels_are_fused_no_square_arrays():
     shifts and sums and one ``rows x d`` head sum, and its weights pass two tiles of lane accumulators.
     The compiled step loops ``_<kernel>_integrate_fixed``: the stage buffers of one state, ``(n, d)``,
     and one ``(n,)`` row vector, nothing else; the small-system kernels ``_<kernel>_velocity_small``:
-    two ``(n,)`` row vectors (norms, one row of weights) and 8 lane accumulators; the symmetric paths
+    three ``(n,)`` row vectors (norms, weight sums, one row of weights) and 8 lane accumulators; the
+    rows-in-lanes kernels ``_<kernel>_velocity_lanes_d<d>``: the per-row state of one block of rows,
+    ``(2 + 2 d, rows)``; the symmetric paths
     ``_<kernel>_velocity_symmetric``: the ``(n,)`` row sums and each group's partial sums of the rows after
     it, ``(n - cut, d)`` and ``(n - cut,)``; their groups: one ``rows x ncols`` tile, its two products and
     its column sums; their weights pass: one tile of lane accumulators.
     """
     stage_buffers = {"y = np.empty((n, d))", "u = np.empty((n, d))", "kk = np.empty((4, n, d))", "logz = np.empty(n)"}
     for path, text in generated_files().items():
-        blocked = shifted = weights = stepper = small = sym = group = blas = blas_weights = False
+        blocked = shifted = weights = stepper = small = sym = group = blas = blas_weights = lanes = False
         for line in text.splitlines():
             if line.startswith("def ") or line.startswith("@njit"):
                 blocked = line.startswith("def ") and "_velocity_blocked(" in line
@@ -100,6 +102,7 @@ def test_kernels_are_fused_no_square_arrays():
                 blas_weights = line.startswith("def ") and "_velocity_blas_weights(" in line
                 stepper = line.startswith("def ") and "_integrate_fixed(" in line
                 small = line.startswith("def ") and "_velocity_small(" in line
+                lanes = line.startswith("def ") and re.search(r"_velocity_lanes_d\d+\(", line) is not None
             if "np.zeros(" in line or "np.empty(" in line:
                 ok = line.strip().endswith("np.zeros(d)") or line.strip().endswith("np.empty(d)")
                 if blocked:
@@ -124,7 +127,10 @@ def test_kernels_are_fused_no_square_arrays():
                     ok = ok or line.strip() in ("buf = np.empty((rows, ncols))", "tmpr = np.empty((rows, d))",
                                                 "tmpc = np.empty((ncols, d))", "zcol = np.empty(ncols)")
                 if small:
-                    ok = ok or line.strip() in ("nrm = np.empty(n)", "wb = np.empty(n)", "lanes = np.empty(8)")
+                    ok = ok or line.strip() in ("nrm = np.empty(n)", "wb = np.empty(n)", "lanes = np.empty(8)",
+                                                "zrow = np.empty(n)")
+                if lanes:
+                    ok = ok or line.strip() == "st = np.empty((2 + 2 * d, rows))"
                 assert ok, (path, line)
         assert "@" not in text.replace("@njit", "")  # no n x n matrix products written as a @ b
 
