@@ -26,6 +26,13 @@ Kernel choice per call, on the problem size:
   the blocked path.  :data:`SHIFTED_PATH` = False disables it.
 * otherwise the fused parallel kernel.
 
+Circle models with ``beta >= 0`` whose pair term is an exponential of a logit affine in the score
+(kuramoto, kuramoto_rescaled, causal_alibi: :func:`attnflow.symbolic.codegen.circle_shifted`) run
+``<kernel>_velocity_shifted`` / ``<kernel>_velocity_batched_shifted`` (the a-priori shift in the plane
+embedding u = (cos, sin), one vectorised pass per row; a causal prompt computes only its lower
+triangle; rows whose weight sum underflows are recomputed by the exact row), else the exact kernels;
+the serial twin below :data:`PARALLEL_MIN_PAIRS` pairs in both cases.
+
 A batch ``(B, n, d)`` of independent systems (sphere and Euclidean models) is one call of the
 ensemble kernel ``<kernel>_velocity_ensemble`` (a loop over systems around the serial twin: each
 system is computed exactly as alone), parallel over systems from :data:`PARALLEL_MIN_PAIRS` pairs
@@ -184,6 +191,10 @@ class Field:
             self.kernels = (b.function(one.name), b.function(one.twin))
             self.batched = (b.function(many.name), b.function(many.twin))
             self.pair_divisor = 2 if "causal" in decl.normalization_modes().values() else 1
+            fast, fast_many = plan.get("velocity_shifted_circle", variant), plan.get("velocity_batched_shifted_circle", variant)
+            if SHIFTED_PATH and fast is not None and beta >= 0:  # the a-priori shift holds for beta >= 0
+                self.kernels = (b.function(fast.name), b.function(fast.twin))
+                self.batched = (b.function(fast_many.name), b.function(fast_many.twin))
             return
         kern = plan.get("velocity", variant)
         self.kernels = (b.function(kern.name), b.function(kern.twin))

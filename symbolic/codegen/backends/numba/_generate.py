@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from attnflow.symbolic.codegen._plan import ENSEMBLE_SHAPES, SB, Kernel, KernelPlan, apriori_shift, kernel_plan
+from attnflow.symbolic.codegen._plan import (ENSEMBLE_SHAPES, SB, Kernel, KernelPlan, apriori_shift, circle_shifted,
+                                             kernel_plan)
 from attnflow.symbolic.codegen.backends.numba._render import render
 from attnflow.symbolic.codegen.backends.numba.config import NumbaConfig
 from attnflow.symbolic.codegen.backends.numba.printer import numba_code, numpy_code, numpy_inplace_code, vexp_code
@@ -309,6 +310,32 @@ def _shifted(decl, printed: _Printed, kernel: Kernel, fused: str, blocked: str, 
     })
 
 
+#: Rows per block of the circle models' a-priori-shift kernel (the unit of work of one thread).
+_CIRCLE_ROWS = 16
+
+
+def _circle_shifted(decl, kname: str, exprs: dict, fast: Kernel, plan: KernelPlan, ctx: dict,
+                    config: NumbaConfig) -> str:
+    """The circle models' a-priori-shift kernels (template ``circle_shifted.py.tmpl``): the expressions
+    of :func:`circle_shifted` (the declaration's pair term in the plane embedding, its shift and row
+    factor), the shifted weight by ``_vexp``."""
+    e = circle_shifted(exprs)
+    causal = "p" in exprs
+    batched = next(k for k in plan.kernels if k.name == f"{kname}_velocity_batched_shifted")
+    pair = _statements([("w", e["w"]), ("v", e["v"])], config, printer=vexp_code, prefix="_w")
+    fctx = {**ctx, "HELPER": f"_{kname}_shifted", "PUBLIC": fast.name, "EXACT": f"{kname}_velocity",
+            "CAUSAL": causal, "MEAN": not causal, "TILE": str(_TILE), "ZMIN": _ZMIN, "BLOCK_ROWS": str(_CIRCLE_ROWS),
+            "JEND": "i" if causal else "n", "PAIR": pair, "PAIR_DOC": "; ".join(pair),
+            "SHIFT_DOC": f"M = {numba_code(e['shift'])}", "FACTOR": [f"f = {numba_code(e['f'])}"],
+            "BALANCE_DOC": ": a causal row i has i pairs" if causal else ""}
+    out = []
+    for helpers, parallel, rng, suffix in ((True, "True", "prange", ""), (False, "False", "range", "_serial")):
+        out.append(render("circle_shifted.py.tmpl", {**fctx, "HELPERS": helpers, "NAME": fast.name + suffix,
+                                                      "BATCHED": batched.name + suffix, "PARALLEL": parallel,
+                                                      "RANGE": rng}).strip("\n"))
+    return "\n\n\n".join(out)
+
+
 def _expression_doc(decl, variants: dict[str, dict[str, sp.Expr]]) -> str:
     lines = []
     for kname, exprs in variants.items():
@@ -341,6 +368,9 @@ def render_model(model, config: NumbaConfig | None = None) -> str:
                 body.append(render("circle_velocity.py.tmpl", {
                     **ctx, "NAME": vel.name + suffix, "BATCHED": batched.name + suffix,
                     "PARALLEL": parallel, "RANGE": rng}))
+            fast = next((k for k in plan.kernels if k.name == f"{kname}_velocity_shifted"), None)
+            if fast is not None:
+                body.append(_circle_shifted(decl, kname, exprs, fast, plan, ctx, config))
             continue
         first = {"sphere_self": 2, "sphere_keyed": 5, "sphere_heads": 3}[vel.template]
         ctx = _base_context(decl, printed, config, plan.logz, ncopy=config.rows if vel.template == "sphere_self" else 1)
@@ -388,13 +418,13 @@ def render_model(model, config: NumbaConfig | None = None) -> str:
         if scale is not None:
             body.append(render("energy_scale.py.tmpl", {"NAME": scale.name, "ARGS": ectx["ARGS"],
                                                          "CE": numba_code(e["ce"]), "CE_DOC": f"ce = {e['ce']}"}))
-    fast = any(k.role == "velocity_shifted" for k in plan.kernels)
+    fast = any(k.role in ("velocity_shifted", "velocity_shifted_circle") for k in plan.kernels)
     if fast:
         body.insert(0, render("blocks/vexp.tmpl", _vexp_context()))
     templates = sorted({k.template + ".py.tmpl" for k in plan.kernels} | ({"blocks/vexp.tmpl"} if fast else set()) |
                        ({"circle_velocity.py.tmpl"} if isinstance(decl, CircleModel) else set()) |
                        ({"stepper.py.tmpl", "stepper_ensemble.py.tmpl"} if any(k.template == "sphere_self" for k in plan.kernels) else set()) |
-                       ({"sphere_small.py.tmpl"} if fast else set()))
+                       ({"sphere_small.py.tmpl"} if any(k.role == "velocity_shifted" for k in plan.kernels) else set()))
     header = render("header.tmpl", {
         "MODEL": decl.name, "TEMPLATES": ", ".join(templates), "HASH": expr_hash(src), "OPS": sp.count_ops(src),
         "DESCRIPTION": decl.description.rstrip("."), "DECLARED_IN": _declared_in(decl),
