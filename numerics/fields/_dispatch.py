@@ -26,6 +26,12 @@ Kernel choice per call, on the problem size:
   the blocked path.  :data:`SHIFTED_PATH` = False disables it.
 * otherwise the fused parallel kernel.
 
+Keyed models with queries only (``interp``, ``interp_attention``: keys and values are the tokens),
+``beta >= 0`` and at least :data:`PARALLEL_MIN_PAIRS` pairs run ``<kernel>_velocity_shifted``
+(template ``sphere_query_shifted``: the Cauchy-Schwarz shift |beta| |q_i| max_j |x_j|, the same BLAS /
+vectorised-weights / BLAS structure, rows whose weight sum underflows recomputed with their row
+maximum), on the threads of the blocked path.
+
 Circle models with ``beta >= 0`` whose pair term is an exponential of a logit affine in the score
 (kuramoto, kuramoto_rescaled, causal_alibi: :func:`attnflow.symbolic.codegen.circle_shifted`) run
 ``<kernel>_velocity_shifted`` / ``<kernel>_velocity_batched_shifted`` (the a-priori shift in the plane
@@ -222,6 +228,9 @@ class Field:
                 mats += [p[decl.perceptron.W], p[decl.perceptron.U], p[decl.perceptron.b]]
             self.mats = tuple(mats)
             self.attend = decl.readout is None or bool(np.any(p[decl.readout] != 0.0))
+            query = plan.get("velocity_shifted", variant)  # queries only (interp): sphere_query_shifted
+            self.query_shifted = (b.function(query.name) if query is not None and query.template == "sphere_query_shifted"
+                                  and SHIFTED_PATH and beta >= 0 else None)
 
     def __call__(self, t, x):
         return self.run(t, x)[0]
@@ -305,8 +314,12 @@ class Field:
             qx = x if self.QT is None else np.ascontiguousarray(x @ self.QT)
             kx = x if self.KT is None else np.ascontiguousarray(x @ self.KT)
             vx = x if self.VT is None else np.ascontiguousarray(x @ self.VT)
-            call(_choose(self.kernels, n * n if self.attend else n), x, qx, kx, vx, self.beta, *self.mats,
-                 *extra, *outs)
+            if self.query_shifted is not None and self.attend and n * n >= PARALLEL_MIN_PAIRS:
+                _run_blocked(self.query_shifted, x, (qx, kx, vx, self.beta, *self.mats, *extra), outs,
+                             _shifted_rows(n, d))
+            else:
+                call(_choose(self.kernels, n * n if self.attend else n), x, qx, kx, vx, self.beta, *self.mats,
+                     *extra, *outs)
         return out, logz
 
     def _run_ensemble(self, x: np.ndarray, extra: tuple):

@@ -184,6 +184,16 @@ def _check_names(model: Model) -> None:
                              f"of model {model.name!r}")
 
 
+def _query_shifted(decl: SphereModel, mode: str, logz: bool) -> bool:
+    """True where a keyed model gets the a-priori-shift BLAS path ``sphere_query_shifted``: queries only
+    (key and value the tokens themselves: ``interp``, ``interp_attention``), a logit affine in the
+    score (:func:`apriori_shift`), no log partition output."""
+    if decl.key is not None or decl.value is not None or logz:
+        return False
+    e = kernel_expressions(decl, mode)
+    return "l" in e and apriori_shift(e["l"]) is not None
+
+
 def kernel_plan(model) -> KernelPlan:
     """The kernels generated for ``model`` (a declaration or a registered name)."""
     decl = get(model)
@@ -261,6 +271,11 @@ def kernel_plan(model) -> KernelPlan:
                                           (*args, Arg("start", "int", "", "first row"),
                                            Arg("stop", "int", "", "row bound"),
                                            Arg("rows", "int", "", "rows per block")), variant, njit=False))
+            if template == "sphere_keyed" and _query_shifted(decl, mode, logz):
+                kernels.append(Kernel(f"{kname}_velocity_shifted", "velocity_shifted", "sphere_query_shifted",
+                                      (*args, Arg("start", "int", "", "first row"),
+                                       Arg("stop", "int", "", "row bound"),
+                                       Arg("rows", "int", "", "rows per block")), variant, njit=False))
         if decl.energy is not None:
             kernels.append(Kernel(f"{decl.name}_energy_rows", "energy_rows", "sphere_energy",
                                   (x, Arg("kx", "array", "(n, d)", "rows V x_j of the energy's score matrix"), beta,

@@ -310,6 +310,23 @@ def _shifted(decl, printed: _Printed, kernel: Kernel, fused: str, blocked: str, 
     })
 
 
+def _query_shifted(decl, printed: _Printed, kernel: Kernel, vel: Kernel, ctx: dict) -> str:
+    """The a-priori-shift BLAS path of a keyed model with queries only (template
+    ``sphere_query_shifted.py.tmpl``): the shift of :func:`apriori_shift`, the weights by ``_vexp``, the
+    read-out / perceptron / output map by the fused kernel's own statements (``blocks/finish.tmpl``)."""
+    e = printed.e
+    shift = apriori_shift(e["l"])
+    reals = "".join(f", {a.name}" for a in vel.args if a.kind == "float" and a.name != "beta")
+    return render("sphere_query_shifted.py.tmpl", {
+        **ctx, "NAME": kernel.name, "FUSED": vel.name, "TILE": str(_TILE), "ZMIN": _ZMIN, "REALS": reals,
+        "SHIFT_DOC": numba_code(shift), "NP_SHIFT": [f"m = {numpy_code(shift)}  # m_i >= l_ij for every j"],
+        "NP_ROWMAX": [f"m[low] = np.max({numpy_code(e['l'])}, axis=1)  # the row maximum of l"],
+        "LOGIT": [f"l = {numba_code(e['l'])}"],
+        "WEIGHT_V": _statements([("w", e["w"])], printed.config, printer=vexp_code, prefix="_w"),
+        "NP_FACTOR": [f"f = {numpy_code(e['f'])}"],
+    })
+
+
 #: Rows per block of the circle models' a-priori-shift kernel (the unit of work of one thread).
 _CIRCLE_ROWS = 16
 
@@ -401,7 +418,9 @@ def render_model(model, config: NumbaConfig | None = None) -> str:
         if blocked is not None:
             body.append(_blocked(decl, printed, blocked, vel.name, ctx))
         shifted = next((k for k in plan.kernels if k.name == f"{kname}_velocity_shifted"), None)
-        if shifted is not None:
+        if shifted is not None and shifted.template == "sphere_query_shifted":
+            body.append(_query_shifted(decl, printed, shifted, vel, ctx))
+        elif shifted is not None:
             body.append(_shifted(decl, printed, shifted, vel.name, blocked.name, ctx))
             body.append(_small(printed, small_name(kname), vel, ctx))
     if decl.energy is not None:
@@ -424,7 +443,7 @@ def render_model(model, config: NumbaConfig | None = None) -> str:
     templates = sorted({k.template + ".py.tmpl" for k in plan.kernels} | ({"blocks/vexp.tmpl"} if fast else set()) |
                        ({"circle_velocity.py.tmpl"} if isinstance(decl, CircleModel) else set()) |
                        ({"stepper.py.tmpl", "stepper_ensemble.py.tmpl"} if any(k.template == "sphere_self" for k in plan.kernels) else set()) |
-                       ({"sphere_small.py.tmpl"} if any(k.role == "velocity_shifted" for k in plan.kernels) else set()))
+                       ({"sphere_small.py.tmpl"} if any(k.template == "sphere_shifted" for k in plan.kernels) else set()))
     header = render("header.tmpl", {
         "MODEL": decl.name, "TEMPLATES": ", ".join(templates), "HASH": expr_hash(src), "OPS": sp.count_ops(src),
         "DESCRIPTION": decl.description.rstrip("."), "DECLARED_IN": _declared_in(decl),
