@@ -167,6 +167,8 @@ def _causal_alibi_shifted_rows(theta, cs, sn, zc, lo, hi, beta, lam, out):
     """
     n = theta.shape[0]
     N = n
+    _k0 = -lam/N
+    _k1 = -0.5*beta
     zl = np.empty(256)
     al = np.empty(256)
     for i in range(lo, hi):
@@ -184,7 +186,7 @@ def _causal_alibi_shifted_rows(theta, cs, sn, zc, lo, hi, beta, lam, out):
                 dc = ct[j] - ci
                 ds = st[j] - si
                 g = float(i - j0 - j)
-                w = _vexp(beta*(-0.5*dc*dc - 0.5*ds*ds) - g*lam/N)
+                w = _vexp(_k0*g + _k1*(dc*dc + ds*ds))
                 v = ci*ds - dc*si
                 zl[j] += w
                 al[j] += w * v
@@ -207,7 +209,7 @@ def causal_alibi_velocity_shifted(theta, beta, lam, out):
     (``beta >= 0``; equal to ``causal_alibi_velocity`` up to rounding).
 
     In the plane embedding u = (cos theta, sin theta): s_ij = 1 - |u_j - u_i|^2 / 2 and
-    v_ij = <u_j - u_i, u_i^perp>, printed as w = _vexp(beta*(-0.5*dc*dc - 0.5*ds*ds) - g*lam/N); v = ci*ds - dc*si.  Rows in blocks of 16, block b paired
+    v_ij = <u_j - u_i, u_i^perp>, printed as w = _vexp(_k0*g + _k1*(dc*dc + ds*ds)); v = ci*ds - dc*si.  Rows in blocks of 16, block b paired
     with block nb - 1 - b (equal work per pair of blocks: a causal row i has i pairs).
     """
     n = theta.shape[0]
@@ -242,7 +244,7 @@ def causal_alibi_velocity_shifted_serial(theta, beta, lam, out):
     (``beta >= 0``; equal to ``causal_alibi_velocity`` up to rounding).
 
     In the plane embedding u = (cos theta, sin theta): s_ij = 1 - |u_j - u_i|^2 / 2 and
-    v_ij = <u_j - u_i, u_i^perp>, printed as w = _vexp(beta*(-0.5*dc*dc - 0.5*ds*ds) - g*lam/N); v = ci*ds - dc*si.  Rows in blocks of 16, block b paired
+    v_ij = <u_j - u_i, u_i^perp>, printed as w = _vexp(_k0*g + _k1*(dc*dc + ds*ds)); v = ci*ds - dc*si.  Rows in blocks of 16, block b paired
     with block nb - 1 - b (equal work per pair of blocks: a causal row i has i pairs).
     """
     n = theta.shape[0]

@@ -160,6 +160,7 @@ def _kuramoto_rescaled_shifted_rows(theta, cs, sn, zc, lo, hi, beta, out):
     """
     n = theta.shape[0]
     N = n
+    _k0 = -0.5*beta
     zl = np.empty(256)
     al = np.empty(256)
     for i in range(lo, hi):
@@ -176,7 +177,7 @@ def _kuramoto_rescaled_shifted_rows(theta, cs, sn, zc, lo, hi, beta, out):
             for j in range(jn):
                 dc = ct[j] - ci
                 ds = st[j] - si
-                w = _vexp(beta*(-0.5*dc*dc - 0.5*ds*ds))
+                w = _vexp(_k0*(dc*dc + ds*ds))
                 v = ci*ds - dc*si
                 zl[j] += w
                 al[j] += w * v
@@ -198,7 +199,7 @@ def kuramoto_rescaled_velocity_shifted(theta, beta, out):
     (``beta >= 0``; equal to ``kuramoto_rescaled_velocity`` up to rounding).
 
     In the plane embedding u = (cos theta, sin theta): s_ij = 1 - |u_j - u_i|^2 / 2 and
-    v_ij = <u_j - u_i, u_i^perp>, printed as w = _vexp(beta*(-0.5*dc*dc - 0.5*ds*ds)); v = ci*ds - dc*si.  Rows in blocks of 16, block b paired
+    v_ij = <u_j - u_i, u_i^perp>, printed as w = _vexp(_k0*(dc*dc + ds*ds)); v = ci*ds - dc*si.  Rows in blocks of 16, block b paired
     with block nb - 1 - b (equal work per pair of blocks).
     """
     n = theta.shape[0]
@@ -233,7 +234,7 @@ def kuramoto_rescaled_velocity_shifted_serial(theta, beta, out):
     (``beta >= 0``; equal to ``kuramoto_rescaled_velocity`` up to rounding).
 
     In the plane embedding u = (cos theta, sin theta): s_ij = 1 - |u_j - u_i|^2 / 2 and
-    v_ij = <u_j - u_i, u_i^perp>, printed as w = _vexp(beta*(-0.5*dc*dc - 0.5*ds*ds)); v = ci*ds - dc*si.  Rows in blocks of 16, block b paired
+    v_ij = <u_j - u_i, u_i^perp>, printed as w = _vexp(_k0*(dc*dc + ds*ds)); v = ci*ds - dc*si.  Rows in blocks of 16, block b paired
     with block nb - 1 - b (equal work per pair of blocks).
     """
     n = theta.shape[0]

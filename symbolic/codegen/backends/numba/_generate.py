@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from attnflow.symbolic.codegen._plan import (ENSEMBLE_SHAPES, SB, Kernel, KernelPlan, apriori_shift, circle_shifted,
-                                             kernel_plan)
+from attnflow.symbolic.codegen._plan import (CIRCLE_EMBEDDING, ENSEMBLE_SHAPES, SB, Kernel, KernelPlan, apriori_shift,
+                                             circle_shifted, kernel_plan)
 from attnflow.symbolic.codegen.backends.numba._render import render
 from attnflow.symbolic.codegen.backends.numba.config import NumbaConfig
 from attnflow.symbolic.codegen.backends.numba.printer import numba_code, numpy_code, numpy_inplace_code, vexp_code
@@ -327,6 +327,34 @@ def _query_shifted(decl, printed: _Printed, kernel: Kernel, vel: Kernel, ctx: di
     })
 
 
+def _row_constants(exponent: sp.Expr) -> tuple[list[tuple[str, sp.Expr]], sp.Expr]:
+    """``exponent`` (a polynomial in the pair quantities dc, ds, g) as ``sum_k K_k P_k(dc, ds, g)`` with
+    the row constants ``K_k`` (free of the pair quantities) named ``_k0, _k1, ...`` to be computed once
+    per row: ``beta*(-dc**2/2 - ds**2/2) - g*lam/N`` -> ``_k0*(dc**2 + ds**2) + _k1*g``, ``_k0 = -beta/2``,
+    ``_k1 = -lam/N`` (no division and fewer products in the vectorised loop).  Unchanged (no
+    constants) where the exponent is not such a polynomial."""
+    pair = [CIRCLE_EMBEDDING["dc"], CIRCLE_EMBEDDING["ds"], S.g]
+    try:
+        poly = sp.Poly(sp.expand(exponent), *pair)
+    except sp.PolynomialError:
+        return [], exponent
+    groups: dict[sp.Expr, sp.Expr] = {}
+    for powers, coeff in poly.terms():
+        mono = sp.Mul(*(v**k for v, k in zip(pair, powers)))
+        if coeff.has(*pair):  # pragma: no cover - excluded by Poly
+            return [], exponent
+        groups[coeff] = groups.get(coeff, sp.Integer(0)) + mono
+    hoisted, out = [], sp.Integer(0)
+    for k, (coeff, mono) in enumerate(sorted(groups.items(), key=lambda kv: sp.default_sort_key(kv[1]))):
+        if coeff.is_Number:
+            out += coeff * mono
+            continue
+        name = sp.Symbol(f"_k{k}", real=True)
+        hoisted.append((str(name), coeff))
+        out += name * mono
+    return hoisted, out
+
+
 #: Rows per block of the circle models' a-priori-shift kernel (the unit of work of one thread).
 _CIRCLE_ROWS = 16
 
@@ -339,8 +367,10 @@ def _circle_shifted(decl, kname: str, exprs: dict, fast: Kernel, plan: KernelPla
     e = circle_shifted(exprs)
     causal = "p" in exprs
     batched = next(k for k in plan.kernels if k.name == f"{kname}_velocity_batched_shifted")
-    pair = _statements([("w", e["w"]), ("v", e["v"])], config, printer=vexp_code, prefix="_w")
+    hoisted, exponent = _row_constants(e["w"].args[0])
+    pair = _statements([("w", sp.exp(exponent)), ("v", e["v"])], config, printer=vexp_code, prefix="_w")
     fctx = {**ctx, "HELPER": f"_{kname}_shifted", "PUBLIC": fast.name, "EXACT": f"{kname}_velocity",
+            "ROW_CONSTANTS": [f"{k} = {numba_code(c)}" for k, c in hoisted],
             "CAUSAL": causal, "MEAN": not causal, "TILE": str(_TILE), "ZMIN": _ZMIN, "BLOCK_ROWS": str(_CIRCLE_ROWS),
             "JEND": "i" if causal else "n", "PAIR": pair, "PAIR_DOC": "; ".join(pair),
             "SHIFT_DOC": f"M = {numba_code(e['shift'])}", "FACTOR": [f"f = {numba_code(e['f'])}"],
