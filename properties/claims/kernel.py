@@ -8,7 +8,10 @@ gradient-flow claims cannot see a bug.
     leaves the field unchanged; here it does not.
 ``kernel.circle``
     the circle models (Kuramoto, causal ALiBi) against the reference: the only other claims on the
-    Kuramoto kernel are stationarity claims, which a flipped coupling sign does not change.
+    Kuramoto kernel are stationarity claims, which a flipped coupling sign does not change.  At
+    :math:`\pm\beta`: for :math:`\beta \ge 0` the dispatch runs the a-priori-shift kernels
+    (``<model>_velocity_shifted``), for :math:`\beta < 0` the exact kernels (running maximum), so both
+    are checked.
 ``kernel.large_beta``
     SA (arXiv:2312.10794) and Q/K/V at :math:`\beta` in the hundreds, SA also off the sphere (the
     stage points of a Runge–Kutta step are): the weights :math:`e^{\beta s}` overflow float64 unless
@@ -159,10 +162,13 @@ def circle(ex):
     theta = rng.uniform(-np.pi, np.pi, ex["n"])
     errs = {}
     for model, p in (("kuramoto", {}), ("causal_alibi", {"lam": ex["lam"]})):
-        with single_thread():
-            v = velocity(theta, model=model, beta=ex["beta"], **p)
-        ref = velocity_ref(theta, model, ex["beta"], **p)
-        errs[model] = _relative_error(np.asarray(v), np.asarray(ref))
+        for sign in (1.0, -1.0):  # beta >= 0: the a-priori-shift kernels; beta < 0: the exact kernels
+            beta = sign * ex["beta"]
+            with single_thread():
+                v = velocity(theta, model=model, beta=beta, **p)
+            ref = velocity_ref(theta, model, beta, **p)
+            key = model if sign > 0 else f"{model} at -beta"
+            errs[key] = _relative_error(np.asarray(v), np.asarray(ref))
     worst = max(errs.values())
     require(worst <= KERNEL_RTOL, "circle kernels differ from the reference: "
             + ", ".join(f"{k} {v:.3e}" for k, v in errs.items()))
