@@ -263,7 +263,7 @@ def causal_alibi_velocity_shifted_serial(theta, beta, lam, out):
 
 @njit(cache=True, parallel=False, fastmath=False, error_model="numpy")
 def causal_alibi_velocity_batched_shifted_serial(theta, beta, lam, out):
-    """``causal_alibi_velocity_shifted_serial`` for each row of ``theta`` (shape (P, n): P independent configurations)."""
+    """``causal_alibi_velocity_shifted`` for each row of ``theta`` (shape (P, n): P independent configurations)."""
     batch, n = theta.shape
     for b in range(batch):
         row = theta[b]

@@ -254,7 +254,7 @@ def interp_attention_velocity_shifted(x, qx, kx, vx, beta, out, start, stop, row
         z = zbuf[: i1 - i0].copy()
         low = np.flatnonzero(~(z >= 1e-280))
         if low.size:  # the row maximum as shift for these rows
-            s = qx[i0 + low] @ kx.T
+            s = np.matmul(qx[i0 + low], kx.T)  # the low rows only
             m[low] = np.max(beta*s, axis=1)  # the row maximum of l
             _interp_attention_velocity_shifted_weights(s, beta, m[low], zbuf[: low.size])
             g[low] = s

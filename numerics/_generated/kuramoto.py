@@ -253,7 +253,7 @@ def kuramoto_velocity_shifted_serial(theta, beta, out):
 
 @njit(cache=True, parallel=False, fastmath=False, error_model="numpy")
 def kuramoto_velocity_batched_shifted_serial(theta, beta, out):
-    """``kuramoto_velocity_shifted_serial`` for each row of ``theta`` (shape (P, n): P independent configurations)."""
+    """``kuramoto_velocity_shifted`` for each row of ``theta`` (shape (P, n): P independent configurations)."""
     batch, n = theta.shape
     for b in range(batch):
         row = theta[b]

@@ -78,7 +78,10 @@ def test_kernels_are_fused_no_square_arrays():
     and the fast path's weights pass: one tile of lane accumulators of fixed size.
     The compiled step loops ``_<kernel>_integrate_fixed``: the stage buffers of one state, ``(n, d)``,
     and one ``(n,)`` row vector, nothing else; the small-system kernels ``_<kernel>_velocity_small``:
-    two ``(n,)`` row vectors (norms, one row of weights) and 8 lane accumulators.
+    two ``(n,)`` row vectors (norms, one row of weights) and 8 lane accumulators; the circle models'
+    a-priori-shift rows ``_<kernel>_shifted_rows``: two tiles of lane accumulators of fixed size, their
+    drivers one ``(n,)`` vector of position sums (causal) or an empty one; the query-only BLAS path
+    ``interp*_velocity_shifted``: one ``rows x d`` block of attention averages besides ``buf`` and ``zbuf``.
     """
     stage_buffers = {"y = np.empty((n, d))", "u = np.empty((n, d))", "kk = np.empty((4, n, d))", "logz = np.empty(n)"}
     for path, text in generated_files().items():
@@ -90,6 +93,8 @@ def test_kernels_are_fused_no_square_arrays():
                 weights = line.startswith("def ") and "_velocity_shifted_weights(" in line
                 stepper = line.startswith("def ") and "_integrate_fixed(" in line
                 small = line.startswith("def ") and "_velocity_small(" in line
+                circle_rows = line.startswith("def ") and "_shifted_rows(" in line
+                circle_driver = line.startswith("def ") and re.search(r"_shifted(_serial)?\(|_shifted_positions\(", line)
             if "np.zeros(" in line or "np.empty(" in line:
                 ok = line.strip().endswith("np.zeros(d)") or line.strip().endswith("np.empty(d)")
                 if blocked:
@@ -100,6 +105,12 @@ def test_kernels_are_fused_no_square_arrays():
                     ok = ok or re.fullmatch(r"zl = np\.empty\(\d+\)", line.strip()) is not None
                 if stepper:
                     ok = ok or line.strip() in stage_buffers
+                if circle_rows:
+                    ok = ok or re.fullmatch(r"(zl|al) = np\.empty\(\d+\)", line.strip()) is not None
+                if circle_driver:
+                    ok = ok or line.strip() in ("zc = np.zeros(n)", "zc = np.zeros(0)")
+                if shifted:
+                    ok = ok or line.strip() == "accb = np.empty((rows, vx.shape[1]))"
                 if small:
                     ok = ok or line.strip() in ("nrm = np.empty(n)", "wb = np.empty(n)", "lanes = np.empty(8)")
                 assert ok, (path, line)
