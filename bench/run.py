@@ -41,8 +41,9 @@ user's sigmoid Q/K/V model: the dispatch (BLAS path) against the fused kernel, N
 JAX and ``scaled_dot_product_attention`` (softmax cases), and SA per pair in the same run.
 
 ``--families`` (on by default) adds one row per model family through the public API (USA, Q/K/V,
-multi-head, the circle models, causal ALiBi, interp) against its NumPy reference
-(``attnflow.numerics._reference``) and, where the operation is softmax attention, JAX and PyTorch.
+multi-head) against its NumPy reference (``attnflow.numerics._reference``), and the rows of
+``bench/fast_families.py`` (the circle models, causal ALiBi, interp: before / after, SA per pair at
+the same n, blocked NumPy, JAX, PyTorch, timed back to back).
 
 Speed numbers are only meaningful on a quiet machine: the table prints the 1-minute load average.
 """
@@ -325,8 +326,7 @@ def _families():
         return build
 
     return [("sa", mats(), False), ("usa", mats(), False), ("sqrt", mats(), False), ("ngpt", lambda d, r: {"alpha": 0.5}, False),
-            ("qkv", mats("Q", "K", "V"), False), ("multihead", mats("M", heads=2), False),
-            ("interp", lambda d, r: {**mats("V", "B", "W", "U")(d, r), "b": r.standard_normal(d)}, False), ("kuramoto", lambda d, r: {}, True), ("causal_alibi", lambda d, r: {"lam": 0.3}, True)]
+            ("qkv", mats("Q", "K", "V"), False), ("multihead", mats("M", heads=2), False)]  # the circle models, causal ALiBi and interp: bench/fast_families.py
 
 
 def family_rows(a, lim: dict) -> list[dict]:
@@ -566,6 +566,9 @@ def main(argv=None) -> int:
             a.families = False
         if a.families:
             rows += family_rows(a, lim)
+            import fast_families  # bench/fast_families.py: the circle models, causal ALiBi, interp
+
+            rows += fast_families.rows(a.family_n, a.family_d, a.beta, a.repeat, threads, a.seed)
         if a.keyed:
             rows += keyed_rows(a, lim)
     for r in rows:

@@ -220,7 +220,7 @@ def cases(decl, kernel) -> list[Case]:
         rng = np.random.default_rng([seed, k])
         t = 0.7
         if decl.manifold == "angles":
-            x = rng.uniform(-np.pi, np.pi, (3, n) if kernel.role == "velocity_batched" else n)
+            x = rng.uniform(-np.pi, np.pi, (3, n) if kernel.role.startswith("velocity_batched") else n)
         elif kernel.role == "velocity_ensemble":  # three independent systems
             x = np.stack([_sphere(rng, n, d) for _ in range(3)])
         else:

@@ -159,6 +159,10 @@ def _spec(decl, kernel, cached_module: str | None = None) -> KernelSpec:
                                 "vectorised numba weights pass; other rows untouched)",
             "velocity_blas": "velocity, rows start..stop-1 by BLAS blocks with the exact row maximum as shift (NumPy and a "
                              "vectorised numba weights pass; other rows untouched)",
+            "velocity_shifted_circle": "velocity with an a-priori row shift (beta >= 0; vectorised, the exact row where "
+                                       "the weights underflow)",
+            "velocity_batched_shifted_circle": "velocity of P independent configurations with an a-priori row shift "
+                                               "(beta >= 0)",
             "energy_rows": "row sums of the pair energy, sum_j F(s_ij) = ce exp(m_out_i) z_out_i"}[kernel.role]
     equation = f"{decl.name}: {role}; {decl.description}"
     registered = cached_module is not None or decl.name in _registered_names()

@@ -58,6 +58,19 @@ Kernel choice per call, on the problem size:
   d = 16 (2 threads): see :data:`KEYED_BLAS_PATH`.
 * otherwise the fused parallel kernel.
 
+Keyed models with queries only (``interp``, ``interp_attention``: keys and values are the tokens),
+``beta >= 0`` and at least :data:`PARALLEL_MIN_PAIRS` pairs run ``<kernel>_velocity_shifted``
+(template ``sphere_query_shifted``: the Cauchy-Schwarz shift |beta| |q_i| max_j |x_j|, the same BLAS /
+vectorised-weights / BLAS structure, rows whose weight sum underflows recomputed with their row
+maximum), on the threads of the blocked path.
+
+Circle models with ``beta >= 0`` whose pair term is an exponential of a logit affine in the score
+(kuramoto, kuramoto_rescaled, causal_alibi: :func:`attnflow.symbolic.codegen.circle_shifted`) run
+``<kernel>_velocity_shifted`` / ``<kernel>_velocity_batched_shifted`` (the a-priori shift in the plane
+embedding u = (cos, sin), one vectorised pass per row; a causal prompt computes only its lower
+triangle; rows whose weight sum underflows are recomputed by the exact row), else the exact kernels;
+the serial twin below :data:`PARALLEL_MIN_PAIRS` pairs in both cases.
+
 A batch ``(B, n, d)`` of independent systems (sphere and Euclidean models) is one call of the
 ensemble kernel ``<kernel>_velocity_ensemble`` (a loop over systems around the serial twin: each
 system is computed exactly as alone), parallel over systems from :data:`PARALLEL_MIN_PAIRS` pairs
@@ -309,6 +322,10 @@ class Field:
             self.kernels = (b.function(one.name), b.function(one.twin))
             self.batched = (b.function(many.name), b.function(many.twin))
             self.pair_divisor = 2 if "causal" in decl.normalization_modes().values() else 1
+            fast, fast_many = plan.get("velocity_shifted_circle", variant), plan.get("velocity_batched_shifted_circle", variant)
+            if SHIFTED_PATH and fast is not None and beta >= 0:  # the a-priori shift holds for beta >= 0
+                self.kernels = (b.function(fast.name), b.function(fast.twin))
+                self.batched = (b.function(fast_many.name), b.function(fast_many.twin))
             return
         kern = plan.get("velocity", variant)
         self.kernels = (b.function(kern.name), b.function(kern.twin))
@@ -343,6 +360,9 @@ class Field:
                 mats += [p[decl.perceptron.W], p[decl.perceptron.U], p[decl.perceptron.b]]
             self.mats = tuple(mats)
             self.attend = decl.readout is None or bool(np.any(p[decl.readout] != 0.0))
+            query = plan.get("velocity_shifted", variant)  # queries only (interp): sphere_query_shifted
+            self.query_shifted = (b.function(query.name) if query is not None and query.template == "sphere_query_shifted"
+                                  and SHIFTED_PATH and beta >= 0 else None)
 
     def __call__(self, t, x):
         return self.run(t, x)[0]
@@ -435,7 +455,12 @@ class Field:
                 call(_choose(self.kernels, heads * n * n), x, np.ascontiguousarray(x @ self.MT), self.beta,
                      *extra, *outs)
         else:
-            if self.attend and self._keyed_blas(n * n):
+            if self.query_shifted is not None and self.attend and n * n >= PARALLEL_MIN_PAIRS:
+                with blas_single_thread():  # n d^2 flops: waking BLAS threads costs more (ms under load)
+                    qx, kx, vx = self._qkv_rows(x)
+                _run_blocked(self.query_shifted, x, (qx, kx, vx, self.beta, *self.mats, *extra), outs,
+                             _shifted_rows(n, d))
+            elif self.attend and self._keyed_blas(n * n):
                 with blas_single_thread():  # n d^2 flops: waking BLAS threads costs more (ms under load)
                     qx, kx, vx = self._qkv_rows(x)
                     _run_blocked(self.blas, x, (qx, kx, vx, self.beta, *self.mats, *extra), outs, _keyed_rows(n, 1))

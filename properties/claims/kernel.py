@@ -7,8 +7,12 @@ gradient-flow claims cannot see a bug.
     gradient-flow claim uses :math:`Q^\top K = V = V^\top`, where exchanging :math:`Q` and :math:`K`
     leaves the field unchanged; here it does not.
 ``kernel.circle``
-    the circle models (Kuramoto, causal ALiBi) against the reference: the only other claims on the
-    Kuramoto kernel are stationarity claims, which a flipped coupling sign does not change.
+    the circle models (Kuramoto, its time-rescaled form, causal ALiBi) against the reference, one
+    configuration and a batch of two: the only other claims on the Kuramoto kernel are stationarity
+    claims, which a flipped coupling sign does not change.  At :math:`\pm\beta`: for
+    :math:`\beta \ge 0` the dispatch runs the a-priori-shift kernels (``<model>_velocity_shifted``,
+    ``<model>_velocity_batched_shifted``), for :math:`\beta < 0` the exact kernels (running maximum),
+    so both are checked.
 ``kernel.large_beta``
     SA (arXiv:2312.10794) and Q/K/V at :math:`\beta` in the hundreds, SA also off the sphere (the
     stage points of a Runge–Kutta step are): the weights :math:`e^{\beta s}` overflow float64 unless
@@ -144,7 +148,7 @@ def _circle_examples(draw):
 
 @claim(
     id="kernel.circle",
-    title="the circle kernels (Kuramoto, causal ALiBi) equal the NumPy reference field on random angles",
+    title="the circle kernels (Kuramoto, rescaled Kuramoto, causal ALiBi; a-priori-shift and exact, one configuration and a batch) equal the NumPy reference field on random angles",
     source=SRC + "; Kuramoto-type attention on the circle and causal ALiBi: arXiv 2605.09213",
     latex=r"\dot\theta_i=-\frac1n\sum_j e^{\beta\cos(\theta_i-\theta_j)}\sin(\theta_i-\theta_j)\ (\text{Kuramoto}),\ "
     r"\dot\theta_j=Z_{N,j}^{-1}\sum_{k<j}e^{-\lambda(j-k)/N}w_\beta'(\theta_j-\theta_k)\ (\text{causal ALiBi})",
@@ -158,11 +162,17 @@ def circle(ex):
     rng = np.random.default_rng(ex["seed"])
     theta = rng.uniform(-np.pi, np.pi, ex["n"])
     errs = {}
-    for model, p in (("kuramoto", {}), ("causal_alibi", {"lam": ex["lam"]})):
-        with single_thread():
-            v = velocity(theta, model=model, beta=ex["beta"], **p)
-        ref = velocity_ref(theta, model, ex["beta"], **p)
-        errs[model] = _relative_error(np.asarray(v), np.asarray(ref))
+    batch = np.stack([theta, rng.uniform(-np.pi, np.pi, ex["n"])])  # (P, n): the batched kernels
+    for model, p in (("kuramoto", {}), ("kuramoto_rescaled", {}), ("causal_alibi", {"lam": ex["lam"]})):
+        for sign in (1.0, -1.0):  # beta >= 0: the a-priori-shift kernels; beta < 0: the exact kernels
+            beta = sign * ex["beta"]
+            with single_thread():
+                v = velocity(theta, model=model, beta=beta, **p)
+                vb = velocity(batch, model=model, beta=beta, **p)
+            ref = velocity_ref(theta, model, beta, **p)
+            key = model if sign > 0 else f"{model} at -beta"
+            errs[key] = max(_relative_error(np.asarray(v), np.asarray(ref)),
+                            _relative_error(np.asarray(vb), np.asarray(velocity_ref(batch, model, beta, **p))))
     worst = max(errs.values())
     require(worst <= KERNEL_RTOL, "circle kernels differ from the reference: "
             + ", ".join(f"{k} {v:.3e}" for k, v in errs.items()))

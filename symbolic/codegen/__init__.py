@@ -12,8 +12,9 @@ Regenerate with ``attnflow derive`` (the generator is registered in
 ``tests/symbolic/test_codegen.py`` fail when the checked-in files are stale.
 """
 
-from attnflow.symbolic.codegen._plan import ENSEMBLE_SHAPES, Arg, Kernel, KernelPlan, apriori_shift, kernel_plan
+from attnflow.symbolic.codegen._plan import (ENSEMBLE_SHAPES, Arg, Kernel, KernelPlan, apriori_shift, circle_shifted,
+                                             kernel_plan)
 from attnflow.symbolic.codegen.kernels import generated_files, generated_models, render_file, source_expr
 
 __all__ = ["generated_files", "generated_models", "render_file", "source_expr", "kernel_plan", "KernelPlan",
-           "Kernel", "Arg", "ENSEMBLE_SHAPES", "apriori_shift"]
+           "Kernel", "Arg", "ENSEMBLE_SHAPES", "apriori_shift", "circle_shifted"]

@@ -14,7 +14,9 @@ independent systems, a loop over systems around the serial twin of ``velocity``)
 :func:`apriori_shift`; a NumPy function around a vectorised numba weights pass),
 ``velocity_blas`` (the BLAS path of the Q/K/V and multi-head models without read-out or
 perceptron: BLAS score tiles, a vectorised numba weights pass with the exact row maximum as shift,
-BLAS weighted values; a NumPy function), ``energy_rows`` (row sums of the pair energy) and ``energy_scale`` (its prefactor, a Python
+BLAS weighted values; a NumPy function), ``velocity_shifted_circle`` and ``velocity_batched_shifted_circle`` (circle models whose pair term
+is an exponential of a logit affine in the score: the a-priori shift in the plane embedding,
+:func:`circle_shifted`, vectorised, for ``beta >= 0``), ``energy_rows`` (row sums of the pair energy) and ``energy_scale`` (its prefactor, a Python
 function).  Every numba kernel except the per-token helpers has a serial twin ``<name>_serial``.
 """
 
@@ -27,7 +29,8 @@ import sympy as sp
 from attnflow.symbolic.models import CircleModel, Model, SphereModel, get, kernel_expressions, kernel_variants
 from attnflow.symbolic.models import _symbols as S
 
-__all__ = ["Arg", "Kernel", "KernelPlan", "kernel_plan", "RESERVED_NAMES", "ENSEMBLE_SHAPES", "SB", "apriori_shift"]
+__all__ = ["Arg", "Kernel", "KernelPlan", "kernel_plan", "RESERVED_NAMES", "ENSEMBLE_SHAPES", "SB", "apriori_shift",
+           "circle_shifted", "CIRCLE_EMBEDDING"]
 
 #: The Cauchy-Schwarz bound of the score of row i: sb_i = |x_i| max_j |x_j| >= <x_i, x_j>.
 SB = sp.Symbol("sb", nonnegative=True)
@@ -50,6 +53,57 @@ def apriori_shift(logit: sp.Expr) -> sp.Expr | None:
     return b + sp.Abs(a) * SB
 
 
+#: The circle embedded in the plane, u = (cos theta, sin theta), in the differences of the two tokens'
+#: coordinates (ci, si) = u_i and (dc, ds) = u_j - u_i: the score s = cos(theta_i - theta_j) = 1 - |u_j - u_i|^2 / 2
+#: and the value v = -sin(theta_i - theta_j) = <u_j - u_i, u_i^perp> = ds ci - dc si.  Written in the
+#: differences, both keep their accuracy for close tokens (no cancellation of 1 - cos: an error of
+#: O(eps |theta_i - theta_j|) instead of O(eps)), which the weight e^{beta (s - 1)} at large beta needs.
+CIRCLE_EMBEDDING = {
+    "ci": sp.Symbol("ci", real=True), "si": sp.Symbol("si", real=True),
+    "dc": sp.Symbol("dc", real=True), "ds": sp.Symbol("ds", real=True),
+}
+
+
+def circle_shifted(exprs: dict[str, sp.Expr]) -> dict[str, sp.Expr] | None:
+    r"""The expressions of the a-priori-shift kernel of a circle model, or None where it has none.
+
+    The pair term of the velocity is :math:`f\,p\,w\,v` (row factor ``f``, position weight ``p`` of
+    the causal models, content weight ``w``, value ``v``; for a shifted weight ``w = e^{l - m}`` the
+    product ``f w`` does not depend on the shift ``m``).  Where it is :math:`K e^{E}` with ``E`` affine
+    in the score and non-increasing in the position gap ``g`` (ALiBi: :math:`-\lambda g/N`,
+    :math:`\lambda \ge 0`), the shift :math:`M = E|_{g=0,\,s=1}` bounds ``E`` over the row
+    (:func:`apriori_shift` with sb = 1, unit tokens, and ``beta >= 0``: the self logit), and
+
+    .. math:: \dot	heta_i = F_i \sum_j e^{E_{ij} - M} v_{ij},\qquad F_i = K_i e^{M},
+
+    with ``s`` and ``v`` written in the embedding :data:`CIRCLE_EMBEDDING`.  Returned: ``w`` (the
+    shifted weight, to be evaluated by ``_vexp``), ``v``, ``f`` (= ``F``; ``z`` in it is the sum of the
+    position weights), ``shift`` (``M``), for ``beta >= 0`` (the dispatch's condition).
+    """
+    if exprs.get("s") != sp.cos(S.dl) or exprs.get("v") != -sp.sin(S.dl) or "w" not in exprs or "f" not in exprs:
+        return None
+    total = sp.powsimp(sp.expand_power_exp((exprs["f"] * exprs.get("p", 1) * exprs["w"]).subs(S.l, exprs.get("l", S.l)).subs(S.m, 0)))
+    exps = [a for a in sp.Mul.make_args(total) if isinstance(a, sp.exp)]
+    if len(exps) != 1:
+        return None
+    E = sp.expand(exps[0].args[0])
+    K = sp.simplify(total / exps[0])
+    if K.has(S.s) or K.has(S.g):
+        return None
+    if E.has(S.g) and not sp.diff(E, S.g).is_nonpositive:
+        return None
+    shift = apriori_shift(E.subs(S.g, 0))
+    if shift is None:
+        return None
+    bp = sp.Symbol("beta", positive=True)  # the dispatch runs this kernel for beta >= 0 only
+    shift = sp.simplify(shift.subs(SB, 1).subs(S.beta, bp).subs(bp, S.beta))
+    e = CIRCLE_EMBEDDING
+    q = e["dc"] ** 2 + e["ds"] ** 2
+    w = sp.exp(sp.collect(sp.expand(sp.expand(E - shift).subs(S.s, 1 - q / 2)), S.beta))
+    v = e["ds"] * e["ci"] - e["dc"] * e["si"]
+    return {"w": w, "v": v, "f": K * sp.exp(shift), "shift": shift}
+
+
 #: Variable names the templates use: a declared parameter may not take one of them.
 RESERVED_NAMES = frozenset({
     "x", "qx", "kx", "vx", "mx", "theta", "out", "logz", "m_out", "z_out", "start", "stop", "rows", "n", "d",
@@ -63,6 +117,8 @@ RESERVED_NAMES = frozenset({
     # the symmetric fast path (template sphere_symmetric.py.tmpl)
     "ncols", "zrow", "zcol", "zt", "zc", "zsum", "pacc", "pz", "gp0", "gp1", "tmpr", "tmpc", "wx", "wtx", "a0", "a1",
     "j1", "nrm2", "ngroups", "run_jobs", "gcuts", "gcut", "gparts", "grp", "jobs",
+    # the circle models' a-priori-shift kernels (template circle_shifted.py.tmpl)
+    "ci", "si", "dc", "ds", "cs", "sn", "zc", "al", "lo", "hi", "jend", "jt", "ct", "st", "nb", "bb", "jb",
 })
 
 
@@ -133,6 +189,16 @@ def _check_names(model: Model) -> None:
                              f"of model {model.name!r}")
 
 
+def _query_shifted(decl: SphereModel, mode: str, logz: bool) -> bool:
+    """True where a keyed model gets the a-priori-shift BLAS path ``sphere_query_shifted``: queries only
+    (key and value the tokens themselves: ``interp``, ``interp_attention``), a logit affine in the
+    score (:func:`apriori_shift`), no log partition output."""
+    if decl.key is not None or decl.value is not None or logz:
+        return False
+    e = kernel_expressions(decl, mode)
+    return "l" in e and apriori_shift(e["l"]) is not None
+
+
 def kernel_plan(model) -> KernelPlan:
     """The kernels generated for ``model`` (a declaration or a registered name)."""
     decl = get(model)
@@ -155,6 +221,15 @@ def kernel_plan(model) -> KernelPlan:
                                   (Arg("theta", "array", "(P, n)", "P independent configurations"), beta, *reals,
                                    Arg("out", "out", "(P, n)", "velocities")),
                                   variant, twin=f"{kname}_velocity_batched_serial"))
+            if circle_shifted(kernel_expressions(decl, mode)) is not None:
+                kernels.append(Kernel(f"{kname}_velocity_shifted", "velocity_shifted_circle", "circle_shifted",
+                                      (theta, beta, *reals, Arg("out", "out", "(n,)", "velocities")),
+                                      variant, twin=f"{kname}_velocity_shifted_serial"))
+                kernels.append(Kernel(f"{kname}_velocity_batched_shifted", "velocity_batched_shifted_circle",
+                                      "circle_shifted",
+                                      (Arg("theta", "array", "(P, n)", "P independent configurations"), beta, *reals,
+                                       Arg("out", "out", "(P, n)", "velocities")),
+                                      variant, twin=f"{kname}_velocity_batched_shifted_serial"))
         if decl.energy is not None:
             kernels.append(Kernel(f"{decl.name}_energy_rows", "energy_rows", "circle_energy",
                                   (theta, beta, *reals, Arg("m_out", "out", "(n,)", "row shifts"),
@@ -205,6 +280,11 @@ def kernel_plan(model) -> KernelPlan:
                                           (*args, Arg("start", "int", "", "first row"),
                                            Arg("stop", "int", "", "row bound"),
                                            Arg("rows", "int", "", "rows per block")), variant, njit=False))
+            if template == "sphere_keyed" and _query_shifted(decl, mode, logz):
+                kernels.append(Kernel(f"{kname}_velocity_shifted", "velocity_shifted", "sphere_query_shifted",
+                                      (*args, Arg("start", "int", "", "first row"),
+                                       Arg("stop", "int", "", "row bound"),
+                                       Arg("rows", "int", "", "rows per block")), variant, njit=False))
         if decl.energy is not None:
             kernels.append(Kernel(f"{decl.name}_energy_rows", "energy_rows", "sphere_energy",
                                   (x, Arg("kx", "array", "(n, d)", "rows V x_j of the energy's score matrix"), beta,

@@ -242,9 +242,10 @@ def _model_calls():
     for model, spec in fields.MODELS.items():
         with export.trace_kernel_calls() as counts:
             for x_, th_ in ((x, th), (big_x, big_th)):
-                if spec.manifold == "angles":
-                    fields.velocity(th_[0], model=model, beta=1.3)
-                    fields.velocity(th_, model=model, beta=1.3)
+                if spec.manifold == "angles":  # beta >= 0: the a-priori-shift kernels; beta < 0: the exact ones
+                    for b in (1.3, -1.3):
+                        fields.velocity(th_[0], model=model, beta=b)
+                        fields.velocity(th_, model=model, beta=b)
                 else:
                     fields.velocity(2.0 * x_ if spec.manifold == "euclidean" else x_, model=model, beta=1.3,
                                     **params.get(model, {}))
@@ -291,12 +292,14 @@ def test_tracer_counts_serial_twins_and_keeps_the_dispatch_working():
         assert circle.kuramoto_velocity_serial.__name__ == "kuramoto_velocity_serial"
         got_small = fields.velocity(x, model="usa", beta=0.7)  # n^2 = 25 pairs: the serial twin
         assert counts["usa_velocity"] == 1
-        got_big = fields.velocity(th, model="kuramoto", beta=0.7)  # 300^2 pairs: the parallel kernel
+        got_big = fields.velocity(th, model="kuramoto", beta=-0.7)  # 300^2 pairs: the parallel kernel
         assert counts["kuramoto_velocity"] == 1
-        fields.velocity(th[:10], model="kuramoto", beta=0.7)  # serial twin, counted under the kernel
+        fields.velocity(th[:10], model="kuramoto", beta=-0.7)  # serial twin, counted under the kernel
         assert counts["kuramoto_velocity"] == 2 and "kuramoto_velocity_serial" not in counts
+        fields.velocity(th[:10], model="kuramoto", beta=0.7)  # beta >= 0: the a-priori-shift kernel's twin
+        assert counts["kuramoto_velocity_shifted"] == 1 and "kuramoto_velocity_shifted_serial" not in counts
     assert _rel_err(got_small, want_small) <= 1e-10
-    assert _rel_err(got_big, ref.velocity_ref(th, "kuramoto", 0.7)) <= 1e-10
+    assert _rel_err(got_big, ref.velocity_ref(th, "kuramoto", -0.7)) <= 1e-10
     assert hasattr(circle.kuramoto_velocity_serial, "py_func")  # restored
 
 
@@ -792,9 +795,10 @@ def test_retrieval_particles_cross_check_exercises_both_alibi_kernels(monkeypatc
     from attnflow.properties.claims.retrieval import CROSS_CHECK_TOL
 
     kw = dict(beta=1.5, lam=1.0, t=1.2, seed=5, shape=(3, 12), steps=120)
-    with export.trace_kernel_calls(["causal_alibi_velocity", "causal_alibi_velocity_batched"]) as counts:
+    names = ["causal_alibi_velocity_shifted", "causal_alibi_velocity_batched_shifted"]  # beta >= 0
+    with export.trace_kernel_calls(names) as counts:
         err = fused_vs_public_api(**kw)
-    assert counts["causal_alibi_velocity"] >= 4 * 120 and counts["causal_alibi_velocity_batched"] >= 4 * 120
+    assert counts[names[0]] >= 4 * 120 and counts[names[1]] >= 4 * 120
     assert err <= CROSS_CHECK_TOL
     real = rp.simulate_causal_alibi
     monkeypatch.setattr(rp, "simulate_causal_alibi", lambda th, *, lam, **k: real(th, lam=lam * 1.001, **k))

@@ -85,11 +85,14 @@ def test_kernels_are_fused_no_square_arrays():
     ``(2 + 2 d, rows)``; the symmetric paths
     ``_<kernel>_velocity_symmetric``: the ``(n,)`` row sums and each group's partial sums of the rows after
     it, ``(n - cut, d)`` and ``(n - cut,)``; their groups: one ``rows x ncols`` tile, its two products and
-    its column sums; their weights pass: one tile of lane accumulators.
+    its column sums; their weights pass: one tile of lane accumulators; the circle models'
+    a-priori-shift rows ``_<kernel>_shifted_rows``: two tiles of lane accumulators of fixed size, their
+    drivers one ``(n,)`` vector of position sums (causal) or an empty one; the query-only BLAS path
+    ``interp*_velocity_shifted``: one ``rows x d`` block of attention averages besides ``buf`` and ``zbuf``.
     """
     stage_buffers = {"y = np.empty((n, d))", "u = np.empty((n, d))", "kk = np.empty((4, n, d))", "logz = np.empty(n)"}
     for path, text in generated_files().items():
-        blocked = shifted = weights = stepper = small = sym = group = blas = blas_weights = lanes = False
+        blocked = shifted = weights = stepper = small = sym = group = blas = blas_weights = lanes = circle_rows = circle_driver = False
         for line in text.splitlines():
             if line.startswith("def ") or line.startswith("@njit"):
                 blocked = line.startswith("def ") and "_velocity_blocked(" in line
@@ -103,6 +106,8 @@ def test_kernels_are_fused_no_square_arrays():
                 stepper = line.startswith("def ") and "_integrate_fixed(" in line
                 small = line.startswith("def ") and "_velocity_small(" in line
                 lanes = line.startswith("def ") and re.search(r"_velocity_lanes_d\d+\(", line) is not None
+                circle_rows = line.startswith("def ") and "_shifted_rows(" in line
+                circle_driver = line.startswith("def ") and re.search(r"_shifted(_serial)?\(|_shifted_positions\(", line)
             if "np.zeros(" in line or "np.empty(" in line:
                 ok = line.strip().endswith("np.zeros(d)") or line.strip().endswith("np.empty(d)")
                 if blocked:
@@ -126,6 +131,12 @@ def test_kernels_are_fused_no_square_arrays():
                 if group:
                     ok = ok or line.strip() in ("buf = np.empty((rows, ncols))", "tmpr = np.empty((rows, d))",
                                                 "tmpc = np.empty((ncols, d))", "zcol = np.empty(ncols)")
+                if circle_rows:
+                    ok = ok or re.fullmatch(r"(zl|al) = np\.empty\(\d+\)", line.strip()) is not None
+                if circle_driver:
+                    ok = ok or line.strip() in ("zc = np.zeros(n)", "zc = np.zeros(0)")
+                if shifted:
+                    ok = ok or line.strip() == "accb = np.empty((rows, vx.shape[1]))"
                 if small:
                     ok = ok or line.strip() in ("nrm = np.empty(n)", "wb = np.empty(n)", "lanes = np.empty(8)",
                                                 "zrow = np.empty(n)")

@@ -23,7 +23,7 @@ causal_alibi = CircleModel(
     normalization="causal",
     position_weight=sp.exp(-lam * g / N),
     params=(Real("lam", default=1.0, lo=0.0, symbol=lam, doc="ALiBi slope"),),
-    claims=("retrieval.particles",),
+    claims=("retrieval.particles", "kernel.circle"),
     source="arXiv 2605.09213 (causal ALiBi)",
     description=("causal ALiBi on the circle: dtheta_j/dt = Z_{N,j}^{-1} sum_{k<j} e^{-lam(j-k)/N} "
                  "w_beta'(theta_j-theta_k), w_beta = e^{beta cos}, theta_1 fixed"),

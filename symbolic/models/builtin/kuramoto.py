@@ -17,7 +17,7 @@ kuramoto = CircleModel(
     weight=sp.exp(beta * s),
     normalization="mean",
     energy=sp.exp(beta * s) / beta,
-    claims=("localization.circle_mass", "cluster.stationary"),
+    claims=("localization.circle_mass", "cluster.stationary", "kernel.circle"),
     source="arXiv 2512.01868 (USA on the circle)",
     description="USA on the circle: dtheta_i/dt = -(1/n) sum_j e^{beta cos(theta_i-theta_j)} sin(theta_i-theta_j)",
 )
@@ -27,7 +27,7 @@ kuramoto_rescaled = CircleModel(
     weight=sp.exp(beta * (s - 1)),
     normalization="mean",
     energy=sp.exp(beta * (s - 1)) / beta,
-    claims=("ensemble.rescaled_clock", "ensemble.batch_equals_loop"),
+    claims=("ensemble.rescaled_clock", "ensemble.batch_equals_loop", "kernel.circle"),
     source="arXiv 2512.01868 (USA on the circle), time-rescaled",
     description="kuramoto on the clock tau = e^{-beta} t: dtheta_i/dt = -(1/n) sum_j e^{beta(cos(theta_i-theta_j) - 1)} "
                 "sin(theta_i-theta_j); weights <= 1, finite at any beta",

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from attnflow.symbolic.codegen._plan import ENSEMBLE_SHAPES, SB, Kernel, KernelPlan, apriori_shift, kernel_plan
+from attnflow.symbolic.codegen._plan import (CIRCLE_EMBEDDING, ENSEMBLE_SHAPES, SB, Kernel, KernelPlan, apriori_shift,
+                                             circle_shifted, kernel_plan)
 from attnflow.symbolic.codegen.backends.numba._render import render
 from attnflow.symbolic.codegen.backends.numba.config import NumbaConfig
 from attnflow.symbolic.codegen.backends.numba.printer import numba_code, numpy_code, numpy_inplace_code, vexp_code
@@ -418,6 +419,79 @@ def _keyed_blas(decl, printed: _Printed, kernel: Kernel, fused: str, ctx: dict, 
     })
 
 
+def _query_shifted(decl, printed: _Printed, kernel: Kernel, vel: Kernel, ctx: dict) -> str:
+    """The a-priori-shift BLAS path of a keyed model with queries only (template
+    ``sphere_query_shifted.py.tmpl``): the shift of :func:`apriori_shift`, the weights by ``_vexp``, the
+    read-out / perceptron / output map by the fused kernel's own statements (``blocks/finish.tmpl``)."""
+    e = printed.e
+    shift = apriori_shift(e["l"])
+    reals = "".join(f", {a.name}" for a in vel.args if a.kind == "float" and a.name != "beta")
+    return render("sphere_query_shifted.py.tmpl", {
+        **ctx, "NAME": kernel.name, "FUSED": vel.name, "TILE": str(_TILE), "ZMIN": _ZMIN, "REALS": reals,
+        "SHIFT_DOC": numba_code(shift), "NP_SHIFT": [f"m = {numpy_code(shift)}  # m_i >= l_ij for every j"],
+        "NP_ROWMAX": [f"m[low] = np.max({numpy_code(e['l'])}, axis=1)  # the row maximum of l"],
+        "LOGIT": [f"l = {numba_code(e['l'])}"],
+        "WEIGHT_V": _statements([("w", e["w"])], printed.config, printer=vexp_code, prefix="_w"),
+        "NP_FACTOR": [f"f = {numpy_code(e['f'])}"],
+    })
+
+
+def _row_constants(exponent: sp.Expr) -> tuple[list[tuple[str, sp.Expr]], sp.Expr]:
+    """``exponent`` (a polynomial in the pair quantities dc, ds, g) as ``sum_k K_k P_k(dc, ds, g)`` with
+    the row constants ``K_k`` (free of the pair quantities) named ``_k0, _k1, ...`` to be computed once
+    per row: ``beta*(-dc**2/2 - ds**2/2) - g*lam/N`` -> ``_k0*(dc**2 + ds**2) + _k1*g``, ``_k0 = -beta/2``,
+    ``_k1 = -lam/N`` (no division and fewer products in the vectorised loop).  Unchanged (no
+    constants) where the exponent is not such a polynomial."""
+    pair = [CIRCLE_EMBEDDING["dc"], CIRCLE_EMBEDDING["ds"], S.g]
+    try:
+        poly = sp.Poly(sp.expand(exponent), *pair)
+    except sp.PolynomialError:
+        return [], exponent
+    groups: dict[sp.Expr, sp.Expr] = {}
+    for powers, coeff in poly.terms():
+        mono = sp.Mul(*(v**k for v, k in zip(pair, powers)))
+        if coeff.has(*pair):  # pragma: no cover - excluded by Poly
+            return [], exponent
+        groups[coeff] = groups.get(coeff, sp.Integer(0)) + mono
+    hoisted, out = [], sp.Integer(0)
+    for k, (coeff, mono) in enumerate(sorted(groups.items(), key=lambda kv: sp.default_sort_key(kv[1]))):
+        if coeff.is_Number:
+            out += coeff * mono
+            continue
+        name = sp.Symbol(f"_k{k}", real=True)
+        hoisted.append((str(name), coeff))
+        out += name * mono
+    return hoisted, out
+
+
+#: Rows per block of the circle models' a-priori-shift kernel (the unit of work of one thread).
+_CIRCLE_ROWS = 16
+
+
+def _circle_shifted(decl, kname: str, exprs: dict, fast: Kernel, plan: KernelPlan, ctx: dict,
+                    config: NumbaConfig) -> str:
+    """The circle models' a-priori-shift kernels (template ``circle_shifted.py.tmpl``): the expressions
+    of :func:`circle_shifted` (the declaration's pair term in the plane embedding, its shift and row
+    factor), the shifted weight by ``_vexp``."""
+    e = circle_shifted(exprs)
+    causal = "p" in exprs
+    batched = next(k for k in plan.kernels if k.name == f"{kname}_velocity_batched_shifted")
+    hoisted, exponent = _row_constants(e["w"].args[0])
+    pair = _statements([("w", sp.exp(exponent)), ("v", e["v"])], config, printer=vexp_code, prefix="_w")
+    fctx = {**ctx, "HELPER": f"_{kname}_shifted", "PUBLIC": fast.name, "EXACT": f"{kname}_velocity",
+            "ROW_CONSTANTS": [f"{k} = {numba_code(c)}" for k, c in hoisted],
+            "CAUSAL": causal, "MEAN": not causal, "TILE": str(_TILE), "ZMIN": _ZMIN, "BLOCK_ROWS": str(_CIRCLE_ROWS),
+            "JEND": "i" if causal else "n", "PAIR": pair, "PAIR_DOC": "; ".join(pair),
+            "SHIFT_DOC": f"M = {numba_code(e['shift'])}", "FACTOR": [f"f = {numba_code(e['f'])}"],
+            "BALANCE_DOC": ": a causal row i has i pairs" if causal else ""}
+    out = []
+    for helpers, parallel, rng, suffix in ((True, "True", "prange", ""), (False, "False", "range", "_serial")):
+        out.append(render("circle_shifted.py.tmpl", {**fctx, "HELPERS": helpers, "NAME": fast.name + suffix,
+                                                      "BATCHED": batched.name + suffix, "PARALLEL": parallel,
+                                                      "RANGE": rng}).strip("\n"))
+    return "\n\n\n".join(out)
+
+
 def _expression_doc(decl, variants: dict[str, dict[str, sp.Expr]]) -> str:
     lines = []
     for kname, exprs in variants.items():
@@ -450,6 +524,9 @@ def render_model(model, config: NumbaConfig | None = None) -> str:
                 body.append(render("circle_velocity.py.tmpl", {
                     **ctx, "NAME": vel.name + suffix, "BATCHED": batched.name + suffix,
                     "PARALLEL": parallel, "RANGE": rng}))
+            fast = next((k for k in plan.kernels if k.name == f"{kname}_velocity_shifted"), None)
+            if fast is not None:
+                body.append(_circle_shifted(decl, kname, exprs, fast, plan, ctx, config))
             continue
         first = {"sphere_self": 2, "sphere_keyed": 5, "sphere_heads": 3}[vel.template]
         ctx = _base_context(decl, printed, config, plan.logz, ncopy=config.rows if vel.template == "sphere_self" else 1)
@@ -483,7 +560,9 @@ def render_model(model, config: NumbaConfig | None = None) -> str:
         if blas is not None:
             body.append(_keyed_blas(decl, printed, blas, vel.name, ctx, vel.template == "sphere_heads"))
         shifted = next((k for k in plan.kernels if k.name == f"{kname}_velocity_shifted"), None)
-        if shifted is not None:
+        if shifted is not None and shifted.template == "sphere_query_shifted":
+            body.append(_query_shifted(decl, printed, shifted, vel, ctx))
+        elif shifted is not None:
             body.append(_shifted(decl, printed, shifted, vel.name, blocked.name, ctx))
             body.append(_lanes(printed, lanes_name(kname), vel, ctx))
             body.append(_small(printed, small_name(kname), vel, ctx, lanes_name(kname)))
@@ -502,14 +581,14 @@ def render_model(model, config: NumbaConfig | None = None) -> str:
         if scale is not None:
             body.append(render("energy_scale.py.tmpl", {"NAME": scale.name, "ARGS": ectx["ARGS"],
                                                          "CE": numba_code(e["ce"]), "CE_DOC": f"ce = {e['ce']}"}))
-    fast = any(k.role in ("velocity_shifted", "velocity_blas") for k in plan.kernels)
+    fast = any(k.role in ("velocity_shifted", "velocity_blas", "velocity_shifted_circle") for k in plan.kernels)
     if fast:
         body.insert(0, render("blocks/vexp.tmpl", _vexp_context()))
     templates = sorted({k.template + ".py.tmpl" for k in plan.kernels} | ({"blocks/vexp.tmpl"} if fast else set()) |
                        ({"circle_velocity.py.tmpl"} if isinstance(decl, CircleModel) else set()) |
                        ({"stepper.py.tmpl", "stepper_ensemble.py.tmpl"} if any(k.template == "sphere_self" for k in plan.kernels) else set()) |
                        ({"sphere_small.py.tmpl", "sphere_symmetric.py.tmpl", "sphere_lanes.py.tmpl"}
-                        if any(k.role == "velocity_shifted" for k in plan.kernels) else set()))
+                        if any(k.template == "sphere_shifted" for k in plan.kernels) else set()))
     header = render("header.tmpl", {
         "MODEL": decl.name, "TEMPLATES": ", ".join(templates), "HASH": expr_hash(src), "OPS": sp.count_ops(src),
         "DESCRIPTION": decl.description.rstrip("."), "DECLARED_IN": _declared_in(decl),
