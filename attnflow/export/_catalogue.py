@@ -137,6 +137,10 @@ class KernelSpec:
 #: The claim that verifies every ensemble kernel (a batch of systems equals the loop over them).
 ENSEMBLE_CLAIM = "ensemble.batch_equals_loop"
 
+#: Roles of the large-n fast paths: the dispatch runs them from n^2 >= PARALLEL_MIN_PAIRS on, which the
+#: generic ``model.<name>.reference`` claim reaches with its n = 256 configuration.
+FAST_ROLES = ("velocity_shifted", "velocity_blas", "velocity_shifted_circle", "velocity_batched_shifted_circle")
+
 
 # ----------------------------------------------------------------------------------------------
 # the catalogue, derived from the model declarations and their kernel plans
@@ -170,6 +174,8 @@ def _spec(decl, kernel, cached_module: str | None = None) -> KernelSpec:
     claims = tuple(decl.claims) if cached_module is None else (f"model.{decl.name}", *decl.claims)
     if kernel.role == "velocity_ensemble" and ENSEMBLE_CLAIM not in claims:
         claims += (ENSEMBLE_CLAIM,)  # the claim that runs every model's batch against its loop of systems
+    if kernel.role in FAST_ROLES and f"model.{decl.name}" not in claims:
+        claims += (f"model.{decl.name}.reference",)  # its n = 256 configuration takes the fast paths
     return KernelSpec(kernel.name, plan.path, family, (decl.name,) if registered else (), claims, args,
                       equation, functools.partial(_cases.cases, decl, kernel), kernel.twin, cached_module)
 

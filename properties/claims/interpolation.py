@@ -16,6 +16,9 @@ r"""Claims of arXiv:2411.04551: measure-to-measure interpolation and its errata.
     moving mass :math:`\eta` a chordal distance :math:`D\le2` gives :math:`W_2 = D\sqrt\eta \le 2\sqrt\eta`;
     the printed :math:`W_2 \le C\eta` (checked with :math:`C = 2 = \operatorname{diam}`, the constant
     that is right for :math:`W_1`) fails, and :math:`W_2/\eta = D/\sqrt\eta` is unbounded.
+``interpolation.attention_average``
+    the attention :math:`A_B[\mu](x_i)` evaluated by the generated kernel (every path of the dispatch,
+    the large-n a-priori-shift path included) equals the softmax average written in NumPy.
 
 References
 ----------
@@ -431,3 +434,48 @@ def general_targets_same_barycentre(ex):
     return Measurement(value=float(w2.max() / GENERAL_EPS),
                        extra={"switches / ((d + M) N)": res.switches / res.switch_scale,
                               "separating layers": float(sum("separate" in lay.label for lay in res.schedule))})
+
+
+#: Atoms of ``interpolation.attention_average``: a few, and enough for the large-n fast path
+#: (n^2 >= PARALLEL_MIN_PAIRS: BLAS tiles with the a-priori shift |q_i| max_j |x_j|, q = B x).
+ATTENTION_SIZES = (6, 256)
+
+
+@st.composite
+def _attention_examples(draw):
+    d = draw(st.integers(2, 4))
+    seed = draw(afs.seeds())
+    scale = draw(st.floats(0.0, 300.0, allow_nan=False))
+    return {"d": d, "seed": seed, "scale": scale}
+
+
+@claim(
+    id="interpolation.attention_average",
+    title="the attention average A_B[mu](x_i) evaluated by the generated interp_attention kernel equals the "
+    "shifted softmax average on the full n x n logit matrix (NumPy), at n = 6 and 256, |B| up to 300",
+    source="arXiv 2411.04551 §1 (the field v[mu] and its attention A_B)",
+    latex=r"A_B[\mu](x_i)=\frac{\sum_j e^{\langle Bx_i,x_j\rangle}x_j}{\sum_j e^{\langle Bx_i,x_j\rangle}}",
+    hypotheses=_attention_examples(),
+    expect="holds",
+    tolerance="1e-12 relative to max|A| (rounding of O(n d) terms; the logits reach +-300 d, so a missing or "
+    "wrong shift overflows or shows)",
+    measure="max |kernel - NumPy| / max |NumPy|",
+    describe=lambda ex: f"d={ex['d']}, seed={ex['seed']}, B = {ex['scale']:.6g} * standard normal",
+)
+def attention_average_matches(ex):
+    from attnflow.numerics._reference import velocity_ref
+    from attnflow.numerics.interpolation import attention_average
+
+    rng = np.random.default_rng(ex["seed"])
+    d = ex["d"]
+    b_mat = ex["scale"] * rng.standard_normal((d, d))
+    worst = 0.0
+    for n in ATTENTION_SIZES:
+        x = rng.standard_normal((n, d))
+        x /= np.linalg.norm(x, axis=1, keepdims=True)
+        got = attention_average(x, b_mat)
+        want = np.asarray(velocity_ref(x, "interp_attention", 1.0, B=b_mat), dtype=float)
+        err = float(np.max(np.abs(got - want)) / max(1e-300, float(np.max(np.abs(want)))))
+        require(np.all(np.isfinite(got)) and err <= 1e-12, f"n={n}: relative error {err:.3e} > 1e-12")
+        worst = max(worst, err)
+    return Measurement(value=worst)

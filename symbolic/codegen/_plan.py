@@ -267,7 +267,8 @@ def kernel_plan(model) -> KernelPlan:
             kernels.append(Kernel(f"{kname}_velocity_ensemble", "velocity_ensemble", "ensemble",
                                   tuple(_ensemble_arg(a) for a in args), variant,
                                   twin=f"{kname}_velocity_ensemble_serial"))
-            if template in ("sphere_keyed", "sphere_heads") and decl.perceptron is None and decl.readout is None:
+            if (template in ("sphere_keyed", "sphere_heads") and decl.perceptron is None and decl.readout is None
+                    and not (template == "sphere_keyed" and _query_shifted(decl, mode, logz))):
                 kernels.append(Kernel(f"{kname}_velocity_blas", "velocity_blas", "sphere_keyed_blas",
                                       (*args, Arg("start", "int", "", "first row"), Arg("stop", "int", "", "row bound"),
                                        Arg("rows", "int", "", "rows per block")), variant, njit=False))

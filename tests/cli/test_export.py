@@ -149,13 +149,31 @@ def _interp_params(rng, d, m=2):
 
 
 def _check_blocked(ex):
-    """n = 256 >= sqrt(PARALLEL_MIN_PAIRS): self-attention models take their BLAS-blocked path."""
+    """n = 256 >= sqrt(PARALLEL_MIN_PAIRS): self-attention and keyed models take their BLAS paths."""
     x = _sphere(ex["seed"], 256, ex["d"])
     worst = 0.0
     for name in ("sa", "usa", "preln", "periln", "ngpt", "sqrt", "usa_rescaled"):
         err = _rel_err(fields.velocity(x, model=name, beta=ex["beta"], t=0.3), ref.velocity_ref(x, name, ex["beta"], t=0.3))
         require(err <= 1e-10, f"blocked {name} vs reference {err:.3e}")
         worst = max(worst, err)
+    # the keyed models' BLAS paths (Q/K/V, multi-head, the query-only interp models) at both signs of beta
+    from attnflow.symbolic.codegen import generated_models
+
+    rng = np.random.default_rng(ex["seed"])
+    decls = {decl.name: decl for decl in generated_models()}
+    for name in ("qkv", "multihead", "interp", "interp_attention"):
+        spec = decls[name]
+        p = _gradient_flow_params(spec, rng, ex["d"])
+        if name == "interp_attention":
+            p = {"B": rng.standard_normal((ex["d"], ex["d"]))}
+        variants = [{}] if not isinstance(spec.normalization, dict) else [{"normalization": c} for c in spec.normalization]
+        for v in variants:
+            for beta in (abs(ex["beta"]), -abs(ex["beta"])):
+                q = {**p, **v}
+                err = _rel_err(fields.velocity(x, model=spec, beta=beta, t=0.3, **q),
+                               ref.velocity_ref(x, name, beta, t=0.3, **q))
+                require(err <= 1e-10, f"BLAS path {name} {v} beta={beta} vs reference {err:.3e}")
+                worst = max(worst, err)
     return worst
 
 
