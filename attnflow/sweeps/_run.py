@@ -117,7 +117,8 @@ def _chunk_cost(task: dict, scale) -> float:
 def _longest_first(todo: list) -> list:
     """The chunks ordered by decreasing estimated cost (:func:`_chunk_cost`): Dask starts tasks in
     submission order, so the long chunks start first and the last ones to finish are short — two
-    workers do not wait on one long chunk at the end (longest-processing-time-first scheduling)."""
+    workers do not wait on one long chunk at the end (longest-processing-time-first scheduling).
+    Among chunks of equal cost, seed blocks go round the cells (block 0 of each cell, then block 1)."""
     import functools
 
     @functools.lru_cache(maxsize=None)
@@ -131,7 +132,9 @@ def _longest_first(todo: list) -> list:
             return 1.0
 
     costs = [_chunk_cost(task, scale) for _, _, task in todo]
-    order = sorted(range(len(todo)), key=lambda i: (-costs[i], i))
+    # equal costs: seed block 0 of every cell first, then block 1, ...: a run stopped midway leaves
+    # every cell with about the same seeds (a usable diagram), not some cells complete and others empty
+    order = sorted(range(len(todo)), key=lambda i: (-costs[i], todo[i][1], i))
     return [todo[i] for i in order]
 
 
