@@ -343,6 +343,7 @@ def steady_rate(done: list[float], per_chunk: float, workers: int) -> float:
 
 def part2(args) -> None:
     import json
+    import resource
     import subprocess
     import sys
 
@@ -363,9 +364,11 @@ def part2(args) -> None:
           f"({args.sweep_spec or 'SA, n = 32, d = 128, 16 betas x 32 seeds, 400 RK4 steps'}), embedded LocalCluster;"
           " each run a fresh Python process. wall: the user's wall time (imports, cluster start-up and shutdown"
           " included); first: seconds to the first chunk written; steady: systems/s from the chunk completion"
-          " times after each worker's first chunk (start-up excluded); 1 and 2 workers back to back")
+          " times after each worker's first chunk (start-up excluded); cpu: CPU seconds of the whole process"
+          " tree (the same for 1 and 2 workers: no work is duplicated; on a loaded machine the wall"
+          " speed-up is bounded by the cores the other processes leave); 1 and 2 workers back to back")
     print(f"{'round':>5} {'workers':>7} {'wall s':>8} {'import':>7} {'first':>7} {'last':>7} {'wall sys/s':>10} "
-          f"{'steady sys/s':>12} {'load':>6}")
+          f"{'steady sys/s':>12} {'cpu s':>7} {'load':>6}")
     base = tempfile.mkdtemp(prefix="bench_sweep_")
     try:
         walls: dict[int, list[float]] = {1: [], 2: []}
@@ -374,15 +377,18 @@ def part2(args) -> None:
             for workers in (1, 2):
                 out = os.path.join(base, f"r{rnd}w{workers}.zarr")
                 t0 = time.perf_counter()
+                r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
                 proc = subprocess.run([sys.executable, "-c", _SWEEP_CHILD, json.dumps(spec_json), out, str(workers)],
                                       check=True, capture_output=True, text=True)
                 wall = time.perf_counter() - t0
+                r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
                 rec = json.loads(proc.stdout.strip().splitlines()[-1])
                 rate = steady_rate(rec["done"], per_chunk, workers)
                 walls[workers].append(systems / wall)
                 steady[workers].append(rate)
                 print(f"{rnd:>5} {workers:>7} {wall:8.2f} {rec['import']:7.2f} {min(rec['done']):7.2f} "
-                      f"{max(rec['done']):7.2f} {systems / wall:10.1f} {rate:12.1f} {load():>6}", flush=True)
+                      f"{max(rec['done']):7.2f} {systems / wall:10.1f} {rate:12.1f} {cpu:7.1f} {load():>6}", flush=True)
         print("speed-up 2 workers / 1 (best of each): wall {:.2f}, steady {:.2f}; per round (wall, steady): {}".format(
             max(walls[2]) / max(walls[1]), max(steady[2]) / max(steady[1]),
             ", ".join(f"({b / a:.2f}, {d / c:.2f})" for a, b, c, d in zip(walls[1], walls[2], steady[1], steady[2]))))
