@@ -5,6 +5,7 @@ Run by hand (never asserted in tests)::
 
     .venv/bin/python bench/bench_ensembles.py                    # B = 2048, n = 32, d = 2, 3; 1 vs 2 workers
     .venv/bin/python bench/bench_ensembles.py --steps 20 --no-sweep
+    .venv/bin/python bench/bench_ensembles.py --sweep-only --sweep-rounds 3     # sweep throughput only
 
 Part 1, per system-step: for SA and USA, d = 2 and 3, B = 2048 systems of n = 32 tokens,
 
@@ -29,10 +30,14 @@ of ``--repeat`` after one warm-up run (compilation excluded).
 Part 1b, one system of n = 32, d = 3 (SA, RK4, dt = 0.01): microseconds per step through ``simulate``
 (compiled loop) and through the Python loop, and the velocity kernel's serial twin alone (4 calls).
 
-Part 2, sweep throughput: the same small phase-diagram sweep (SA, n = 32, d = 3) run with
-``attnflow.sweep(n_workers=1)`` and ``n_workers=2`` (embedded LocalCluster), systems per second, each
-run in a fresh Python process (imports, cluster start-up and shutdown included: a user's wall time),
-1 and 2 workers alternating for ``--sweep-rounds`` rounds.
+Part 2, sweep throughput: a research-sized sweep (default :data:`SWEEP_SPEC`: SA, n = 32, d = 128,
+16 values of beta x 32 seeds, 400 RK4 steps, 32 chunks; ``--sweep-spec FILE`` for another, e.g. the
+README's reduced figure (a) spec) run with ``attnflow.sweep(n_workers=1)`` and ``n_workers=2``
+(embedded LocalCluster), each in a fresh Python process, 1 and 2 workers alternating for
+``--sweep-rounds`` rounds. Two rates: the wall rate (systems over the user's wall time: imports,
+cluster start-up and shutdown included) and the steady rate (from the chunk completion times after
+each worker's first chunk: throughput without start-up). A sweep of well under a minute of compute
+measures process start-up, not throughput.
 
 The machine is shared: the 1-minute load average is printed with every row.
 """
@@ -310,38 +315,83 @@ import json, sys, time
 t0 = time.perf_counter()
 from attnflow.sweeps import sweep
 spec, out, workers = json.loads(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-sweep(spec, out, n_workers=workers, progress=False)
-print(time.perf_counter() - t0)
+t_import = time.perf_counter() - t0
+done = []
+res = sweep(spec, out, n_workers=workers, progress=False, on_chunk=lambda k: done.append(time.perf_counter() - t0))
+wall = time.perf_counter() - t0
+print(json.dumps({"import": t_import, "done": done, "wall": wall, "chunks": res.chunks}))
 """
+
+#: Part 2's default spec: research-sized rows (d = 128, the middle panel of figure (a) of arXiv
+#: 2512.01868): 16 values of beta x 32 seeds = 512 systems of 32 tokens, 400 RK4 steps each, in 32
+#: chunks of 16 systems (about half a minute of compute on one core).
+SWEEP_SPEC = {"model": "sa", "n": 32, "d": 128, "beta": {"start": 0.5, "stop": 8.0, "num": 16},
+              "seeds": 32, "seed_block": 16, "t": {"stop": 20.0, "num": 41}, "dt": 0.05,
+              "observables": ["pair_fraction"], "delta": 1e-3}
+
+
+def steady_rate(done: list[float], per_chunk: float, workers: int) -> float:
+    """Systems per second from the chunk completion times, start-up excluded: the chunks completed
+    after the first ``workers`` ones (each worker's first chunk carries its start-up) over the time
+    from the ``workers``-th completion to the last (equal chunks assumed, as in :data:`SWEEP_SPEC`)."""
+    t = sorted(done)
+    k = workers
+    if len(t) <= k or t[-1] <= t[k - 1]:
+        return float("nan")
+    return (len(t) - k) * per_chunk / (t[-1] - t[k - 1])
 
 
 def part2(args) -> None:
     import json
+    import resource
     import subprocess
     import sys
 
-    spec = {"model": "sa", "n": 32, "d": 3, "beta": {"start": 0.5, "stop": 4.0, "num": args.sweep_betas},
-            "seeds": args.sweep_seeds, "seed_block": 16, "t": {"stop": 10.0, "num": 11}, "dt": 0.05,
-            "observables": ["pair_fraction"]}
-    systems = args.sweep_betas * args.sweep_seeds
-    print(f"\nPart 2: sweep of {systems} systems (SA, n = 32, d = 3, 200 RK4 steps each, chunks of 16), embedded "
-          "LocalCluster; each run a fresh Python process (imports, cluster start and shutdown included: a "
-          "user's wall time), 1 and 2 workers back to back")
-    print(f"{'round':>5} {'workers':>7} {'wall s':>8} {'systems/s':>10} {'load':>6}")
+    from attnflow.sweeps import load_spec
+
+    spec_src = args.sweep_spec if args.sweep_spec else dict(SWEEP_SPEC)
+    spec = load_spec(spec_src)
+    if args.sweep_spec:
+        import tomllib
+
+        with open(args.sweep_spec, "rb") as fh:
+            spec_json = tomllib.load(fh)["sweep"]
+    else:
+        spec_json = spec_src
+    systems = spec.n_chunks // len(spec.seed_blocks) * len(spec.seeds)
+    per_chunk = systems / spec.n_chunks
+    print(f"\nPart 2: sweep of {systems} systems in {spec.n_chunks} chunks "
+          f"({args.sweep_spec or 'SA, n = 32, d = 128, 16 betas x 32 seeds, 400 RK4 steps'}), embedded LocalCluster;"
+          " each run a fresh Python process. wall: the user's wall time (imports, cluster start-up and shutdown"
+          " included); first: seconds to the first chunk written; steady: systems/s from the chunk completion"
+          " times after each worker's first chunk (start-up excluded); cpu: CPU seconds of the whole process"
+          " tree (the same for 1 and 2 workers: no work is duplicated; on a loaded machine the wall"
+          " speed-up is bounded by the cores the other processes leave); 1 and 2 workers back to back")
+    print(f"{'round':>5} {'workers':>7} {'wall s':>8} {'import':>7} {'first':>7} {'last':>7} {'wall sys/s':>10} "
+          f"{'steady sys/s':>12} {'cpu s':>7} {'load':>6}")
     base = tempfile.mkdtemp(prefix="bench_sweep_")
     try:
-        rates: dict[int, list[float]] = {1: [], 2: []}
+        walls: dict[int, list[float]] = {1: [], 2: []}
+        steady: dict[int, list[float]] = {1: [], 2: []}
         for rnd in range(args.sweep_rounds):
             for workers in (1, 2):
                 out = os.path.join(base, f"r{rnd}w{workers}.zarr")
                 t0 = time.perf_counter()
-                subprocess.run([sys.executable, "-c", _SWEEP_CHILD, json.dumps(spec), out, str(workers)], check=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                proc = subprocess.run([sys.executable, "-c", _SWEEP_CHILD, json.dumps(spec_json), out, str(workers)],
+                                      check=True, capture_output=True, text=True)
                 wall = time.perf_counter() - t0
-                rates[workers].append(systems / wall)
-                print(f"{rnd:>5} {workers:>7} {wall:8.2f} {systems / wall:10.1f} {load():>6}", flush=True)
-        print(f"speed-up 2 workers / 1 (best of each): {max(rates[2]) / max(rates[1]):.2f}; per round: "
-              + ", ".join(f"{b / a:.2f}" for a, b in zip(rates[1], rates[2])))
+                r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+                rec = json.loads(proc.stdout.strip().splitlines()[-1])
+                rate = steady_rate(rec["done"], per_chunk, workers)
+                walls[workers].append(systems / wall)
+                steady[workers].append(rate)
+                print(f"{rnd:>5} {workers:>7} {wall:8.2f} {rec['import']:7.2f} {min(rec['done']):7.2f} "
+                      f"{max(rec['done']):7.2f} {systems / wall:10.1f} {rate:12.1f} {cpu:7.1f} {load():>6}", flush=True)
+        print("speed-up 2 workers / 1 (best of each): wall {:.2f}, steady {:.2f}; per round (wall, steady): {}".format(
+            max(walls[2]) / max(walls[1]), max(steady[2]) / max(steady[1]),
+            ", ".join(f"({b / a:.2f}, {d / c:.2f})" for a, b, c, d in zip(walls[1], walls[2], steady[1], steady[2]))))
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -354,16 +404,19 @@ def main() -> None:
     p.add_argument("--h", type=float, default=0.02)
     p.add_argument("--beta", type=float, default=2.0)
     p.add_argument("--repeat", type=int, default=3)
-    p.add_argument("--sweep-seeds", type=int, default=64)
-    p.add_argument("--sweep-betas", type=int, default=4)
+    p.add_argument("--sweep-spec", default=None, metavar="SPEC.toml",
+                   help="Part 2's sweep (default: SWEEP_SPEC, d = 128 rows; e.g. "
+                        "examples/sweeps/phase_diagram_2512.01868_reduced.toml)")
     p.add_argument("--sweep-rounds", type=int, default=2)
     p.add_argument("--no-sweep", action="store_true")
     p.add_argument("--no-ensemble", action="store_true")
+    p.add_argument("--sweep-only", action="store_true", help="Part 2 only")
     args = p.parse_args()
     print(f"cores: {os.cpu_count()}; 1-minute load at start: {load()} (a shared machine: numbers are indicative)")
-    if not args.no_ensemble:
+    if not args.no_ensemble and not args.sweep_only:
         part1(args)
-    part1b(args)
+    if not args.sweep_only:
+        part1b(args)
     if not args.no_sweep:
         part2(args)
 

@@ -10,6 +10,8 @@ figure has n = 32, d = 8, 128, 1024, 64 seeds; ``attnflow sweep examples/sweeps/
 computes it on Dask.
 
 Run:  python examples/phase_diagram.py --out figures/      (a few seconds)
+      python examples/phase_diagram.py --store phase.zarr   (a sweep store of figure (a): prints, per d,
+      the distance D_d between the 1/2-level boundary and t_beta, with a bootstrap over seeds)
 """
 
 from __future__ import annotations
@@ -40,8 +42,57 @@ def diagram(betas, *, n: int, d: int, seeds: int, t_final: float, num: int, dt: 
     return times, np.array(rows)
 
 
+def distances(ds, observable: str = "pair_fraction", level: float = 0.5, boot: int = 200):
+    r"""Per ``d`` of a sweep store (dims ``(d, beta, seed, t)``, SA): ``(d, D_d, bootstrap sd, per-beta
+    t_1/2 - t_beta)`` with :math:`D_d = \mathrm{mean}_\beta |t_{1/2}(\beta) - t_\beta|` over the
+    :math:`\beta` whose boundary is reached (:func:`attnflow.numerics.phase.boundary_distance`); the sd
+    resamples the seeds (with replacement, ``boot`` times, generator seed 0)."""
+    import json
+
+    from attnflow.numerics.phase import equiangular_boundary, level_crossing
+
+    spec = json.loads(ds.attrs["sweep_spec"])
+    n = int(dict(spec["fixed"])["n"])
+    delta = float(spec["delta"])
+    var = ds[observable].transpose("d", "beta", "seed", "t")
+    times, betas = ds["t"].values, ds["beta"].values
+    pred = equiangular_boundary(betas, n, delta=delta)
+    rng = np.random.default_rng(0)
+
+    def dist(p):
+        diff = level_crossing(p, times, level) - pred
+        ok = np.isfinite(diff)
+        return (float(np.mean(np.abs(diff[ok]))) if ok.any() else float("nan")), diff
+
+    rows = []
+    for k, d in enumerate(ds["d"].values):
+        a = var.isel(d=k).values  # (beta, seed, t)
+        D, per_beta = dist(a.mean(axis=1))
+        reps = [dist(a[:, rng.integers(0, a.shape[1], a.shape[1])].mean(axis=1))[0] for _ in range(boot)]
+        rows.append((int(d), D, float(np.std(reps)), per_beta))
+    return rows
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--store", default=None, help="a sweep store with dims (d, beta, seed, t): print D_d per d")
+    if argv is None:
+        argv = sys.argv[1:]
+    if "--store" in argv:
+        args = p.parse_args(argv)
+        import xarray as xr
+
+        ds = xr.open_zarr(args.store)
+        print(f"betas: {np.round(ds['beta'].values, 3).tolist()}")
+        rows = distances(ds)
+        for d, dist, sd, per_beta in rows:
+            print(f"d = {d:5d}: D_d = {dist:.4f} (bootstrap sd over seeds {sd:.4f}); t_1/2 - t_beta per beta: "
+                  f"{np.round(per_beta, 3).tolist()}")
+        common = np.logical_and.reduce([np.isfinite(r[3]) for r in rows])
+        if common.any():  # the same betas for every d (D_d above averages over the betas each d reaches)
+            print(f"over the betas every d reaches ({np.round(ds['beta'].values[common], 3).tolist()}): "
+                  + ", ".join(f"D_{d} = {np.mean(np.abs(pb[common])):.4f}" for d, _, _, pb in rows))
+        return 0
     out_folder(p)
     p.add_argument("--n", type=int, default=32)
     p.add_argument("--d", type=int, default=8)

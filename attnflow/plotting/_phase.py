@@ -198,12 +198,15 @@ def sweep_figure(store, observable: str = "pair_fraction", *, level: float = 0.5
     times = np.asarray(ds["t"].values, dtype=np.float64)
     betas = np.asarray(ds["beta"].values, dtype=np.float64)
     mesh = None
+    partial = False
     for ax, combo in zip(axes, combos):
         sel = {dim: i for dim, i in zip(panel_dims, combo)}
         sub = var.isel(sel) if sel else var
         arr = np.asarray(sub.transpose(*(["beta"] + (["seed"] if "seed" in sub.dims else []) + ["t"])).values)
         with np.errstate(invalid="ignore"):
             p = np.nanmean(arr, axis=1) if arr.ndim == 3 else arr
+        # seeds computed per beta (a partial store: NaN chunks not yet computed are left out)
+        counts = np.isfinite(arr).all(axis=2).sum(axis=1) if arr.ndim == 3 else None
         vals = dict(fixed)
         for dim, i in sel.items():
             v = ds[dim].values[i]
@@ -221,11 +224,16 @@ def sweep_figure(store, observable: str = "pair_fraction", *, level: float = 0.5
         if method:
             parts.append(str(method))
         parts += [f"{k} = {vals[k]}" for k in spec.get("params", []) if k in vals]
+        if counts is not None and counts.min() < n_seeds:
+            lo, hi = int(counts.min()), int(counts.max())
+            partial = True
+            parts.append(f"{lo}{'' if lo == hi else f'-{hi}'} of {n_seeds} seeds")
         ax.set_title(", ".join(parts), fontsize=10)
     label = PAIR_LABEL if observable == "pair_fraction" else observable
     cb = fig.colorbar(mesh, ax=axes, shrink=0.9, aspect=25 * max(1, nrows) ** 0.5)
     cb.set_label(label)
-    fig.suptitle(f"{label}, {_delta_text(delta)}: mean over {n_seeds} seeds", fontsize=11)
+    over = f"mean over the seeds computed (of {n_seeds}; see the panels)" if partial else f"mean over {n_seeds} seeds"
+    fig.suptitle(f"{label}, {_delta_text(delta)}: {over}", fontsize=11)
     return fig
 
 

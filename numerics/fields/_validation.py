@@ -53,6 +53,23 @@ def _matrix(p: Matrix, value, dims: dict[str, int]) -> np.ndarray:
     return np.ascontiguousarray(a)
 
 
+def _unknown_params_message(spec: Model, extra: list[str]) -> str:
+    """One line naming every unknown parameter, the model's parameters and the fix."""
+    import difflib
+
+    ok = ", ".join(spec.param_names) or "none"
+    names = ", ".join(extra)
+    msg = f"{names}: not {'a parameter' if len(extra) == 1 else 'parameters'} of model {spec.name!r} (parameters: {ok})"
+    if "params" in extra:
+        return msg + (f"; model parameters are keyword arguments, not a params= dict: pass each as name=value "
+                      f"(e.g. simulate({spec.name!r}, x0, beta=1.0, {spec.param_names[0]}=...))" if spec.param_names else
+                      f"; model {spec.name!r} takes no parameters: drop params=")
+    close = [m for name in extra for m in difflib.get_close_matches(name, spec.param_names, n=1)]
+    if close:
+        return msg + f"; did you mean {', '.join(dict.fromkeys(close))}?"
+    return msg + ("; drop it" if len(extra) == 1 else "; drop them")
+
+
 def check_params(spec: Model, params: dict, d: int | None) -> dict[str, Any]:
     """Check names, fill defaults, convert and check values (``d``: the state dimension, if known).
 
@@ -62,8 +79,7 @@ def check_params(spec: Model, params: dict, d: int | None) -> dict[str, Any]:
     allowed = set(spec.param_names)
     extra = sorted(set(params) - allowed)
     if extra:
-        ok = ", ".join(spec.param_names) or "none"
-        raise ValueError(f"{extra[0]}: not a parameter of model {spec.name!r} (parameters: {ok})")
+        raise ValueError(_unknown_params_message(spec, extra))
     missing = [name for name in spec.required if name not in params]
     if missing:
         raise ValueError(f"{missing[0]}: model {spec.name!r} requires parameter(s) {', '.join(spec.required)}")

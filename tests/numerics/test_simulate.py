@@ -482,3 +482,18 @@ def test_real_preln_radii():
     assert np.all(r <= 1.0 + tr.times[:, None] + 1e-12)
     assert np.all(np.diff(r, axis=0) > 0)
     assert tr.manifold == "euclidean" and tr.energy is None
+
+
+@pytest.mark.parametrize("model, kw, pattern", [
+    ("sa", {"foo": 2.0}, r"^foo: not a parameter of model 'sa' \(parameters: none\); drop it"),
+    ("sa", {"foo": 2.0, "bar": 1.0}, r"^bar, foo: not parameters of model 'sa'.*drop them"),
+    ("ngpt", {"alpah": 0.5}, r"^alpah: not a parameter of model 'ngpt' \(parameters: alpha\); did you mean alpha\?"),
+    ("ngpt", {"params": {"alpha": 0.5}}, r"^params: .*keyword arguments.*alpha=\.\.\."),
+    ("sa", {"params": {"foo": 2.0}}, r"^params: .*takes no parameters: drop params="),
+])
+def test_an_unknown_model_parameter_is_named_with_the_fix(model, kw, pattern):
+    x0 = random_sphere(6, 3, seed=0)
+    for batch in (x0, np.stack([x0, x0])):  # one system and an ensemble
+        for method in ("rk4", "authors"):
+            with pytest.raises(ValueError, match=pattern):
+                simulate(model, batch, beta=1.0, t_final=0.1, dt=0.05, method=method, **kw)

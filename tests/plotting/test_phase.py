@@ -59,6 +59,14 @@ def test_sweep_figure_from_a_store_shaped_dataset():
     assert [ax.get_title() for ax in main] == ["SA, $n = 16$, $d = 8$, rk4", "SA, $n = 16$, $d = 128$, rk4"]
     assert all(r"$\beta$" in ax.get_ylabel() for ax in main)
     assert _colorbar_axes(fig, main)[0].get_ylabel() == plotting.PAIR_LABEL
+    assert "mean over 3 seeds" in fig._suptitle.get_text()
+    # a partial store (chunks not computed yet are NaN): the panels say how many seeds they average
+    part = ds.copy(deep=True)
+    part["pair_fraction"][1, 1:, 1:, :] = np.nan  # d = 128: seeds 1, 2 missing for every beta but the first
+    fig = plotting.sweep_figure(part)
+    titles = [ax.get_title() for ax in fig.axes if "$t$" in ax.get_xlabel()]
+    assert titles == ["SA, $n = 16$, $d = 8$, rk4", "SA, $n = 16$, $d = 128$, rk4, 1-3 of 3 seeds"]
+    assert "seeds computed" in fig._suptitle.get_text()
     with pytest.raises(ValueError, match="observable"):
         plotting.sweep_figure(ds, "energy")
     with pytest.raises(ValueError, match="beta"):
