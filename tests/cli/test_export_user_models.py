@@ -44,7 +44,8 @@ def test_catalogue_entries_of_user_models(user_models):
     export.sync_user_kernels()
     for name in user_models:
         specs = export.resolve_kernels([name])  # a model name stands for its kernels
-        assert [s.name for s in specs] == [f"{name}_velocity", f"{name}_velocity_ensemble", f"{name}_energy_rows"]
+        blas = [f"{name}_velocity_blas"] if name == "sigmoid_qkv" else []  # Q/K/V: the keyed BLAS path too
+        assert [s.name for s in specs] == [f"{name}_velocity", f"{name}_velocity_ensemble", *blas, f"{name}_energy_rows"]
         for s in specs:
             assert s.models == (name,) and s.claims[0] == f"model.{name}"
             assert s.cached_module and s.module == s.cached_module and s.stem == name

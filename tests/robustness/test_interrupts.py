@@ -76,8 +76,11 @@ _EXPORT = textwrap.dedent("""
 
 def _run_and_interrupt(script: str, folder: Path, sig: int, delay: float = 0.0) -> int:
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    # SIGINT back to its default in the child: a shell's background job inherits it ignored, and Python then
+    # installs no KeyboardInterrupt handler (a CI run started with `&` would time out here)
     proc = subprocess.Popen([sys.executable, "-c", script, str(folder)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env, cwd=folder)
+                            stderr=subprocess.PIPE, text=True, env=env, cwd=folder,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         for line in proc.stdout:  # the CLI prints its summary first
             if line.strip() == "READY":
