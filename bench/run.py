@@ -240,19 +240,6 @@ def before_sa(x, beta):
     return out
 
 
-def blas_shifted_sa(x, beta):
-    """The a-priori-shift BLAS path (BLAS scores, vectorised weights pass, BLAS weighted sums): what the
-    dispatch ran at d = 2, 3 before the rows-in-lanes kernel, and still runs at larger d."""
-    import numpy as np
-
-    from attnflow.numerics._generated import sa as g_sa
-    from attnflow.numerics.fields._dispatch import _run_blocked, _shifted_rows
-
-    out = np.empty_like(x)
-    _run_blocked(g_sa.sa_velocity_shifted, x, (beta,), (out, np.empty(x.shape[0])), _shifted_rows(*x.shape))
-    return out
-
-
 # ----------------------------------------------------------------------------------------------
 
 

@@ -289,15 +289,28 @@ def _stepper(decl, kname: str, vel: Kernel, small: str | None = None) -> str:
     return "\n\n\n".join([one, *twins])
 
 
-def _blocked(decl, printed: _Printed, kernel: Kernel, fused: str, ctx: dict) -> str:
+def _numpy_output(printed: _Printed) -> dict:
+    """The NumPy statements of a BLAS path's row output, printed from the declaration: the row factor
+    ``f``, the inner products the output map uses, its coefficients and the output itself
+    (``NP_FACTOR``, ``NP_INNER``, ``NP_COEFFS``, ``NP_OUT`` of the templates)."""
     e = printed.e
     inner, _, terms = printed.coefficients()
     coeffs = [(k, e[k]) for k in ("cA", "cX") if k in e and not (e[k].is_Number or e[k].is_Symbol or (-e[k]).is_Symbol)]
-    if set(inner) - set(_INNER_NUMPY):  # pragma: no cover - sphere_self models have no perceptron
+    out_expr = numpy_code(terms.subs({v: sp.Symbol(c) for v, c in _VECTOR_NUMPY.items()}, simultaneous=True))
+    return {
+        "NP_FACTOR": [f"f = {numpy_code(e['f'])}"],
+        "NP_INNER": [f"{s} = np.sum({_INNER_NUMPY[s][0]} * {_INNER_NUMPY[s][1]}, axis=1, keepdims=True)" for s in inner],
+        "NP_COEFFS": _statements(coeffs, printed.config, printer=numpy_code),
+        "NP_OUT": [f"acc[...] = {out_expr}"],
+    }
+
+
+def _blocked(decl, printed: _Printed, kernel: Kernel, fused: str, ctx: dict) -> str:
+    e = printed.e
+    if set(printed.coefficients()[0]) - set(_INNER_NUMPY):  # pragma: no cover - sphere_self models have no perceptron
         raise ValueError("blocked path: the output map uses the perceptron")
     w_inplace = numpy_inplace_code(e["w"], S.l, "g")
     l_inplace = numpy_inplace_code(e["l"], S.s, "g")
-    out_expr = numpy_code(terms.subs({v: sp.Symbol(c) for v, c in _VECTOR_NUMPY.items()}, simultaneous=True))
     logz = ["logz[i0:i1] = (" + numpy_code(S.m + sp.log(S.z)) + ")[:, 0]"] if ctx["LOGZ_ARG"] else []
     return render("sphere_blocked.py.tmpl", {
         **ctx, "NAME": kernel.name, "FUSED": fused,
@@ -305,10 +318,7 @@ def _blocked(decl, printed: _Printed, kernel: Kernel, fused: str, ctx: dict) -> 
                       for k, st in enumerate(l_inplace)],
         "W_INPLACE": [f"{st}  # w = {numba_code(e['w'])}" if k == len(w_inplace) - 1 else st
                       for k, st in enumerate(w_inplace)],
-        "NP_FACTOR": [f"f = {numpy_code(e['f'])}"],
-        "NP_INNER": [f"{s} = np.sum({_INNER_NUMPY[s][0]} * {_INNER_NUMPY[s][1]}, axis=1, keepdims=True)" for s in inner],
-        "NP_COEFFS": _statements(coeffs, printed.config, printer=numpy_code),
-        "NP_OUT": [f"acc[...] = {out_expr}"],
+        **_numpy_output(printed),
         "NP_LOGZ": logz,
     })
 
@@ -344,19 +354,13 @@ def _shifted(decl, printed: _Printed, kernel: Kernel, fused: str, blocked: str, 
     """The fast path: a-priori shift (:func:`apriori_shift`), vectorised weights pass, BLAS products."""
     e = printed.e
     shift = apriori_shift(e["l"])
-    inner, _, terms = printed.coefficients()
-    coeffs = [(k, e[k]) for k in ("cA", "cX") if k in e and not (e[k].is_Number or e[k].is_Symbol or (-e[k]).is_Symbol)]
-    out_expr = numpy_code(terms.subs({v: sp.Symbol(c) for v, c in _VECTOR_NUMPY.items()}, simultaneous=True))
     logz = ["logz[i0:i1] = (" + numpy_code(S.m + sp.log(S.z)) + ")[:, 0]"] if ctx["LOGZ_ARG"] else []
     return render("sphere_shifted.py.tmpl", {
         **ctx, "NAME": kernel.name, "FUSED": fused, "BLOCKED": blocked, "TILE": str(_TILE), "ZMIN": _ZMIN,
         "SHIFT_DOC": numba_code(shift), "NP_SHIFT": [f"m = {numpy_code(shift)}  # m_i >= l_ij for every j"],
         "LOGIT": [f"l = {numba_code(e['l'])}"],
         "WEIGHT_V": _statements([("w", e["w"])], printed.config, printer=vexp_code, prefix="_w"),
-        "NP_FACTOR": [f"f = {numpy_code(e['f'])}"],
-        "NP_INNER": [f"{s} = np.sum({_INNER_NUMPY[s][0]} * {_INNER_NUMPY[s][1]}, axis=1, keepdims=True)" for s in inner],
-        "NP_COEFFS": _statements(coeffs, printed.config, printer=numpy_code),
-        "NP_OUT": [f"acc[...] = {out_expr}"],
+        **_numpy_output(printed),
         "NP_LOGZ": logz,
     })
 
@@ -373,9 +377,6 @@ def _symmetric(printed: _Printed, kname: str, fused: str, shifted: str, blocked:
     so the weights are symmetric and each is computed once for i <= j."""
     e = printed.e
     shift = apriori_shift(e["l"])
-    inner, _, terms = printed.coefficients()
-    coeffs = [(k, e[k]) for k in ("cA", "cX") if k in e and not (e[k].is_Number or e[k].is_Symbol or (-e[k]).is_Symbol)]
-    out_expr = numpy_code(terms.subs({v: sp.Symbol(c) for v, c in _VECTOR_NUMPY.items()}, simultaneous=True))
     logz = ["logz[:] = (" + numpy_code(S.m + sp.log(S.z)) + ")[:, 0]"] if ctx["LOGZ_ARG"] else []
     return render("sphere_symmetric.py.tmpl", {
         **ctx, "NAME": symmetric_name(kname), "FUSED": fused, "SHIFTED": shifted, "BLOCKED": blocked,
@@ -384,10 +385,7 @@ def _symmetric(printed: _Printed, kname: str, fused: str, shifted: str, blocked:
         "NP_SELF_LOGIT": [f"l = {numpy_code(e['l'])}  # the self logits l_ii"],
         "LOGIT": [f"l = {numba_code(e['l'])}"],
         "WEIGHT_V": _statements([("w", e["w"])], printed.config, printer=vexp_code, prefix="_w"),
-        "NP_FACTOR": [f"f = {numpy_code(e['f'])}"],
-        "NP_INNER": [f"{s} = np.sum({_INNER_NUMPY[s][0]} * {_INNER_NUMPY[s][1]}, axis=1, keepdims=True)" for s in inner],
-        "NP_COEFFS": _statements(coeffs, printed.config, printer=numpy_code),
-        "NP_OUT": [f"acc[...] = {out_expr}"],
+        **_numpy_output(printed),
         "NP_LOGZ_ALL": logz,
     })
 
@@ -397,9 +395,6 @@ def _keyed_blas(decl, printed: _Printed, kernel: Kernel, fused: str, ctx: dict, 
     (the exact row maximum as shift where the weight has a logit; over all heads for a shared
     normalisation), BLAS weighted values, the row factor and output map printed for NumPy."""
     e = printed.e
-    inner, _, terms = printed.coefficients()
-    coeffs = [(k, e[k]) for k in ("cA", "cX") if k in e and not (e[k].is_Number or e[k].is_Symbol or (-e[k]).is_Symbol)]
-    out_expr = numpy_code(terms.subs({v: sp.Symbol(c) for v, c in _VECTOR_NUMPY.items()}, simultaneous=True))
     logz = []
     if ctx["LOGZ_ARG"]:
         logz = ["logz[i0:i1] = (" + numpy_code(S.m + sp.log(S.z) if printed.shifted else sp.log(S.z)) + ")[:, 0]"]
@@ -411,10 +406,7 @@ def _keyed_blas(decl, printed: _Printed, kernel: Kernel, fused: str, ctx: dict, 
                       "a shift and a normalisation per head"),
         "LOGIT": [f"l = {numba_code(e['l'])}"] if printed.shifted else [],
         "WEIGHT_V": _statements([("w", e["w"])], printed.config, printer=vexp_code, prefix="_w"),
-        "NP_FACTOR": [f"f = {numpy_code(e['f'])}"],
-        "NP_INNER": [f"{s} = np.sum({_INNER_NUMPY[s][0]} * {_INNER_NUMPY[s][1]}, axis=1, keepdims=True)" for s in inner],
-        "NP_COEFFS": _statements(coeffs, printed.config, printer=numpy_code),
-        "NP_OUT": [f"acc[...] = {out_expr}"],
+        **_numpy_output(printed),
         "NP_LOGZ": logz,
     })
 
