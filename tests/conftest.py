@@ -1,8 +1,10 @@
 """Shared pytest configuration: Hypothesis profile switch and the opt-in ``slow`` marker.
 
 ``ATTNFLOW_PROFILE=quick|ci|thorough pytest`` selects the Hypothesis profile (default ``ci``);
-``pytest --runslow`` also runs tests marked ``@pytest.mark.slow``; ``pytest --update-golden``
-rewrites golden files (the generated kernels) instead of failing on a difference.
+``pytest --runslow`` also runs tests marked ``@pytest.mark.slow``; ``pytest --update-golden`` rewrites
+golden files (the generated kernels) instead of failing on a difference.  The run is parallel
+(pytest-xdist, ``-n auto --dist loadfile`` in pyproject.toml: one worker process per core, at most 4);
+``pytest -n 0`` runs everything in one process.
 """
 
 import matplotlib
@@ -27,6 +29,16 @@ def update_golden(request) -> bool:
     import os
 
     return bool(request.config.getoption("--update-golden")) or os.environ.get("ATTNFLOW_UPDATE_GOLDEN") == "1"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config):
+    """``-n auto`` (the default, pyproject.toml): one worker per core, at most 4 (every worker compiles and
+    holds its own numba kernels; more workers than that mostly repeat the compilation)."""
+    import os
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(4, cores))
 
 
 def pytest_collection_modifyitems(config, items):

@@ -743,36 +743,6 @@ def test_cli_export_success(tmp_path, capsys, monkeypatch):
     assert m["command"] == f"attnflow export usa_velocity --out {tmp_path / 'usa_kernels'} --profile quick --seed 3"
 
 
-# ----------------------------------------------------------------------------------------------
-# a fresh virtual environment with only numpy and numba (about 30 s for the venv, plus compiling);
-# part of the default run: the end-to-end check that an export needs nothing but numpy and numba
-
-
-def test_fresh_venv_with_only_numpy_and_numba(tmp_path_factory):
-    parent = tmp_path_factory.mktemp("venv_export")
-    with pytest.MonkeyPatch.context() as mp:
-        _install_claims(mp, [_claim(f"{TEST_FAMILY}.all_models", _check_all_models),
-                             _claim(f"{TEST_FAMILY}.blocked", _check_blocked)], list(export.KERNELS))
-        report = export.export_kernels(None, parent / "all_kernels", all_kernels=True, seed=77)
-    assert report.kernels == list(export.KERNELS) and report.refused == {}
-    venv = parent / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-    py = venv / "bin" / "python"
-    subprocess.run([str(py), "-m", "pip", "install", "-q", "numpy", "numba"], check=True, timeout=600,
-                   capture_output=True)
-    listed = subprocess.run([str(py), "-m", "pip", "list", "--format=json"], check=True, capture_output=True,
-                            text=True).stdout
-    assert {p["name"].lower() for p in json.loads(listed)} <= {"numpy", "numba", "llvmlite", "pip", "setuptools"}
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "NUMBA"))}
-    res = subprocess.run([str(py), "-c", "import importlib.util as u; assert u.find_spec('attnflow') is None; "
-                          "import all_kernels; print(len(all_kernels.selftest()))"],
-                         cwd=str(parent), env=env, capture_output=True, text=True, timeout=600)
-    assert res.returncode == 0, res.stderr
-    res = subprocess.run([str(py), "-m", "all_kernels", "selftest", "-q"], cwd=str(parent), env=env,
-                         capture_output=True, text=True, timeout=600)
-    assert res.returncode == 0 and f"selftest passed: {len(export.KERNELS)} kernels" in res.stdout, res.stderr
-
-
 @pytest.mark.slow
 def test_pip_install_export_into_fresh_venv(exported, tmp_path):
     """`pip install ./verified_kernels` (its pyproject.toml) in a fresh venv, then use it from elsewhere."""
