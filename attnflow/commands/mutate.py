@@ -41,8 +41,17 @@ def register(sub) -> None:
                    help="source checkout to copy (default: the checkout attnflow runs from)")
     add_seed_argument(p, "the claims")
     p.add_argument("--quiet", "-q", action="store_true",
-                   help="no progress lines (default: one line per mutant on stderr as it finishes)")
+                   help="no progress (default: one line per mutant on stderr as it starts and ends, and a "
+                        "progress bar of mutants when stderr is a terminal)")
     p.set_defaults(func=run)
+
+
+def _log(line: str) -> None:
+    """One progress line on stderr, above the tqdm bar when one is shown."""
+    from tqdm.auto import tqdm
+
+    tqdm.write(line, file=sys.stderr)
+    sys.stderr.flush()
 
 
 def _default_root() -> Path:
@@ -68,10 +77,11 @@ def run(args: argparse.Namespace) -> int:
 
         check_output_path(args.report, option="--report", force=args.force, suffixes=(".json",))
     root = Path(args.root) if args.root else _default_root()
-    log = (lambda s: None) if args.quiet else (lambda s: print(s, file=sys.stderr, flush=True))
+    log = (lambda s: None) if args.quiet else _log
     try:
         runs, baseline = mutation.run_mutants(mutants, root, seed=args.seed, all_claims=args.all_claims,
-                                              confirm_survivors=args.confirm_survivors, log=log)
+                                              confirm_survivors=args.confirm_survivors, log=log,
+                                              progress=False if args.quiet else None)
     except mutation.CatalogueDrift as exc:
         print(f"attnflow mutate: {exc}", file=sys.stderr)
         return 2

@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from attnflow._base.io import deferred_signals
+from attnflow._base.progress import progress_bar
 from attnflow.mutation._catalogue import Mutant
 from attnflow.mutation._sandbox import (
     BOOT,
@@ -123,6 +124,7 @@ def run_mutants(
     timeout_factor: float = 4.0,
     workdir: Path | None = None,
     log: Callable[[str], None] = lambda s: None,
+    progress: bool | None = None,
 ) -> tuple[list[MutantRun], Baseline]:
     """Run each mutant against its expected claims (or every claim) in its own copy of ``root``.
 
@@ -135,6 +137,9 @@ def run_mutants(
     confirm_survivors : re-run a survivor against every claim before calling it a survivor.
     timeout_factor : a mutant's run may take this many times the baseline time of its claims (+ 300 s: recompiling the mutated kernels).
     workdir : folder for the copies (default: a fresh temporary folder, removed at the end).
+    log : called with one line per event (the baseline, each mutant as it starts and ends).
+    progress : a tqdm bar of mutants done on stderr: None (default) automatic, True always, False never
+        (:mod:`attnflow._base.progress`).
     """
     root = Path(root).resolve()
     drift = []
@@ -174,21 +179,26 @@ def run_mutants(
         if baseline.not_ok:
             log(f"baseline: claims not matching their expectation (excluded): {sorted(baseline.not_ok)}")
         runs = []
-        for k, m in enumerate(mutants, 1):
-            claims = [c for c in wanted[m.id] if c in baseline.ok]
-            log(f"[{k}/{len(mutants)}] {m.id}: {len(claims)} claims")
-            run = _run_one(m, base, work / f"m{k:03d}", pairs, claims, profile, seed,
-                           timeout_factor * sum(seconds.get(c, 0.0) for c in claims) + 300.0)
-            if run.status == "survived" and confirm_survivors and not all_claims:
-                rest = [c for c in baseline.ok if c not in claims]
-                if rest:
-                    log(f"    survived; confirming against all {len(baseline.ok)} claims")
-                    run2 = _run_one(m, base, work / f"m{k:03d}b", pairs, baseline.ok, profile, seed,
-                                    timeout_factor * sum(seconds.get(c, 0.0) for c in baseline.ok) + 300.0)
-                    run2.seconds += run.seconds
-                    run = run2
-            log(f"    {run.status} {run.how} {' '.join(run.killed_by)} ({run.seconds:.0f} s)")
-            runs.append(run)
+        bar = progress_bar(progress, total=len(mutants), desc="mutants", unit="mutant")
+        try:
+            for k, m in enumerate(mutants, 1):
+                claims = [c for c in wanted[m.id] if c in baseline.ok]
+                log(f"[{k}/{len(mutants)}] {m.id}: {len(claims)} claims")
+                run = _run_one(m, base, work / f"m{k:03d}", pairs, claims, profile, seed,
+                               timeout_factor * sum(seconds.get(c, 0.0) for c in claims) + 300.0)
+                if run.status == "survived" and confirm_survivors and not all_claims:
+                    rest = [c for c in baseline.ok if c not in claims]
+                    if rest:
+                        log(f"    survived; confirming against all {len(baseline.ok)} claims")
+                        run2 = _run_one(m, base, work / f"m{k:03d}b", pairs, baseline.ok, profile, seed,
+                                        timeout_factor * sum(seconds.get(c, 0.0) for c in baseline.ok) + 300.0)
+                        run2.seconds += run.seconds
+                        run = run2
+                log(f"    {run.status} {run.how} {' '.join(run.killed_by)} ({run.seconds:.0f} s)")
+                runs.append(run)
+                bar.update(1)
+        finally:
+            bar.close()
         return runs, baseline
     finally:
         # SIGTERM is Terminated under the CLI (attnflow._base.io), so this runs on kill as on Ctrl-C;

@@ -163,3 +163,31 @@ def test_sigterm_removes_the_temporary_folder(tmp_path):
     assert proc.returncode == 143, err
     assert "terminated" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_progress_bar_counts_the_mutants_and_the_log_names_each(tmp_path, monkeypatch, capsys):
+    # the harness around the subprocesses, with the copy and the claim runs replaced by stand-ins:
+    # a bar over the two mutants (progress=True), and one log line per mutant as it starts and ends
+    from attnflow.mutation import _run
+
+    mutants = mutation.catalogue("quick")[:2]
+    monkeypatch.setattr(_run, "make_copy", lambda root, dest: dest)
+    monkeypatch.setattr(_run, "_list_claims", lambda src, work: ["a.claim"])
+    monkeypatch.setattr(_run, "_check", lambda *a, **k: (0, {"claims": [{"id": "a.claim", "ok": True,
+                                                                         "outcome": "holds", "seconds": 0.1}]}, ""))
+    monkeypatch.setattr(_run, "_run_one", lambda m, *a: MutantRun(m, "killed", how="claim", killed_by=["a.claim"]))
+    bars = []
+
+    def recording_bar(progress, *a, **k):
+        bar = recording_bar.__wrapped__(progress, *a, **k)
+        bars.append((bar, bar.disable))  # shown or not, as created (close() disables it)
+        return bar
+
+    recording_bar.__wrapped__ = _run.progress_bar
+    monkeypatch.setattr(_run, "progress_bar", recording_bar)
+    lines = []
+    runs, _ = mutation.run_mutants(mutants, ROOT, workdir=tmp_path, log=lines.append, progress=True)
+    assert [r.status for r in runs] == ["killed", "killed"]
+    assert [ln for ln in lines if ln.startswith("[")] == [f"[{k}/2] {m.id}: 0 claims" for k, m in enumerate(mutants, 1)]
+    assert [(b.total, b.n, off) for b, off in bars] == [(2, 2, False)]
+    assert "mutants" in capsys.readouterr().err
