@@ -30,6 +30,18 @@ Kernel choice per call, on the problem size:
   per block of :data:`LANES_ROWS` rows with the rows in the SIMD lanes, on the same Python threads over
   row ranges cut at multiples of :data:`LANES_ROWS`; every row is computed by the same operations
   whatever the cut, so the result does not depend on the thread count.
+  From n >= :data:`LANES_SYMMETRIC_MIN_N` (and :data:`LANES_SYMMETRIC_PATH`) its symmetric variant
+  ``_<kernel>_velocity_lanes_symmetric`` (template ``sphere_lanes_symmetric.py.tmpl``) is tried first:
+  one shift for all rows, m = b + |a| max_j |x_j|^2, makes the weights symmetric, so each unordered pair
+  {i, j} needs one score and one exponential, added as w_ij x_j to row i and w_ij x_i to row j (tiles of
+  64 rows x 64 columns: pass 1 rows in the lanes, weights into an L1 tile buffer; pass 2 columns in the
+  lanes).  It refuses before any work (and the per-row kernel runs) when the bound z_i >= w_ii of some
+  row falls below the underflow limit.  The row panels are cut into :data:`LANES_SYMMETRIC_GROUPS` groups
+  of equal work run on the pool, each adding into its own (d + 1) x n sums, added in group order: the
+  same bits for any thread count.  Measured (``bench/bench_lanes_symmetric.py``, 2 threads, wall time,
+  load 4, best of 5, symmetric / per-row): d = 3: 0.85x (n = 256), 1.10x (512), 1.33x (1024), 1.40x
+  (2048); d = 8: 1.23x (512), 1.33x (1024); d = 2: 1.11x (512); one core, CPU time, d = 3: 1.45-1.49x at
+  n = 4096 and 16384.
   From d >= :data:`SYMMETRIC_MIN_DIM` and n >= :data:`SYMMETRIC_MIN_N` its symmetric variant
   ``_<kernel>_velocity_symmetric`` (template ``sphere_symmetric.py.tmpl``) is tried first: one shift
   for all rows, m = b + |a| max_j |x_j|^2, makes the weights symmetric, so each tile of
@@ -154,7 +166,7 @@ LANES_ROWS = 64
 LANES_SYMMETRIC_PATH = True
 
 #: The symmetric rows-in-lanes path runs from this many tokens on (measurements: the module docstring).
-LANES_SYMMETRIC_MIN_N = 1024
+LANES_SYMMETRIC_MIN_N = 512
 
 #: Groups of row panels of the symmetric rows-in-lanes path, each with its own (d + 1) x n sums, added in
 #: group order: a constant, not the thread count, so the bits do not depend on it; more groups than

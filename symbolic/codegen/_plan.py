@@ -117,6 +117,9 @@ RESERVED_NAMES = frozenset({
     # the symmetric fast path (template sphere_symmetric.py.tmpl)
     "ncols", "zrow", "zcol", "zt", "zc", "zsum", "pacc", "pz", "gp0", "gp1", "tmpr", "tmpc", "wx", "wtx", "a0", "a1",
     "j1", "nrm2", "ngroups", "run_jobs", "gcuts", "gcut", "gparts", "grp", "jobs",
+    # the symmetric rows-in-lanes kernels (template sphere_lanes_symmetric.py.tmpl; k = 0..7 for d <= 8)
+    "p0", "p1", "zv", "wbuf", "wj", "nj", "jj", "wa", "wb", "wc", "wd", "panels", "pcuts", "pcut", "parts", "total",
+    "kernel", *(f"{v}{k}" for v in ("xv", "av", "ac", "xa", "xb", "xc", "xd", "y") for k in range(8)),
     # the circle models' a-priori-shift kernels (template circle_shifted.py.tmpl)
     "ci", "si", "dc", "ds", "cs", "sn", "zc", "al", "lo", "hi", "jend", "jt", "ct", "st", "nb", "bb", "jb",
 })
