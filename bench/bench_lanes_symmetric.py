@@ -16,6 +16,9 @@ For every case ``d:n`` (unit tokens, seeded, beta = 4) the SA field through the 
   of ``--jax-python`` (this interpreter if it imports JAX, else ``/work/main/.venv/bin/python`` where
   that exists) on the same tokens, after the two others, so nothing runs concurrently.
 
+``--cpu``: one numba thread and process CPU time instead (no JAX): the work per core-second, steadier than
+wall time when other processes share the cores.
+
 The two numba paths are timed alternately, ``--repeat`` rounds, best of each (wall time, token pairs
 n^2 per second); the 1-minute load average is printed with every row.  Ratios within a row are the
 meaningful numbers on a shared machine.
@@ -89,6 +92,7 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=3, help="rounds (the best of each path is kept)")
     p.add_argument("--no-jax", dest="jax", action="store_false")
     p.add_argument("--jax-python", default=None, help="interpreter that imports JAX")
+    p.add_argument("--cpu", action="store_true", help="one numba thread, process CPU time, no JAX")
     args = p.parse_args()
 
     import numba
@@ -96,8 +100,11 @@ def main() -> None:
     from attnflow.numerics import velocity
     from attnflow.numerics.fields import _dispatch
 
-    jpy = jax_python(args.jax_python) if args.jax else None
-    print(f"numba threads {numba.get_num_threads()}, JAX from {jpy or '-'}, load {load()}")
+    if args.cpu:
+        numba.set_num_threads(1)
+    clock = time.process_time if args.cpu else time.perf_counter
+    jpy = jax_python(args.jax_python) if args.jax and not args.cpu else None
+    print(f"{'CPU time' if args.cpu else 'wall time'}, numba threads {numba.get_num_threads()}, JAX from {jpy or '-'}, load {load()}")
     print(f"{'d':>3}{'n':>7}{'per-row pairs/s':>17}{'symmetric':>12}{'jax':>11}{'sym/per-row':>13}{'sym/jax':>9}"
           f"{'per-row/jax':>13}{'maxdiff':>9}{'load':>6}", flush=True)
     for case in args.cases:
@@ -111,9 +118,9 @@ def main() -> None:
             for r in range(rounds + 1):  # round 0: warm-up
                 for name, on in (("per-row", False), ("symmetric", True)):
                     _dispatch.LANES_SYMMETRIC_PATH, _dispatch.LANES_SYMMETRIC_MIN_N = on, 0
-                    t0 = time.perf_counter()
+                    t0 = clock()
                     outs[name] = velocity(x, model="sa", beta=4.0)
-                    t = time.perf_counter() - t0
+                    t = clock() - t0
                     if r:
                         best[name] = min(best.get(name, np.inf), t)
         finally:
