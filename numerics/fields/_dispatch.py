@@ -30,6 +30,18 @@ Kernel choice per call, on the problem size:
   per block of :data:`LANES_ROWS` rows with the rows in the SIMD lanes, on the same Python threads over
   row ranges cut at multiples of :data:`LANES_ROWS`; every row is computed by the same operations
   whatever the cut, so the result does not depend on the thread count.
+  From n >= :data:`LANES_SYMMETRIC_MIN_N` (and :data:`LANES_SYMMETRIC_PATH`) its symmetric variant
+  ``_<kernel>_velocity_lanes_symmetric`` (template ``sphere_lanes_symmetric.py.tmpl``) is tried first:
+  one shift for all rows, m = b + |a| max_j |x_j|^2, makes the weights symmetric, so each unordered pair
+  {i, j} needs one score and one exponential, added as w_ij x_j to row i and w_ij x_i to row j (tiles of
+  64 rows x 64 columns: pass 1 rows in the lanes, weights into an L1 tile buffer; pass 2 columns in the
+  lanes).  It refuses before any work (and the per-row kernel runs) when the bound z_i >= w_ii of some
+  row falls below the underflow limit.  The row panels are cut into :data:`LANES_SYMMETRIC_GROUPS` groups
+  of equal work run on the pool, each adding into its own (d + 1) x n sums, added in group order: the
+  same bits for any thread count.  Measured (``bench/bench_lanes_symmetric.py``, 2 threads, wall time,
+  load 4, best of 5, symmetric / per-row): d = 3: 0.85x (n = 256), 1.10x (512), 1.33x (1024), 1.40x
+  (2048); d = 8: 1.23x (512), 1.33x (1024); d = 2: 1.11x (512); one core, CPU time, d = 3: 1.45-1.49x at
+  n = 4096 and 16384.
   From d >= :data:`SYMMETRIC_MIN_DIM` and n >= :data:`SYMMETRIC_MIN_N` its symmetric variant
   ``_<kernel>_velocity_symmetric`` (template ``sphere_symmetric.py.tmpl``) is tried first: one shift
   for all rows, m = b + |a| max_j |x_j|^2, makes the weights symmetric, so each tile of
@@ -93,15 +105,15 @@ import sympy as sp
 from attnflow.numerics._kernel_hooks import call, notify
 from attnflow.numerics._threads import blas_single_thread, thread_pool
 from attnflow.symbolic.codegen._plan import KernelPlan, kernel_plan
-from attnflow.symbolic.codegen.backends.numba._generate import (LANES_DIMS, UNDERFLOW_Z, lanes_name, stepper_names,
-                                                          symmetric_name)
+from attnflow.symbolic.codegen.backends.numba._generate import (LANES_DIMS, UNDERFLOW_Z, lanes_name, lanes_symmetric_name,
+                                                          stepper_names, symmetric_name)
 from attnflow.symbolic.models import AA, AH, HH, TANGENT, XH, CircleModel, H, Model
 from attnflow.symbolic.models import n as n_symbol
 from attnflow.symbolic.models._pairs import output_coefficients
 
 __all__ = ["PARALLEL_MIN_PAIRS", "BLAS_MIN_DIM", "BLOCK_ROWS", "SHIFTED_PATH", "SYMMETRIC_MIN_DIM",
            "SYMMETRIC_MIN_N", "SYMMETRIC_GROUPS", "SYMMETRIC_TILE", "KEYED_BLAS_PATH", "KEYED_BLAS_MIN_PAIRS",
-           "LANES_PATH", "LANES_ROWS",            "bind", "builder", "Field",
+           "LANES_PATH", "LANES_ROWS", "LANES_SYMMETRIC_PATH", "LANES_SYMMETRIC_MIN_N", "LANES_SYMMETRIC_GROUPS", "bind", "builder", "Field",
            "energy_rows", "divides_by_norm", "has_dissipation"]
 
 #: Kernels run their serial twin below this many (i, j) pairs per call (n < 256 for one
@@ -146,6 +158,20 @@ LANES_PATH = True
 #: Rows per block of the rows-in-lanes kernel (a multiple of the vector width; the thread cuts fall on
 #: multiples of it).
 LANES_ROWS = 64
+
+#: Use the symmetric rows-in-lanes kernels (``_<kernel>_velocity_lanes_symmetric``, template
+#: ``sphere_lanes_symmetric.py.tmpl``: one common shift, one exponential per unordered pair) where the
+#: rows-in-lanes kernel would run and n >= :data:`LANES_SYMMETRIC_MIN_N`; the per-row kernel remains the
+#: fallback (a common shift too loose for some row) and the path below that size.
+LANES_SYMMETRIC_PATH = True
+
+#: The symmetric rows-in-lanes path runs from this many tokens on (measurements: the module docstring).
+LANES_SYMMETRIC_MIN_N = 512
+
+#: Groups of row panels of the symmetric rows-in-lanes path, each with its own (d + 1) x n sums, added in
+#: group order: a constant, not the thread count, so the bits do not depend on it; more groups than
+#: threads let the pool balance the work when a core is taken by another process.
+LANES_SYMMETRIC_GROUPS = 4
 
 #: Rows per block of the BLAS path (fewer when n > 16384: one rows x n buffer stays <= 16 MB).
 BLOCK_ROWS = 128
@@ -292,6 +318,12 @@ def _run_lanes(lanes, blocked, x: np.ndarray, head: tuple, outs: tuple) -> None:
                 blocked(x, *head, *outs, int(i), int(i) + 1, 1)
 
 
+def _run_lanes_symmetric(fn, x: np.ndarray, head: tuple, outs: tuple) -> bool:
+    """The symmetric rows-in-lanes path on the whole of ``x``; False when it does not apply (another d, or
+    the common shift is too loose for some row: nothing written)."""
+    return call(fn, x, *head, *outs, LANES_SYMMETRIC_GROUPS, _run_jobs)
+
+
 def _reals(decl: Model, p: dict) -> tuple:
     return tuple(p[r.name] for r in decl.real_params)
 
@@ -339,6 +371,8 @@ class Field:
         self.shifted = None if shifted is None else b.function(shifted.name)
         self.symmetric = None if shifted is None else getattr(
             b.module, symmetric_name(shifted.name[: -len("_velocity_shifted")]), None)
+        self.lanes_symmetric = None if shifted is None else getattr(
+            b.module, lanes_symmetric_name(kern.name[: -len("_velocity")]), None)
         self.lanes = {} if shifted is None else {
             d: fn for d in LANES_DIMS
             if (fn := getattr(b.module, f"{lanes_name(kern.name[: -len('_velocity')])}_d{d}", None)) is not None}
@@ -436,7 +470,10 @@ class Field:
             if (n * n >= PARALLEL_MIN_PAIRS and self.blocked is not None and d in self.lanes and LANES_PATH
                     and self.path() is self.shifted):
                 notify(self.shifted)
-                _run_lanes(self.lanes[d], self.blocked, x, (self.beta, *extra), outs)
+                head = (self.beta, *extra)
+                if not (LANES_SYMMETRIC_PATH and self.lanes_symmetric is not None and n >= LANES_SYMMETRIC_MIN_N
+                        and _run_lanes_symmetric(self.lanes_symmetric, x, head, outs)):
+                    _run_lanes(self.lanes[d], self.blocked, x, head, outs)
             elif n * n >= PARALLEL_MIN_PAIRS and self.blocked is not None and d >= BLAS_MIN_DIM:
                 fn = self.path()
                 head = (self.beta, *extra)

@@ -109,7 +109,7 @@ RESERVED_NAMES = frozenset({
     "x", "qx", "kx", "vx", "mx", "theta", "out", "logz", "m_out", "z_out", "start", "stop", "rows", "n", "d",
     "N", "i", "j", "k", "q", "a", "r", "s", "l", "m", "w", "z", "f", "g", "h", "u", "v", "p", "dl", "ti", "tj",
     "acc", "tot", "hv", "y", "xj", "blk", "ib", "nblocks", "heads", "hd", "row", "batch", "attend", "buf",
-    "mbuf", "xb", "i0", "i1", "cA", "cH", "cX", "XA", "XH", "AA", "HH", "AH", "math", "np", "njit", "prange",
+    "mbuf", "mv", "xb", "i0", "i1", "cA", "cH", "cX", "XA", "XH", "AA", "HH", "AH", "math", "np", "njit", "prange",
     "beta", "t", "acc_a", "joint", "ml", "mall", "system", "systems", "zl", "j0", "jn", "gt", "zbuf", "nrm", "xmax", "sb", "nrows", "low",
     # the compiled fixed-step loops (templates stepper*.py.tmpl)
     "t0", "dt", "t_final", "n_steps", "save_every", "grid", "save", "method", "states", "failed", "kk", "stages",
@@ -117,6 +117,9 @@ RESERVED_NAMES = frozenset({
     # the symmetric fast path (template sphere_symmetric.py.tmpl)
     "ncols", "zrow", "zcol", "zt", "zc", "zsum", "pacc", "pz", "gp0", "gp1", "tmpr", "tmpc", "wx", "wtx", "a0", "a1",
     "j1", "nrm2", "ngroups", "run_jobs", "gcuts", "gcut", "gparts", "grp", "jobs",
+    # the symmetric rows-in-lanes kernels (template sphere_lanes_symmetric.py.tmpl; k = 0..7 for d <= 8)
+    "p0", "p1", "zv", "wbuf", "wj", "nj", "jj", "wa", "wb", "wc", "wd", "panels", "pcuts", "pcut", "parts", "total",
+    "kernel", *(f"{v}{k}" for v in ("xv", "av", "ac", "xa", "xb", "xc", "xd", "y") for k in range(8)),
     # the circle models' a-priori-shift kernels (template circle_shifted.py.tmpl)
     "ci", "si", "dc", "ds", "cs", "sn", "zc", "al", "lo", "hi", "jend", "jt", "ct", "st", "nb", "bb", "jb",
 })

@@ -82,7 +82,9 @@ def test_kernels_are_fused_no_square_arrays():
     and one ``(n,)`` row vector, nothing else; the small-system kernels ``_<kernel>_velocity_small``:
     three ``(n,)`` row vectors (norms, weight sums, one row of weights) and 8 lane accumulators; the
     rows-in-lanes kernels ``_<kernel>_velocity_lanes_d<d>``: the per-row state of one block of rows,
-    ``(2 + 2 d, rows)``; the symmetric paths
+    ``(2 + 2 d, rows)``; the symmetric rows-in-lanes kernels ``_<kernel>_velocity_lanes_symmetric_d<d>``: the
+    per-row state of one panel and one tile of weights, ``(1 + 2 d) 64 + 64 x 64``, their driver one
+    ``(d + 1, n)`` sum per group; the symmetric paths
     ``_<kernel>_velocity_symmetric``: the ``(n,)`` row sums and each group's partial sums of the rows after
     it, ``(n - cut, d)`` and ``(n - cut,)``; their groups: one ``rows x ncols`` tile, its two products and
     its column sums; their weights pass: one tile of lane accumulators; the circle models'
@@ -93,6 +95,7 @@ def test_kernels_are_fused_no_square_arrays():
     stage_buffers = {"y = np.empty((n, d))", "u = np.empty((n, d))", "kk = np.empty((4, n, d))", "logz = np.empty(n)"}
     for path, text in generated_files().items():
         blocked = shifted = weights = stepper = small = sym = group = blas = blas_weights = lanes = circle_rows = circle_driver = False
+        lanes_sym = lanes_sym_driver = False
         for line in text.splitlines():
             if line.startswith("def ") or line.startswith("@njit"):
                 blocked = line.startswith("def ") and "_velocity_blocked(" in line
@@ -106,6 +109,8 @@ def test_kernels_are_fused_no_square_arrays():
                 stepper = line.startswith("def ") and "_integrate_fixed(" in line
                 small = line.startswith("def ") and "_velocity_small(" in line
                 lanes = line.startswith("def ") and re.search(r"_velocity_lanes_d\d+\(", line) is not None
+                lanes_sym = line.startswith("def ") and re.search(r"_velocity_lanes_symmetric_d\d+\(", line) is not None
+                lanes_sym_driver = line.startswith("def ") and "_velocity_lanes_symmetric(" in line
                 circle_rows = line.startswith("def ") and "_shifted_rows(" in line
                 circle_driver = line.startswith("def ") and re.search(r"_shifted(_serial)?\(|_shifted_positions\(", line)
             if "np.zeros(" in line or "np.empty(" in line:
@@ -131,6 +136,10 @@ def test_kernels_are_fused_no_square_arrays():
                 if group:
                     ok = ok or line.strip() in ("buf = np.empty((rows, ncols))", "tmpr = np.empty((rows, d))",
                                                 "tmpc = np.empty((ncols, d))", "zcol = np.empty(ncols)")
+                if lanes_sym:
+                    ok = ok or line.strip() == "st = np.empty((1 + 2 * d) * 64 + 64 * 64)"
+                if lanes_sym_driver:
+                    ok = ok or line.strip() == "parts = [np.zeros((d + 1, n)) for grp in range(ngroups)]"
                 if circle_rows:
                     ok = ok or re.fullmatch(r"(zl|al) = np\.empty\(\d+\)", line.strip()) is not None
                 if circle_driver:

@@ -23,8 +23,8 @@ from attnflow.symbolic.models import CircleModel, get, kernel_expressions, kerne
 from attnflow.symbolic.models import _symbols as S
 from attnflow.symbolic.result import expr_hash
 
-__all__ = ["LANES_DIMS", "SMALL_LANES_DIMS", "UNDERFLOW_Z", "lanes_name", "render_model", "source_expr", "stepper_names",
-           "symmetric_name"]
+__all__ = ["LANES_DIMS", "LANES_SYMMETRIC_BLOCK", "SMALL_LANES_DIMS", "UNDERFLOW_Z", "lanes_name", "lanes_symmetric_name",
+           "render_model", "source_expr", "stepper_names", "symmetric_name"]
 
 _ROW_SYMBOLS = (S.s, S.l, S.m, S.z)
 _VECTOR_CODE = {S.A: "acc[k]", S.H: "hv[k]", S.X: "x[i, k]"}
@@ -236,6 +236,51 @@ def _lanes(printed: _Printed, name: str, vel: Kernel, ctx: dict) -> str:
         branches += [f"if d == {d}:", f"    {name}_d{d}{call}", "    return True"]
     out.append(render("sphere_lanes.py.tmpl", {**base, "KERNEL": False, "DISPATCH": True, "NAME": name,
                                                "ROWS": [""], "BRANCHES": branches}).strip("\n"))
+    return "\n\n\n".join(out)
+
+
+#: Tile of the symmetric rows-in-lanes kernels, rows x columns (literals in the generated code: pass 2 reads
+#: the tile buffer at the constant stride of the rows).  Measured at d = 3 on one core (CPU time, load 4-5,
+#: against the per-row rows-in-lanes kernel in the same run): 64 x 64 1.47-1.49x, 32 x 64 1.45-1.48x,
+#: 64 x 32 1.46x, 64 x 128 1.46-1.47x, 128 x 32 1.46x, 16 x 128 1.34x (n = 4096 and 16384); pass 2 one row
+#: per sweep with a transposed buffer 1.12x, four rows per sweep from the transposed buffer 1.35-1.41x,
+#: eight rows per sweep 1.18-1.25x.
+LANES_SYMMETRIC_BLOCK = (64, 64)
+
+
+def lanes_symmetric_name(kname: str) -> str:
+    """The private symmetric rows-in-lanes path of ``<kname>_velocity`` (template
+    ``sphere_lanes_symmetric.py.tmpl``): a Python function ``(x, beta, <params>, out[, logz], ngroups,
+    run_jobs)`` returning False where it does not apply, around the numba kernels ``<name>_d<d>``, d in
+    :data:`LANES_DIMS`; called by the dispatch of :mod:`attnflow.numerics.fields`, not a kernel of the
+    export catalogue."""
+    return f"_{kname}_velocity_lanes_symmetric"
+
+
+def _lanes_symmetric(printed: _Printed, kname: str, vel: Kernel, blocked: str, ctx: dict) -> str:
+    """The symmetric rows-in-lanes kernels (one per d of :data:`LANES_DIMS`) and their driver: one shift for
+    all rows (:func:`apriori_shift` at sb = max_j |x_j|^2), each weight computed once per unordered pair."""
+    e = printed.e
+    shift = apriori_shift(e["l"])
+    name = lanes_symmetric_name(kname)
+    rows, cols = LANES_SYMMETRIC_BLOCK
+    base = dict(ctx)
+    base.update(FUSED=vel.name, ZMIN=_ZMIN, ROWS_BLOCK=str(rows), COLS_BLOCK=str(cols),
+                WEIGHT_DOC=f"{numba_code(e['w'])} with l = {numba_code(e['l'])}",
+                LOGIT=[f"l = {numba_code(e['l'])}"],
+                WEIGHT_V=_statements([("w", e["w"])], printed.config, printer=vexp_code, prefix="_w"))
+    out = [render("sphere_lanes_symmetric.py.tmpl", {**base, "KERNEL": True, "DRIVER": False, "NAME": f"{name}_d{d}",
+                                                     "D": str(d), "ROWS": [str(k) for k in range(d)]}).strip("\n")
+           for d in LANES_DIMS]
+    logz = ["logz[:] = (" + numpy_code(S.m + sp.log(S.z)) + ")[:, 0]"] if ctx["LOGZ_ARG"] else []
+    out.append(render("sphere_lanes_symmetric.py.tmpl", {
+        **base, "KERNEL": False, "DRIVER": True, "NAME": name, "ROWS": [""], "BLOCKED": blocked,
+        "DIMS": ", ".join(map(str, LANES_DIMS)),
+        "KERNELS": "{" + ", ".join(f"{d}: {name}_d{d}" for d in LANES_DIMS) + "}",
+        "LOG_ZMIN": numba_code(sp.log(sp.Float(_ZMIN, 30)).evalf(17)),
+        "SHIFT_DOC": numba_code(shift), "NP_SHIFT": [f"m = {numpy_code(shift)}  # m >= l_ij for every i, j"],
+        "NP_SELF_LOGIT": [f"l = {numpy_code(e['l'])}  # the self logits l_ii"],
+        **_numpy_output(printed), "NP_LOGZ_ALL": logz}).strip("\n"))
     return "\n\n\n".join(out)
 
 
@@ -559,6 +604,7 @@ def render_model(model, config: NumbaConfig | None = None) -> str:
             body.append(_lanes(printed, lanes_name(kname), vel, ctx))
             body.append(_small(printed, small_name(kname), vel, ctx, lanes_name(kname)))
             body.append(_symmetric(printed, kname, vel.name, shifted.name, blocked.name, ctx))
+            body.append(_lanes_symmetric(printed, kname, vel, blocked.name, ctx))
     if decl.energy is not None:
         rows_k = plan.get("energy_rows")
         e = variants[next(iter(variants))]
@@ -579,7 +625,7 @@ def render_model(model, config: NumbaConfig | None = None) -> str:
     templates = sorted({k.template + ".py.tmpl" for k in plan.kernels} | ({"blocks/vexp.tmpl"} if fast else set()) |
                        ({"circle_velocity.py.tmpl"} if isinstance(decl, CircleModel) else set()) |
                        ({"stepper.py.tmpl", "stepper_ensemble.py.tmpl"} if any(k.template == "sphere_self" for k in plan.kernels) else set()) |
-                       ({"sphere_small.py.tmpl", "sphere_symmetric.py.tmpl", "sphere_lanes.py.tmpl"}
+                       ({"sphere_small.py.tmpl", "sphere_symmetric.py.tmpl", "sphere_lanes.py.tmpl", "sphere_lanes_symmetric.py.tmpl"}
                         if any(k.template == "sphere_shifted" for k in plan.kernels) else set()))
     header = render("header.tmpl", {
         "MODEL": decl.name, "TEMPLATES": ", ".join(templates), "HASH": expr_hash(src), "OPS": sp.count_ops(src),
