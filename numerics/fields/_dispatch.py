@@ -131,12 +131,31 @@ KEYED_BLAS_PATH = True
 #: BLAS path through the thread split 33 / 44 / 79 / 141 us (d = 16, n = 128: 165 vs 91 us).
 KEYED_BLAS_MIN_PAIRS = 100 * 100
 
-#: Bytes of the Q/K/V / multi-head BLAS path's score tiles (all heads of a block of rows) per worker.
-_KEYED_BYTES = 4 * 2**20
+#: Rows per block of the Q/K/V / multi-head BLAS path (the unit of work; the thread cuts fall on multiples
+#: of it, so every row is computed by the same block whatever the thread count).  Each head's tile of
+#: scores is KEYED_ROWS x 256 columns (256 KiB, in the L2 cache).
+KEYED_ROWS = 128
 
 
 def _keyed_rows(n: int, heads: int) -> int:
-    return max(8, min(BLOCK_ROWS, _KEYED_BYTES // (8 * n * heads)))
+    return KEYED_ROWS
+
+
+def _run_keyed(fn, x: np.ndarray, head: tuple, outs: tuple, rows: int) -> None:
+    """The Q/K/V / multi-head BLAS path over all rows of ``x`` on ``numba.get_num_threads()`` Python threads,
+    the row ranges cut at multiples of ``rows`` (BLAS single-threaded inside): the blocks, hence the bits
+    of the result, do not depend on the thread count."""
+    n = x.shape[0]
+    blocks = -(-n // rows)
+    workers = max(1, min(numba.get_num_threads(), blocks))
+    cuts = [min(n, (blocks * w // workers) * rows) for w in range(workers + 1)]
+    with blas_single_thread():
+        if workers == 1:
+            call(fn, x, *head, *outs, 0, n, rows)
+            return
+        futures = [thread_pool().submit(call, fn, x, *head, *outs, a, b, rows) for a, b in zip(cuts[:-1], cuts[1:])]
+        for fut in futures:
+            fut.result()
 
 
 #: Use the rows-in-lanes kernel (a-priori shift, d in ``LANES_DIMS``) instead of the BLAS path where the
@@ -450,7 +469,7 @@ class Field:
             if self._keyed_blas(heads * n * n):
                 with blas_single_thread():  # n d^2 flops: waking BLAS threads costs more (ms under load)
                     mx = np.ascontiguousarray(x @ self.MT)
-                    _run_blocked(self.blas, x, (mx, self.beta, *extra), outs, _keyed_rows(n, heads))
+                    _run_keyed(self.blas, x, (mx, self.beta, *extra), outs, _keyed_rows(n, heads))
             else:
                 call(_choose(self.kernels, heads * n * n), x, np.ascontiguousarray(x @ self.MT), self.beta,
                      *extra, *outs)
@@ -463,7 +482,7 @@ class Field:
             elif self.attend and self._keyed_blas(n * n):
                 with blas_single_thread():  # n d^2 flops: waking BLAS threads costs more (ms under load)
                     qx, kx, vx = self._qkv_rows(x)
-                    _run_blocked(self.blas, x, (qx, kx, vx, self.beta, *self.mats, *extra), outs, _keyed_rows(n, 1))
+                    _run_keyed(self.blas, x, (qx, kx, vx, self.beta, *self.mats, *extra), outs, _keyed_rows(n, 1))
             else:
                 qx, kx, vx = self._qkv_rows(x)
                 call(_choose(self.kernels, n * n if self.attend else n), x, qx, kx, vx, self.beta, *self.mats,
