@@ -343,7 +343,7 @@ def _multihead_shared_velocity_blas_block(q, keys, vals, beta, shift, gbuf, tbuf
         zb = np.empty((heads, low.size))
         _multihead_shared_velocity_blas_weights(g, beta, False, mb, zb)
         for hd in range(heads):
-            acc[hd, low] = g[hd] @ vals[hd]
+            acc[hd, low] = np.matmul(g[hd], vals[hd])
         m[:, low] = mb
         z[:, low] = zb
     return acc, z, m
@@ -644,7 +644,7 @@ def _multihead_per_head_velocity_blas_block(q, keys, vals, beta, shift, gbuf, tb
         zb = np.empty((heads, low.size))
         _multihead_per_head_velocity_blas_weights(g, beta, False, mb, zb)
         for hd in range(heads):
-            acc[hd, low] = g[hd] @ vals[hd]
+            acc[hd, low] = np.matmul(g[hd], vals[hd])
         m[:, low] = mb
         z[:, low] = zb
     return acc, z, m

@@ -337,7 +337,7 @@ def _qkv_velocity_blas_block(q, keys, vals, beta, shift, gbuf, tbuf):
         zb = np.empty((heads, low.size))
         _qkv_velocity_blas_weights(g, beta, False, mb, zb)
         for hd in range(heads):
-            acc[hd, low] = g[hd] @ vals[hd]
+            acc[hd, low] = np.matmul(g[hd], vals[hd])
         m[:, low] = mb
         z[:, low] = zb
     return acc, z, m

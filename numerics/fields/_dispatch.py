@@ -51,11 +51,17 @@ Kernel choice per call, on the problem size:
   (columns ``shifted`` and ``after``).
 * Q/K/V and multi-head models (templates ``sphere_keyed``, ``sphere_heads``) without read-out or
   perceptron, from :data:`KEYED_BLAS_MIN_PAIRS` pairs on (``H n^2`` for H heads) and with
-  :data:`KEYED_BLAS_PATH` set: ``<kernel>_velocity_blas`` (BLAS score tiles ``Qx_blk Kx^T``, one
-  vectorised numba weights pass with the exact row maximum of the tile as shift, BLAS weighted
-  values), on Python threads over row ranges as the self-attention BLAS path; queries, keys and
-  values (or the heads' rows ``M_h x_j``) are computed once per call here.  Measured at n = 4096,
-  d = 16 (2 threads): see :data:`KEYED_BLAS_PATH`.
+  :data:`KEYED_BLAS_PATH` set: ``<kernel>_velocity_blas`` on blocks of :data:`KEYED_ROWS` rows and
+  column tiles of 256 (BLAS scores ``Qx_blk Kx_tile^T``, one vectorised numba weights pass, BLAS
+  weighted values, all heads of a block in one numba call).  Where the logit is affine in the score
+  (``symbolic.codegen.apriori_shift``) the row shift is the Cauchy-Schwarz bound
+  m_hi = b + |a| |q_i| max_j |k_hj| per head, known before the row is seen, so no row-maximum pass and
+  no rescaling between column tiles; a row whose weight sum falls below the underflow threshold is
+  recomputed with its exact row maximum.  The shift only scales numerator and denominator of the
+  normalised average alike (the row factor carries e^m), so it changes nothing but the range of the
+  weights.  Run on Python threads over row ranges cut at multiples of :data:`KEYED_ROWS`
+  (``_run_keyed``: the same bits for any thread count); queries, keys and values (or the heads' rows
+  ``M_h x_j``) are computed once per call here.  Measured: see :data:`KEYED_BLAS_PATH`.
 * otherwise the fused parallel kernel.
 
 Keyed models with queries only (``interp``, ``interp_attention``: keys and values are the tokens),
@@ -100,7 +106,7 @@ from attnflow.symbolic.models import n as n_symbol
 from attnflow.symbolic.models._pairs import output_coefficients
 
 __all__ = ["PARALLEL_MIN_PAIRS", "BLAS_MIN_DIM", "BLOCK_ROWS", "SHIFTED_PATH", "SYMMETRIC_MIN_DIM",
-           "SYMMETRIC_MIN_N", "SYMMETRIC_GROUPS", "SYMMETRIC_TILE", "KEYED_BLAS_PATH", "KEYED_BLAS_MIN_PAIRS",
+           "SYMMETRIC_MIN_N", "SYMMETRIC_GROUPS", "SYMMETRIC_TILE", "KEYED_BLAS_PATH", "KEYED_BLAS_MIN_PAIRS", "KEYED_ROWS",
            "LANES_PATH", "LANES_ROWS",            "bind", "builder", "Field",
            "energy_rows", "divides_by_norm", "has_dissipation"]
 
