@@ -129,7 +129,10 @@ SHIFTED_PATH = True
 #: in the same run), multihead H = 2 shared / per head 2.3e7 -> 1.0e8 / 9.4e7, a user's sigmoid Q/K/V
 #: model 1.9e7 -> 1.7e8 (three runs at load 12-15: qkv 0.47-1.44x SA per pair, multihead 0.30-0.56x
 #: per n^2, i.e. per head-pair about SA's speed); 1.2-38x faster than the fused kernel at every tested
-#: size from n = 256 (d = 2..64) under that load.
+#: size from n = 256 (d = 2..64) under that load.  With the a-priori shift and column tiles
+#: (``bench/bench_keyed.py``: the previous module imported by path, same process, best of 5, 2 threads,
+#: load 4-6): n = 16384, d = 16: multihead 1.22-1.52x the row-maximum version (0.38-0.45x SA per n^2),
+#: qkv 1.14-1.15x (0.74-0.80x SA), the sigmoid Q/K/V user model 1.04-1.07x; n = 4096: 0.98-1.58x (noise).
 KEYED_BLAS_PATH = True
 
 #: The Q/K/V / multi-head BLAS path runs from this many pairs per call on (``H n^2`` with H heads).
