@@ -107,6 +107,7 @@ from attnflow.symbolic.models._pairs import output_coefficients
 
 __all__ = ["PARALLEL_MIN_PAIRS", "BLAS_MIN_DIM", "BLOCK_ROWS", "SHIFTED_PATH", "SYMMETRIC_MIN_DIM",
            "SYMMETRIC_MIN_N", "SYMMETRIC_GROUPS", "SYMMETRIC_TILE", "KEYED_BLAS_PATH", "KEYED_BLAS_MIN_PAIRS", "KEYED_ROWS",
+           "KEYED_WIDE_N",
            "LANES_PATH", "LANES_ROWS",            "bind", "builder", "Field",
            "energy_rows", "divides_by_norm", "has_dissipation"]
 
@@ -140,14 +141,18 @@ KEYED_BLAS_PATH = True
 #: BLAS path through the thread split 33 / 44 / 79 / 141 us (d = 16, n = 128: 165 vs 91 us).
 KEYED_BLAS_MIN_PAIRS = 100 * 100
 
-#: Rows per block of the Q/K/V / multi-head BLAS path (the unit of work; the thread cuts fall on multiples
-#: of it, so every row is computed by the same block whatever the thread count).  Each head's tile of
-#: scores is KEYED_ROWS x 256 columns (256 KiB, in the L2 cache).
-KEYED_ROWS = 128
+#: Rows per block of the Q/K/V / multi-head BLAS path from :data:`KEYED_WIDE_N` tokens on (below: half
+#: of it, so that small calls still give every thread blocks).  The unit of work: the thread cuts fall on
+#: multiples of it, and it depends on n only, so every row is computed by the same block whatever the
+#: thread count.  Each head's tile of scores is rows x 256 columns (256 or 512 KiB, in the L2 cache).
+#: Measured (multihead H = 2, d = 16, one thread, load 2.4-2.7, best of 3-7, column tiles 128 / 256 / 512):
+#: 256 rows 1.04-1.07x 128 rows at n = 4096 and 1.05x at n = 16384; 64 rows 0.73-0.97x.
+KEYED_ROWS = 256
+KEYED_WIDE_N = 2048
 
 
 def _keyed_rows(n: int, heads: int) -> int:
-    return KEYED_ROWS
+    return KEYED_ROWS if n >= KEYED_WIDE_N else KEYED_ROWS // 2
 
 
 def _run_keyed(fn, x: np.ndarray, head: tuple, outs: tuple, rows: int) -> None:
