@@ -325,6 +325,8 @@ def _multihead_shared_velocity_blas_block(q, keys, vals, beta, shift, gbuf, tbuf
     bound far above the row's largest logit: a query far from every key, keys of very different norms)
     is recomputed with the exact row maximum of its logits as shift (``_multihead_shared_velocity_blas_weights`` on its full
     score row); above that threshold every weight >= 1e-16 z is a normal float.
+    So is a row with m_hr > 709.0 for some head: the row factor carries e^m, which would overflow
+    where the exact row maximum may not.
     """
     heads, n, dq = keys.shape
     nrows = q.shape[0]
@@ -333,7 +335,9 @@ def _multihead_shared_velocity_blas_block(q, keys, vals, beta, shift, gbuf, tbuf
     m = np.empty((heads, nrows))
     m[...] = shift
     _multihead_shared_velocity_blas_tiles(q, keys, vals, beta, m, acc, z, gbuf, tbuf)
-    low = np.flatnonzero(~np.all(z >= 1e-280, axis=0))  # recomputed with the row maximum
+    ok = np.all(z >= 1e-280, axis=0)
+    ok &= np.all(m <= 709.0, axis=0)  # the row factor carries e^m: finite where the row maximum is
+    low = np.flatnonzero(~ok)  # recomputed with the row maximum
     if low.size:
         ql = np.ascontiguousarray(q[low])
         g = np.empty((heads, low.size, n))
@@ -634,7 +638,8 @@ def _multihead_per_head_velocity_blas_block(q, keys, vals, beta, shift, gbuf, tb
     m = np.empty((heads, nrows))
     m[...] = shift
     _multihead_per_head_velocity_blas_tiles(q, keys, vals, beta, m, acc, z, gbuf, tbuf)
-    low = np.flatnonzero(~np.all(z >= 1e-280, axis=0))  # recomputed with the row maximum
+    ok = np.all(z >= 1e-280, axis=0)
+    low = np.flatnonzero(~ok)  # recomputed with the row maximum
     if low.size:
         ql = np.ascontiguousarray(q[low])
         g = np.empty((heads, low.size, n))

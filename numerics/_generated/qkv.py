@@ -327,7 +327,8 @@ def _qkv_velocity_blas_block(q, keys, vals, beta, shift, gbuf, tbuf):
     m = np.empty((heads, nrows))
     m[...] = shift
     _qkv_velocity_blas_tiles(q, keys, vals, beta, m, acc, z, gbuf, tbuf)
-    low = np.flatnonzero(~np.all(z >= 1e-280, axis=0))  # recomputed with the row maximum
+    ok = np.all(z >= 1e-280, axis=0)
+    low = np.flatnonzero(~ok)  # recomputed with the row maximum
     if low.size:
         ql = np.ascontiguousarray(q[low])
         g = np.empty((heads, low.size, n))

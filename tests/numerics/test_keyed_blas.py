@@ -322,3 +322,32 @@ def test_same_bits_with_one_and_two_threads():
         numba.set_num_threads(old)
     for a, b in zip(one, two):
         assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("model", ["multihead", "qkv"])
+def test_mean_normalisation_row_factor_stays_finite_under_a_loose_bound(model):
+    """The shared multi-head normalisation (row factor e^m / n) with the bound m_i between 709 (e^m
+    overflows) and every row's largest logit + 100 (so z_i >= 1e-280): those rows are recomputed with the
+    exact row maximum (< 700 here, e^m finite), and the result matches the reference.  qkv (a softmax:
+    row factor 1 / z, no e^m) at the same logits needs no recomputation and must match too."""
+    rng = np.random.default_rng([SEED, 9])
+    n, d = 64, 4
+    x = _unit(rng, n, d)
+    M = rng.standard_normal((2, d, d)) / np.sqrt(d)
+    mx = np.ascontiguousarray(x[None] @ np.transpose(M, (0, 2, 1)))
+    bound = np.linalg.norm(mx, axis=2).max(axis=1)[:, None] * np.linalg.norm(x, axis=1)[None]  # (H, n)
+    smax = np.einsum("ik,hjk->hij", x, mx).max(axis=2)
+    beta = 750.0 / float(bound.max())
+    assert beta * smax.max() < 700 and np.all(beta * (bound - smax) < 600)
+    out = np.empty_like(x)
+    if model == "multihead":
+        g_mh.multihead_shared_velocity_blas(x, mx, beta, out, 0, n, 16)
+        want = ref.velocity_ref(x, "multihead", beta, M=M, normalization="shared")
+        _check(out, want, 1e-13 + 4 * EPS * 700)
+    else:
+        Q, K, V = np.eye(d), M[0], rng.standard_normal((d, d))
+        qx, kx, vx = (np.ascontiguousarray(x @ A.T) for A in (Q, K, V))
+        logz = np.empty(n)
+        g_qkv.qkv_velocity_blas(x, qx, kx, vx, beta, out, logz, 0, n, 16)
+        _check(out, ref.velocity_ref(x, "qkv", beta, Q=Q, K=K, V=V), 1e-13 + 4 * EPS * 700)
+        _check(logz, ref.log_partition_ref(x, "qkv", beta, Q=Q, K=K, V=V), 1e-13)

@@ -395,6 +395,9 @@ def _symmetric(printed: _Printed, kname: str, fused: str, shifted: str, blocked:
 _KEYED_COLS = 256
 #: Lane accumulators per row of that path's row sums (a multiple of the vector width).
 _KEYED_LANES = 16
+#: Where the row factor carries e^m (a mean normalisation of an exponential weight), a row whose a-priori
+#: shift exceeds this is recomputed with its row maximum: e^709 < 8.3e307 is finite.
+_MMAX = "709.0"
 
 
 def _keyed_blas(decl, printed: _Printed, kernel: Kernel, fused: str, ctx: dict, heads: bool) -> str:
@@ -411,7 +414,8 @@ def _keyed_blas(decl, printed: _Printed, kernel: Kernel, fused: str, ctx: dict, 
     shift = apriori_shift(e["l"]) if printed.shifted else None
     return render("sphere_keyed_blas.py.tmpl", {
         **ctx, "NAME": kernel.name, "FUSED": fused, "TILE": str(_TILE), "KEYED": not heads, "HEADS": heads,
-        "COLS": str(_KEYED_COLS), "LANES": str(_KEYED_LANES), "ZMIN": _ZMIN,
+        "COLS": str(_KEYED_COLS), "LANES": str(_KEYED_LANES), "ZMIN": _ZMIN, "MMAX": _MMAX,
+        "EXP_FACTOR": shift is not None and e["f"].has(S.m),
         "SHIFTED": printed.shifted, "UNSHIFTED": not printed.shifted,
         "APRIORI": shift is not None, "EXACT": printed.shifted and shift is None, "NOAPRIORI": shift is None,
         "SHIFT_DOC": "" if shift is None else numba_code(shift),
