@@ -132,8 +132,8 @@ SHIFTED_PATH = True
 #: per n^2, i.e. per head-pair about SA's speed); 1.2-38x faster than the fused kernel at every tested
 #: size from n = 256 (d = 2..64) under that load.  With the a-priori shift and column tiles
 #: (``bench/bench_keyed.py``: the previous module imported by path, same process, best of 5, 2 threads,
-#: load 4-6): n = 16384, d = 16: multihead 1.22-1.52x the row-maximum version (0.38-0.45x SA per n^2),
-#: qkv 1.14-1.15x (0.74-0.80x SA), the sigmoid Q/K/V user model 1.04-1.07x; n = 4096: 0.98-1.58x (noise).
+#: load 2.5-4): n = 16384, d = 16: multihead 1.47-1.54x the row-maximum version (0.41-0.42x SA per n^2),
+#: qkv 1.11-1.23x (0.77-0.83x SA); n = 4096: multihead 1.06-1.18x (0.40-0.44x SA), qkv 1.07-1.19x.
 KEYED_BLAS_PATH = True
 
 #: The Q/K/V / multi-head BLAS path runs from this many pairs per call on (``H n^2`` with H heads).
