@@ -161,8 +161,9 @@ def _spec(decl, kernel, cached_module: str | None = None) -> KernelSpec:
                                 "untouched)",
             "velocity_shifted": "velocity, rows start..stop-1 by BLAS blocks with an a-priori row shift (NumPy and a "
                                 "vectorised numba weights pass; other rows untouched)",
-            "velocity_blas": "velocity, rows start..stop-1 by BLAS blocks with the exact row maximum as shift (NumPy and a "
-                             "vectorised numba weights pass; other rows untouched)",
+            "velocity_blas": "velocity, rows start..stop-1 by BLAS column tiles with an a-priori row shift per head, "
+                             "rows whose weight sum underflows recomputed with the exact row maximum (NumPy and "
+                             "vectorised numba passes; other rows untouched)",
             "velocity_shifted_circle": "velocity with an a-priori row shift (beta >= 0; vectorised, the exact row where "
                                        "the weights underflow)",
             "velocity_batched_shifted_circle": "velocity of P independent configurations with an a-priori row shift "

@@ -265,42 +265,125 @@ def _multihead_shared_velocity_blas_weights(g, beta, joint, mbuf, zbuf):
             for j in range(256):
                 z += zl[j]
             zbuf[hd, row] = z
+@njit(cache=True, nogil=True, fastmath={"contract"}, error_model="numpy")
+def _multihead_shared_velocity_blas_tiles(q, keys, vals, beta, shift, acc, z, gbuf, tbuf):
+    """The attention sums of a block of rows over all heads, by tiles of 256 columns:
+    ``acc[h, r]`` = sum_j w_hrj vals[h, j] and ``z[h, r]`` = sum_j w_hrj, with the row shift
+    ``shift[h, r]`` given in advance (the weights need no row maximum, so the columns are cut into tiles
+    that stay in the cache, and no running rescaling is needed).
+
+    Per tile and head: the scores s_rj = <q_r, keys[h, j]> by one BLAS product, the weights in place in
+    one vectorised pass (``_vexp``; the row sums in 16 lane accumulators per row, reduced at the end in
+    a fixed order), the weighted values by a second BLAS product added to ``acc``.  Every row is
+    computed by the same operations whatever the block it is in.
+    """
+    heads, n, dq = keys.shape
+    nrows = q.shape[0]
+    dv = vals.shape[2]
+    zl = np.zeros((heads, nrows, 16))
+    acc[...] = 0.0
+    t = tbuf[: nrows * dv].reshape((nrows, dv))
+    for j0 in range(0, n, 256):
+        cn = min(256, n - j0)
+        g = gbuf[: nrows * cn].reshape((nrows, cn))
+        for hd in range(heads):
+            np.dot(q, keys[hd, j0:j0 + cn].T, g)  # s = <q_r, k_j>
+            for row in range(nrows):
+                m = shift[hd, row]
+                lanes = zl[hd, row]
+                for c0 in range(0, cn, 16):
+                    gt = g[row, c0:c0 + 16]
+                    jn = min(16, cn - c0)
+                    for j in range(jn):
+                        s = gt[j]
+                        l = beta*s
+                        w = _vexp(l - m)
+                        gt[j] = w
+                        lanes[j] += w
+            np.dot(g, vals[hd, j0:j0 + cn], t)
+            ah = acc[hd]
+            for row in range(nrows):
+                for k in range(dv):
+                    ah[row, k] += t[row, k]
+    for hd in range(heads):
+        for row in range(nrows):
+            zs = 0.0
+            for j in range(16):
+                zs += zl[hd, row, j]
+            z[hd, row] = zs
+
+
+def _multihead_shared_velocity_blas_block(q, keys, vals, beta, shift, gbuf, tbuf):
+    """``(acc, z, m)`` of a block of query rows ``q`` over all heads: the attention sums
+    acc[h, r] = sum_j w_hrj vals[h, j], z[h, r] = sum_j w_hrj and the shifts m[h, r] of
+    w_hrj = math.exp(l - m) (l = beta*s).
+
+    With the a-priori shift m_hr = sb*abs(beta), sb_hr = |q_r| max_j |keys[h, j]| >= |s_hrj|
+    (Cauchy-Schwarz), m_hr >= l_hrj for every j.  The shift multiplies numerator and denominator of the
+    normalised average alike (the row factor carries e^m), so it changes nothing but the range of the
+    weights: exact unless weights that matter underflow.  A row with z_hr < 1e-280 for some head (the
+    bound far above the row's largest logit: a query far from every key, keys of very different norms)
+    is recomputed with the exact row maximum of its logits as shift (``_multihead_shared_velocity_blas_weights`` on its full
+    score row); above that threshold every weight >= 1e-16 z is a normal float.
+    So is a row with m_hr > 709.0 for some head: the row factor carries e^m, which would overflow
+    where the exact row maximum may not.
+    """
+    heads, n, dq = keys.shape
+    nrows = q.shape[0]
+    acc = np.empty((heads, nrows, vals.shape[2]))
+    z = np.empty((heads, nrows))
+    m = np.empty((heads, nrows))
+    m[...] = shift
+    _multihead_shared_velocity_blas_tiles(q, keys, vals, beta, m, acc, z, gbuf, tbuf)
+    ok = np.all(z >= 1e-280, axis=0)
+    ok &= np.all(m <= 709.0, axis=0)  # the row factor carries e^m: finite where the row maximum is
+    low = np.flatnonzero(~ok)  # recomputed with the row maximum
+    if low.size:
+        ql = np.ascontiguousarray(q[low])
+        g = np.empty((heads, low.size, n))
+        for hd in range(heads):
+            np.matmul(ql, keys[hd].T, out=g[hd])
+        mb = np.empty((heads, low.size))
+        zb = np.empty((heads, low.size))
+        _multihead_shared_velocity_blas_weights(g, beta, False, mb, zb)
+        for hd in range(heads):
+            acc[hd, low] = np.matmul(g[hd], vals[hd])
+        m[:, low] = mb
+        z[:, low] = zb
+    return acc, z, m
 
 
 def multihead_shared_velocity_blas(x, mx, beta, out, start, stop, rows):
-    """The rows ``start <= i < stop`` of ``multihead_shared_velocity`` by BLAS blocks of ``rows`` rows.
+    """The rows ``start <= i < stop`` of ``multihead_shared_velocity`` by blocks of ``rows`` rows.
 
-    Per head h: scores s_ij = <x_i, M_h x_j> of a block by one BLAS product; the weights of all heads
-    in place by ``_multihead_shared_velocity_blas_weights`` (vectorised, the exact row maximum as shift;
-    one shift over all (h, j): the heads share the normalisation); per head the weighted values sum_j w_ij M_h x_j by a second BLAS product times
-    the head's row factor, summed over the heads in order h = 0, 1, ...; then the output map.  Equal to the fused kernel up to rounding.  Memory
-    O(H n d + H rows n), never n x n; several calls on disjoint row ranges may run concurrently;
-    ``out`` must not overlap ``x``.
+    Per head h: scores s_ij = <x_i, M_h x_j>, weights w_ij = math.exp(l - m) (l = beta*s) and the sums sum_j w_ij M_h x_j,
+    z_i = sum_j w_ij of a block for all heads by one call of ``_multihead_shared_velocity_blas_block`` (BLAS tiles of 256 columns,
+    the a-priori shift per head where the logit is affine in the score, rows whose sum underflows
+    recomputed with the exact row maximum per head); per head the head's row factor (e^m / n: the heads share the 1/n normalisation) times
+    its sum, summed over the heads in order h = 0, 1, ...; then the output map.  Equal to the fused kernel
+    up to rounding.  Memory O(H n d + rows 256), never n x n; several calls on disjoint row ranges may
+    run concurrently; a row's result does not depend on the other rows of its block.  ``out`` must not
+    overlap ``x``.
     """
     n, d = x.shape
     heads = mx.shape[0]
     rows = max(1, min(rows, stop - start))
-    buf = np.empty((heads, rows, n))
-    mbuf = np.empty((heads, rows))
-    zbuf = np.empty((heads, rows))
-    hv = np.empty((rows, d))
+    qn = np.sqrt(np.einsum("ij,ij->i", x, x))
+    kmax = np.sqrt(np.einsum("hij,hij->hi", mx, mx)).max(axis=1)[:, None] if n else np.zeros((heads, 1))
+    gbuf = np.empty(rows * 256)
+    tbuf = np.empty(rows * d)
     for i0 in range(start, stop, rows):
         i1 = min(i0 + rows, stop)
-        if i1 - i0 < buf.shape[1]:  # the last, shorter block: contiguous buffers of its size
-            buf = np.empty((heads, i1 - i0, n))
-            mbuf = np.empty((heads, i1 - i0))
-            zbuf = np.empty((heads, i1 - i0))
-            hv = np.empty((i1 - i0, d))
+        sb = qn[None, i0:i1] * kmax  # s_hij <= sb_hi (Cauchy-Schwarz)
+        m = sb*np.absolute(beta)  # m_i >= l_ij for every j
         xb = x[i0:i1]
-        for hd in range(heads):
-            np.matmul(xb, mx[hd].T, out=buf[hd])  # s = <x_i, M_h x_j>
-        _multihead_shared_velocity_blas_weights(buf, beta, True, mbuf, zbuf)
+        hacc, zh, mh = _multihead_shared_velocity_blas_block(xb, mx, mx, beta, m, gbuf, tbuf)
         acc = out[i0:i1]
         acc[...] = 0.0
         for hd in range(heads):
-            m = mbuf[hd, :, None]
-            z = zbuf[hd, :, None]
-            np.matmul(buf[hd], mx[hd], out=hv)
+            m = mh[hd, :, None]
+            z = zh[hd, :, None]
+            hv = hacc[hd]
             f = np.exp(m)/n
             hv *= f
             acc += hv
@@ -487,42 +570,122 @@ def _multihead_per_head_velocity_blas_weights(g, beta, joint, mbuf, zbuf):
             for j in range(256):
                 z += zl[j]
             zbuf[hd, row] = z
+@njit(cache=True, nogil=True, fastmath={"contract"}, error_model="numpy")
+def _multihead_per_head_velocity_blas_tiles(q, keys, vals, beta, shift, acc, z, gbuf, tbuf):
+    """The attention sums of a block of rows over all heads, by tiles of 256 columns:
+    ``acc[h, r]`` = sum_j w_hrj vals[h, j] and ``z[h, r]`` = sum_j w_hrj, with the row shift
+    ``shift[h, r]`` given in advance (the weights need no row maximum, so the columns are cut into tiles
+    that stay in the cache, and no running rescaling is needed).
+
+    Per tile and head: the scores s_rj = <q_r, keys[h, j]> by one BLAS product, the weights in place in
+    one vectorised pass (``_vexp``; the row sums in 16 lane accumulators per row, reduced at the end in
+    a fixed order), the weighted values by a second BLAS product added to ``acc``.  Every row is
+    computed by the same operations whatever the block it is in.
+    """
+    heads, n, dq = keys.shape
+    nrows = q.shape[0]
+    dv = vals.shape[2]
+    zl = np.zeros((heads, nrows, 16))
+    acc[...] = 0.0
+    t = tbuf[: nrows * dv].reshape((nrows, dv))
+    for j0 in range(0, n, 256):
+        cn = min(256, n - j0)
+        g = gbuf[: nrows * cn].reshape((nrows, cn))
+        for hd in range(heads):
+            np.dot(q, keys[hd, j0:j0 + cn].T, g)  # s = <q_r, k_j>
+            for row in range(nrows):
+                m = shift[hd, row]
+                lanes = zl[hd, row]
+                for c0 in range(0, cn, 16):
+                    gt = g[row, c0:c0 + 16]
+                    jn = min(16, cn - c0)
+                    for j in range(jn):
+                        s = gt[j]
+                        l = beta*s
+                        w = _vexp(l - m)
+                        gt[j] = w
+                        lanes[j] += w
+            np.dot(g, vals[hd, j0:j0 + cn], t)
+            ah = acc[hd]
+            for row in range(nrows):
+                for k in range(dv):
+                    ah[row, k] += t[row, k]
+    for hd in range(heads):
+        for row in range(nrows):
+            zs = 0.0
+            for j in range(16):
+                zs += zl[hd, row, j]
+            z[hd, row] = zs
+
+
+def _multihead_per_head_velocity_blas_block(q, keys, vals, beta, shift, gbuf, tbuf):
+    """``(acc, z, m)`` of a block of query rows ``q`` over all heads: the attention sums
+    acc[h, r] = sum_j w_hrj vals[h, j], z[h, r] = sum_j w_hrj and the shifts m[h, r] of
+    w_hrj = math.exp(l - m) (l = beta*s).
+
+    With the a-priori shift m_hr = sb*abs(beta), sb_hr = |q_r| max_j |keys[h, j]| >= |s_hrj|
+    (Cauchy-Schwarz), m_hr >= l_hrj for every j.  The shift multiplies numerator and denominator of the
+    normalised average alike (the row factor carries e^m), so it changes nothing but the range of the
+    weights: exact unless weights that matter underflow.  A row with z_hr < 1e-280 for some head (the
+    bound far above the row's largest logit: a query far from every key, keys of very different norms)
+    is recomputed with the exact row maximum of its logits as shift (``_multihead_per_head_velocity_blas_weights`` on its full
+    score row); above that threshold every weight >= 1e-16 z is a normal float.
+    """
+    heads, n, dq = keys.shape
+    nrows = q.shape[0]
+    acc = np.empty((heads, nrows, vals.shape[2]))
+    z = np.empty((heads, nrows))
+    m = np.empty((heads, nrows))
+    m[...] = shift
+    _multihead_per_head_velocity_blas_tiles(q, keys, vals, beta, m, acc, z, gbuf, tbuf)
+    ok = np.all(z >= 1e-280, axis=0)
+    low = np.flatnonzero(~ok)  # recomputed with the row maximum
+    if low.size:
+        ql = np.ascontiguousarray(q[low])
+        g = np.empty((heads, low.size, n))
+        for hd in range(heads):
+            np.matmul(ql, keys[hd].T, out=g[hd])
+        mb = np.empty((heads, low.size))
+        zb = np.empty((heads, low.size))
+        _multihead_per_head_velocity_blas_weights(g, beta, False, mb, zb)
+        for hd in range(heads):
+            acc[hd, low] = np.matmul(g[hd], vals[hd])
+        m[:, low] = mb
+        z[:, low] = zb
+    return acc, z, m
 
 
 def multihead_per_head_velocity_blas(x, mx, beta, out, start, stop, rows):
-    """The rows ``start <= i < stop`` of ``multihead_per_head_velocity`` by BLAS blocks of ``rows`` rows.
+    """The rows ``start <= i < stop`` of ``multihead_per_head_velocity`` by blocks of ``rows`` rows.
 
-    Per head h: scores s_ij = <x_i, M_h x_j> of a block by one BLAS product; the weights of all heads
-    in place by ``_multihead_per_head_velocity_blas_weights`` (vectorised, the exact row maximum as shift;
-    a shift and a normalisation per head); per head the weighted values sum_j w_ij M_h x_j by a second BLAS product times
-    the head's row factor, summed over the heads in order h = 0, 1, ...; then the output map.  Equal to the fused kernel up to rounding.  Memory
-    O(H n d + H rows n), never n x n; several calls on disjoint row ranges may run concurrently;
-    ``out`` must not overlap ``x``.
+    Per head h: scores s_ij = <x_i, M_h x_j>, weights w_ij = math.exp(l - m) (l = beta*s) and the sums sum_j w_ij M_h x_j,
+    z_i = sum_j w_ij of a block for all heads by one call of ``_multihead_per_head_velocity_blas_block`` (BLAS tiles of 256 columns,
+    the a-priori shift per head where the logit is affine in the score, rows whose sum underflows
+    recomputed with the exact row maximum per head); per head the head's row factor (e^m / z: a softmax per head) times
+    its sum, summed over the heads in order h = 0, 1, ...; then the output map.  Equal to the fused kernel
+    up to rounding.  Memory O(H n d + rows 256), never n x n; several calls on disjoint row ranges may
+    run concurrently; a row's result does not depend on the other rows of its block.  ``out`` must not
+    overlap ``x``.
     """
     n, d = x.shape
     heads = mx.shape[0]
     rows = max(1, min(rows, stop - start))
-    buf = np.empty((heads, rows, n))
-    mbuf = np.empty((heads, rows))
-    zbuf = np.empty((heads, rows))
-    hv = np.empty((rows, d))
+    qn = np.sqrt(np.einsum("ij,ij->i", x, x))
+    kmax = np.sqrt(np.einsum("hij,hij->hi", mx, mx)).max(axis=1)[:, None] if n else np.zeros((heads, 1))
+    gbuf = np.empty(rows * 256)
+    tbuf = np.empty(rows * d)
     for i0 in range(start, stop, rows):
         i1 = min(i0 + rows, stop)
-        if i1 - i0 < buf.shape[1]:  # the last, shorter block: contiguous buffers of its size
-            buf = np.empty((heads, i1 - i0, n))
-            mbuf = np.empty((heads, i1 - i0))
-            zbuf = np.empty((heads, i1 - i0))
-            hv = np.empty((i1 - i0, d))
+        sb = qn[None, i0:i1] * kmax  # s_hij <= sb_hi (Cauchy-Schwarz)
+        m = sb*np.absolute(beta)  # m_i >= l_ij for every j
         xb = x[i0:i1]
-        for hd in range(heads):
-            np.matmul(xb, mx[hd].T, out=buf[hd])  # s = <x_i, M_h x_j>
-        _multihead_per_head_velocity_blas_weights(buf, beta, False, mbuf, zbuf)
+        hacc, zh, mh = _multihead_per_head_velocity_blas_block(xb, mx, mx, beta, m, gbuf, tbuf)
         acc = out[i0:i1]
         acc[...] = 0.0
         for hd in range(heads):
-            m = mbuf[hd, :, None]
-            z = zbuf[hd, :, None]
-            np.matmul(buf[hd], mx[hd], out=hv)
+            m = mh[hd, :, None]
+            z = zh[hd, :, None]
+            hv = hacc[hd]
             f = 1.0/z
             hv *= f
             acc += hv

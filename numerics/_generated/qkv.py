@@ -259,36 +259,119 @@ def _qkv_velocity_blas_weights(g, beta, joint, mbuf, zbuf):
             for j in range(256):
                 z += zl[j]
             zbuf[hd, row] = z
+@njit(cache=True, nogil=True, fastmath={"contract"}, error_model="numpy")
+def _qkv_velocity_blas_tiles(q, keys, vals, beta, shift, acc, z, gbuf, tbuf):
+    """The attention sums of a block of rows over all heads, by tiles of 256 columns:
+    ``acc[h, r]`` = sum_j w_hrj vals[h, j] and ``z[h, r]`` = sum_j w_hrj, with the row shift
+    ``shift[h, r]`` given in advance (the weights need no row maximum, so the columns are cut into tiles
+    that stay in the cache, and no running rescaling is needed).
+
+    Per tile and head: the scores s_rj = <q_r, keys[h, j]> by one BLAS product, the weights in place in
+    one vectorised pass (``_vexp``; the row sums in 16 lane accumulators per row, reduced at the end in
+    a fixed order), the weighted values by a second BLAS product added to ``acc``.  Every row is
+    computed by the same operations whatever the block it is in.
+    """
+    heads, n, dq = keys.shape
+    nrows = q.shape[0]
+    dv = vals.shape[2]
+    zl = np.zeros((heads, nrows, 16))
+    acc[...] = 0.0
+    t = tbuf[: nrows * dv].reshape((nrows, dv))
+    for j0 in range(0, n, 256):
+        cn = min(256, n - j0)
+        g = gbuf[: nrows * cn].reshape((nrows, cn))
+        for hd in range(heads):
+            np.dot(q, keys[hd, j0:j0 + cn].T, g)  # s = <q_r, k_j>
+            for row in range(nrows):
+                m = shift[hd, row]
+                lanes = zl[hd, row]
+                for c0 in range(0, cn, 16):
+                    gt = g[row, c0:c0 + 16]
+                    jn = min(16, cn - c0)
+                    for j in range(jn):
+                        s = gt[j]
+                        l = beta*s
+                        w = _vexp(l - m)
+                        gt[j] = w
+                        lanes[j] += w
+            np.dot(g, vals[hd, j0:j0 + cn], t)
+            ah = acc[hd]
+            for row in range(nrows):
+                for k in range(dv):
+                    ah[row, k] += t[row, k]
+    for hd in range(heads):
+        for row in range(nrows):
+            zs = 0.0
+            for j in range(16):
+                zs += zl[hd, row, j]
+            z[hd, row] = zs
+
+
+def _qkv_velocity_blas_block(q, keys, vals, beta, shift, gbuf, tbuf):
+    """``(acc, z, m)`` of a block of query rows ``q`` over all heads: the attention sums
+    acc[h, r] = sum_j w_hrj vals[h, j], z[h, r] = sum_j w_hrj and the shifts m[h, r] of
+    w_hrj = math.exp(l - m) (l = beta*s).
+
+    With the a-priori shift m_hr = sb*abs(beta), sb_hr = |q_r| max_j |keys[h, j]| >= |s_hrj|
+    (Cauchy-Schwarz), m_hr >= l_hrj for every j.  The shift multiplies numerator and denominator of the
+    normalised average alike (the row factor carries e^m), so it changes nothing but the range of the
+    weights: exact unless weights that matter underflow.  A row with z_hr < 1e-280 for some head (the
+    bound far above the row's largest logit: a query far from every key, keys of very different norms)
+    is recomputed with the exact row maximum of its logits as shift (``_qkv_velocity_blas_weights`` on its full
+    score row); above that threshold every weight >= 1e-16 z is a normal float.
+    """
+    heads, n, dq = keys.shape
+    nrows = q.shape[0]
+    acc = np.empty((heads, nrows, vals.shape[2]))
+    z = np.empty((heads, nrows))
+    m = np.empty((heads, nrows))
+    m[...] = shift
+    _qkv_velocity_blas_tiles(q, keys, vals, beta, m, acc, z, gbuf, tbuf)
+    ok = np.all(z >= 1e-280, axis=0)
+    low = np.flatnonzero(~ok)  # recomputed with the row maximum
+    if low.size:
+        ql = np.ascontiguousarray(q[low])
+        g = np.empty((heads, low.size, n))
+        for hd in range(heads):
+            np.matmul(ql, keys[hd].T, out=g[hd])
+        mb = np.empty((heads, low.size))
+        zb = np.empty((heads, low.size))
+        _qkv_velocity_blas_weights(g, beta, False, mb, zb)
+        for hd in range(heads):
+            acc[hd, low] = np.matmul(g[hd], vals[hd])
+        m[:, low] = mb
+        z[:, low] = zb
+    return acc, z, m
 
 
 def qkv_velocity_blas(x, qx, kx, vx, beta, out, logz, start, stop, rows):
-    """The rows ``start <= i < stop`` of ``qkv_velocity`` by BLAS blocks of ``rows`` rows.
+    """The rows ``start <= i < stop`` of ``qkv_velocity`` by blocks of ``rows`` rows.
 
-    Scores s_ij = <qx_i, kx_j> of a block by one BLAS product, the weights in place by
-    ``_qkv_velocity_blas_weights`` (vectorised; the exact row maximum as shift where the weight is
-    exponential), the weighted values sum_j w_ij vx_j by a second BLAS product, then the row factor
-    and the output map.  Equal to the fused kernel up to rounding.  Memory O(n d + rows n), never
-    n x n; several calls on disjoint row ranges may run concurrently (BLAS and the weights pass
-    release the GIL); ``out`` must not overlap ``x``.
+    Scores s_ij = <qx_i, kx_j>, weights w_ij = math.exp(l - m) (l = beta*s) and the sums sum_j w_ij vx_j, z_i = sum_j w_ij of
+    a block by ``_qkv_velocity_blas_block`` (BLAS tiles of 256 columns, the a-priori shift where the logit is
+    affine in the score, rows whose sum underflows recomputed with the exact row maximum), then the row
+    factor and the output map.  Equal to the fused kernel up to rounding.  Memory O(n d + rows 256), never
+    n x n; several calls on disjoint row ranges may run concurrently (BLAS and the numba passes release
+    the GIL); a row's result does not depend on the other rows of its block.  ``out`` must not overlap ``x``.
     """
     n, d = x.shape
     rows = max(1, min(rows, stop - start))
-    buf = np.empty((1, rows, n))
-    mbuf = np.empty((1, rows))
-    zbuf = np.empty((1, rows))
+    keys = kx.reshape((1,) + kx.shape)
+    vals = vx.reshape((1,) + vx.shape)
+    qn = np.sqrt(np.einsum("ij,ij->i", qx, qx))
+    kmax = np.sqrt(np.einsum("ij,ij->i", kx, kx)).max() if n else 0.0
+    gbuf = np.empty(rows * 256)
+    tbuf = np.empty(rows * vx.shape[1])
     for i0 in range(start, stop, rows):
         i1 = min(i0 + rows, stop)
-        if i1 - i0 < buf.shape[1]:  # the last, shorter block: contiguous buffers of its size
-            buf = np.empty((1, i1 - i0, n))
-            mbuf = np.empty((1, i1 - i0))
-            zbuf = np.empty((1, i1 - i0))
-        np.matmul(qx[i0:i1], kx.T, out=buf[0])  # s = <qx_i, kx_j>
-        _qkv_velocity_blas_weights(buf, beta, False, mbuf, zbuf)
-        m = mbuf[0, :, None]
-        z = zbuf[0, :, None]
+        sb = (qn[i0:i1] * kmax)[None]  # s_ij <= sb_i (Cauchy-Schwarz)
+        m = sb*np.absolute(beta)  # m_i >= l_ij for every j
+        hacc, zh, mh = _qkv_velocity_blas_block(qx[i0:i1], keys, vals, beta, m, gbuf, tbuf)
+        m = mh[0, :, None]
+        z = zh[0, :, None]
         xb = x[i0:i1]
         acc = out[i0:i1]
-        np.matmul(buf[0], vx, out=acc)
+        acc[...] = hacc[0]
         f = 1.0/z
         acc *= f
         XA = np.sum(xb * acc, axis=1, keepdims=True)

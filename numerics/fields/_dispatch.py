@@ -63,11 +63,17 @@ Kernel choice per call, on the problem size:
   (columns ``shifted`` and ``after``).
 * Q/K/V and multi-head models (templates ``sphere_keyed``, ``sphere_heads``) without read-out or
   perceptron, from :data:`KEYED_BLAS_MIN_PAIRS` pairs on (``H n^2`` for H heads) and with
-  :data:`KEYED_BLAS_PATH` set: ``<kernel>_velocity_blas`` (BLAS score tiles ``Qx_blk Kx^T``, one
-  vectorised numba weights pass with the exact row maximum of the tile as shift, BLAS weighted
-  values), on Python threads over row ranges as the self-attention BLAS path; queries, keys and
-  values (or the heads' rows ``M_h x_j``) are computed once per call here.  Measured at n = 4096,
-  d = 16 (2 threads): see :data:`KEYED_BLAS_PATH`.
+  :data:`KEYED_BLAS_PATH` set: ``<kernel>_velocity_blas`` on blocks of :data:`KEYED_ROWS` rows and
+  column tiles of 256 (BLAS scores ``Qx_blk Kx_tile^T``, one vectorised numba weights pass, BLAS
+  weighted values, all heads of a block in one numba call).  Where the logit is affine in the score
+  (``symbolic.codegen.apriori_shift``) the row shift is the Cauchy-Schwarz bound
+  m_hi = b + |a| |q_i| max_j |k_hj| per head, known before the row is seen, so no row-maximum pass and
+  no rescaling between column tiles; a row whose weight sum falls below the underflow threshold is
+  recomputed with its exact row maximum.  The shift only scales numerator and denominator of the
+  normalised average alike (the row factor carries e^m), so it changes nothing but the range of the
+  weights.  Run on Python threads over row ranges cut at multiples of :data:`KEYED_ROWS`
+  (``_run_keyed``: the same bits for any thread count); queries, keys and values (or the heads' rows
+  ``M_h x_j``) are computed once per call here.  Measured: see :data:`KEYED_BLAS_PATH`.
 * otherwise the fused parallel kernel.
 
 Keyed models with queries only (``interp``, ``interp_attention``: keys and values are the tokens),
@@ -112,8 +118,9 @@ from attnflow.symbolic.models import n as n_symbol
 from attnflow.symbolic.models._pairs import output_coefficients
 
 __all__ = ["PARALLEL_MIN_PAIRS", "BLAS_MIN_DIM", "BLOCK_ROWS", "SHIFTED_PATH", "SYMMETRIC_MIN_DIM",
-           "SYMMETRIC_MIN_N", "SYMMETRIC_GROUPS", "SYMMETRIC_TILE", "KEYED_BLAS_PATH", "KEYED_BLAS_MIN_PAIRS",
-           "LANES_PATH", "LANES_ROWS", "LANES_SYMMETRIC_PATH", "LANES_SYMMETRIC_MIN_N", "LANES_SYMMETRIC_GROUPS", "bind", "builder", "Field",
+           "SYMMETRIC_MIN_N", "SYMMETRIC_GROUPS", "SYMMETRIC_TILE", "KEYED_BLAS_PATH", "KEYED_BLAS_MIN_PAIRS", "KEYED_ROWS",
+           "KEYED_WIDE_N", "LANES_PATH", "LANES_ROWS", "LANES_SYMMETRIC_PATH", "LANES_SYMMETRIC_MIN_N",
+           "LANES_SYMMETRIC_GROUPS", "bind", "builder", "Field",
            "energy_rows", "divides_by_norm", "has_dissipation"]
 
 #: Kernels run their serial twin below this many (i, j) pairs per call (n < 256 for one
@@ -135,7 +142,10 @@ SHIFTED_PATH = True
 #: in the same run), multihead H = 2 shared / per head 2.3e7 -> 1.0e8 / 9.4e7, a user's sigmoid Q/K/V
 #: model 1.9e7 -> 1.7e8 (three runs at load 12-15: qkv 0.47-1.44x SA per pair, multihead 0.30-0.56x
 #: per n^2, i.e. per head-pair about SA's speed); 1.2-38x faster than the fused kernel at every tested
-#: size from n = 256 (d = 2..64) under that load.
+#: size from n = 256 (d = 2..64) under that load.  With the a-priori shift and column tiles
+#: (``bench/bench_keyed.py``: the previous module imported by path, same process, best of 5, 2 threads,
+#: load 2.5-4): n = 16384, d = 16: multihead 1.47-1.54x the row-maximum version (0.41-0.42x SA per n^2),
+#: qkv 1.11-1.23x (0.77-0.83x SA); n = 4096: multihead 1.06-1.18x (0.40-0.44x SA), qkv 1.07-1.19x.
 KEYED_BLAS_PATH = True
 
 #: The Q/K/V / multi-head BLAS path runs from this many pairs per call on (``H n^2`` with H heads).
@@ -143,12 +153,35 @@ KEYED_BLAS_PATH = True
 #: BLAS path through the thread split 33 / 44 / 79 / 141 us (d = 16, n = 128: 165 vs 91 us).
 KEYED_BLAS_MIN_PAIRS = 100 * 100
 
-#: Bytes of the Q/K/V / multi-head BLAS path's score tiles (all heads of a block of rows) per worker.
-_KEYED_BYTES = 4 * 2**20
+#: Rows per block of the Q/K/V / multi-head BLAS path from :data:`KEYED_WIDE_N` tokens on (below: half
+#: of it, so that small calls still give every thread blocks).  The unit of work: the thread cuts fall on
+#: multiples of it, and it depends on n only, so every row is computed by the same block whatever the
+#: thread count.  Each head's tile of scores is rows x 256 columns (256 or 512 KiB, in the L2 cache).
+#: Measured (multihead H = 2, d = 16, one thread, load 2.4-2.7, best of 3-7, column tiles 128 / 256 / 512):
+#: 256 rows 1.04-1.07x 128 rows at n = 4096 and 1.05x at n = 16384; 64 rows 0.73-0.97x.
+KEYED_ROWS = 256
+KEYED_WIDE_N = 2048
 
 
 def _keyed_rows(n: int, heads: int) -> int:
-    return max(8, min(BLOCK_ROWS, _KEYED_BYTES // (8 * n * heads)))
+    return KEYED_ROWS if n >= KEYED_WIDE_N else KEYED_ROWS // 2
+
+
+def _run_keyed(fn, x: np.ndarray, head: tuple, outs: tuple, rows: int) -> None:
+    """The Q/K/V / multi-head BLAS path over all rows of ``x`` on ``numba.get_num_threads()`` Python threads,
+    the row ranges cut at multiples of ``rows`` (BLAS single-threaded inside): the blocks, hence the bits
+    of the result, do not depend on the thread count."""
+    n = x.shape[0]
+    blocks = -(-n // rows)
+    workers = max(1, min(numba.get_num_threads(), blocks))
+    cuts = [min(n, (blocks * w // workers) * rows) for w in range(workers + 1)]
+    with blas_single_thread():
+        if workers == 1:
+            call(fn, x, *head, *outs, 0, n, rows)
+            return
+        futures = [thread_pool().submit(call, fn, x, *head, *outs, a, b, rows) for a, b in zip(cuts[:-1], cuts[1:])]
+        for fut in futures:
+            fut.result()
 
 
 #: Use the rows-in-lanes kernel (a-priori shift, d in ``LANES_DIMS``) instead of the BLAS path where the
@@ -487,7 +520,7 @@ class Field:
             if self._keyed_blas(heads * n * n):
                 with blas_single_thread():  # n d^2 flops: waking BLAS threads costs more (ms under load)
                     mx = np.ascontiguousarray(x @ self.MT)
-                    _run_blocked(self.blas, x, (mx, self.beta, *extra), outs, _keyed_rows(n, heads))
+                    _run_keyed(self.blas, x, (mx, self.beta, *extra), outs, _keyed_rows(n, heads))
             else:
                 call(_choose(self.kernels, heads * n * n), x, np.ascontiguousarray(x @ self.MT), self.beta,
                      *extra, *outs)
@@ -500,7 +533,7 @@ class Field:
             elif self.attend and self._keyed_blas(n * n):
                 with blas_single_thread():  # n d^2 flops: waking BLAS threads costs more (ms under load)
                     qx, kx, vx = self._qkv_rows(x)
-                    _run_blocked(self.blas, x, (qx, kx, vx, self.beta, *self.mats, *extra), outs, _keyed_rows(n, 1))
+                    _run_keyed(self.blas, x, (qx, kx, vx, self.beta, *self.mats, *extra), outs, _keyed_rows(n, 1))
             else:
                 qx, kx, vx = self._qkv_rows(x)
                 call(_choose(self.kernels, n * n if self.attend else n), x, qx, kx, vx, self.beta, *self.mats,

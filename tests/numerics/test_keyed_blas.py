@@ -1,9 +1,12 @@
 """The BLAS path of the Q/K/V and multi-head models (``<kernel>_velocity_blas``, template
-``sphere_keyed_blas.py.tmpl``).
+``sphere_keyed_blas.py.tmpl``: column tiles, the a-priori Cauchy-Schwarz shift per head, rows whose
+weight sum underflows recomputed with the exact row maximum).
 
 Checked against independent routes: the n x n NumPy reference (``attnflow.numerics._reference``)
 for ``qkv`` and both ``multihead`` normalisations, on any row split and block size (n not a multiple
-of the block), over several lane tiles, at logits up to +-1000 (the exact row maximum as shift);
+of the block), over several column tiles (n not a multiple of the tile), at logits up to +-1000;
+rows whose a-priori shift is far too loose (the recomputed rows), mixed with rows that are not; the
+shift per row (no recomputation where the bound is tight); the same bits with 1 and 2 threads;
 a user's sigmoid Q/K/V model (tests/data/user_models.py) against SciPy's logistic function on the
 full score matrix, at logits up to +-1000; the dispatch's choice of path.  Speed is never asserted.
 """
@@ -120,8 +123,8 @@ def _sigmoid_qkv():
 
 def _spy(monkeypatch):
     calls = []
-    real = _dispatch._run_blocked
-    monkeypatch.setattr(_dispatch, "_run_blocked", lambda fn, *a: (calls.append(fn.__name__), real(fn, *a)))
+    real = _dispatch._run_keyed
+    monkeypatch.setattr(_dispatch, "_run_keyed", lambda fn, *a: (calls.append(fn.__name__), real(fn, *a)))
     return calls
 
 
@@ -183,3 +186,168 @@ def test_query_only_models_take_the_a_priori_shift_path_not_the_keyed_blas_path(
 
     assert hasattr(g_ia, "interp_attention_velocity_shifted")
     assert not hasattr(g_ia, "interp_attention_velocity_blas")
+
+
+# -- the a-priori shift, its recomputed rows, threads ----------------------------------------------
+
+
+def _count_exact_rows(monkeypatch, module, name):
+    """Spy on the exact-row-maximum weights pass of ``module`` (the recomputed rows): a list of row counts."""
+    rows = []
+    real = getattr(module, name)
+    monkeypatch.setattr(module, name, lambda g, *a: (rows.append(g.shape[1]), real(g, *a))[1])
+    return rows
+
+
+def test_rows_with_a_far_too_loose_shift_are_recomputed_with_the_row_maximum(monkeypatch):
+    """K = diag(1, 1, 1, 1000), Q without the last coordinate: the keys of tokens near e_4 have norms
+    up to 1000 but meet no query (s_ij = <Qx_i, Kx_j> uses the first three coordinates only), so the
+    bound m_i = beta |q_i| max_j |k_j| ~ 1000 beta |q_i| is far above every logit (<= beta |q_i|) and
+    z_i = sum_j e^{l_ij - m_i} underflows below 1e-280 for |q_i| > ~0.65: those rows are recomputed with
+    their row maximum, the others (queries near e_4, small |q_i|) keep the bound.  n = 600: column tiles
+    of 256 and a partial one; blocks of 128 rows and a rest."""
+    rng = np.random.default_rng([SEED, 4])
+    n, d = 600, 4
+    x = _unit(rng, n, d)
+    x[::7] = _unit(rng, len(x[::7]), d) * [0.05, 0.05, 0.05, 1.0]  # some queries near e_4 (small |q_i|)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    Q = np.diag([1.0, 1.0, 1.0, 0.0])
+    K = np.diag([1.0, 1.0, 1.0, 1000.0])
+    V = rng.standard_normal((d, d))
+    qx, kx, vx = (np.ascontiguousarray(x @ M.T) for M in (Q, K, V))
+    beta = 1.5
+    qn = np.linalg.norm(qx, axis=1)
+    loose = beta * qn * np.linalg.norm(kx, axis=1).max() - (beta * qx @ kx.T).max(axis=1) > 700  # z_i < e^-700
+    assert 0 < loose.sum() < n - 50
+    exact = _count_exact_rows(monkeypatch, g_qkv, "_qkv_velocity_blas_weights")
+    out = np.empty_like(x)
+    logz = np.empty(n)
+    g_qkv.qkv_velocity_blas(x, qx, kx, vx, beta, out, logz, 0, n, 128)
+    assert loose.sum() <= sum(exact) < n
+    _check(out, ref.velocity_ref(x, "qkv", beta, Q=Q, K=K, V=V))
+    _check(logz, ref.log_partition_ref(x, "qkv", beta, Q=Q, K=K, V=V))
+
+
+@pytest.mark.parametrize("normalization", ["shared", "per_head"])
+def test_multihead_rows_with_a_far_too_loose_shift_in_one_head(monkeypatch, normalization):
+    """Tokens in span(e_1, e_2, e_3) of R^4; head 1 has M_1 = diag(1, 1, 1, 0) + 1000 e_4 e_3^T, so its keys
+    M_1 x_j = (x_j1, x_j2, x_j3, 1000 x_j3) have norms up to ~1000 but s_ij = <x_i, M_1 x_j> = <x_i, x_j>
+    (no query has an e_4 part): the bound beta |x_i| max_j |M_1 x_j| ~ 1000 beta is far above every
+    logit (<= beta) in every row, so every row's head 1 is recomputed with its row maximum; head 0 (a
+    random M_0) is tight.  n = 300: two column tiles and a partial one, blocks of 64 rows and a rest."""
+    rng = np.random.default_rng([SEED, 5])
+    n, d = 300, 4
+    x = np.zeros((n, d))
+    x[:, :3] = _unit(rng, n, 3)
+    M = np.stack([rng.standard_normal((d, d)) / 2, np.diag([1.0, 1.0, 1.0, 0.0])])
+    M[1, 3, 2] = 1000.0
+    mx = np.ascontiguousarray(x[None] @ np.transpose(M, (0, 2, 1)))
+    beta = 2.0
+    assert beta * np.linalg.norm(mx[1], axis=1).max() - beta * np.abs(x @ mx[1].T).max() > 1000
+    exact = _count_exact_rows(monkeypatch, g_mh, f"_multihead_{normalization}_velocity_blas_weights")
+    out = np.empty_like(x)
+    getattr(g_mh, f"multihead_{normalization}_velocity_blas")(x, mx, beta, out, 0, n, 64)
+    assert sum(exact) == n
+    _check(out, ref.velocity_ref(x, "multihead", beta, M=M, normalization=normalization))
+
+
+def test_the_shift_is_per_row_no_recomputation_where_the_bound_is_tight(monkeypatch):
+    """Queries of norms from 1e-3 to 1, |s_ij| up to 800 at the largest: the per-row bound
+    beta |q_i| max_j |k_j| stays within 700 of each row's largest logit here (checked), so no row is
+    recomputed; a shift from max_i |q_i| instead of |q_i| would leave the rows of small |q_i| with
+    z_i ~ e^-800 (recomputed: this test fails)."""
+    rng = np.random.default_rng([SEED, 6])
+    n, d = 400, 6
+    x = _unit(rng, n, d)
+    qx = np.ascontiguousarray(_unit(rng, n, d) * np.geomspace(1e-3, 1.0, n)[:, None])
+    kx = np.ascontiguousarray(_unit(rng, n, d))
+    vx = np.ascontiguousarray(rng.standard_normal((n, d)))
+    beta = 800.0
+    qn = np.linalg.norm(qx, axis=1)
+    assert np.all(beta * qn * np.linalg.norm(kx, axis=1).max() - (beta * qx @ kx.T).max(axis=1) < 700)
+    exact = _count_exact_rows(monkeypatch, g_qkv, "_qkv_velocity_blas_weights")
+    out = np.empty_like(x)
+    logz = np.empty(n)
+    g_qkv.qkv_velocity_blas(x, qx, kx, vx, beta, out, logz, 0, n, 128)
+    assert exact == []
+    logits = beta * (qx @ kx.T)
+    w = np.exp(logits - logits.max(axis=1, keepdims=True))
+    _check(out, ref.project(x, (w @ vx) / w.sum(axis=1, keepdims=True)))
+    _check(logz, logits.max(axis=1) + np.log(w.sum(axis=1)))
+
+
+def test_dispatch_reaches_the_column_tiles_of_the_a_priori_shift(monkeypatch):
+    """Through ``fields.velocity`` at n = 300 (3 blocks of 128 rows, 2 column tiles): every keyed model
+    runs its ``_<kernel>_tiles`` pass (the a-priori-shift path), not only the exact rows."""
+    calls = []
+    for mod, names in ((g_qkv, ["qkv"]), (g_mh, ["multihead_shared", "multihead_per_head"])):
+        for k in names:
+            name = f"_{k}_velocity_blas_tiles"
+            real = getattr(mod, name)
+            monkeypatch.setattr(mod, name, lambda *a, real=real, k=k: (calls.append(k), real(*a))[1])
+    rng = np.random.default_rng([SEED, 7])
+    n, d = 300, 5
+    x = _unit(rng, n, d)
+    Q, K, V = rng.standard_normal((3, d, d))
+    M = rng.standard_normal((2, d, d))
+    fields.velocity(x, model="qkv", beta=4.0, Q=Q, K=K, V=V)
+    for norm in ("shared", "per_head"):
+        fields.velocity(x, model="multihead", beta=4.0, M=M, normalization=norm)
+    assert sorted(set(calls)) == ["multihead_per_head", "multihead_shared", "qkv"]
+    assert calls.count("qkv") == 3  # one call per block of rows
+
+
+def test_same_bits_with_one_and_two_threads():
+    """The thread cuts fall on multiples of the block (``_dispatch._run_keyed``): every row is computed by
+    the same block, so 1 and 2 threads give the same bits (n = 300: blocks 128 + 128 + 44)."""
+    import numba
+
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("numba has one thread")
+    rng = np.random.default_rng([SEED, 8])
+    n, d = 300, 5
+    x = _unit(rng, n, d)
+    Q, K, V = rng.standard_normal((3, d, d))
+    M = rng.standard_normal((2, d, d))
+    calls = [lambda: fields.velocity(x, model="qkv", beta=4.0, Q=Q, K=K, V=V)]
+    calls += [lambda norm=norm: fields.velocity(x, model="multihead", beta=4.0, M=M, normalization=norm)
+              for norm in ("shared", "per_head")]
+    old = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = [f() for f in calls]
+        numba.set_num_threads(2)
+        two = [f() for f in calls]
+    finally:
+        numba.set_num_threads(old)
+    for a, b in zip(one, two):
+        assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("model", ["multihead", "qkv"])
+def test_mean_normalisation_row_factor_stays_finite_under_a_loose_bound(model):
+    """The shared multi-head normalisation (row factor e^m / n) with the bound m_i between 709 (e^m
+    overflows) and every row's largest logit + 100 (so z_i >= 1e-280): those rows are recomputed with the
+    exact row maximum (< 700 here, e^m finite), and the result matches the reference.  qkv (a softmax:
+    row factor 1 / z, no e^m) at the same logits needs no recomputation and must match too."""
+    rng = np.random.default_rng([SEED, 9])
+    n, d = 64, 4
+    x = _unit(rng, n, d)
+    M = rng.standard_normal((2, d, d)) / np.sqrt(d)
+    mx = np.ascontiguousarray(x[None] @ np.transpose(M, (0, 2, 1)))
+    bound = np.linalg.norm(mx, axis=2).max(axis=1)[:, None] * np.linalg.norm(x, axis=1)[None]  # (H, n)
+    smax = np.einsum("ik,hjk->hij", x, mx).max(axis=2)
+    beta = 750.0 / float(bound.max())
+    assert beta * smax.max() < 700 and np.all(beta * (bound - smax) < 600)
+    out = np.empty_like(x)
+    if model == "multihead":
+        g_mh.multihead_shared_velocity_blas(x, mx, beta, out, 0, n, 16)
+        want = ref.velocity_ref(x, "multihead", beta, M=M, normalization="shared")
+        _check(out, want, 1e-13 + 4 * EPS * 700)
+    else:
+        Q, K, V = np.eye(d), M[0], rng.standard_normal((d, d))
+        qx, kx, vx = (np.ascontiguousarray(x @ A.T) for A in (Q, K, V))
+        logz = np.empty(n)
+        g_qkv.qkv_velocity_blas(x, qx, kx, vx, beta, out, logz, 0, n, 16)
+        _check(out, ref.velocity_ref(x, "qkv", beta, Q=Q, K=K, V=V), 1e-13 + 4 * EPS * 700)
+        _check(logz, ref.log_partition_ref(x, "qkv", beta, Q=Q, K=K, V=V), 1e-13)

@@ -76,8 +76,11 @@ def test_kernels_are_fused_no_square_arrays():
     The exceptions are the BLAS paths ``<kernel>_velocity_blocked`` and ``<kernel>_velocity_shifted``:
     a ``rows x n`` buffer (rows = block size <= stop - start) and a shift / sum vector of ``rows``,
     and the fast path's weights pass: one tile of lane accumulators of fixed size; the Q/K/V and
-    multi-head BLAS path ``<kernel>_velocity_blas``: ``heads x rows x n`` score tiles, ``heads x rows``
-    shifts and sums and one ``rows x d`` head sum, and its weights pass two tiles of lane accumulators.
+    multi-head BLAS path ``<kernel>_velocity_blas``: one ``rows x 256`` score tile and one ``rows x d``
+    product buffer, its block function ``heads x rows x d`` sums, ``heads x rows`` shifts and sums and,
+    for the rows recomputed with their row maximum (at most the block's), ``heads x low x n`` scores and
+    ``heads x low`` shifts and sums; its tiles pass ``heads x rows`` lane accumulators of fixed width,
+    its exact weights pass two tiles of lane accumulators.
     The compiled step loops ``_<kernel>_integrate_fixed``: the stage buffers of one state, ``(n, d)``,
     and one ``(n,)`` row vector, nothing else; the small-system kernels ``_<kernel>_velocity_small``:
     three ``(n,)`` row vectors (norms, weight sums, one row of weights) and 8 lane accumulators; the
@@ -96,6 +99,7 @@ def test_kernels_are_fused_no_square_arrays():
     for path, text in generated_files().items():
         blocked = shifted = weights = stepper = small = sym = group = blas = blas_weights = lanes = circle_rows = circle_driver = False
         lanes_sym = lanes_sym_driver = False
+        blas_block = blas_tiles = False
         for line in text.splitlines():
             if line.startswith("def ") or line.startswith("@njit"):
                 blocked = line.startswith("def ") and "_velocity_blocked(" in line
@@ -106,6 +110,8 @@ def test_kernels_are_fused_no_square_arrays():
                 group = line.startswith("def ") and "_velocity_symmetric_group(" in line
                 blas = line.startswith("def ") and "_velocity_blas(" in line
                 blas_weights = line.startswith("def ") and "_velocity_blas_weights(" in line
+                blas_block = line.startswith("def ") and "_velocity_blas_block(" in line
+                blas_tiles = line.startswith("def ") and "_velocity_blas_tiles(" in line
                 stepper = line.startswith("def ") and "_integrate_fixed(" in line
                 small = line.startswith("def ") and "_velocity_small(" in line
                 lanes = line.startswith("def ") and re.search(r"_velocity_lanes_d\d+\(", line) is not None
@@ -121,10 +127,16 @@ def test_kernels_are_fused_no_square_arrays():
                     ok = ok or line.strip() in ("buf = np.empty((rows, n))", "zbuf = np.empty(rows)")
                 if weights:
                     ok = ok or re.fullmatch(r"zl = np\.empty\(\d+\)", line.strip()) is not None
-                if blas:  # (heads,) rows x n score tiles, (heads, rows) shifts and sums, a rows x d head sum
-                    ok = ok or re.fullmatch(r"(buf = np\.empty\(\((1|heads), (rows|i1 - i0), n\)\)|[mz]buf = "
-                                            r"np\.empty\(\((1|heads), (rows|i1 - i0)\)\)|"
-                                            r"hv = np\.empty\(\((rows|i1 - i0), d\)\))", line.strip()) is not None
+                if blas:  # one rows x 256 score tile, one rows x d product
+                    ok = ok or re.fullmatch(r"gbuf = np\.empty\(rows \* \d+\)|tbuf = np\.empty\(rows \* (d|vx\.shape\[1\])\)|"
+                                            r"kmax = .* if n else np\.zeros\(\(heads, 1\)\)", line.strip()) is not None
+                if blas_block:  # per head: the block's sums, shifts; the recomputed rows' scores (<= rows x n)
+                    ok = ok or re.fullmatch(r"acc = np\.empty\(\(heads, nrows, vals\.shape\[2\]\)\)|"
+                                            r"(z|m) = np\.(empty|zeros)\(\(heads, nrows\)\)|"
+                                            r"g = np\.empty\(\(heads, low\.size, n\)\)|[mz]b = np\.empty\(\(heads, low\.size\)\)|"
+                                            r"low = np\.zeros\(0, dtype=np\.int64\)", line.strip()) is not None
+                if blas_tiles:
+                    ok = ok or re.fullmatch(r"zl = np\.zeros\(\(heads, nrows, \d+\)\)", line.strip()) is not None
                 if blas_weights:
                     ok = ok or re.fullmatch(r"[zm]l = np\.empty\(\d+\)", line.strip()) is not None
                 if stepper:

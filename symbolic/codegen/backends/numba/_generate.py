@@ -435,20 +435,39 @@ def _symmetric(printed: _Printed, kname: str, fused: str, shifted: str, blocked:
     })
 
 
+#: Columns per tile of the Q/K/V / multi-head BLAS path (rows x columns scores of one head stay in the
+#: L2 cache between the score product, the weights pass and the weighted values).
+_KEYED_COLS = 256
+#: Lane accumulators per row of that path's row sums (a multiple of the vector width).
+_KEYED_LANES = 16
+#: Where the row factor carries e^m (a mean normalisation of an exponential weight), a row whose a-priori
+#: shift exceeds this is recomputed with its row maximum: e^709 < 8.3e307 is finite.
+_MMAX = "709.0"
+
+
 def _keyed_blas(decl, printed: _Printed, kernel: Kernel, fused: str, ctx: dict, heads: bool) -> str:
-    """The BLAS path of the Q/K/V and multi-head models: BLAS score tiles, a vectorised weights pass
-    (the exact row maximum as shift where the weight has a logit; over all heads for a shared
-    normalisation), BLAS weighted values, the row factor and output map printed for NumPy."""
+    """The BLAS path of the Q/K/V and multi-head models: BLAS score tiles of :data:`_KEYED_COLS` columns,
+    a vectorised weights pass with the a-priori shift of :func:`apriori_shift` per head (sb = |q_i|
+    max_j |k_j|; rows whose sum underflows recomputed with the exact row maximum; the exact row maximum
+    for every row where the logit is not affine in the score), BLAS weighted values, all heads of a
+    block in one numba call; the row factor and output map printed for NumPy."""
     e = printed.e
     logz = []
     if ctx["LOGZ_ARG"]:
         logz = ["logz[i0:i1] = (" + numpy_code(S.m + sp.log(S.z) if printed.shifted else sp.log(S.z)) + ")[:, 0]"]
     shared = heads and e["f"] != 1 / S.z
+    shift = apriori_shift(e["l"]) if printed.shifted else None
     return render("sphere_keyed_blas.py.tmpl", {
         **ctx, "NAME": kernel.name, "FUSED": fused, "TILE": str(_TILE), "KEYED": not heads, "HEADS": heads,
-        "SHIFTED": printed.shifted, "UNSHIFTED": not printed.shifted, "JOINT": "True" if shared else "False",
-        "HEADS_DOC": ("one shift over all (h, j): the heads share the normalisation" if shared else
-                      "a shift and a normalisation per head"),
+        "COLS": str(_KEYED_COLS), "LANES": str(_KEYED_LANES), "ZMIN": _ZMIN, "MMAX": _MMAX,
+        "EXP_FACTOR": shift is not None and e["f"].has(S.m),
+        "SHIFTED": printed.shifted, "UNSHIFTED": not printed.shifted,
+        "APRIORI": shift is not None, "EXACT": printed.shifted and shift is None, "NOAPRIORI": shift is None,
+        "SHIFT_DOC": "" if shift is None else numba_code(shift),
+        "NP_SHIFT": [] if shift is None else [f"m = {numpy_code(shift)}  # m_i >= l_ij for every j"],
+        "WEIGHT_DOC": numba_code(e["w"]) + (f" (l = {numba_code(e['l'])})" if printed.shifted else ""),
+        "HEADS_DOC": ("e^m / n: the heads share the 1/n normalisation" if shared else
+                      "e^m / z: a softmax per head"),
         "LOGIT": [f"l = {numba_code(e['l'])}"] if printed.shifted else [],
         "WEIGHT_V": _statements([("w", e["w"])], printed.config, printer=vexp_code, prefix="_w"),
         **_numpy_output(printed),
