@@ -114,6 +114,8 @@ RESERVED_NAMES = frozenset({
     # the compiled fixed-step loops (templates stepper*.py.tmpl)
     "t0", "dt", "t_final", "n_steps", "save_every", "grid", "save", "method", "states", "failed", "kk", "stages",
     "stage", "frac", "use_grid", "step", "tk", "tk1", "finite", "ts",
+    # the allocation-free small-system kernels (template sphere_small_lanes.py.tmpl)
+    "wk", "with_logz", "mv", "zv",
     # the symmetric fast path (template sphere_symmetric.py.tmpl)
     "ncols", "zrow", "zcol", "zt", "zc", "zsum", "pacc", "pz", "gp0", "gp1", "tmpr", "tmpc", "wx", "wtx", "a0", "a1",
     "j1", "nrm2", "ngroups", "run_jobs", "gcuts", "gcut", "gparts", "grp", "jobs",
