@@ -257,7 +257,10 @@ def _small(printed: _Printed, name: str, vel: Kernel, ctx: dict, lanes: str) -> 
 #: Rows per block of the allocation-free small-system kernels (``sphere_small_lanes.py.tmpl``): one block for
 #: n <= 32.  Measured at n = 32 on one core (CPU time, load ~7, interleaved, best of 8; SA, beta = 2):
 #: 1.26 / 1.42 us per evaluation (d = 2 / 3) against 1.45 / 1.56 for ``_<kernel>_velocity_small`` (blocks of
-#: 16, allocations, logz); of the difference, logz (32 logarithms) is ~0.15 us.
+#: 16, allocations, logz); of the difference, logz (32 logarithms) is ~0.15 us.  A symmetric variant (one common
+#: shift, blocks of 16 rows, each block's weights against later columns reused transposed by the later blocks:
+#: 768 instead of 1024 exponentials) measured 1.54 / 1.64 us in the same run: with numba's loop vectoriser only
+#: (SLP is off), the transposed copy and its strided loads cost more than the exponentials saved.
 _SMALL_ROWS = 32
 
 
