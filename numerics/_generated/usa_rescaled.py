@@ -359,7 +359,7 @@ def _usa_rescaled_integrate_fixed(x, t0, dt, t_final, n_steps, save_every, grid,
     y = np.empty((n, d))
     u = np.empty((n, d))
     logz = np.empty(n)
-    wk = np.empty(n + (2 + 2 * d) * min(n, 32) + d)  # the small-system kernel's work buffer (allocated once per run)
+    wk = np.empty(n + (2 + 2 * d) * 16 + d)  # the small-system kernel's work buffer (allocated once per run)
     use_grid = grid.shape[0] > 0
     stages = 4 if method == 1 else 1
     j = 0
@@ -1282,69 +1282,64 @@ def _usa_rescaled_velocity_small_lanes_d2(x, beta, out, wk, with_logz):
 
     (the logit is affine in the score: Cauchy-Schwarz bounds it by m_i; then the row factor and the
     output map of the declaration).  The arithmetic of ``_usa_rescaled_velocity_lanes_d<d>``: blocks of up to
-    32 rows keep the per-row state in vectors over the rows, the loop over j = 0..n-1 broadcasts
+    16 rows keep the per-row state in vectors over the rows, the loop over j = 0..n-1 broadcasts
     x_j and runs one branch-free loop over the rows (score by fused multiply-adds in the order
     k = 0..2-1, the weight by ``_vexp``), every row summed in order in its own lane -- so a row's bits
     equal those of ``_usa_rescaled_velocity_small`` (the same operations in the same order), whatever the block.  What
     differs is the bookkeeping of the compiled step loops, where this kernel runs four times per RK4
-    step: no allocation (``wk``, at least ``n + (2 + 2 d) min(n, 32) + d`` floats, holds the
-    norms, the lane state and the row output), blocks of up to 32 rows instead of 16 (one
-    block at n <= 32: half the loop entries), and ``logz[i]`` = m_i + log z_i written only when
-    ``with_logz`` (the step loops do not read it).
+    step: no allocation (``wk``, at least ``n + (2 + 2 d) 16 + d`` floats, holds the norms,
+    the lane state and the row output), blocks of exactly 16 lanes at constant offsets in
+    ``wk`` (a compile-time trip count and disjoint lane rows: the vectorised loop needs no run-time
+    alias checks and no remainder loop; a partial block computes repeated rows), and ``logz[i]`` =
+    m_i + log z_i written only when ``with_logz`` (the step loops do not read it).
     """
     n = x.shape[0]
     d = 2
     if n == 0:
         return True
-    rows = min(n, 32)
-    nrm = wk[:n]
-    st = wk[n: n + (2 + 2 * d) * rows].reshape((2 + 2 * d, rows))
-    acc = wk[n + (2 + 2 * d) * rows: n + (2 + 2 * d) * rows + d]
     xmax = 0.0
     for i in range(n):
         q = 0.0
         q += x[i, 0] * x[i, 0]
         q += x[i, 1] * x[i, 1]
-        nrm[i] = math.sqrt(q)
-        xmax = max(xmax, nrm[i])
-    mv = st[0]
-    zv = st[1]
-    xv0 = st[2 + 0]
-    xv1 = st[2 + 1]
-    av0 = st[2 + d + 0]
-    av1 = st[2 + d + 1]
-    for i0 in range(0, n, rows):
-        for r in range(rows):
+        nrm = math.sqrt(q)
+        xmax = max(xmax, nrm)
+        wk[i] = nrm
+    # lane state at wk[b + c * 16 + r], c = 0: shift, 1: z, 2..d+1: x_i, d+2..2d+1: sum_j w_ij x_j
+    b = n
+    acc = wk[b + (2 + 2 * d) * 16: b + (2 + 2 * d) * 16 + d]
+    for i0 in range(0, n, 16):
+        for r in range(16):
             i = min(i0 + r, n - 1)  # a partial last block repeats row n - 1 (not written twice)
-            sb = nrm[i] * xmax
+            sb = wk[i] * xmax
             m = -beta + sb*abs(beta)  # m_i >= l_ij for every j
-            mv[r] = m
-            zv[r] = 0.0
-            xv0[r] = x[i, 0]
-            xv1[r] = x[i, 1]
-            av0[r] = 0.0
-            av1[r] = 0.0
+            wk[b + r] = m
+            wk[b + 16 + r] = 0.0
+            wk[b + (2 + 0) * 16 + r] = x[i, 0]
+            wk[b + (2 + 1) * 16 + r] = x[i, 1]
+            wk[b + (2 + d + 0) * 16 + r] = 0.0
+            wk[b + (2 + d + 1) * 16 + r] = 0.0
         for j in range(n):
             y0 = x[j, 0]
             y1 = x[j, 1]
-            for r in range(rows):
+            for r in range(16):
                 s = 0.0
-                s = _fma(xv0[r], y0, s)
-                s = _fma(xv1[r], y1, s)
-                m = mv[r]
+                s = _fma(wk[b + (2 + 0) * 16 + r], y0, s)
+                s = _fma(wk[b + (2 + 1) * 16 + r], y1, s)
+                m = wk[b + r]
                 l = beta*(s - 1.0)
                 w = _vexp(l - m)
-                zv[r] += w
-                av0[r] = _fma(w, y0, av0[r])
-                av1[r] = _fma(w, y1, av1[r])
-        for r in range(min(rows, n - i0)):
+                wk[b + 16 + r] += w
+                wk[b + (2 + d + 0) * 16 + r] = _fma(w, y0, wk[b + (2 + d + 0) * 16 + r])
+                wk[b + (2 + d + 1) * 16 + r] = _fma(w, y1, wk[b + (2 + d + 1) * 16 + r])
+        for r in range(min(16, n - i0)):
             i = i0 + r
-            z = zv[r]
+            z = wk[b + 16 + r]
             if not z >= 1e-280:
                 return False
-            m = mv[r]
-            acc[0] = av0[r]
-            acc[1] = av1[r]
+            m = wk[b + r]
+            acc[0] = wk[b + (2 + d + 0) * 16 + r]
+            acc[1] = wk[b + (2 + d + 1) * 16 + r]
             f = math.exp(m)/n
             for k in range(d):
                 acc[k] *= f
@@ -1367,78 +1362,71 @@ def _usa_rescaled_velocity_small_lanes_d3(x, beta, out, wk, with_logz):
 
     (the logit is affine in the score: Cauchy-Schwarz bounds it by m_i; then the row factor and the
     output map of the declaration).  The arithmetic of ``_usa_rescaled_velocity_lanes_d<d>``: blocks of up to
-    32 rows keep the per-row state in vectors over the rows, the loop over j = 0..n-1 broadcasts
+    16 rows keep the per-row state in vectors over the rows, the loop over j = 0..n-1 broadcasts
     x_j and runs one branch-free loop over the rows (score by fused multiply-adds in the order
     k = 0..3-1, the weight by ``_vexp``), every row summed in order in its own lane -- so a row's bits
     equal those of ``_usa_rescaled_velocity_small`` (the same operations in the same order), whatever the block.  What
     differs is the bookkeeping of the compiled step loops, where this kernel runs four times per RK4
-    step: no allocation (``wk``, at least ``n + (2 + 2 d) min(n, 32) + d`` floats, holds the
-    norms, the lane state and the row output), blocks of up to 32 rows instead of 16 (one
-    block at n <= 32: half the loop entries), and ``logz[i]`` = m_i + log z_i written only when
-    ``with_logz`` (the step loops do not read it).
+    step: no allocation (``wk``, at least ``n + (2 + 2 d) 16 + d`` floats, holds the norms,
+    the lane state and the row output), blocks of exactly 16 lanes at constant offsets in
+    ``wk`` (a compile-time trip count and disjoint lane rows: the vectorised loop needs no run-time
+    alias checks and no remainder loop; a partial block computes repeated rows), and ``logz[i]`` =
+    m_i + log z_i written only when ``with_logz`` (the step loops do not read it).
     """
     n = x.shape[0]
     d = 3
     if n == 0:
         return True
-    rows = min(n, 32)
-    nrm = wk[:n]
-    st = wk[n: n + (2 + 2 * d) * rows].reshape((2 + 2 * d, rows))
-    acc = wk[n + (2 + 2 * d) * rows: n + (2 + 2 * d) * rows + d]
     xmax = 0.0
     for i in range(n):
         q = 0.0
         q += x[i, 0] * x[i, 0]
         q += x[i, 1] * x[i, 1]
         q += x[i, 2] * x[i, 2]
-        nrm[i] = math.sqrt(q)
-        xmax = max(xmax, nrm[i])
-    mv = st[0]
-    zv = st[1]
-    xv0 = st[2 + 0]
-    xv1 = st[2 + 1]
-    xv2 = st[2 + 2]
-    av0 = st[2 + d + 0]
-    av1 = st[2 + d + 1]
-    av2 = st[2 + d + 2]
-    for i0 in range(0, n, rows):
-        for r in range(rows):
+        nrm = math.sqrt(q)
+        xmax = max(xmax, nrm)
+        wk[i] = nrm
+    # lane state at wk[b + c * 16 + r], c = 0: shift, 1: z, 2..d+1: x_i, d+2..2d+1: sum_j w_ij x_j
+    b = n
+    acc = wk[b + (2 + 2 * d) * 16: b + (2 + 2 * d) * 16 + d]
+    for i0 in range(0, n, 16):
+        for r in range(16):
             i = min(i0 + r, n - 1)  # a partial last block repeats row n - 1 (not written twice)
-            sb = nrm[i] * xmax
+            sb = wk[i] * xmax
             m = -beta + sb*abs(beta)  # m_i >= l_ij for every j
-            mv[r] = m
-            zv[r] = 0.0
-            xv0[r] = x[i, 0]
-            xv1[r] = x[i, 1]
-            xv2[r] = x[i, 2]
-            av0[r] = 0.0
-            av1[r] = 0.0
-            av2[r] = 0.0
+            wk[b + r] = m
+            wk[b + 16 + r] = 0.0
+            wk[b + (2 + 0) * 16 + r] = x[i, 0]
+            wk[b + (2 + 1) * 16 + r] = x[i, 1]
+            wk[b + (2 + 2) * 16 + r] = x[i, 2]
+            wk[b + (2 + d + 0) * 16 + r] = 0.0
+            wk[b + (2 + d + 1) * 16 + r] = 0.0
+            wk[b + (2 + d + 2) * 16 + r] = 0.0
         for j in range(n):
             y0 = x[j, 0]
             y1 = x[j, 1]
             y2 = x[j, 2]
-            for r in range(rows):
+            for r in range(16):
                 s = 0.0
-                s = _fma(xv0[r], y0, s)
-                s = _fma(xv1[r], y1, s)
-                s = _fma(xv2[r], y2, s)
-                m = mv[r]
+                s = _fma(wk[b + (2 + 0) * 16 + r], y0, s)
+                s = _fma(wk[b + (2 + 1) * 16 + r], y1, s)
+                s = _fma(wk[b + (2 + 2) * 16 + r], y2, s)
+                m = wk[b + r]
                 l = beta*(s - 1.0)
                 w = _vexp(l - m)
-                zv[r] += w
-                av0[r] = _fma(w, y0, av0[r])
-                av1[r] = _fma(w, y1, av1[r])
-                av2[r] = _fma(w, y2, av2[r])
-        for r in range(min(rows, n - i0)):
+                wk[b + 16 + r] += w
+                wk[b + (2 + d + 0) * 16 + r] = _fma(w, y0, wk[b + (2 + d + 0) * 16 + r])
+                wk[b + (2 + d + 1) * 16 + r] = _fma(w, y1, wk[b + (2 + d + 1) * 16 + r])
+                wk[b + (2 + d + 2) * 16 + r] = _fma(w, y2, wk[b + (2 + d + 2) * 16 + r])
+        for r in range(min(16, n - i0)):
             i = i0 + r
-            z = zv[r]
+            z = wk[b + 16 + r]
             if not z >= 1e-280:
                 return False
-            m = mv[r]
-            acc[0] = av0[r]
-            acc[1] = av1[r]
-            acc[2] = av2[r]
+            m = wk[b + r]
+            acc[0] = wk[b + (2 + d + 0) * 16 + r]
+            acc[1] = wk[b + (2 + d + 1) * 16 + r]
+            acc[2] = wk[b + (2 + d + 2) * 16 + r]
             f = math.exp(m)/n
             for k in range(d):
                 acc[k] *= f

@@ -254,14 +254,16 @@ def _small(printed: _Printed, name: str, vel: Kernel, ctx: dict, lanes: str) -> 
     return render("sphere_small.py.tmpl", one_row)
 
 
-#: Rows per block of the allocation-free small-system kernels (``sphere_small_lanes.py.tmpl``): one block for
-#: n <= 32.  Measured at n = 32 on one core (CPU time, load ~7, interleaved, best of 8; SA, beta = 2):
-#: 1.26 / 1.42 us per evaluation (d = 2 / 3) against 1.45 / 1.56 for ``_<kernel>_velocity_small`` (blocks of
-#: 16, allocations, logz); of the difference, logz (32 logarithms) is ~0.15 us.  A symmetric variant (one common
-#: shift, blocks of 16 rows, each block's weights against later columns reused transposed by the later blocks:
-#: 768 instead of 1024 exponentials) measured 1.54 / 1.64 us in the same run: with numba's loop vectoriser only
-#: (SLP is off), the transposed copy and its strided loads cost more than the exponentials saved.
-_SMALL_ROWS = 32
+#: Lanes per block of the allocation-free small-system kernels (``sphere_small_lanes.py.tmpl``): a compile-time
+#: trip count.  Measured at n = 32 on one core (CPU time, load ~1.5, interleaved, best of 8; SA, beta = 2; per field
+#: evaluation, d = 2 / 3): 1.09 / 1.20 us (16 or 32 lanes alike) against 1.22 / 1.38 us for the same kernel with
+#: a run-time block of min(n, 32) rows in views of the work buffer (run-time alias checks, a remainder loop), and
+#: (load ~7, another run) 1.26 / 1.42 us for that against 1.45 / 1.56 us for ``_<kernel>_velocity_small``
+#: (blocks of 16, four allocations, logz; logz alone, 32 logarithms, is ~0.15 us).  A symmetric variant (one
+#: common shift, blocks of 16 rows, each block's weights against later columns reused transposed by the later
+#: blocks: 768 instead of 1024 exponentials) measured 1.54 / 1.64 us in that run: with numba's loop vectoriser
+#: only (SLP is off), the transposed copy and its strided loads cost more than the exponentials saved.
+_SMALL_ROWS = 16
 
 
 def small_lanes_name(kname: str) -> str:
@@ -274,7 +276,7 @@ def small_lanes_name(kname: str) -> str:
 
 def small_lanes_work(n: int, d: int) -> int:
     """Floats of the work buffer ``wk`` of :func:`small_lanes_name`'s kernels for n tokens in d dimensions."""
-    return n + (2 + 2 * d) * min(n, _SMALL_ROWS) + d
+    return n + (2 + 2 * d) * _SMALL_ROWS + d
 
 
 def _small_lanes(printed: _Printed, name: str, vel: Kernel, ctx: dict, small: str, lanes: str) -> str:
@@ -287,7 +289,7 @@ def _small_lanes(printed: _Printed, name: str, vel: Kernel, ctx: dict, small: st
     base.update(FUSED=vel.name, SMALL=small, LANES_KERNEL=f"{lanes}_d<d>", ZMIN=_ZMIN, SHIFT_DOC=numba_code(shift),
                 ROWS_MAX=str(_SMALL_ROWS),
                 SHIFT=[f"m = {numba_code(shift)}  # m_i >= l_ij for every j"],
-                ROW_NORM=[f"nrm[i] = {numba_code(sp.sqrt(sp.Symbol('q', positive=True)))}"],
+                ROW_NORM=[f"nrm = {numba_code(sp.sqrt(sp.Symbol('q', positive=True)))}"],
                 LOGIT=[f"l = {numba_code(e['l'])}"],
                 WEIGHT_V=_statements([("w", e["w"])], printed.config, printer=vexp_code, prefix="_w"),
                 LOGZ=(["if with_logz:"] + [f"    {ln}" for ln in ctx["LOGZ"]]) if ctx["LOGZ"] else [],
@@ -326,7 +328,7 @@ def _stepper(decl, kname: str, vel: Kernel, small: str | None = None) -> str:
         "FIELD_CALL": (f"{vel.twin}({', '.join(call)})" if small is None else
                        f"if not {small_lanes_name(kname)}({', '.join(call)}, wk, False):\n"
                        f"        if not {small}({', '.join(call)}):\n            {vel.twin}({', '.join(call)})"),
-        "WK_SIZE": "0" if small is None else f"n + (2 + 2 * d) * min(n, {_SMALL_ROWS}) + d",
+        "WK_SIZE": "0" if small is None else f"n + (2 + 2 * d) * {_SMALL_ROWS} + d",
         "EUCLIDEAN": euclidean, "SPHERE": not euclidean,
         "ROW_NORM": f"q = {numba_code(sp.sqrt(sp.Symbol('q', positive=True)))}",
         "STAGE_DOC": " (of the directions y_i/|y_i|, held in ``u``)" if euclidean else "",
