@@ -361,7 +361,7 @@ def _sa_integrate_fixed(x, t0, dt, t_final, n_steps, save_every, grid, save, met
     y = np.empty((n, d))
     u = np.empty((n, d))
     logz = np.empty(n)
-    wk = np.empty(n + (2 + 2 * d) * 16 + d)  # the small-system kernel's work buffer (allocated once per run)
+    wk = np.empty(n + 7 + (2 + 2 * d) * 16 + d)  # the small-system kernel's work buffer (allocated once per run)
     use_grid = grid.shape[0] > 0
     stages = 4 if method == 1 else 1
     j = 0
@@ -1298,7 +1298,7 @@ def _sa_velocity_small_lanes_d2(x, beta, out, logz, wk, with_logz):
     k = 0..2-1, the weight by ``_vexp``), every row summed in order in its own lane -- so a row's bits
     equal those of ``_sa_velocity_small`` (the same operations in the same order), whatever the block.  What
     differs is the bookkeeping of the compiled step loops, where this kernel runs four times per RK4
-    step: no allocation (``wk``, at least ``n + (2 + 2 d) 16 + d`` floats, holds the norms,
+    step: no allocation (``wk``, at least ``n + 7 + (2 + 2 d) 16 + d`` floats, holds the norms,
     the lane state and the row output), blocks of exactly 16 lanes at constant offsets in
     ``wk`` (a compile-time trip count and disjoint lane rows: the vectorised loop needs no run-time
     alias checks and no remainder loop; a partial block computes repeated rows), and ``logz[i]`` =
@@ -1317,7 +1317,7 @@ def _sa_velocity_small_lanes_d2(x, beta, out, logz, wk, with_logz):
         xmax = max(xmax, nrm)
         wk[i] = nrm
     # lane state at wk[b + c * 16 + r], c = 0: shift, 1: z, 2..d+1: x_i, d+2..2d+1: sum_j w_ij x_j
-    b = n
+    b = n + (-(wk.ctypes.data // 8 + n)) % 8  # the lane rows start on a 64-byte boundary (whole cache lines)
     acc = wk[b + (2 + 2 * d) * 16: b + (2 + 2 * d) * 16 + d]
     for i0 in range(0, n, 16):
         for r in range(16):
@@ -1380,7 +1380,7 @@ def _sa_velocity_small_lanes_d3(x, beta, out, logz, wk, with_logz):
     k = 0..3-1, the weight by ``_vexp``), every row summed in order in its own lane -- so a row's bits
     equal those of ``_sa_velocity_small`` (the same operations in the same order), whatever the block.  What
     differs is the bookkeeping of the compiled step loops, where this kernel runs four times per RK4
-    step: no allocation (``wk``, at least ``n + (2 + 2 d) 16 + d`` floats, holds the norms,
+    step: no allocation (``wk``, at least ``n + 7 + (2 + 2 d) 16 + d`` floats, holds the norms,
     the lane state and the row output), blocks of exactly 16 lanes at constant offsets in
     ``wk`` (a compile-time trip count and disjoint lane rows: the vectorised loop needs no run-time
     alias checks and no remainder loop; a partial block computes repeated rows), and ``logz[i]`` =
@@ -1400,7 +1400,7 @@ def _sa_velocity_small_lanes_d3(x, beta, out, logz, wk, with_logz):
         xmax = max(xmax, nrm)
         wk[i] = nrm
     # lane state at wk[b + c * 16 + r], c = 0: shift, 1: z, 2..d+1: x_i, d+2..2d+1: sum_j w_ij x_j
-    b = n
+    b = n + (-(wk.ctypes.data // 8 + n)) % 8  # the lane rows start on a 64-byte boundary (whole cache lines)
     acc = wk[b + (2 + 2 * d) * 16: b + (2 + 2 * d) * 16 + d]
     for i0 in range(0, n, 16):
         for r in range(16):

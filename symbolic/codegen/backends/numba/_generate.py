@@ -276,7 +276,7 @@ def small_lanes_name(kname: str) -> str:
 
 def small_lanes_work(n: int, d: int) -> int:
     """Floats of the work buffer ``wk`` of :func:`small_lanes_name`'s kernels for n tokens in d dimensions."""
-    return n + (2 + 2 * d) * _SMALL_ROWS + d
+    return n + 7 + (2 + 2 * d) * _SMALL_ROWS + d
 
 
 def _small_lanes(printed: _Printed, name: str, vel: Kernel, ctx: dict, small: str, lanes: str) -> str:
@@ -328,7 +328,7 @@ def _stepper(decl, kname: str, vel: Kernel, small: str | None = None) -> str:
         "FIELD_CALL": (f"{vel.twin}({', '.join(call)})" if small is None else
                        f"if not {small_lanes_name(kname)}({', '.join(call)}, wk, False):\n"
                        f"        if not {small}({', '.join(call)}):\n            {vel.twin}({', '.join(call)})"),
-        "WK_SIZE": "0" if small is None else f"n + (2 + 2 * d) * {_SMALL_ROWS} + d",
+        "WK_SIZE": "0" if small is None else f"n + 7 + (2 + 2 * d) * {_SMALL_ROWS} + d",
         "EUCLIDEAN": euclidean, "SPHERE": not euclidean,
         "ROW_NORM": f"q = {numba_code(sp.sqrt(sp.Symbol('q', positive=True)))}",
         "STAGE_DOC": " (of the directions y_i/|y_i|, held in ``u``)" if euclidean else "",
