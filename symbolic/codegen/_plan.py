@@ -111,11 +111,13 @@ RESERVED_NAMES = frozenset({
     "x", "qx", "kx", "vx", "mx", "theta", "out", "logz", "m_out", "z_out", "start", "stop", "rows", "n", "d",
     "N", "i", "j", "k", "q", "a", "r", "s", "l", "m", "w", "z", "f", "g", "h", "u", "v", "p", "dl", "ti", "tj",
     "acc", "tot", "hv", "y", "xj", "blk", "ib", "nblocks", "heads", "hd", "row", "batch", "attend", "buf",
-    "mbuf", "mv", "xb", "i0", "i1", "cA", "cH", "cX", "XA", "XH", "AA", "HH", "AH", "math", "np", "njit", "prange",
+    "mbuf", "xb", "i0", "i1", "cA", "cH", "cX", "XA", "XH", "AA", "HH", "AH", "math", "np", "njit", "prange",
     "beta", "t", "acc_a", "joint", "ml", "mall", "system", "systems", "zl", "j0", "jn", "gt", "zbuf", "nrm", "xmax", "sb", "nrows", "low",
     # the compiled fixed-step loops (templates stepper*.py.tmpl)
     "t0", "dt", "t_final", "n_steps", "save_every", "grid", "save", "method", "states", "failed", "kk", "stages",
     "stage", "frac", "use_grid", "step", "tk", "tk1", "finite", "ts",
+    # the allocation-free small-system kernels (template sphere_small_lanes.py.tmpl)
+    "wk", "with_logz", "mv", "zv",
     # the symmetric fast path (template sphere_symmetric.py.tmpl)
     "ncols", "zrow", "zcol", "zt", "zc", "zsum", "pacc", "pz", "gp0", "gp1", "tmpr", "tmpc", "wx", "wtx", "a0", "a1",
     "j1", "nrm2", "ngroups", "run_jobs", "gcuts", "gcut", "gparts", "grp", "jobs",

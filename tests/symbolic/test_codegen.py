@@ -82,7 +82,8 @@ def test_kernels_are_fused_no_square_arrays():
     ``heads x low`` shifts and sums; its tiles pass ``heads x rows`` lane accumulators of fixed width,
     its exact weights pass two tiles of lane accumulators.
     The compiled step loops ``_<kernel>_integrate_fixed``: the stage buffers of one state, ``(n, d)``,
-    and one ``(n,)`` row vector, nothing else; the small-system kernels ``_<kernel>_velocity_small``:
+    and one ``(n,)`` row vector, and the ``O(n d)`` work buffer of the allocation-free small-system kernels
+    ``_<kernel>_velocity_small_lanes_d<d>`` (which allocate nothing), nothing else; the small-system kernels ``_<kernel>_velocity_small``:
     three ``(n,)`` row vectors (norms, weight sums, one row of weights) and 8 lane accumulators; the
     rows-in-lanes kernels ``_<kernel>_velocity_lanes_d<d>``: the per-row state of one block of rows,
     ``(2 + 2 d, rows)``; the symmetric rows-in-lanes kernels ``_<kernel>_velocity_lanes_symmetric_d<d>``: the
@@ -140,7 +141,8 @@ def test_kernels_are_fused_no_square_arrays():
                 if blas_weights:
                     ok = ok or re.fullmatch(r"[zm]l = np\.empty\(\d+\)", line.strip()) is not None
                 if stepper:
-                    ok = ok or line.strip() in stage_buffers
+                    ok = ok or line.strip() in stage_buffers or re.fullmatch(
+                        r"wk = np\.empty\((0|n \+ 7 \+ \(2 \+ 2 \* d\) \* \d+ \+ d)\)(  #.*)?", line.strip()) is not None
                 if sym:
                     ok = ok or line.strip() in (
                         "zsum = np.empty(n)",

@@ -24,7 +24,7 @@ from attnflow.symbolic.models import _symbols as S
 from attnflow.symbolic.result import expr_hash
 
 __all__ = ["LANES_DIMS", "LANES_SYMMETRIC_BLOCK", "SMALL_LANES_DIMS", "UNDERFLOW_Z", "lanes_name", "lanes_symmetric_name",
-           "render_model", "source_expr", "stepper_names", "symmetric_name"]
+           "render_model", "small_lanes_name", "small_lanes_work", "source_expr", "stepper_names", "symmetric_name"]
 
 _ROW_SYMBOLS = (S.s, S.l, S.m, S.z)
 _VECTOR_CODE = {S.A: "acc[k]", S.H: "hv[k]", S.X: "x[i, k]"}
@@ -299,6 +299,58 @@ def _small(printed: _Printed, name: str, vel: Kernel, ctx: dict, lanes: str) -> 
     return render("sphere_small.py.tmpl", one_row)
 
 
+#: Lanes per block of the allocation-free small-system kernels (``sphere_small_lanes.py.tmpl``): a compile-time
+#: trip count.  Measured at n = 32 on one core (CPU time, load ~1.5, interleaved, best of 8; SA, beta = 2; per field
+#: evaluation, d = 2 / 3): 1.09 / 1.20 us (16 or 32 lanes alike) against 1.22 / 1.38 us for the same kernel with
+#: a run-time block of min(n, 32) rows in views of the work buffer (run-time alias checks, a remainder loop), and
+#: (load ~7, another run) 1.26 / 1.42 us for that against 1.45 / 1.56 us for ``_<kernel>_velocity_small``
+#: (blocks of 16, four allocations, logz; logz alone, 32 logarithms, is ~0.15 us).  A symmetric variant (one
+#: common shift, blocks of 16 rows, each block's weights against later columns reused transposed by the later
+#: blocks: 768 instead of 1024 exponentials) measured 1.54 / 1.64 us in that run: with numba's loop vectoriser
+#: only (SLP is off), the transposed copy and its strided loads cost more than the exponentials saved.
+_SMALL_ROWS = 16
+
+
+def small_lanes_name(kname: str) -> str:
+    """The private allocation-free small-system kernel of ``<kname>_velocity`` (template
+    ``sphere_small_lanes.py.tmpl``), the first choice of the compiled step loops: signature ``(x, beta,
+    <params>, out[, logz], wk, with_logz)``, returns False for a d not in :data:`SMALL_LANES_DIMS` or a weight
+    sum below the underflow threshold; the kernel of one d is ``<name>_d<d>``."""
+    return f"_{kname}_velocity_small_lanes"
+
+
+def small_lanes_work(n: int, d: int) -> int:
+    """Floats of the work buffer ``wk`` of :func:`small_lanes_name`'s kernels for n tokens in d dimensions."""
+    return n + 7 + (2 + 2 * d) * _SMALL_ROWS + d
+
+
+def _small_lanes(printed: _Printed, name: str, vel: Kernel, ctx: dict, small: str, lanes: str) -> str:
+    """The allocation-free small-system kernels (one per d of :data:`SMALL_LANES_DIMS`, the loops over k
+    unrolled) and the function that picks one by d: the arithmetic of the rows-in-lanes kernel ``lanes``,
+    with the work buffer passed in and ``logz`` optional."""
+    e = printed.e
+    shift = apriori_shift(e["l"])
+    base = dict(ctx)
+    base.update(FUSED=vel.name, SMALL=small, LANES_KERNEL=f"{lanes}_d<d>", ZMIN=_ZMIN, SHIFT_DOC=numba_code(shift),
+                ROWS_MAX=str(_SMALL_ROWS),
+                SHIFT=[f"m = {numba_code(shift)}  # m_i >= l_ij for every j"],
+                ROW_NORM=[f"nrm = {numba_code(sp.sqrt(sp.Symbol('q', positive=True)))}"],
+                LOGIT=[f"l = {numba_code(e['l'])}"],
+                WEIGHT_V=_statements([("w", e["w"])], printed.config, printer=vexp_code, prefix="_w"),
+                LOGZ=(["if with_logz:"] + [f"    {ln}" for ln in ctx["LOGZ"]]) if ctx["LOGZ"] else [],
+                DIMS=", ".join(map(str, SMALL_LANES_DIMS)))
+    call = f"(x, beta{ctx['ARGS']}, out{ctx['LOGZ_ARG']}, wk, with_logz)"
+    out = [render("sphere_small_lanes.py.tmpl", {**base, "KERNEL": True, "DISPATCH": False, "NAME": f"{name}_d{d}",
+                                                "D": str(d), "ROWS": [str(k) for k in range(d)]}).strip("\n")
+           for d in SMALL_LANES_DIMS]
+    branches = []
+    for d in SMALL_LANES_DIMS:
+        branches += [f"if d == {d}:", f"    return {name}_d{d}{call}"]
+    out.append(render("sphere_small_lanes.py.tmpl", {**base, "KERNEL": False, "DISPATCH": True, "NAME": name,
+                                                     "ROWS": [""], "BRANCHES": branches}).strip("\n"))
+    return "\n\n\n".join(out)
+
+
 def _stepper(decl, kname: str, vel: Kernel, small: str | None = None) -> str:
     """The compiled fixed-step loop (Euler / RK4 with retraction, one system and B systems) around the
     serial twin of the velocity kernel ``vel`` (self-attention template only), or around the
@@ -319,12 +371,16 @@ def _stepper(decl, kname: str, vel: Kernel, small: str | None = None) -> str:
         "NAME": names["one"], "STAGE": names["stage"], "SERIAL": vel.twin,
         "PARAMS": params,
         "FIELD_CALL": (f"{vel.twin}({', '.join(call)})" if small is None else
-                       f"if not {small}({', '.join(call)}):\n        {vel.twin}({', '.join(call)})"),
+                       f"if not {small_lanes_name(kname)}({', '.join(call)}, wk, False):\n"
+                       f"        if not {small}({', '.join(call)}):\n            {vel.twin}({', '.join(call)})"),
+        "WK_SIZE": "0" if small is None else f"n + 7 + (2 + 2 * d) * {_SMALL_ROWS} + d",
         "EUCLIDEAN": euclidean, "SPHERE": not euclidean,
         "ROW_NORM": f"q = {numba_code(sp.sqrt(sp.Symbol('q', positive=True)))}",
         "STAGE_DOC": " (of the directions y_i/|y_i|, held in ``u``)" if euclidean else "",
-        "SMALL_DOC": "" if small is None else (f", computed by ``{small}`` (a-priori shift, vectorised; equal "
-                                               "up to rounding) unless a weight sum underflows there"),
+        "SMALL_DOC": "" if small is None else (f", computed by ``{small_lanes_name(kname)}`` (allocation-free, "
+                                               "``wk`` its work buffer; ``logz`` not written), else by "
+                                               f"``{small}`` (both a-priori shift, vectorised; equal up to "
+                                               "rounding) unless a weight sum underflows there"),
         "RETRACT_DOC": "the identity (flat space)" if euclidean else "the row normalisation onto the sphere",
     }).strip("\n")
     twins = [render("stepper_ensemble.py.tmpl", {"NAME": name, "ONE": names["one"], "PARAMS": params,
@@ -622,6 +678,7 @@ def render_model(model, config: NumbaConfig | None = None) -> str:
             body.append(_shifted(decl, printed, shifted, vel.name, blocked.name, ctx))
             body.append(_lanes(printed, lanes_name(kname), vel, ctx))
             body.append(_small(printed, small_name(kname), vel, ctx, lanes_name(kname)))
+            body.append(_small_lanes(printed, small_lanes_name(kname), vel, ctx, small_name(kname), lanes_name(kname)))
             body.append(_symmetric(printed, kname, vel.name, shifted.name, blocked.name, ctx))
             body.append(_lanes_symmetric(printed, kname, vel, blocked.name, ctx))
     if decl.energy is not None:
@@ -644,7 +701,8 @@ def render_model(model, config: NumbaConfig | None = None) -> str:
     templates = sorted({k.template + ".py.tmpl" for k in plan.kernels} | ({"blocks/vexp.tmpl"} if fast else set()) |
                        ({"circle_velocity.py.tmpl"} if isinstance(decl, CircleModel) else set()) |
                        ({"stepper.py.tmpl", "stepper_ensemble.py.tmpl"} if any(k.template == "sphere_self" for k in plan.kernels) else set()) |
-                       ({"sphere_small.py.tmpl", "sphere_symmetric.py.tmpl", "sphere_lanes.py.tmpl", "sphere_lanes_symmetric.py.tmpl"}
+                       ({"sphere_small.py.tmpl", "sphere_small_lanes.py.tmpl", "sphere_symmetric.py.tmpl",
+                         "sphere_lanes.py.tmpl", "sphere_lanes_symmetric.py.tmpl"}
                         if any(k.template == "sphere_shifted" for k in plan.kernels) else set()))
     header = render("header.tmpl", {
         "MODEL": decl.name, "TEMPLATES": ", ".join(templates), "HASH": expr_hash(src), "OPS": sp.count_ops(src),
