@@ -266,6 +266,25 @@ def _multihead_shared_velocity_blas_weights(g, beta, joint, mbuf, zbuf):
                 z += zl[j]
             zbuf[hd, row] = z
 @njit(cache=True, nogil=True, fastmath={"contract"}, error_model="numpy")
+def _multihead_shared_velocity_blas_tile_weights(g, beta, shift, zl):
+    """In place on one head's score tile ``g`` (rows r, columns j): the weights w_rj with the row shifts
+    ``shift[r]`` given in advance (``_vexp``, one vectorised pass, no branch); ``zl[r]``, 16 lane
+    accumulators per row, += the row sums (the lane of column j is j mod 16: the same for every tile)."""
+    nrows, cn = g.shape
+    for row in range(nrows):
+        m = shift[row]
+        lanes = zl[row]
+        for c0 in range(0, cn, 16):
+            gt = g[row, c0:c0 + 16]
+            jn = min(16, cn - c0)
+            for j in range(jn):
+                s = gt[j]
+                l = beta*s
+                w = _vexp(l - m)
+                gt[j] = w
+                lanes[j] += w
+
+
 def _multihead_shared_velocity_blas_tiles(q, keys, vals, beta, shift, acc, z, gbuf, tbuf):
     """The attention sums of a block of rows over all heads, by tiles of 256 columns:
     ``acc[h, r]`` = sum_j w_hrj vals[h, j] and ``z[h, r]`` = sum_j w_hrj, with the row shift
@@ -273,9 +292,10 @@ def _multihead_shared_velocity_blas_tiles(q, keys, vals, beta, shift, acc, z, gb
     that stay in the cache, and no running rescaling is needed).
 
     Per tile and head: the scores s_rj = <q_r, keys[h, j]> by one BLAS product, the weights in place in
-    one vectorised pass (``_vexp``; the row sums in 16 lane accumulators per row, reduced at the end in
-    a fixed order), the weighted values by a second BLAS product added to ``acc``.  Every row is
-    computed by the same operations whatever the block it is in.
+    one vectorised pass (``_multihead_shared_velocity_blas_tile_weights``; the row sums in 16 lane accumulators per row,
+    reduced at the end in a fixed order), the weighted values by a second BLAS product added to ``acc``.
+    Every row is computed by the same operations whatever the block it is in.  The products are NumPy's
+    (BLAS, the GIL released), not numba's ``np.dot``, which would need SciPy's BLAS bindings at run time.
     """
     heads, n, dq = keys.shape
     nrows = q.shape[0]
@@ -287,30 +307,13 @@ def _multihead_shared_velocity_blas_tiles(q, keys, vals, beta, shift, acc, z, gb
         cn = min(256, n - j0)
         g = gbuf[: nrows * cn].reshape((nrows, cn))
         for hd in range(heads):
-            np.dot(q, keys[hd, j0:j0 + cn].T, g)  # s = <q_r, k_j>
-            for row in range(nrows):
-                m = shift[hd, row]
-                lanes = zl[hd, row]
-                for c0 in range(0, cn, 16):
-                    gt = g[row, c0:c0 + 16]
-                    jn = min(16, cn - c0)
-                    for j in range(jn):
-                        s = gt[j]
-                        l = beta*s
-                        w = _vexp(l - m)
-                        gt[j] = w
-                        lanes[j] += w
-            np.dot(g, vals[hd, j0:j0 + cn], t)
-            ah = acc[hd]
-            for row in range(nrows):
-                for k in range(dv):
-                    ah[row, k] += t[row, k]
-    for hd in range(heads):
-        for row in range(nrows):
-            zs = 0.0
-            for j in range(16):
-                zs += zl[hd, row, j]
-            z[hd, row] = zs
+            np.dot(q, keys[hd, j0:j0 + cn].T, out=g)  # s = <q_r, k_j>
+            _multihead_shared_velocity_blas_tile_weights(g, beta, shift[hd], zl[hd])
+            np.dot(g, vals[hd, j0:j0 + cn], out=t)
+            np.add(acc[hd], t, out=acc[hd])
+    z[...] = 0.0
+    for j in range(16):  # the lanes in order, as a sum from 0.0
+        z += zl[:, :, j]
 
 
 def _multihead_shared_velocity_blas_block(q, keys, vals, beta, shift, gbuf, tbuf):
@@ -571,6 +574,25 @@ def _multihead_per_head_velocity_blas_weights(g, beta, joint, mbuf, zbuf):
                 z += zl[j]
             zbuf[hd, row] = z
 @njit(cache=True, nogil=True, fastmath={"contract"}, error_model="numpy")
+def _multihead_per_head_velocity_blas_tile_weights(g, beta, shift, zl):
+    """In place on one head's score tile ``g`` (rows r, columns j): the weights w_rj with the row shifts
+    ``shift[r]`` given in advance (``_vexp``, one vectorised pass, no branch); ``zl[r]``, 16 lane
+    accumulators per row, += the row sums (the lane of column j is j mod 16: the same for every tile)."""
+    nrows, cn = g.shape
+    for row in range(nrows):
+        m = shift[row]
+        lanes = zl[row]
+        for c0 in range(0, cn, 16):
+            gt = g[row, c0:c0 + 16]
+            jn = min(16, cn - c0)
+            for j in range(jn):
+                s = gt[j]
+                l = beta*s
+                w = _vexp(l - m)
+                gt[j] = w
+                lanes[j] += w
+
+
 def _multihead_per_head_velocity_blas_tiles(q, keys, vals, beta, shift, acc, z, gbuf, tbuf):
     """The attention sums of a block of rows over all heads, by tiles of 256 columns:
     ``acc[h, r]`` = sum_j w_hrj vals[h, j] and ``z[h, r]`` = sum_j w_hrj, with the row shift
@@ -578,9 +600,10 @@ def _multihead_per_head_velocity_blas_tiles(q, keys, vals, beta, shift, acc, z, 
     that stay in the cache, and no running rescaling is needed).
 
     Per tile and head: the scores s_rj = <q_r, keys[h, j]> by one BLAS product, the weights in place in
-    one vectorised pass (``_vexp``; the row sums in 16 lane accumulators per row, reduced at the end in
-    a fixed order), the weighted values by a second BLAS product added to ``acc``.  Every row is
-    computed by the same operations whatever the block it is in.
+    one vectorised pass (``_multihead_per_head_velocity_blas_tile_weights``; the row sums in 16 lane accumulators per row,
+    reduced at the end in a fixed order), the weighted values by a second BLAS product added to ``acc``.
+    Every row is computed by the same operations whatever the block it is in.  The products are NumPy's
+    (BLAS, the GIL released), not numba's ``np.dot``, which would need SciPy's BLAS bindings at run time.
     """
     heads, n, dq = keys.shape
     nrows = q.shape[0]
@@ -592,30 +615,13 @@ def _multihead_per_head_velocity_blas_tiles(q, keys, vals, beta, shift, acc, z, 
         cn = min(256, n - j0)
         g = gbuf[: nrows * cn].reshape((nrows, cn))
         for hd in range(heads):
-            np.dot(q, keys[hd, j0:j0 + cn].T, g)  # s = <q_r, k_j>
-            for row in range(nrows):
-                m = shift[hd, row]
-                lanes = zl[hd, row]
-                for c0 in range(0, cn, 16):
-                    gt = g[row, c0:c0 + 16]
-                    jn = min(16, cn - c0)
-                    for j in range(jn):
-                        s = gt[j]
-                        l = beta*s
-                        w = _vexp(l - m)
-                        gt[j] = w
-                        lanes[j] += w
-            np.dot(g, vals[hd, j0:j0 + cn], t)
-            ah = acc[hd]
-            for row in range(nrows):
-                for k in range(dv):
-                    ah[row, k] += t[row, k]
-    for hd in range(heads):
-        for row in range(nrows):
-            zs = 0.0
-            for j in range(16):
-                zs += zl[hd, row, j]
-            z[hd, row] = zs
+            np.dot(q, keys[hd, j0:j0 + cn].T, out=g)  # s = <q_r, k_j>
+            _multihead_per_head_velocity_blas_tile_weights(g, beta, shift[hd], zl[hd])
+            np.dot(g, vals[hd, j0:j0 + cn], out=t)
+            np.add(acc[hd], t, out=acc[hd])
+    z[...] = 0.0
+    for j in range(16):  # the lanes in order, as a sum from 0.0
+        z += zl[:, :, j]
 
 
 def _multihead_per_head_velocity_blas_block(q, keys, vals, beta, shift, gbuf, tbuf):

@@ -42,9 +42,11 @@ def test_drift_is_an_error_naming_the_mutant():
     with pytest.raises(mutation.CatalogueDrift, match=f"mutant {m.id}: original text .* occurs 0 times"):
         mutation.check_mutant(missing, ROOT)
     twice = mutation.Mutant("twice", "numerics/_generated/sa.py", "out[i, k] = -XA*x[i, k] + acc[k]", "x",
-                            "occurs in the parallel kernel, its serial twin, the small-system kernel and the seven "
-                            "rows-in-lanes kernels (d = 2..8)", ("energy",))
-    with pytest.raises(mutation.CatalogueDrift, match=r"occurs 10 times in numerics/_generated/sa.py \(need exactly 1\)"):
+                            "occurs in the parallel kernel, its serial twin, the small-system kernels and the "
+                            "rows-in-lanes kernels", ("energy",))
+    count = (ROOT / "numerics/_generated/sa.py").read_text().count(twice.original)
+    assert count > 1
+    with pytest.raises(mutation.CatalogueDrift, match=rf"occurs {count} times in numerics/_generated/sa.py \(need exactly 1\)"):
         mutation.check_mutant(twice, ROOT)
     with pytest.raises(mutation.CatalogueDrift, match="does not exist"):
         mutation.check_mutant(dataclasses.replace(m, file="numerics/no_such_file.py"), ROOT)

@@ -273,3 +273,22 @@ def test_symbolic_and_reference_agree_for_usa_at_beta_zero():
     diff = (Vs - Vu).subs(models.beta, 0)
     assert sp.simplify(diff) == sp.zeros(3, 2)
     assert np.isfinite(float(sp.count_ops(Vs)))
+
+
+def test_compiled_kernels_call_no_blas():
+    """No ``@njit`` function of a generated module calls a matrix product: numba compiles ``np.dot``,
+    ``np.matmul`` and ``np.linalg`` into calls of SciPy's BLAS bindings, so an exported kernel would need
+    SciPy at run time (exports need only numpy and numba); the BLAS products of the fast paths run in the
+    Python-level drivers, through NumPy."""
+    import ast
+
+    bad = []
+    for path, text in generated_files().items():
+        for node in ast.parse(text).body:
+            if isinstance(node, ast.FunctionDef) and any("njit" in ast.unparse(d) for d in node.decorator_list):
+                src = ast.unparse(node)
+                bad += [f"{path}: {node.name} calls {call}" for call in ("np.dot", "np.matmul", "np.linalg", "np.vdot")
+                        if call in src]
+                bad += [f"{path}: {node.name} uses @" for sub in ast.walk(node)
+                        if isinstance(sub, ast.BinOp) and isinstance(sub.op, ast.MatMult)]
+    assert bad == []
