@@ -65,7 +65,7 @@ Kernel choice per call, on the problem size:
   perceptron, from :data:`KEYED_BLAS_MIN_PAIRS` pairs on (``H n^2`` for H heads) and with
   :data:`KEYED_BLAS_PATH` set: ``<kernel>_velocity_blas`` on blocks of :data:`KEYED_ROWS` rows and
   column tiles of 256 (BLAS scores ``Qx_blk Kx_tile^T``, one vectorised numba weights pass, BLAS
-  weighted values, all heads of a block in one numba call).  Where the logit is affine in the score
+  weighted values, all heads of a block in one driver call).  Where the logit is affine in the score
   (``symbolic.codegen.apriori_shift``) the row shift is the Cauchy-Schwarz bound
   m_hi = b + |a| |q_i| max_j |k_hj| per head, known before the row is seen, so no row-maximum pass and
   no rescaling between column tiles; a row whose weight sum falls below the underflow threshold is

@@ -15,7 +15,7 @@ independent systems, a loop over systems around the serial twin of ``velocity``)
 ``velocity_blas`` (the BLAS path of the Q/K/V and multi-head models without read-out or
 perceptron: BLAS score tiles of 256 columns, a vectorised numba weights pass with the a-priori row
 shift of :func:`apriori_shift` per head (rows whose weight sum underflows, and logits not affine in the
-score: the exact row maximum), BLAS weighted values, all heads of a block in one numba call; a NumPy
+score: the exact row maximum), BLAS weighted values, all heads of a block in one driver call; a NumPy
 function), ``velocity_shifted_circle`` and ``velocity_batched_shifted_circle`` (circle models whose pair term
 is an exponential of a logit affine in the score: the a-priori shift in the plane embedding,
 :func:`circle_shifted`, vectorised, for ``beta >= 0``), ``energy_rows`` (row sums of the pair energy) and ``energy_scale`` (its prefactor, a Python
