@@ -167,21 +167,26 @@ def _keyed_rows(n: int, heads: int) -> int:
     return KEYED_ROWS if n >= KEYED_WIDE_N else KEYED_ROWS // 2
 
 
-def _run_keyed(fn, x: np.ndarray, head: tuple, outs: tuple, rows: int) -> None:
-    """The Q/K/V / multi-head BLAS path over all rows of ``x`` on ``numba.get_num_threads()`` Python threads,
-    the row ranges cut at multiples of ``rows`` (BLAS single-threaded inside): the blocks, hence the bits
-    of the result, do not depend on the thread count."""
-    n = x.shape[0]
+def _on_block_ranges(run, n: int, rows: int) -> None:
+    """``run(a, b)`` over row ranges ``[a, b)`` covering ``0..n``, at most ``numba.get_num_threads()`` of
+    them, on the pool, cut at multiples of ``rows``: every row belongs to the same block of ``rows`` rows
+    whatever the thread count, so kernels that work block by block give the same bits on any number
+    of threads."""
     blocks = -(-n // rows)
     workers = max(1, min(numba.get_num_threads(), blocks))
+    if workers == 1:
+        run(0, n)
+        return
     cuts = [min(n, (blocks * w // workers) * rows) for w in range(workers + 1)]
+    for fut in [thread_pool().submit(run, a, b) for a, b in zip(cuts[:-1], cuts[1:])]:
+        fut.result()
+
+
+def _run_keyed(fn, x: np.ndarray, head: tuple, outs: tuple, rows: int) -> None:
+    """The Q/K/V / multi-head BLAS path over all rows of ``x`` on ``numba.get_num_threads()`` Python threads,
+    the row ranges cut at multiples of ``rows`` (:func:`_on_block_ranges`; BLAS single-threaded inside)."""
     with blas_single_thread():
-        if workers == 1:
-            call(fn, x, *head, *outs, 0, n, rows)
-            return
-        futures = [thread_pool().submit(call, fn, x, *head, *outs, a, b, rows) for a, b in zip(cuts[:-1], cuts[1:])]
-        for fut in futures:
-            fut.result()
+        _on_block_ranges(lambda a, b: call(fn, x, *head, *outs, a, b, rows), x.shape[0], rows)
 
 
 #: Use the rows-in-lanes kernel (a-priori shift, d in ``LANES_DIMS``) instead of the BLAS path where the
@@ -327,23 +332,14 @@ def _run_blocked(fn, x: np.ndarray, head: tuple, outs: tuple, rows: int | None =
 
 def _run_lanes(lanes, blocked, x: np.ndarray, head: tuple, outs: tuple) -> None:
     """The rows-in-lanes kernel over all rows of ``x`` on ``numba.get_num_threads()`` Python threads
-    (row ranges cut at multiples of :data:`LANES_ROWS`); rows whose weight sum underflows (z_i < the
-    kernel's threshold, left unwritten there) are recomputed by the blocked path ``blocked``, one row
-    each (the row maximum as shift)."""
+    (row ranges cut at multiples of :data:`LANES_ROWS`, :func:`_on_block_ranges`); rows whose weight sum
+    underflows (z_i < the kernel's threshold, left unwritten there) are recomputed by the blocked path
+    ``blocked``, one row each (the row maximum as shift)."""
     n = x.shape[0]
     nrm = np.sqrt(np.einsum("ij,ij->i", x, x))
     xmax = float(nrm.max()) if n else 0.0
     zrow = np.empty(n)
-    blocks = -(-n // LANES_ROWS)
-    workers = max(1, min(numba.get_num_threads(), blocks))
-    cuts = [min(n, (blocks * w // workers) * LANES_ROWS) for w in range(workers + 1)]
-    if workers == 1:
-        lanes(x, *head, *outs, nrm, xmax, zrow, 0, n, LANES_ROWS)
-    else:
-        futures = [thread_pool().submit(lanes, x, *head, *outs, nrm, xmax, zrow, a, b, LANES_ROWS)
-                   for a, b in zip(cuts[:-1], cuts[1:])]
-        for fut in futures:
-            fut.result()
+    _on_block_ranges(lambda a, b: lanes(x, *head, *outs, nrm, xmax, zrow, a, b, LANES_ROWS), n, LANES_ROWS)
     low = np.flatnonzero(~(zrow >= UNDERFLOW_Z))
     if low.size:
         with blas_single_thread():
