@@ -52,12 +52,11 @@ import time
 
 import numpy as np
 
+import _common  # bench/_common.py (the script's folder is on sys.path)
+
 
 def load() -> str:
-    try:
-        return f"{os.getloadavg()[0]:.2f}"
-    except OSError:  # pragma: no cover
-        return "?"
+    return _common.load(2)
 
 
 def numpy_authors_step(x: np.ndarray, beta: float, eta: float, softmax: bool) -> np.ndarray:

@@ -18,22 +18,12 @@ set.  Speed decisions use the ratios; the 1-minute load is printed with them.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _load_path(path: Path, name: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod  # numba's cache rebuilds the module's environment by its name
-    spec.loader.exec_module(mod)
-    return mod
+from _common import ROOT, git_show, import_path  # bench/_common.py (the script's folder is on sys.path)
 
 
 def _old_rows(n: int, heads: int) -> int:
@@ -62,12 +52,10 @@ def main(argv=None) -> int:
     if a.before_rev:
         bdir.mkdir(parents=True, exist_ok=True)
         for m in ("qkv", "multihead"):
-            src = subprocess.run(["git", "-C", str(ROOT), "show", f"{a.before_rev}:numerics/_generated/{m}.py"],
-                                 check=True, capture_output=True, text=True).stdout
-            (bdir / f"{m}.py").write_text(src)
+            (bdir / f"{m}.py").write_text(git_show(a.before_rev, f"numerics/_generated/{m}.py"))
     for m in ("qkv", "multihead", "sigmoid_qkv"):
         if (bdir / f"{m}.py").exists():
-            mod = _load_path(bdir / f"{m}.py", f"_keyed_before_{m}")
+            mod = import_path(bdir / f"{m}.py", f"_keyed_before_{m}")
             old.update({k: v for k, v in vars(mod).items() if k.endswith("_velocity_blas")})
     user = {m.name: m for m in load(ROOT / "tests" / "data" / "user_models.py", replace=True)}
     real_run_keyed = _dispatch._run_keyed

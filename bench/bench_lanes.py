@@ -27,21 +27,13 @@ every row.
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def load() -> str:
-    return f"{os.getloadavg()[0]:.1f}"
+from _common import git_show, import_path, load  # bench/_common.py (the script's folder is on sys.path)
 
 
 def best(fn, repeat: int) -> float:
@@ -67,15 +59,9 @@ def best_cpu(fn, repeat: int) -> float:
 
 
 def before_module(rev: str, folder: str):
-    src = subprocess.run(["git", "show", f"{rev}:numerics/_generated/sa.py"], cwd=ROOT, check=True,
-                         capture_output=True, text=True).stdout
     path = Path(folder) / "sa_before.py"
-    path.write_text(src)
-    spec = importlib.util.spec_from_file_location("sa_before", path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["sa_before"] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    path.write_text(git_show(rev, "numerics/_generated/sa.py"))
+    return import_path(path, "sa_before")
 
 
 def main() -> None:

@@ -27,7 +27,6 @@ meaningful numbers on a shared machine.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
@@ -53,9 +52,7 @@ best = min((lambda t0: (f(x, 4.0), time.perf_counter() - t0)[1])(time.perf_count
 print(best)
 """
 
-
-def load() -> str:
-    return f"{os.getloadavg()[0]:.1f}"
+from _common import load  # noqa: E402  (bench/_common.py; the script's folder is on sys.path)
 
 
 def tokens(d: int, n: int) -> np.ndarray:

@@ -23,7 +23,6 @@ and the 1-minute load.  Part 2: one system, SA, n = 32, RK4: microseconds per st
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import subprocess
 import sys
@@ -34,9 +33,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_ensembles import jax_steps, load, numpy_authors_step, numpy_rk4_step  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
+from _common import ROOT, import_path, load  # noqa: E402
+from bench_ensembles import jax_steps, numpy_authors_step, numpy_rk4_step  # noqa: E402
 
 _RENDER = """
 import dataclasses, sys
@@ -69,11 +67,7 @@ def before_tree(rev: str, folder: Path) -> Path:
 def import_text(text: str, name: str, folder: Path):
     path = folder / f"{name}.py"
     path.write_text(text)
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return import_path(path, name)
 
 
 def render_before(src: Path, model: str, kind: str) -> str:

@@ -32,21 +32,15 @@ full blocks.  ``maxerr`` is max |F - F_numpy| / max |F_numpy| against the blocke
 from __future__ import annotations
 
 import argparse
-import os
 import time
 
 import numpy as np
 
+from _common import load as _load  # bench/_common.py (the script's folder is on sys.path)
+
 MODELS = ("kuramoto", "kuramoto_rescaled", "causal_alibi", "interp", "interp_attention")
 LAM = 0.3
 ROWS = 1024
-
-
-def _load() -> str:
-    try:
-        return f"{os.getloadavg()[0]:.1f}"
-    except OSError:  # pragma: no cover
-        return "?"
 
 
 def _interleaved(impls: dict, repeat: int) -> dict:

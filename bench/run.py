@@ -57,6 +57,9 @@ import platform
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # bench/_common.py, bench/fast_families.py
+from _common import load as _load  # noqa: E402
+
 
 def _parse(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -241,13 +244,6 @@ def before_sa(x, beta):
 
 
 # ----------------------------------------------------------------------------------------------
-
-
-def _load() -> str:
-    try:
-        return f"{os.getloadavg()[0]:.1f}"
-    except OSError:  # pragma: no cover
-        return "?"
 
 
 def sa_rows(a, lim: dict) -> list[dict]:
